@@ -1,0 +1,77 @@
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+
+// The only place that names environment variables. Each process validates its own class once, at start-up.
+
+const hostPortList = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export class RedisEnv {
+  @IsOptional()
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsOptional()
+  @Matches(hostPortList, { message: 'must be a comma-separated list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
+
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{1,32}$/, { message: 'must be 1–32 characters of a-z, 0-9 and -' })
+  CONVEYOR_PREFIX = 'conveyor';
+}
+
+export class ServiceEnv extends RedisEnv {
+  @IsOptional()
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsOptional()
+  @IsIn(logLevels)
+  LOG_LEVEL: (typeof logLevels)[number] = 'info';
+}
+
+export class GatewayEnv extends ServiceEnv {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  GATEWAY_PORT: number = 3000;
+}
+
+export class WorkerEnv extends ServiceEnv {
+  /** Comma-separated queue names; unset = every queue of the catalogue. */
+  @IsOptional()
+  @Matches(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { message: 'must be a comma-separated list of queue names' })
+  WORKER_QUEUES?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY: number = 10;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT?: number;
+
+  /** How long running handlers may go on after SIGTERM. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  WORKER_SHUTDOWN_GRACE_MS: number = 10_000;
+
+  /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains). */
+  @IsOptional()
+  @IsString()
+  HTTP_TASK_ALLOWED_HOSTS = '';
+}
+
+export class MonitorEnv extends ServiceEnv {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  MONITOR_PORT: number = 3001;
+}

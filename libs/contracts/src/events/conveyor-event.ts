@@ -1,0 +1,51 @@
+import type { ExecutionError } from '../executions/execution.view.js';
+
+/*
+ * Event type names are persisted in every execution's event log and used by clients:
+ * DO NOT RENAME — add new types instead.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The data each event type carries. */
+export interface EventDataMap {
+  'execution.queued': { status: 'queued' | 'scheduled'; runAt: string; priority: number };
+  'execution.started': { attempt: number };
+  'execution.progress': { percent: number; step?: number | string; message?: string };
+  /** Live only: no `seq`, not replayed (history is at `/logs`). */
+  'execution.log': { level: LogLevel; line: string };
+  'execution.paused': Record<string, never>;
+  'execution.resumed': { fromCheckpoint: boolean };
+  'execution.retrying': { error: ExecutionError; attempt: number; willRetry: true; retryAt: string };
+  'execution.failed': { error: ExecutionError; attempt: number; willRetry: false };
+  'execution.retried': Record<string, never>;
+  'execution.recovered': { attempt: number };
+  'execution.completed': { result: unknown };
+  'execution.cancelled': { reason: string | null };
+}
+
+export type EventType = keyof EventDataMap;
+export type ExecutionEventType = Extract<EventType, `execution.${string}`>;
+
+/** Current version of the stored and published event envelope. */
+export const eventFormatVersion = 1;
+
+/** What every event carries besides its data. */
+export interface EventEnvelope {
+  v: typeof eventFormatVersion;
+  executionId?: string;
+  scheduleId?: string;
+  queue: string;
+  task?: string;
+  tenant: string;
+  /** Per execution (or per schedule), from 1, no gaps; absent on live-only events. */
+  seq?: number;
+  ts: string;
+}
+
+export type ConveyorEvent<T extends EventType = EventType> = {
+  [K in T]: EventEnvelope & { type: K; data: EventDataMap[K] };
+}[T];
+
+/** Event types that are not stored, numbered or replayed. */
+export const liveOnlyEventTypes: readonly EventType[] = ['execution.log'];

@@ -1,0 +1,42 @@
+import type { ExecutionStatus } from './execution-status.js';
+
+/** Why an attempt failed, as clients see it. */
+export interface ExecutionError {
+  message: string;
+  name: string;
+  /** Stable, machine-readable: `timeout`, `invalid_input`, `host_not_allowed` … */
+  code?: string;
+  retryable: boolean;
+}
+
+export interface ExecutionProgress {
+  percent: number;
+  step: number | string | null;
+  message: string | null;
+}
+
+/** The REST representation of an execution (also the monitor's snapshot). Times are ISO 8601 UTC. */
+export interface ExecutionView<Input = unknown, Output = unknown> {
+  id: string;
+  task: string;
+  queue: string;
+  tenant: string;
+  status: ExecutionStatus;
+  priority: number;
+  input: Input;
+  tags: string[];
+  scheduleId: string | null;
+  scheduledFor: string | null;
+  progress: ExecutionProgress | null;
+  attempts: { made: number; max: number };
+  result: Output | null;
+  error: ExecutionError | null;
+  pendingAction: 'cancel' | 'pause' | null;
+  cancelReason: string | null;
+  /** The number of the execution's last event. */
+  seq: number;
+  createdAt: string;
+  runAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}

@@ -1,0 +1,106 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
+import { limits } from '../limits.js';
+import { backoffTypes, type BackoffPolicy } from './backoff-policy.js';
+import { isPriority, maxPriority, priorityLevels, type Priority } from './priority.js';
+
+const oneDayMs = 24 * 60 * 60 * 1000;
+
+function IsPriority(options?: ValidationOptions): PropertyDecorator {
+  const names = Object.keys(priorityLevels).join(', ');
+  return ValidateBy(
+    {
+      name: 'isPriority',
+      validator: {
+        validate: isPriority,
+        defaultMessage: () => `must be one of ${names} or an integer from 1 to ${maxPriority}`,
+      },
+    },
+    options,
+  );
+}
+
+export class BackoffDto implements BackoffPolicy {
+  @IsIn(backoffTypes)
+  type!: BackoffPolicy['type'];
+
+  @IsInt()
+  @Min(0)
+  @Max(oneDayMs)
+  delayMs!: number;
+
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  jitter?: number;
+}
+
+/** Options a submission (or a schedule's template) may set; unset ones come from the task's defaults. */
+export class ExecutionOptionsDto {
+  @IsOptional()
+  @IsPriority()
+  priority?: Priority;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  attempts?: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackoffDto)
+  backoff?: BackoffDto;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * oneDayMs)
+  timeoutMs?: number;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(limits.tags)
+  @IsString({ each: true })
+  @Length(1, limits.tagLength, { each: true })
+  tags?: string[];
+}
+
+/** `POST /v1/executions`: one run of a task. */
+export class SubmitExecutionDto extends ExecutionOptionsDto {
+  @IsString()
+  @Length(1, 200)
+  task!: string;
+
+  /** Validated separately against the task's own input class. */
+  @IsOptional()
+  @IsObject()
+  input?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(366 * oneDayMs)
+  delayMs?: number;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  runAt?: string;
+}

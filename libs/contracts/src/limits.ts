@@ -1,0 +1,15 @@
+/** Size limits of the public contract. */
+export const limits = {
+  requestBodyBytes: 1024 * 1024,
+  payloadBytes: 256 * 1024,
+  logLineBytes: 8 * 1024,
+  tags: 20,
+  tagLength: 64,
+  batchSize: 1000,
+  listDefault: 50,
+  listMax: 500,
+} as const;
+
+/** Tenant names: also used in keys and rooms. */
+export const tenantPattern = /^[a-z0-9-]{1,32}$/;
+export const defaultTenant = 'default';

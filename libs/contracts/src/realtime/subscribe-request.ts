@@ -1,0 +1,19 @@
+import { IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+
+/** `subscribe` / `unsubscribe` to one execution's events; `since` = the last seq the client has. */
+export class ExecutionSubscriptionDto {
+  @IsString()
+  @Matches(/^exec_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'must be an execution id (exec_<ULID>)' })
+  execution!: string;
+
+  /** Events with a higher seq are sent; absent = from the snapshot's seq on; 0 = the whole history. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  since?: number;
+}
+
+/** The answer to `subscribe`: the snapshot on success. */
+export type SubscribeAck<Snapshot> =
+  | { ok: true; snapshot: Snapshot; truncated?: true; firstSeq?: number }
+  | { ok: false; code: string; message: string };

@@ -1,0 +1,59 @@
+import { IsIn, IsInt, IsObject, IsOptional, IsUrl, Max, Min, ValidateBy } from 'class-validator';
+import { defineTask, type } from './define-task.js';
+
+export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof httpMethods)[number];
+
+const isStringMap = (value: unknown) =>
+  typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string');
+
+export class HttpRequestInput {
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  url!: string;
+
+  @IsOptional()
+  @IsIn(httpMethods)
+  method?: HttpMethod;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateBy({ name: 'isStringMap', validator: { validate: isStringMap, defaultMessage: () => 'must map header names to strings' } })
+  headers?: Record<string, string>;
+
+  /** Sent as is when a string, as JSON otherwise. */
+  @IsOptional()
+  @ValidateBy({ name: 'isBody', validator: { validate: (v) => v !== null, defaultMessage: () => 'must not be null' } })
+  body?: unknown;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(300_000)
+  timeoutMs?: number;
+
+  /** The one status that counts as success; without it any 2xx or 3xx does. */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(599)
+  expectStatus?: number;
+}
+
+export interface HttpRequestOutput {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed when the response is JSON, text otherwise (cut to 64 KiB). */
+  body: unknown;
+}
+
+/** Calls a URL on an allowed host (`HTTP_TASK_ALLOWED_HOSTS`). */
+export const httpRequest = defineTask({
+  name: 'http.request', // persisted: never rename (see task-catalog.ts)
+  queue: 'http',
+  version: 1,
+  description: 'Calls an HTTP(S) URL on an allowed host; 5xx, 429 and network errors are retried.',
+  input: HttpRequestInput,
+  output: type<HttpRequestOutput>(),
+  defaults: { attempts: 3, backoff: { type: 'exponential', delayMs: 1000, jitter: 0.2 }, timeoutMs: 60_000, priority: 'normal' },
+});
+

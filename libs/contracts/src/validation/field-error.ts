@@ -1,0 +1,46 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+/** One bad field of a request: `{ path: 'input.steps', message: 'must not be greater than 10000' }`. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/**
+ * Validates a plain value against a class-validator class, rejecting unknown fields,
+ * and names every bad field by its full path under `pathPrefix`.
+ */
+export function validateAs<T extends object>(cls: new () => T, plain: unknown, pathPrefix = ''): Validated<T> {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { ok: false, errors: [{ path: pathPrefix || '(body)', message: 'must be an object' }] };
+  }
+  const instance = plainToInstance(cls, plain);
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  if (errors.length === 0) return { ok: true, value: instance };
+  return { ok: false, errors: flattenValidationErrors(errors, pathPrefix) };
+}
+
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const path = joinPath(prefix, error.property);
+    const own = Object.values(error.constraints ?? {}).map((message) => stripProperty(message, error.property));
+    const here = own.length > 0 ? [{ path, message: own.join('; ') }] : [];
+    return [...here, ...flattenValidationErrors(error.children ?? [], path)];
+  });
+}
+
+function joinPath(prefix: string, property: string): string {
+  if (/^\d+$/.test(property)) return `${prefix}[${property}]`;
+  return prefix ? `${prefix}.${property}` : property;
+}
+
+// class-validator starts its messages with the property name, which the path already says.
+function stripProperty(message: string, property: string): string {
+  if (message.startsWith('property ')) return message.replace(`property ${property} `, '');
+  if (message.startsWith(`${property} `)) return message.slice(property.length + 1);
+  if (message.startsWith(`each value in ${property} `)) return `each value ${message.slice(`each value in ${property} `.length)}`;
+  return message;
+}

@@ -1,0 +1,35 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { catalogQueues } from '@conveyor/contracts';
+import type { RedisKeys } from '@conveyor/redis';
+import type { ExecutionJobData } from './execution-record.js';
+
+export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
+
+/** One BullMQ `Queue` per catalogue queue, sharing one connection. */
+export class ExecutionQueues {
+  private readonly queues: ReadonlyMap<string, ExecutionQueue>;
+
+  constructor(connection: Redis, keys: RedisKeys) {
+    this.queues = new Map(
+      catalogQueues.map((name) => [
+        name,
+        new Queue<ExecutionJobData, unknown, string>(keys.bullQueueName(name), { connection, prefix: keys.prefix }),
+      ]),
+    );
+  }
+
+  get(name: string): ExecutionQueue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`No task uses queue "${name}"`);
+    return queue;
+  }
+
+  all(): ExecutionQueue[] {
+    return [...this.queues.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
+}

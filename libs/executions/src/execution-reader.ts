@@ -1,0 +1,27 @@
+import type { ExecutionView } from '@conveyor/contracts';
+import type { ExecutionQueues } from './execution-queues.js';
+import type { ExecutionStore } from './execution-store.js';
+import { deriveStatus, toExecutionView } from './execution-view.js';
+
+/** Reads executions as clients see them: Conveyor's record combined with the BullMQ job. */
+export class ExecutionReader {
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly queues: ExecutionQueues,
+  ) {}
+
+  /** The execution, or `null` when the id is unknown or belongs to another tenant. */
+  async get(id: string, tenant: string): Promise<ExecutionView | null> {
+    const location = await this.store.locate(id);
+    if (!location || location.tenant !== tenant) return null;
+    const queue = this.queues.get(location.queue);
+    const [record, job, state] = await Promise.all([
+      this.store.read(location.queue, id),
+      queue.getJob(id),
+      queue.getJobState(id),
+    ]);
+    if (!record) return null;
+    const facts = job ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null } : null;
+    return toExecutionView(record, deriveStatus(state, record), facts);
+  }
+}

@@ -1,0 +1,72 @@
+import type { BackoffPolicy, ExecutionError, ExecutionProgress, ExecutionStatus } from '@conveyor/contracts';
+
+/** Which execution, and where its keys live. */
+export interface ExecutionRef {
+  id: string;
+  queue: string;
+  task: string;
+  tenant: string;
+}
+
+/**
+ * What Conveyor itself knows of an execution, kept in one Redis hash beside the BullMQ job.
+ * `status` is the last status Conveyor wrote; readers combine it with BullMQ's job state.
+ * Times are epoch milliseconds.
+ */
+export interface ExecutionRecord extends ExecutionRef {
+  seq: number;
+  status: ExecutionStatus;
+  priority: number;
+  tags: string[];
+  scheduleId: string | null;
+  scheduledFor: number | null;
+  createdAt: number;
+  runAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attemptsMade: number;
+  attemptsMax: number;
+  progress: ExecutionProgress | null;
+  error: ExecutionError | null;
+  pendingAction: 'cancel' | 'pause' | null;
+  cancelReason: string | null;
+}
+
+/** Current version of stored payloads (record, job data). */
+export const storedFormatVersion = 1;
+
+/** BullMQ job data of an execution. Persisted: add fields, never rename them. */
+export interface ExecutionJobData {
+  v: typeof storedFormatVersion;
+  tenant: string;
+  input: unknown;
+  timeoutMs: number | null;
+  backoff: BackoffPolicy;
+}
+
+const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error']);
+const numberFields = new Set<keyof ExecutionRecord>([
+  'seq', 'priority', 'scheduledFor', 'createdAt', 'runAt', 'startedAt', 'finishedAt', 'attemptsMade', 'attemptsMax',
+]);
+
+/** Record fields as the flat field/value list HSET takes; `null` is stored as an empty string. */
+export function encodeRecordFields(fields: Partial<ExecutionRecord>): string[] {
+  return Object.entries(fields).flatMap(([name, value]) => {
+    if (value === undefined) return [];
+    if (value === null) return [name, ''];
+    return [name, jsonFields.has(name as keyof ExecutionRecord) ? JSON.stringify(value) : String(value)];
+  });
+}
+
+export function decodeRecord(hash: Record<string, string>): ExecutionRecord | null {
+  if (!hash.id) return null;
+  const record: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(hash)) {
+    const field = name as keyof ExecutionRecord;
+    if (raw === '') record[name] = null;
+    else if (jsonFields.has(field)) record[name] = JSON.parse(raw);
+    else if (numberFields.has(field)) record[name] = Number(raw);
+    else record[name] = raw;
+  }
+  return record as unknown as ExecutionRecord;
+}

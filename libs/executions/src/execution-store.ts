@@ -1,0 +1,164 @@
+import type { Redis } from 'ioredis';
+import {
+  eventFormatVersion,
+  limits,
+  type ConveyorEvent,
+  type EventDataMap,
+  type ExecutionEventType,
+  type LogLevel,
+} from '@conveyor/contracts';
+import { defineConveyorScripts, type RedisKeys } from '@conveyor/redis';
+import { decodeRecord, encodeRecordFields, storedFormatVersion, type ExecutionRecord, type ExecutionRef } from './execution-record.js';
+
+/** How many events an execution's log keeps (older ones are trimmed; replay then says `truncated`). */
+export const eventLogCap = 1000;
+/** How many log lines an execution keeps. */
+export const logLinesCap = 1000;
+
+export interface LogLine {
+  ts: string;
+  level: LogLevel;
+  line: string;
+}
+
+export interface EventPage {
+  events: ConveyorEvent[];
+  /** The oldest seq the capped log still holds (0 when it is empty). */
+  firstSeq: number;
+}
+
+/** Reads and writes Conveyor's own facts of executions: records, numbered events, log lines. */
+export class ExecutionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    defineConveyorScripts(redis);
+  }
+
+  /** Creates the record and index entry, with `execution.queued` as event 1. */
+  async create(record: Omit<ExecutionRecord, 'seq'>, queued: EventDataMap['execution.queued']): Promise<void> {
+    await this.redis.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
+    await this.appendWith('create', record, 'execution.queued', queued, record);
+  }
+
+  /**
+   * Appends a numbered event and applies `fields` to the record, atomically.
+   * Returns the event's seq, or `null` when the execution no longer exists.
+   */
+  async append<T extends ExecutionEventType>(
+    ref: ExecutionRef,
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ExecutionRecord> = {},
+  ): Promise<number | null> {
+    return this.appendWith('update', ref, type, data, fields);
+  }
+
+  /** Stores a log line (cut to the contract's limit) and publishes it live, without a seq. */
+  async appendLog(ref: ExecutionRef, level: LogLevel, text: string): Promise<void> {
+    const line = cutLogLine(text);
+    const ts = new Date().toISOString();
+    const event = envelope(ref, 'execution.log', ts, { level, line });
+    await this.redis.conveyorAppendLog(
+      this.keys.executionLogs(ref.queue, ref.id),
+      this.keys.eventsChannel(ref.queue),
+      JSON.stringify({ ts, level, line }),
+      logLinesCap,
+      JSON.stringify(event),
+    );
+  }
+
+  /** Removes the record, its events, its log lines and its index entry. */
+  async forget(ref: ExecutionRef): Promise<void> {
+    const { queue, id } = ref;
+    await this.redis.del(
+      this.keys.execution(queue, id),
+      this.keys.executionEvents(queue, id),
+      this.keys.executionLogs(queue, id),
+      this.keys.executionCheckpoint(queue, id),
+    );
+    await this.redis.hdel(this.keys.executionIndex(), id);
+  }
+
+  /** Stores a handler's checkpoint (the state a later attempt resumes from). */
+  async saveCheckpoint(ref: ExecutionRef, state: unknown): Promise<void> {
+    await this.redis.set(this.keys.executionCheckpoint(ref.queue, ref.id), JSON.stringify({ v: storedFormatVersion, state }));
+  }
+
+  /** The last checkpoint's state, `undefined` when there is none. */
+  async readCheckpoint(ref: ExecutionRef): Promise<unknown> {
+    const stored = await this.redis.get(this.keys.executionCheckpoint(ref.queue, ref.id));
+    return stored === null ? undefined : (JSON.parse(stored) as { state: unknown }).state;
+  }
+
+  async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>): Promise<void> {
+    await this.redis.hset(this.keys.execution(ref.queue, ref.id), ...encodeRecordFields(fields));
+  }
+
+  /** Where an execution lives; `null` for an unknown id. */
+  async locate(id: string): Promise<{ queue: string; tenant: string } | null> {
+    const entry = await this.redis.hget(this.keys.executionIndex(), id);
+    if (!entry) return null;
+    const [queue, tenant] = entry.split('/');
+    return { queue, tenant };
+  }
+
+  async read(queue: string, id: string): Promise<ExecutionRecord | null> {
+    return decodeRecord(await this.redis.hgetall(this.keys.execution(queue, id)));
+  }
+
+  /** Events with `seq > since`, oldest first, at most `limit`. */
+  async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
+    const key = this.keys.executionEvents(queue, id);
+    const [range, first] = await Promise.all([
+      this.redis.xrange(key, `(${since}-0`, '+', 'COUNT', limit),
+      this.redis.xrange(key, '-', '+', 'COUNT', 1),
+    ]);
+    const firstSeq = first.length > 0 ? Number(first[0][0].split('-')[0]) : 0;
+    return { events: range.map(([, fields]) => JSON.parse(fields[1]) as ConveyorEvent), firstSeq };
+  }
+
+  async readLogs(queue: string, id: string): Promise<LogLine[]> {
+    const lines = await this.redis.lrange(this.keys.executionLogs(queue, id), 0, -1);
+    return lines.map((line) => JSON.parse(line) as LogLine);
+  }
+
+  private async appendWith<T extends ExecutionEventType>(
+    mode: 'create' | 'update',
+    ref: ExecutionRef,
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ExecutionRecord>,
+  ): Promise<number | null> {
+    const event = JSON.stringify(envelope(ref, type, new Date().toISOString(), data));
+    // The script puts the seq between head and tail; the envelope's `"seq":0` (before `data`) marks the spot.
+    const at = event.indexOf('"seq":0');
+    const head = event.slice(0, at + '"seq":'.length);
+    const tail = event.slice(at + '"seq":0'.length);
+    const seq = await this.redis.conveyorAppendEvent(
+      this.keys.execution(ref.queue, ref.id),
+      this.keys.executionEvents(ref.queue, ref.id),
+      this.keys.eventsChannel(ref.queue),
+      mode,
+      head,
+      tail,
+      eventLogCap,
+      ...encodeRecordFields(fields),
+    );
+    return seq < 0 ? null : seq;
+  }
+}
+
+function envelope<T extends ExecutionEventType>(ref: ExecutionRef, type: T, ts: string, data: EventDataMap[T]) {
+  const seq = type === 'execution.log' ? undefined : 0;
+  return { v: eventFormatVersion, type, executionId: ref.id, queue: ref.queue, task: ref.task, tenant: ref.tenant, seq, ts, data };
+}
+
+function cutLogLine(line: string): string {
+  if (Buffer.byteLength(line) <= limits.logLineBytes) return line;
+  const marker = ' … [cut: line longer than 8 KiB]';
+  let cut = line.slice(0, limits.logLineBytes - marker.length);
+  while (Buffer.byteLength(cut) > limits.logLineBytes - marker.length) cut = cut.slice(0, -1);
+  return cut + marker;
+}

@@ -1,0 +1,68 @@
+import type { JobState } from 'bullmq';
+import type { ExecutionError, ExecutionStatus, ExecutionView } from '@conveyor/contracts';
+import type { ExecutionRecord } from './execution-record.js';
+
+/**
+ * The status a client reads: BullMQ's job state, refined by what only Conveyor knows, so that
+ * actions taken outside Conveyor (Bull Board, BullMQ's stall handling) never leave it wrong.
+ */
+export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecord): ExecutionStatus {
+  switch (state) {
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return record.status === 'cancelled' ? 'cancelled' : 'failed';
+    case 'active':
+      return 'running';
+    case 'delayed':
+      return 'scheduled';
+    case 'waiting':
+    case 'prioritized':
+    case 'waiting-children':
+      return 'queued';
+    default:
+      // No job (yet, or any more): Conveyor's own record is all there is.
+      return record.status;
+  }
+}
+
+/** What the BullMQ job adds to the record: the input, and the outcome once it has one. */
+export interface JobFacts {
+  input: unknown;
+  result: unknown;
+  failedReason: string | null;
+}
+
+export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus, job: JobFacts | null): ExecutionView {
+  return {
+    id: record.id,
+    task: record.task,
+    queue: record.queue,
+    tenant: record.tenant,
+    status,
+    priority: record.priority,
+    input: job?.input ?? null,
+    tags: record.tags ?? [],
+    scheduleId: record.scheduleId ?? null,
+    scheduledFor: isoOrNull(record.scheduledFor),
+    progress: record.progress ?? null,
+    attempts: { made: record.attemptsMade ?? 0, max: record.attemptsMax },
+    result: status === 'completed' ? (job?.result ?? null) : null,
+    error: status === 'failed' ? (record.error ?? errorFromReason(job?.failedReason)) : (record.error ?? null),
+    pendingAction: record.pendingAction ?? null,
+    cancelReason: record.cancelReason ?? null,
+    seq: record.seq,
+    createdAt: new Date(record.createdAt).toISOString(),
+    runAt: new Date(record.runAt).toISOString(),
+    startedAt: isoOrNull(record.startedAt),
+    finishedAt: isoOrNull(record.finishedAt),
+  };
+}
+
+function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function errorFromReason(reason: string | null | undefined): ExecutionError | null {
+  return reason ? { message: reason, name: 'Error', retryable: false } : null;
+}

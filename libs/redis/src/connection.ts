@@ -1,0 +1,56 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '@conveyor/config';
+
+/**
+ * - `request`: answers HTTP and socket.io requests; fails at once while Redis is down (→ 503).
+ * - `worker`: keeps commands queued through an outage, as BullMQ workers require.
+ * - `subscriber`: pub/sub; resubscribes by itself after a reconnect.
+ */
+/** Injection token of a process's shared Redis connection. */
+export const REDIS = Symbol('REDIS');
+
+export type RedisRole = 'request' | 'worker' | 'subscriber';
+
+const roleOptions: Record<RedisRole, RedisOptions> = {
+  request: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 },
+  worker: { maxRetriesPerRequest: null },
+  subscriber: { maxRetriesPerRequest: null },
+};
+
+export function connectionOptions(config: RedisConfig, role: RedisRole): RedisOptions {
+  const url = new URL(config.url);
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || 6379),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    connectionName: `conveyor-${role}`,
+    ...roleOptions[role],
+  };
+}
+
+export function createRedis(config: RedisConfig, role: RedisRole): Redis {
+  return new Redis(connectionOptions(config, role));
+}
+
+/** Resolves when the client is ready, or rejects after `timeoutMs` (the client keeps retrying). */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}
+
+export function isRedisAvailable(redis: Redis): boolean {
+  return redis.status === 'ready';
+}

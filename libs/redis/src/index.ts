@@ -1,0 +1,3 @@
+export * from './connection.js';
+export * from './keys.js';
+export * from './scripts.js';

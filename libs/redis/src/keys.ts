@@ -1,0 +1,49 @@
+/**
+ * Every Redis key and channel Conveyor uses, built in one place.
+ * Each key of a queue (BullMQ's and Conveyor's) carries the queue's hash tag, `<prefix>:{<queue>}:…`,
+ * so that one Lua script can touch them together and a move to Redis Cluster moves no data.
+ * These names are persisted: changing one strands existing data.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The BullMQ queue name; with `prefix` as BullMQ's prefix its keys become `<prefix>:{<queue>}:…`. */
+  bullQueueName(queue: string): string {
+    return `{${queue}}`;
+  }
+
+  /** The catalogue queue name behind a BullMQ queue name. */
+  queueOfBullName(bullQueueName: string): string {
+    return bullQueueName.replace(/^\{(.*)\}$/, '$1');
+  }
+
+  execution(queue: string, id: string): string {
+    return this.tagged(queue, 'execution', id);
+  }
+
+  executionEvents(queue: string, id: string): string {
+    return this.tagged(queue, 'execution', id, 'events');
+  }
+
+  executionLogs(queue: string, id: string): string {
+    return this.tagged(queue, 'execution', id, 'logs');
+  }
+
+  executionCheckpoint(queue: string, id: string): string {
+    return this.tagged(queue, 'execution', id, 'checkpoint');
+  }
+
+  /** Pub/sub channel of every event of the queue's executions. */
+  eventsChannel(queue: string): string {
+    return this.tagged(queue, 'events');
+  }
+
+  /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
+  executionIndex(): string {
+    return `${this.prefix}:execution-index`;
+  }
+
+  private tagged(queue: string, ...parts: string[]): string {
+    return [this.prefix, `{${queue}}`, ...parts].join(':');
+  }
+}

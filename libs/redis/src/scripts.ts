@@ -1,0 +1,56 @@
+import type { Redis, Result } from 'ioredis';
+
+/*
+ * Conveyor's Lua scripts. Each touches the keys of one queue only (one hash tag), so each is atomic
+ * on a single Redis as on a cluster shard: the event of an execution gets its `seq`, updates the
+ * execution's record, enters the capped event log and is published in one step, so events of one
+ * execution are never published out of order, whichever process emits them.
+ */
+
+const appendEvent = `
+-- KEYS: record, event log, events channel
+-- ARGV: mode (create|update), envelope head (up to "seq":), envelope tail, log cap, field/value pairs…
+if ARGV[1] == 'update' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
+local event = ARGV[2] .. seq .. ARGV[3]
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'e', event)
+redis.call('PUBLISH', KEYS[3], event)
+return seq
+`;
+
+const appendLog = `
+-- KEYS: log lines, events channel. ARGV: stored line, cap, live event
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PUBLISH', KEYS[2], ARGV[3])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    conveyorAppendEvent(
+      record: string,
+      eventLog: string,
+      channel: string,
+      mode: 'create' | 'update',
+      head: string,
+      tail: string,
+      cap: number,
+      ...fields: string[]
+    ): Result<number, Context>;
+    conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
+  }
+}
+
+const withScripts = new WeakSet<Redis>();
+
+/** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
+export function defineConveyorScripts(redis: Redis): Redis {
+  if (!withScripts.has(redis)) {
+    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 3, lua: appendEvent });
+    redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
+    withScripts.add(redis);
+  }
+  return redis;
+}

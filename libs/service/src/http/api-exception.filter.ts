@@ -1,0 +1,46 @@
+import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Redis } from 'ioredis';
+import { isRedisAvailable, REDIS } from '@conveyor/redis';
+import { LOGGER, type Logger } from '../logger.js';
+import { ApiError } from './api-error.js';
+
+const redisDown = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONNREFUSED|ECONNRESET/;
+
+/** Every error leaves a service as the contract's error body: never a stack, never HTML. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const error = this.toApiError(exception);
+    if (error.statusCode >= 500) this.logger.error({ err: exception }, error.message);
+    host.switchToHttp().getResponse<Response>().status(error.statusCode).json(error.toBody());
+  }
+
+  private toApiError(exception: unknown): ApiError {
+    if (exception instanceof ApiError) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const message = exception instanceof Error ? exception.message : String(exception);
+    if (!isRedisAvailable(this.redis) || redisDown.test(message)) return ApiError.redisUnavailable();
+    return new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged.');
+  }
+}
+
+export function fromHttpException(exception: HttpException): ApiError {
+  const status = exception.getStatus();
+  switch (status) {
+    case 404:
+      return new ApiError(404, 'not_found', 'No such endpoint.');
+    case 413:
+      return ApiError.payloadTooLarge('The request body is larger than 1 MiB.');
+    case 400:
+      // Raised by the JSON body parser before any handler runs.
+      return new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${exception.message}`);
+    default:
+      return new ApiError(status, status >= 500 ? 'internal_error' : 'bad_request', exception.message);
+  }
+}

@@ -1,0 +1,29 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { REDIS } from '@conveyor/redis';
+import { ApiError } from '../http/api-error.js';
+
+const readinessTimeoutMs = 1000;
+
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** The process is up. */
+  @Get()
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** The process can serve requests: Redis answers within a second (else 503 at once). */
+  @Get('ready')
+  async ready() {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), readinessTimeoutMs).unref());
+    try {
+      await Promise.race([this.redis.ping(), timeout]);
+    } catch {
+      throw ApiError.redisUnavailable();
+    }
+    return { status: 'ready', redis: 'up' };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './http/api-error.js';
+export * from './http/api-exception.filter.js';
+export * from './http/health.controller.js';
+export * from './logger.js';
+export * from './run-service.js';

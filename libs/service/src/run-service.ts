@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { InvalidEnvironmentError } from '@conveyor/config';
+import { createLogger, type Logger } from './logger.js';
+
+/**
+ * Starts a service: validates its environment first (an invalid one prints every bad variable and
+ * exits 1, without a stack), then runs `start` with a logger. A start-up failure exits 1 too.
+ */
+export async function runService<C extends { logLevel: Parameters<typeof createLogger>[1] }>(
+  service: string,
+  loadConfig: () => C,
+  start: (config: C, logger: Logger) => Promise<void>,
+): Promise<void> {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof InvalidEnvironmentError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(service, config.logLevel);
+  try {
+    await start(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'failed to start');
+    process.exit(1);
+  }
+}

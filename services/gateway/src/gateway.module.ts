@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { GatewayConfig } from '@conveyor/config';
+import { ExecutionsCoreModule } from '@conveyor/executions';
+import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
+import { BullBoardAdminModule } from './admin/bull-board.module.js';
+import { ExecutionsController } from './executions/executions.controller.js';
+import { GATEWAY_CONFIG } from './gateway-config.js';
+import { TasksController } from './tasks/tasks.controller.js';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), BullBoardAdminModule],
+      controllers: [ExecutionsController, TasksController, HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loadGatewayConfig } from '@conveyor/config';
+import { limits } from '@conveyor/contracts';
+import { PinoNestLogger, runService } from '@conveyor/service';
+import { GatewayModule } from './gateway.module.js';
+
+await runService('gateway', loadGatewayConfig, async (config, logger) => {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: limits.requestBodyBytes });
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  logger.info({ url: await app.getUrl() }, 'listening');
+});

@@ -1,0 +1,26 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { MonitorConfig } from '@conveyor/config';
+import { ExecutionsCoreModule } from '@conveyor/executions';
+import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
+import { MONITOR_CONFIG } from './monitor-config.js';
+import { EventRelay } from './realtime/event-relay.js';
+import { RealtimeGateway } from './realtime/realtime.gateway.js';
+
+@Module({})
+export class MonitorModule {
+  static forRoot(config: MonitorConfig, logger: Logger): DynamicModule {
+    return {
+      module: MonitorModule,
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request')],
+      controllers: [HealthController],
+      providers: [
+        { provide: MONITOR_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        EventRelay,
+        RealtimeGateway,
+      ],
+    };
+  }
+}

@@ -1,0 +1,98 @@
+import type { ConveyorEvent } from '@conveyor/contracts';
+
+/** Where a subscriber's events go (a socket.io socket in production). */
+export interface EventSink {
+  readonly id: string;
+  emit(type: string, event: ConveyorEvent): unknown;
+}
+
+/** Reads the stored events of the execution with `seq > since`, oldest first. */
+export type ReadEventsSince = (since: number) => Promise<ConveyorEvent[]>;
+
+/**
+ * One subscriber of one execution. It sees every numbered event exactly once, in `seq` order:
+ * while it catches up from the event log, live events wait in a backlog; afterwards, an event it
+ * already has is dropped and a gap (a lost pub/sub message) is filled from the log.
+ */
+export class FeedSubscriber {
+  private lastSeq = 0;
+  private backlog: ConveyorEvent[] | null = [];
+
+  constructor(
+    readonly sink: EventSink,
+    private readonly readSince: ReadEventsSince,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  get catchingUp(): boolean {
+    return this.backlog !== null;
+  }
+
+  /** Sends the stored events after `since` and then what arrived meanwhile; the subscriber is live afterwards. */
+  catchUp(since: number, stored: ConveyorEvent[]): void {
+    this.lastSeq = since;
+    const arrived = this.backlog ?? [];
+    this.backlog = null;
+    for (const event of [...stored, ...arrived]) this.deliver(event);
+  }
+
+  deliver(event: ConveyorEvent): void {
+    if (this.backlog) {
+      this.backlog.push(event);
+      return;
+    }
+    if (event.seq === undefined) {
+      this.sink.emit(event.type, event);
+      return;
+    }
+    if (event.seq <= this.lastSeq) return;
+    if (event.seq > this.lastSeq + 1) {
+      this.refill(event);
+      return;
+    }
+    this.lastSeq = event.seq;
+    this.sink.emit(event.type, event);
+  }
+
+  private refill(event: ConveyorEvent): void {
+    this.backlog = [event];
+    const since = this.lastSeq;
+    this.readSince(since).then(
+      (stored) => this.catchUp(since, stored),
+      (error) => {
+        this.onError(error);
+        this.catchUp(since, []);
+      },
+    );
+  }
+}
+
+/** The subscribers of one execution on this monitor. */
+export class ExecutionFeed {
+  private readonly subscribers = new Map<string, FeedSubscriber>();
+
+  constructor(private readonly readSince: ReadEventsSince, private readonly onError: (error: unknown) => void) {}
+
+  /** Starts collecting live events for `sink` at once; call `catchUp` on the result to start sending. */
+  attach(sink: EventSink): FeedSubscriber {
+    const subscriber = new FeedSubscriber(sink, this.readSince, this.onError);
+    this.subscribers.set(sink.id, subscriber);
+    return subscriber;
+  }
+
+  detach(sinkId: string): void {
+    this.subscribers.delete(sinkId);
+  }
+
+  has(sinkId: string): boolean {
+    return this.subscribers.has(sinkId);
+  }
+
+  get isEmpty(): boolean {
+    return this.subscribers.size === 0;
+  }
+
+  deliver(event: ConveyorEvent): void {
+    for (const subscriber of this.subscribers.values()) subscriber.deliver(event);
+  }
+}

@@ -1,0 +1,62 @@
+import type { EventDataMap, ExecutionEventType, LogLevel } from '@conveyor/contracts';
+import type { ExecutionRecord, ExecutionRef, ExecutionStore } from '@conveyor/executions';
+import type { Logger } from '@conveyor/service';
+
+/** Progress goes out at most this often per execution; the latest value wins in between. */
+export const progressIntervalMs = 200;
+
+type Progress = EventDataMap['execution.progress'];
+
+/**
+ * Publishes one execution's events from the worker. Progress is coalesced at the source;
+ * pending progress is always written before the next state event, so `seq` order is the true order.
+ */
+export class ExecutionEvents {
+  private pending: Progress | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastProgressAt = 0;
+
+  constructor(
+    private readonly store: ExecutionStore,
+    readonly ref: ExecutionRef,
+    private readonly logger: Logger,
+  ) {}
+
+  progress(progress: Progress): void {
+    this.pending = progress;
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastProgressAt + progressIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.flush().catch((err) => this.logger.warn({ err, executionId: this.ref.id }, 'progress not published'));
+    }, wait);
+  }
+
+  /** Writes pending progress now. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const progress = this.pending;
+    if (!progress) return;
+    this.pending = null;
+    this.lastProgressAt = Date.now();
+    const { percent, step = null, message = null } = progress;
+    await this.store.append(this.ref, 'execution.progress', progress, { progress: { percent, step, message } });
+  }
+
+  /** Appends a state event after any pending progress; `null` when the execution no longer exists. */
+  async state<T extends ExecutionEventType>(type: T, data: EventDataMap[T], fields: Partial<ExecutionRecord>): Promise<number | null> {
+    await this.flush();
+    return this.store.append(this.ref, type, data, fields);
+  }
+
+  log(line: string, level: LogLevel): void {
+    this.store.appendLog(this.ref, level, line).catch((err) => this.logger.warn({ err, executionId: this.ref.id }, 'log line not stored'));
+  }
+
+  /** Drops pending progress without writing it (the attempt was abandoned). */
+  discard(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = null;
+  }
+}

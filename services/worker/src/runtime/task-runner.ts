@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import {
+  defaultTenant,
+  findTask,
+  limits,
+  NonRetryableError,
+  validateAs,
+  type AnyTask,
+  type ExecutionError,
+} from '@conveyor/contracts';
+import {
+  ExecutionStore,
+  storedFormatVersion,
+  type ExecutionJobData,
+  type ExecutionRecord,
+  type ExecutionRef,
+} from '@conveyor/executions';
+import { LOGGER, type Logger } from '@conveyor/service';
+import { taskHandlers } from '../tasks/task-handlers.js';
+import type { TaskHandler } from '../tasks/task-handler.js';
+import { AttemptContext } from './execution-context.js';
+import { ExecutionEvents } from './execution-events.js';
+import { describeFailure, type AbortReason } from './failure.js';
+import { retryDelay } from './retry-delay.js';
+
+export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
+
+/** What the runner attaches to the error it hands BullMQ, so that retry and reporting agree. */
+interface AttemptOutcome {
+  conveyor: { error: ExecutionError; attempt: number; retryDelayMs: number | null };
+}
+
+/** The delay BullMQ should wait before the next attempt, as decided (and announced) by the runner. */
+export function plannedRetryDelay(error: unknown): number {
+  return (error as Partial<AttemptOutcome>).conveyor?.retryDelayMs ?? -1;
+}
+
+/**
+ * The single BullMQ processor: finds the task and its handler, validates the input again (a job
+ * added by hand may be malformed), runs one attempt with its context, and reports every change.
+ */
+@Injectable()
+export class TaskRunner {
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly moduleRef: ModuleRef,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    const ref = refOf(queue, job);
+    const events = new ExecutionEvents(this.store, ref, this.logger);
+    const attempt = job.attemptsMade + 1;
+    await this.begin(job, events, attempt);
+
+    const timeoutMs = job.data?.timeoutMs ?? null;
+    const control = new AbortController();
+    const forward = () => control.abort(signal?.reason as AbortReason);
+    signal?.addEventListener('abort', forward, { once: true });
+    const timer = timeoutMs === null ? null : setTimeout(() => control.abort('timeout' satisfies AbortReason), timeoutMs);
+    let ctx: AttemptContext | undefined;
+    try {
+      const { task, input } = this.resolve(queue, job);
+      const state = job.attemptsStarted > 1 ? await this.store.readCheckpoint(ref) : undefined;
+      ctx = new AttemptContext(events, this.store, attempt, control.signal, state);
+      const handler = this.moduleRef.get<TaskHandler<AnyTask>>(taskHandlers[task.name]);
+      const result = await untilAborted(handler.run(input as never, ctx), control.signal);
+      assertWithinLimit(result);
+      await events.flush();
+      return result;
+    } catch (error) {
+      throw await this.failAttempt(job, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
+    } finally {
+      ctx?.end();
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /** After BullMQ has stored the result. */
+  async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
+    const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
+    await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() });
+  }
+
+  /** After BullMQ has stored a final failure (retries were announced before the job moved). */
+  async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
+    if (plannedRetryDelay(error) >= 0) return;
+    const outcome = (error as Partial<AttemptOutcome>).conveyor ?? {
+      error: describeFailure(error, null, null),
+      attempt: job.attemptsMade,
+    };
+    const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
+    await events.state(
+      'execution.failed',
+      { error: outcome.error, attempt: outcome.attempt, willRetry: false },
+      { status: 'failed', error: outcome.error, finishedAt: job.finishedOn ?? Date.now() },
+    );
+  }
+
+  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<void> {
+    const fields: Partial<ExecutionRecord> = {
+      status: 'running',
+      attemptsMade: attempt,
+      // A parked or crashed attempt starts again: keep the first start.
+      ...(job.attemptsStarted <= 1 ? { startedAt: Date.now() } : {}),
+    };
+    const seq = await events.state('execution.started', { attempt }, fields);
+    if (seq === null) {
+      await this.adopt(job, events.ref);
+      await events.state('execution.started', { attempt }, fields);
+    }
+  }
+
+  /** A job added outside Conveyor (e.g. in Bull Board) gets a record, so that it can be followed like any other. */
+  private async adopt(job: ExecutionJob, ref: ExecutionRef): Promise<void> {
+    const now = Date.now();
+    this.logger.info({ executionId: ref.id, queue: ref.queue }, 'adopting a job added outside Conveyor');
+    const priority = job.opts.priority ?? 0;
+    await this.store.create(
+      {
+        ...ref,
+        status: 'queued',
+        priority,
+        tags: [],
+        scheduleId: null,
+        scheduledFor: null,
+        createdAt: job.timestamp ?? now,
+        runAt: now,
+        startedAt: null,
+        finishedAt: null,
+        attemptsMade: 0,
+        attemptsMax: job.opts.attempts ?? 1,
+        progress: null,
+        error: null,
+        pendingAction: null,
+        cancelReason: null,
+      },
+      { status: 'queued', runAt: new Date(now).toISOString(), priority },
+    );
+  }
+
+  private resolve(queue: string, job: ExecutionJob): { task: AnyTask; input: object } {
+    const task = findTask(job.name);
+    if (!task || task.queue !== queue) {
+      throw new NonRetryableError(`No task "${job.name}" runs on queue "${queue}"`, 'unknown_task');
+    }
+    if (job.data?.v !== undefined && job.data.v > storedFormatVersion) {
+      throw new NonRetryableError(`Job data format v${job.data.v} is newer than this worker understands`, 'unsupported_format');
+    }
+    const validated = validateAs(task.input as new () => object, job.data?.input ?? {}, 'input');
+    if (!validated.ok) {
+      const details = validated.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+      throw new NonRetryableError(`Invalid input: ${details}`, 'invalid_input');
+    }
+    return { task, input: validated.value };
+  }
+
+  /** Reports a failed attempt and returns the error for BullMQ: retried after the announced delay, or final. */
+  private async failAttempt(
+    job: ExecutionJob,
+    token: string | undefined,
+    events: ExecutionEvents,
+    attempt: number,
+    thrown: unknown,
+    abortReason: AbortReason | null,
+  ) {
+    if (abortReason === 'shutdown') {
+      // Not a failure: back to the queue; the next attempt resumes from the last checkpoint.
+      events.discard();
+      if (token) await job.moveToWait(token);
+      return new DelayedError('Worker shut down during the attempt; the execution was queued again');
+    }
+    await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+    const error = describeFailure(thrown, abortReason, job.data?.timeoutMs ?? null);
+    const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
+    if (!willRetry) {
+      return Object.assign(new UnrecoverableError(error.message), { conveyor: { error, attempt, retryDelayMs: null } });
+    }
+    const retryDelayMs = retryDelay(job.data?.backoff ?? { type: 'fixed', delayMs: 0 }, attempt);
+    const retryAt = Date.now() + retryDelayMs;
+    await events.state(
+      'execution.retrying',
+      { error, attempt, willRetry: true, retryAt: new Date(retryAt).toISOString() },
+      { status: 'scheduled', error, runAt: retryAt },
+    );
+    return Object.assign(new Error(error.message), { conveyor: { error, attempt, retryDelayMs } });
+  }
+}
+
+function refOf(queue: string, job: ExecutionJob): ExecutionRef {
+  return { id: job.id ?? '', queue, task: job.name, tenant: job.data?.tenant ?? defaultTenant };
+}
+
+/** The handler's outcome, or the abort reason as soon as the signal aborts (a handler may ignore it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function assertWithinLimit(result: unknown): void {
+  const size = Buffer.byteLength(JSON.stringify(result) ?? '');
+  if (size > limits.payloadBytes) {
+    throw new NonRetryableError(`Result of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'payload_too_large');
+  }
+}

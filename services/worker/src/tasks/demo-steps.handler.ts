@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import type { demoSteps, DemoStepsInput, DemoStepsOutput } from '@conveyor/contracts';
+import type { ExecutionContext } from '../runtime/execution-context.js';
+import type { TaskHandler } from './task-handler.js';
+
+interface DemoStepsState {
+  /** Steps done so far. */
+  done: number;
+}
+
+@Injectable()
+export class DemoStepsHandler implements TaskHandler<typeof demoSteps> {
+  async run(input: DemoStepsInput, ctx: ExecutionContext): Promise<DemoStepsOutput> {
+    const failAtStep = input.failAtStep ?? 1;
+    const failing = ctx.attempt <= (input.failTimes ?? 0);
+    const state = ctx.state as DemoStepsState | undefined;
+    for (let step = (state?.done ?? 0) + 1; step <= input.steps; step++) {
+      if (failing && step === failAtStep) throw new Error(`Failing attempt ${ctx.attempt} at step ${step} as asked (failTimes ${input.failTimes})`);
+      await sleep(input.stepMs, ctx.signal);
+      ctx.progress((step / input.steps) * 100, step, `step ${step} of ${input.steps}`);
+      await ctx.checkpoint({ done: step } satisfies DemoStepsState);
+    }
+    return { steps: input.steps };
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  if (ms === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,27 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { WorkerConfig } from '@conveyor/config';
+import { ExecutionsCoreModule } from '@conveyor/executions';
+import { LOGGER, type Logger } from '@conveyor/service';
+import { WorkerHealth } from './health/worker-health.js';
+import { TaskRunner } from './runtime/task-runner.js';
+import { WorkerPool } from './runtime/worker-pool.js';
+import { taskHandlers } from './tasks/task-handlers.js';
+import { WORKER_CONFIG } from './worker-config.js';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: WorkerConfig, logger: Logger): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'worker')],
+      providers: [
+        { provide: WORKER_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        ...Object.values(taskHandlers),
+        TaskRunner,
+        WorkerPool,
+        WorkerHealth,
+      ],
+    };
+  }
+}
