@@ -3,3 +3,4 @@ export * from './http/api-exception.filter.js';
 export * from './http/health.controller.js';
 export * from './logger.js';
 export * from './run-service.js';
+export * from './serve-http.js';

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadGatewayConfig } from '@conveyor/config';
 import { limits } from '@conveyor/contracts';
-import { PinoNestLogger, runService } from '@conveyor/service';
+import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { GatewayModule } from './gateway.module.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
@@ -11,7 +11,5 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: limits.requestBodyBytes });
-  app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
-  logger.info({ url: await app.getUrl() }, 'listening');
+  await serveHttp(app, config.http, logger);
 });

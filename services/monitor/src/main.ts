@@ -1,11 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { loadMonitorConfig } from '@conveyor/config';
-import { PinoNestLogger, runService } from '@conveyor/service';
+import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { MonitorModule } from './monitor.module.js';
 
 await runService('monitor', loadMonitorConfig, async (config, logger) => {
   const app = await NestFactory.create(MonitorModule.forRoot(config, logger), { logger: new PinoNestLogger(logger) });
-  app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
-  logger.info({ url: await app.getUrl() }, 'listening');
+  await serveHttp(app, config.http, logger);
 });

@@ -12,4 +12,5 @@ await runService('worker', loadWorkerConfig, async (config, logger) => {
   });
   app.enableShutdownHooks();
   await app.init();
+  logger.info({ queues: config.queues, concurrency: config.concurrency }, 'ready');
 });

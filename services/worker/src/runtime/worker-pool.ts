@@ -21,7 +21,6 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
 
   onApplicationBootstrap(): void {
     this.workers = this.config.queues.map((queue) => this.startWorker(queue));
-    this.logger.info({ queues: this.config.queues, concurrency: this.config.concurrency }, 'worker consuming');
   }
 
   /** Stops taking work, lets running handlers finish within the grace period, then parks the rest. */

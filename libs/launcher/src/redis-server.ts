@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { freePort } from './free-port.js';
+import { spawnManaged, type ManagedProcess } from './child-process.js';
+
+export interface RedisServerOptions {
+  /** Default: a free port. */
+  port?: number;
+  /** With a directory, data persists there as an append-only file; without, nothing is kept. */
+  dataDir?: string;
+  onLine?: (line: string) => void;
+}
+
+/** A private `redis-server` process. */
+export class RedisServer {
+  private process: ManagedProcess | null = null;
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(options.port ?? (await freePort()), options);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it (again) on the same port. */
+  async restart(): Promise<void> {
+    if (this.process?.running) return;
+    const persistence = this.options.dataDir
+      ? ['--dir', this.options.dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec']
+      : ['--appendonly', 'no'];
+    if (this.options.dataDir) mkdirSync(this.options.dataDir, { recursive: true });
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'noeviction', ...persistence];
+    this.process = spawnManaged('redis-server', 'redis-server', args, {}, this.options.onLine);
+    await this.process.waitForLine((line) => line.includes('Ready to accept connections'), 10_000);
+  }
+
+  /** Stops it (SIGTERM: an append-only file is flushed first). */
+  async stop(): Promise<void> {
+    await this.process?.stop('SIGTERM');
+  }
+
+  /** Kills it outright, as a crash would. */
+  async kill(): Promise<void> {
+    await this.process?.stop('SIGKILL');
+  }
+}
+
+/** Whether a `redis-server` binary is on the PATH. */
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}

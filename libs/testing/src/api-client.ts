@@ -1,0 +1,29 @@
+/** A reply of the REST API, body parsed. */
+export interface ApiReply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Minimal JSON client for the gateway's REST API. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  get<T = any>(path: string): Promise<ApiReply<T>> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = any>(path: string, body?: unknown): Promise<ApiReply<T>> {
+    return this.request<T>('POST', path, body);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<ApiReply<T>> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+}

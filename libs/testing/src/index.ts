@@ -1,0 +1,4 @@
+export * from './api-client.js';
+export * from './execution-watcher.js';
+export * from './poll.js';
+export * from './stack.js';

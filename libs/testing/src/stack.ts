@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { RedisServer, startService, type ServiceProcess } from '@conveyor/launcher';
+import { ApiClient } from './api-client.js';
+
+export interface StackOptions {
+  /** How many workers to start now (more can be added later). Default 1. */
+  workers?: number;
+  /** How many monitors. Default 1. */
+  monitors?: number;
+  /** Extra environment for every service (e.g. WORKER_CONCURRENCY). */
+  env?: Record<string, string>;
+}
+
+/**
+ * A complete Conveyor for one test file: a private redis-server on a free port, and the real
+ * gateway, workers and monitors as processes listening on free ports, under a unique key prefix.
+ */
+export class Stack {
+  readonly workers: ServiceProcess[] = [];
+  readonly monitors: ServiceProcess[] = [];
+  private gatewayProcess: ServiceProcess | null = null;
+  readonly prefix = `t${randomUUID().slice(0, 8)}`;
+
+  private constructor(
+    readonly redis: RedisServer,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const redis = await RedisServer.start();
+    const stack = new Stack(redis, options.env ?? {});
+    try {
+      await Promise.all([
+        stack.startGateway(),
+        ...Array.from({ length: options.monitors ?? 1 }, () => stack.startMonitor()),
+        ...Array.from({ length: options.workers ?? 1 }, () => stack.startWorker()),
+      ]);
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  /** The environment every service of this stack gets. */
+  get baseEnv(): Record<string, string> {
+    return { REDIS_URL: this.redis.url, CONVEYOR_PREFIX: this.prefix, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env };
+  }
+
+  get api(): ApiClient {
+    if (!this.gatewayProcess?.url) throw new Error('no gateway');
+    return new ApiClient(this.gatewayProcess.url);
+  }
+
+  get gatewayUrl(): string {
+    return this.api.baseUrl;
+  }
+
+  get monitorUrl(): string {
+    const url = this.monitors[0]?.url;
+    if (!url) throw new Error('no monitor');
+    return url;
+  }
+
+  async startWorker(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const worker = await startService('worker', { ...this.baseEnv, ...env }, { label: `worker-${this.workers.length + 1}` });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async startMonitor(): Promise<ServiceProcess> {
+    const monitor = await startService('monitor', { ...this.baseEnv, MONITOR_PORT: '0' });
+    this.monitors.push(monitor);
+    return monitor;
+  }
+
+  private async startGateway(): Promise<void> {
+    this.gatewayProcess = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0' });
+  }
+
+  async stop(): Promise<void> {
+    const services = [this.gatewayProcess, ...this.workers, ...this.monitors].filter((s): s is ServiceProcess => s !== null);
+    await Promise.all(services.map((service) => service.process.stop('SIGTERM')));
+    await this.redis.stop();
+  }
+}

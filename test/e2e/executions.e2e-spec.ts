@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
+import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+
+describe('executions end to end', () => {
+  let stack: Stack;
+  let watcher: ExecutionWatcher;
+
+  before(async () => {
+    stack = await Stack.start();
+    watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+  });
+  after(async () => {
+    watcher?.close();
+    await stack?.stop();
+  });
+
+  const submit = async (body: object): Promise<ExecutionView> => {
+    const reply = await stack.api.post('/v1/executions', body);
+    assert.equal(reply.status, 202, JSON.stringify(reply.body));
+    return reply.body;
+  };
+  const read = async (id: string): Promise<ExecutionView> => (await stack.api.get(`/v1/executions/${id}`)).body;
+
+  it('runs demo.steps: started, progress to 100 % with gapless seqs, completed, and GET agrees', async () => {
+    const submitted = await submit({ task: 'demo.steps', input: { steps: 5, stepMs: 60 } });
+    assert.equal(submitted.status, 'queued');
+    assert.match(submitted.id, /^exec_[0-9A-Z]{26}$/);
+    const ack = await watcher.subscribe(submitted.id, 0);
+    assert.equal(ack.ok, true);
+
+    const end = await watcher.waitForEnd(submitted.id);
+    assert.equal(end.type, 'execution.completed');
+    const events = watcher.of(submitted.id);
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      'every seq from 1, once, in order',
+    );
+    assert.equal(events[0].type, 'execution.queued');
+    assert.equal(events[1].type, 'execution.started');
+    const progress = events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress');
+    assert.ok(progress.length >= 1);
+    assert.equal(progress.at(-1)?.data.percent, 100);
+    assert.deepEqual(progress.map((e) => e.data.percent), [...progress.map((e) => e.data.percent)].sort((a, b) => a - b));
+    assert.deepEqual(end.data, { result: { steps: 5 } });
+
+    const final = await read(submitted.id);
+    assert.equal(final.status, 'completed');
+    assert.deepEqual(final.result, { steps: 5 });
+    assert.equal(final.seq, end.seq);
+    assert.equal(final.progress?.percent, 100);
+    assert.deepEqual(final.attempts, { made: 1, max: 3 });
+    assert.ok(final.startedAt && final.finishedAt && final.startedAt <= final.finishedAt);
+  });
+
+  it('retries with growing exponential backoff, then completes', async () => {
+    const submitted = await submit({
+      task: 'demo.steps',
+      input: { steps: 2, stepMs: 0, failTimes: 2 },
+      attempts: 3,
+      backoff: { type: 'exponential', delayMs: 200, jitter: 0 },
+    });
+    await watcher.subscribe(submitted.id, 0);
+    const end = await watcher.waitForEnd(submitted.id);
+    assert.equal(end.type, 'execution.completed');
+
+    const events = watcher.of(submitted.id);
+    const retrying = events.filter((e): e is ConveyorEvent<'execution.retrying'> => e.type === 'execution.retrying');
+    const started = events.filter((e): e is ConveyorEvent<'execution.started'> => e.type === 'execution.started');
+    assert.deepEqual(retrying.map((e) => e.data.attempt), [1, 2]);
+    assert.deepEqual(started.map((e) => e.data.attempt), [1, 2, 3]);
+    const announced = retrying.map((e) => Date.parse(e.data.retryAt) - Date.parse(e.ts));
+    assert.ok(announced[0] >= 190 && announced[0] <= 210, `first wait ≈ 200 ms, was ${announced[0]}`);
+    assert.ok(announced[1] >= 390 && announced[1] <= 410, `second wait ≈ 400 ms, was ${announced[1]}`);
+    const waited = [1, 2].map((i) => Date.parse(started[i].ts) - Date.parse(retrying[i - 1].ts));
+    assert.ok(waited[0] >= 190, `the second attempt waited its backoff (${waited[0]} ms)`);
+    assert.ok(waited[1] > waited[0], `the wait grew (${waited.join(' then ')} ms)`);
+    assert.equal(retrying[0].data.error.message.includes('Failing attempt 1'), true);
+
+    const final = await read(submitted.id);
+    assert.equal(final.status, 'completed');
+    assert.deepEqual(final.attempts, { made: 3, max: 3 });
+  });
+
+  it('fails a timed-out attempt as a timeout', async () => {
+    const submitted = await submit({ task: 'demo.steps', input: { steps: 1, stepMs: 60_000 }, timeoutMs: 300, attempts: 1 });
+    await watcher.subscribe(submitted.id, 0);
+    const end = (await watcher.waitForEnd(submitted.id)) as ConveyorEvent<'execution.failed'>;
+    assert.equal(end.type, 'execution.failed');
+    assert.equal(end.data.error.code, 'timeout');
+    assert.equal(end.data.willRetry, false);
+
+    const final = await read(submitted.id);
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'timeout');
+    assert.equal(final.error?.retryable, true);
+  });
+
+  it('does not start a delayed execution before runAt', async () => {
+    const runAt = new Date(Date.now() + 1500).toISOString();
+    const submitted = await submit({ task: 'demo.noop', input: { payload: 'later' }, runAt });
+    assert.equal(submitted.status, 'scheduled');
+    assert.equal(submitted.runAt, runAt);
+    assert.equal((await read(submitted.id)).status, 'scheduled');
+
+    await watcher.subscribe(submitted.id, 0);
+    await watcher.waitForEnd(submitted.id);
+    const final = await read(submitted.id);
+    assert.equal(final.status, 'completed');
+    assert.deepEqual(final.result, { payload: 'later' });
+    assert.ok(final.startedAt && final.startedAt >= runAt, `started ${final.startedAt}, not before ${runAt}`);
+  });
+
+  it('gives a late subscriber the snapshot, then exactly the events after it', async () => {
+    const submitted = await submit({ task: 'demo.steps', input: { steps: 20, stepMs: 50 } });
+    await poll(() => read(submitted.id), { until: (e) => (e.progress?.percent ?? 0) >= 30, label: 'progress of 30 %' });
+
+    const late = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      const ack = await late.subscribe(submitted.id);
+      assert.ok(ack.ok);
+      assert.equal(ack.snapshot.status, 'running');
+      assert.ok(ack.snapshot.seq > 2);
+      const end = await late.waitForEnd(submitted.id);
+      const seqs = late.of(submitted.id).map((e) => e.seq);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: end.seq! - ack.snapshot.seq }, (_, i) => ack.snapshot.seq + 1 + i),
+      );
+    } finally {
+      late.close();
+    }
+  });
+
+  it('answers a subscription to an unknown execution with ok: false', async () => {
+    const ack = await watcher.subscribe('exec_01M000000000000000000000ZZ');
+    assert.deepEqual(ack, { ok: false, code: 'not_found', message: 'Execution exec_01M000000000000000000000ZZ was not found.' });
+    const invalid = await watcher.subscribe('not-an-id');
+    assert.equal(invalid.ok, false);
+    assert.equal(!invalid.ok && invalid.code, 'validation_failed');
+  });
+});
