@@ -21,7 +21,9 @@ export class ExecutionReader {
       queue.getJobState(id),
     ]);
     if (!record) return null;
-    const facts = job ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null } : null;
+    const facts = job
+      ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null, finishedOn: job.finishedOn ?? null }
+      : null;
     return toExecutionView(record, deriveStatus(state, record), facts);
   }
 }

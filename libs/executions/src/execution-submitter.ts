@@ -94,6 +94,6 @@ export class ExecutionSubmitter {
       await this.store.forget(record).catch(() => undefined);
       throw error;
     }
-    return toExecutionView({ ...record, seq: 1 }, status, { input, result: null, failedReason: null });
+    return toExecutionView({ ...record, seq: 1 }, status, { input, result: null, failedReason: null, finishedOn: null });
   }
 }

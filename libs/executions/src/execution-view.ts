@@ -1,5 +1,5 @@
 import type { JobState } from 'bullmq';
-import type { ExecutionError, ExecutionStatus, ExecutionView } from '@conveyor/contracts';
+import { isTerminal, type ExecutionError, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 
 /**
@@ -31,6 +31,8 @@ export interface JobFacts {
   input: unknown;
   result: unknown;
   failedReason: string | null;
+  /** When BullMQ finished the job (before Conveyor's own terminal event may be written). */
+  finishedOn: number | null;
 }
 
 export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus, job: JobFacts | null): ExecutionView {
@@ -55,7 +57,7 @@ export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus
     createdAt: new Date(record.createdAt).toISOString(),
     runAt: new Date(record.runAt).toISOString(),
     startedAt: isoOrNull(record.startedAt),
-    finishedAt: isoOrNull(record.finishedAt),
+    finishedAt: isoOrNull(record.finishedAt ?? (isTerminal(status) ? job?.finishedOn : null)),
   };
 }
 

@@ -4,3 +4,4 @@ export * from './http/health.controller.js';
 export * from './logger.js';
 export * from './run-service.js';
 export * from './serve-http.js';
+export * from './shutdown.js';

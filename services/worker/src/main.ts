@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { loadWorkerConfig } from '@conveyor/config';
-import { PinoNestLogger, runService } from '@conveyor/service';
+import { closeOnSignals, PinoNestLogger, runService } from '@conveyor/service';
 import { findRegistryProblems, taskHandlers } from './tasks/task-handlers.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -10,7 +10,7 @@ await runService('worker', loadWorkerConfig, async (config, logger) => {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger), {
     logger: new PinoNestLogger(logger),
   });
-  app.enableShutdownHooks();
+  closeOnSignals(app, logger);
   await app.init();
   logger.info({ queues: config.queues, concurrency: config.concurrency }, 'ready');
 });

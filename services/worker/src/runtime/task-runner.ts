@@ -177,6 +177,8 @@ export class TaskRunner {
     const error = describeFailure(thrown, abortReason, job.data?.timeoutMs ?? null);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {
+      // Readers see the reason as soon as BullMQ reports the job failed, before `execution.failed` is written.
+      await this.store.update(events.ref, { error });
       return Object.assign(new UnrecoverableError(error.message), { conveyor: { error, attempt, retryDelayMs: null } });
     }
     const retryDelayMs = retryDelay(job.data?.backoff ?? { type: 'fixed', delayMs: 0 }, attempt);

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ExecutionWatcher, Stack } from '@conveyor/testing';
+
+describe('realtime across several monitors', () => {
+  let stack: Stack;
+  const watchers: ExecutionWatcher[] = [];
+
+  before(async () => {
+    stack = await Stack.start({ monitors: 2 });
+    for (const monitor of [stack.monitors[0], stack.monitors[0], stack.monitors[1]]) {
+      watchers.push(await ExecutionWatcher.connect(monitor.url!));
+    }
+  });
+  after(async () => {
+    watchers.forEach((watcher) => watcher.close());
+    await stack?.stop();
+  });
+
+  it('delivers every event once to each client, whichever monitor it is on', async () => {
+    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 8, stepMs: 40 } });
+    for (const watcher of watchers) assert.equal((await watcher.subscribe(reply.body.id, 0)).ok, true);
+    const ends = await Promise.all(watchers.map((watcher) => watcher.waitForEnd(reply.body.id)));
+    const last = ends[0].seq!;
+    for (const watcher of watchers) {
+      assert.deepEqual(
+        watcher.of(reply.body.id).map((e) => e.seq),
+        Array.from({ length: last }, (_, i) => i + 1),
+      );
+    }
+  });
+
+  it('replays from `since` and sends nothing twice when a client subscribes again', async () => {
+    const [watcher] = watchers;
+    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 3, stepMs: 0 } });
+    await watcher.subscribe(reply.body.id, 0);
+    const end = await watcher.waitForEnd(reply.body.id);
+
+    const again = await ExecutionWatcher.connect(stack.monitors[1].url!);
+    try {
+      const ack = await again.subscribe(reply.body.id, 2);
+      assert.ok(ack.ok);
+      assert.equal(ack.snapshot.status, 'completed');
+      await again.waitForEnd(reply.body.id);
+      assert.deepEqual(
+        again.of(reply.body.id).map((e) => e.seq),
+        Array.from({ length: end.seq! - 2 }, (_, i) => i + 3),
+      );
+    } finally {
+      again.close();
+    }
+  });
+
+  it('stops sending after unsubscribe', async () => {
+    const watcher = watchers[2];
+    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 4, stepMs: 100 } });
+    await watcher.subscribe(reply.body.id, 0);
+    await watcher.waitFor((e) => e.executionId === reply.body.id && e.type === 'execution.started', 'the start');
+    assert.deepEqual(await watcher.socket.timeout(5000).emitWithAck('unsubscribe', { execution: reply.body.id }), { ok: true });
+    const seen = watcher.of(reply.body.id).length;
+    await watchers[0].subscribe(reply.body.id, 0);
+    await watchers[0].waitForEnd(reply.body.id);
+    assert.equal(watcher.of(reply.body.id).length, seen);
+  });
+});
