@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { InvalidEnvironmentError } from '@conveyor/config';
 import { createLogger, type Logger } from './logger.js';
 

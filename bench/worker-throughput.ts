@@ -1,0 +1,72 @@
+// Worker throughput: the same 20,000 demo.noop executions on the same Redis, through Conveyor's
+// worker (a real worker process: validation, context, events, records) and through a plain BullMQ
+// worker with the same concurrency. Both queues are filled first; the clock runs from the moment the
+// worker is ready until the queue's completed count reaches N.
+import { Queue, Worker } from 'bullmq';
+import { demoNoop } from '@conveyor/contracts';
+import { ExecutionQueues, ExecutionStore, ExecutionSubmitter } from '@conveyor/executions';
+import { startService, type RedisServer } from '@conveyor/launcher';
+import { createRedis, RedisKeys } from '@conveyor/redis';
+import { poll } from '@conveyor/testing';
+
+const total = Number(process.env.BENCH_JOBS ?? 20_000);
+const concurrency = 10;
+const payload = { payload: { text: 'x'.repeat(64) } };
+
+export async function workerThroughput(redis: RedisServer): Promise<void> {
+  const plain = await plainBullmq(redis);
+  const conveyor = await conveyorWorker(redis);
+  console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
+  console.log(`  plain BullMQ worker   ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  Conveyor worker       ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+}
+
+async function untilCompleted(queue: Queue): Promise<void> {
+  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
+}
+
+async function plainBullmq(redis: RedisServer): Promise<number> {
+  const connection = createRedis({ url: redis.url, prefix: 'plain' }, 'worker');
+  const queue = new Queue('plain', { connection, prefix: 'plain' });
+  for (let i = 0; i < total; i += 1000) {
+    await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: 'demo.noop', data: payload })));
+  }
+  const workerConnection = connection.duplicate();
+  const started = performance.now();
+  const worker = new Worker('plain', async (job) => job.data, { connection: workerConnection, prefix: 'plain', concurrency });
+  await untilCompleted(queue);
+  const rate = total / ((performance.now() - started) / 1000);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  workerConnection.disconnect();
+  connection.disconnect();
+  return rate;
+}
+
+async function conveyorWorker(redis: RedisServer): Promise<number> {
+  const config = { url: redis.url, prefix: 'conveyor-bench' };
+  const connection = createRedis(config, 'worker');
+  const keys = new RedisKeys(config.prefix);
+  const queues = new ExecutionQueues(connection, keys);
+  const submitter = new ExecutionSubmitter(new ExecutionStore(connection, keys), queues);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      while (next++ < total) await submitter.submit(demoNoop, payload, {}, 'default');
+    }),
+  );
+  const worker = await startService('worker', {
+    REDIS_URL: redis.url,
+    CONVEYOR_PREFIX: config.prefix,
+    WORKER_QUEUES: demoNoop.queue,
+    WORKER_CONCURRENCY: String(concurrency),
+  });
+  const started = performance.now();
+  await untilCompleted(queues.get(demoNoop.queue));
+  const rate = total / ((performance.now() - started) / 1000);
+  await worker.process.stop();
+  await queues.close();
+  connection.disconnect();
+  return rate;
+}
