@@ -1,31 +1,51 @@
 // Runs every compiled test with node's test runner: unit tests (*.spec.js beside the code) first,
-// then end-to-end tests (test/**/*.e2e-spec.js). Extra arguments narrow the files by substring.
+// then end-to-end tests (test/**/*.e2e-spec.js), and ends with one line: "N passed, N failed".
+// Extra arguments narrow the files by substring: `node scripts/run-tests.mjs realtime`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const filters = process.argv.slice(2);
-const files = (dir, suffix) =>
-  readdirSync(dir, { recursive: true })
-    .map((file) => join(dir, file))
-    .filter((file) => file.endsWith(suffix) && !file.includes('node_modules'))
+const files = (dirs, suffix, exclude) =>
+  dirs
+    .flatMap((dir) => readdirSync(dir, { recursive: true }).map((file) => join(dir, file)))
+    .filter((file) => file.endsWith(suffix) && !(exclude && file.endsWith(exclude)))
     .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
     .sort();
 
 const suites = [
-  { name: 'unit', files: ['dist/libs', 'dist/services'].flatMap((dir) => files(dir, '.spec.js')), concurrency: 2 },
-  { name: 'end-to-end', files: files('dist/test', '.e2e-spec.js'), concurrency: 2 },
+  { name: 'unit', files: files(['dist/libs', 'dist/services'], '.spec.js', '.e2e-spec.js') },
+  { name: 'end-to-end', files: files(['dist/test'], '.e2e-spec.js') },
 ];
 
-let failed = false;
+const scratch = mkdtempSync(join(tmpdir(), 'conveyor-tests-'));
+const totals = { passed: 0, failed: 0 };
+let broken = false;
 for (const suite of suites) {
   if (suite.files.length === 0) continue;
   console.log(`\n# ${suite.name} tests (${suite.files.length} files)`);
+  const tap = join(scratch, `${suite.name}.tap`);
   const run = spawnSync(
     process.execPath,
-    ['--test', `--test-concurrency=${suite.concurrency}`, '--test-timeout=180000', '--test-reporter=spec', ...suite.files],
+    [
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=180000',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...suite.files,
+    ],
     { stdio: 'inherit' },
   );
-  failed ||= run.status !== 0;
+  const summary = readFileSync(tap, 'utf8');
+  const count = (label) => Number(summary.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0);
+  totals.passed += count('pass');
+  totals.failed += count('fail') + count('cancelled');
+  broken ||= run.status !== 0;
 }
-process.exit(failed ? 1 : 0);
+rmSync(scratch, { recursive: true, force: true });
+console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
+process.exit(broken || totals.failed > 0 || totals.passed === 0 ? 1 : 0);

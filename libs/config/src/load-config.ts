@@ -31,9 +31,9 @@ export class InvalidEnvironmentError extends Error {}
 
 /** Validates `source` against an env class and maps it to a frozen, typed config. */
 export function loadConfig<E extends object, C>(envClass: new () => E, toConfig: (env: E) => C, source: NodeJS.ProcessEnv = process.env): Readonly<C> {
-  const known = Object.keys(new envClass());
-  const relevant = Object.fromEntries(Object.entries(source).filter(([name, value]) => known.includes(name) && value !== ''));
-  const env = plainToInstance(envClass, relevant, { enableImplicitConversion: true, exposeDefaultValues: true });
+  // An empty variable counts as unset; variables the class does not declare are never read.
+  const set = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const env = plainToInstance(envClass, set, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: false });
   if (errors.length > 0) {
     const reasons = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).map((m) => m.replace(`${e.property} `, '')).join(', ')}`);

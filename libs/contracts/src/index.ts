@@ -1,6 +1,3 @@
-// Decorated classes below record their types through reflect-metadata, which must load first.
-import 'reflect-metadata';
-
 export * from './errors/non-retryable.error.js';
 export * from './events/conveyor-event.js';
 export * from './executions/backoff-policy.js';

@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design-time types through reflect-metadata, which must load first.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JobState } from 'bullmq';
+import type { ExecutionStatus } from '@conveyor/contracts';
+import { decodeRecord, encodeRecordFields, type ExecutionRecord } from './execution-record.js';
+import { deriveStatus, toExecutionView } from './execution-view.js';
+
+const record: ExecutionRecord = {
+  id: 'exec_01M862CJRHAMBFM3S2NG72JCRG',
+  task: 'demo.steps',
+  queue: 'demo',
+  tenant: 'default',
+  seq: 4,
+  status: 'running',
+  priority: 100,
+  tags: ['a'],
+  scheduleId: null,
+  scheduledFor: null,
+  createdAt: 1_700_000_000_000,
+  runAt: 1_700_000_000_000,
+  startedAt: 1_700_000_000_100,
+  finishedAt: null,
+  attemptsMade: 1,
+  attemptsMax: 3,
+  progress: { percent: 50, step: 1, message: null },
+  error: null,
+  pendingAction: null,
+  cancelReason: null,
+};
+
+describe('execution records and views', () => {
+  it('round-trips a record through its Redis hash', () => {
+    const fields = encodeRecordFields(record);
+    const hash = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+    assert.deepEqual(decodeRecord(hash), record);
+    assert.equal(decodeRecord({}), null);
+  });
+
+  const table: [JobState | 'unknown', ExecutionStatus, ExecutionStatus][] = [
+    ['waiting', 'running', 'queued'],
+    ['prioritized', 'queued', 'queued'],
+    ['delayed', 'running', 'scheduled'],
+    ['active', 'queued', 'running'],
+    ['completed', 'running', 'completed'],
+    ['failed', 'running', 'failed'],
+    ['failed', 'cancelled', 'cancelled'],
+    ['unknown', 'queued', 'queued'],
+    ['unknown', 'completed', 'completed'],
+  ];
+  for (const [state, recorded, expected] of table) {
+    it(`BullMQ ${state} with Conveyor's ${recorded} reads as ${expected}`, () => {
+      assert.equal(deriveStatus(state, { ...record, status: recorded }), expected);
+    });
+  }
+
+  it('shows the result only when completed, and BullMQ’s finish time before Conveyor’s event', () => {
+    const job = { input: { steps: 2 }, result: { steps: 2 }, failedReason: null, finishedOn: 1_700_000_001_000 };
+    const completed = toExecutionView(record, 'completed', job);
+    assert.deepEqual(completed.result, { steps: 2 });
+    assert.equal(completed.finishedAt, '2023-11-14T22:13:21.000Z');
+    const running = toExecutionView(record, 'running', job);
+    assert.equal(running.result, null);
+    assert.equal(running.finishedAt, null);
+    assert.equal(running.startedAt, '2023-11-14T22:13:20.100Z');
+  });
+
+  it('falls back to BullMQ’s failed reason when Conveyor recorded no error', () => {
+    const view = toExecutionView(record, 'failed', { input: {}, result: null, failedReason: 'job stalled more than allowable limit', finishedOn: null });
+    assert.deepEqual(view.error, { message: 'job stalled more than allowable limit', name: 'Error', retryable: false });
+  });
+});

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RedisKeys } from './keys.js';
+
+describe('RedisKeys', () => {
+  const keys = new RedisKeys('conveyor');
+  const id = 'exec_01M862CJRHAMBFM3S2NG72JCRG';
+
+  it('puts every key of a queue under its hash tag', () => {
+    for (const key of [keys.execution('demo', id), keys.executionEvents('demo', id), keys.executionLogs('demo', id), keys.executionCheckpoint('demo', id), keys.eventsChannel('demo')]) {
+      assert.ok(key.startsWith('conveyor:{demo}:'), key);
+    }
+    assert.equal(keys.executionEvents('demo', id), `conveyor:{demo}:execution:${id}:events`);
+  });
+
+  it('maps queue names to BullMQ names and back', () => {
+    assert.equal(keys.bullQueueName('demo'), '{demo}');
+    assert.equal(keys.queueOfBullName('{demo}'), 'demo');
+  });
+});

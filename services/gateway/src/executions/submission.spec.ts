@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { demoSteps } from '@conveyor/contracts';
+import { isInputTooLarge, validateSubmission } from './submission.js';
+
+describe('validateSubmission', () => {
+  it('resolves the task, the validated input and the options', () => {
+    const result = validateSubmission({
+      task: 'demo.steps',
+      input: { steps: 2, stepMs: 5 },
+      priority: 'low',
+      runAt: '2030-01-01T00:00:00.000Z',
+      backoff: { type: 'fixed', delayMs: 10 },
+    });
+    assert.ok(result.ok);
+    assert.equal(result.value.task, demoSteps);
+    assert.deepEqual({ ...result.value.input }, { steps: 2, stepMs: 5 });
+    assert.equal(result.value.options.priority, 'low');
+    assert.equal(result.value.options.runAt?.toISOString(), '2030-01-01T00:00:00.000Z');
+    assert.deepEqual(result.value.options.backoff, { type: 'fixed', delayMs: 10 });
+  });
+
+  it('turns delayMs into a start time', () => {
+    const before = Date.now();
+    const result = validateSubmission({ task: 'demo.noop', delayMs: 5000 });
+    assert.ok(result.ok);
+    assert.ok(result.value.options.runAt!.getTime() >= before + 5000);
+  });
+
+  const invalid: [string, unknown, string[]][] = [
+    ['an unknown task', { task: 'nope' }, ['task']],
+    ['a task that is not a string, and no input check then', { task: 5, input: { x: 1 } }, ['task']],
+    ['envelope and input errors together', { task: 'demo.steps', input: { steps: 0, stepMs: 1 }, attempts: 0 }, ['attempts', 'input.steps']],
+    ['an input that is not an object', { task: 'demo.steps', input: 'x' }, ['input']],
+    ['delayMs with runAt', { task: 'demo.noop', delayMs: 1, runAt: '2030-01-01T00:00:00Z' }, ['runAt']],
+    ['a timestamp that is not ISO 8601', { task: 'demo.noop', runAt: 'tomorrow' }, ['runAt']],
+    ['too many tags', { task: 'demo.noop', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, ['tags']],
+    ['a missing task', {}, ['task']],
+  ];
+  for (const [name, body, paths] of invalid) {
+    it(`rejects ${name}`, () => {
+      const result = validateSubmission(body);
+      assert.equal(result.ok, false);
+      assert.deepEqual(!result.ok && result.errors.map((e) => e.path).sort(), paths);
+    });
+  }
+
+  it('prefixes paths, for batches', () => {
+    const result = validateSubmission({ task: 'demo.steps', input: { steps: 0, stepMs: 0 } }, 'executions[3]');
+    assert.deepEqual(!result.ok && result.errors.map((e) => e.path), ['executions[3].input.steps']);
+  });
+
+  it('measures the input against 256 KiB', () => {
+    assert.equal(isInputTooLarge({ input: { a: 'x'.repeat(256 * 1024) } }), true);
+    assert.equal(isInputTooLarge({ input: { a: 'x' } }), false);
+    assert.equal(isInputTooLarge({}), false);
+  });
+});
