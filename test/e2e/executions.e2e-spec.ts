@@ -32,7 +32,8 @@ describe('executions end to end', () => {
 
     const end = await watcher.waitForEnd(submitted.id);
     assert.equal(end.type, 'execution.completed');
-    const events = watcher.of(submitted.id);
+    // Log lines are live only, so whether this subscriber saw the first one depends on timing.
+    const events = watcher.of(submitted.id).filter((e) => e.type !== 'execution.log');
     assert.deepEqual(
       events.map((e) => e.seq),
       events.map((_, i) => i + 1),
@@ -53,6 +54,17 @@ describe('executions end to end', () => {
     assert.equal(final.progress?.percent, 100);
     assert.deepEqual(final.attempts, { made: 1, max: 3 });
     assert.ok(final.startedAt && final.finishedAt && final.startedAt <= final.finishedAt);
+  });
+
+  it('relays log lines live, without a seq', async () => {
+    const submitted = await submit({ task: 'demo.steps', input: { steps: 1, stepMs: 0 }, delayMs: 300 });
+    await watcher.subscribe(submitted.id, 0);
+    await watcher.waitForEnd(submitted.id);
+    const logs = watcher.of(submitted.id).filter((e): e is ConveyorEvent<'execution.log'> => e.type === 'execution.log');
+    assert.deepEqual(
+      logs.map((e) => [e.seq, e.data.level, e.data.line]),
+      [[undefined, 'info', 'attempt 1: starting (1 steps of 0 ms)']],
+    );
   });
 
   it('retries with growing exponential backoff, then completes', async () => {

@@ -14,6 +14,7 @@ export class DemoStepsHandler implements TaskHandler<typeof demoSteps> {
     const failAtStep = input.failAtStep ?? 1;
     const failing = ctx.attempt <= (input.failTimes ?? 0);
     const state = ctx.state as DemoStepsState | undefined;
+    ctx.log(`attempt ${ctx.attempt}: ${state ? `resuming after step ${state.done}` : 'starting'} (${input.steps} steps of ${input.stepMs} ms)`);
     for (let step = (state?.done ?? 0) + 1; step <= input.steps; step++) {
       if (failing && step === failAtStep) throw new Error(`Failing attempt ${ctx.attempt} at step ${step} as asked (failTimes ${input.failTimes})`);
       await sleep(input.stepMs, ctx.signal);
