@@ -62,6 +62,13 @@ export class WorkerEnv extends ServiceEnv {
   @Max(3_600_000)
   WORKER_SHUTDOWN_GRACE_MS: number = 10_000;
 
+  /** How long a cancelled handler may take to stop before it is written off (its late result discarded). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  WORKER_CANCEL_GRACE_MS: number = 5_000;
+
   /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains). */
   @IsOptional()
   @IsString()

@@ -23,6 +23,7 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   queues: string[];
   concurrency: number;
   shutdownGraceMs: number;
+  cancelGraceMs: number;
   httpTask: { allowedHosts: string[] };
 }
 
@@ -80,6 +81,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         queues,
         concurrency: env.WORKER_CONCURRENCY,
         shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+        cancelGraceMs: env.WORKER_CANCEL_GRACE_MS,
         httpTask: { allowedHosts: splitList(env.HTTP_TASK_ALLOWED_HOSTS).map((host) => host.toLowerCase()) },
       };
     },

@@ -23,7 +23,9 @@ export class ExecutionReader {
     if (!record) return null;
     const facts = job
       ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null, finishedOn: job.finishedOn ?? null }
-      : null;
+      : record.removedJob
+        ? { input: record.removedJob.data.input, result: null, failedReason: null, finishedOn: null }
+        : null;
     return toExecutionView(record, deriveStatus(state, record), facts);
   }
 }

@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import type { BackoffPolicy, ExecutionError, ExecutionProgress, ExecutionStatus } from '@conveyor/contracts';
 
 /** Which execution, and where its keys live. */
@@ -28,8 +29,19 @@ export interface ExecutionRecord extends ExecutionRef {
   attemptsMax: number;
   progress: ExecutionProgress | null;
   error: ExecutionError | null;
-  pendingAction: 'cancel' | 'pause' | null;
+  pendingAction: PendingAction | null;
   cancelReason: string | null;
+  /** The BullMQ job as it was when Conveyor removed it (a cancelled queued execution), so that it can run again. */
+  removedJob?: RemovedJob | null;
+}
+
+/** An action requested of a running execution, carried out by the worker that holds it. */
+export type PendingAction = 'cancel' | 'pause';
+
+export interface RemovedJob {
+  name: string;
+  data: ExecutionJobData;
+  opts: Pick<JobsOptions, 'priority' | 'attempts' | 'backoff'>;
 }
 
 /** Current version of stored payloads (record, job data). */
@@ -44,7 +56,7 @@ export interface ExecutionJobData {
   backoff: BackoffPolicy;
 }
 
-const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error']);
+const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error', 'removedJob']);
 const numberFields = new Set<keyof ExecutionRecord>([
   'seq', 'priority', 'scheduledFor', 'createdAt', 'runAt', 'startedAt', 'finishedAt', 'attemptsMade', 'attemptsMax',
 ]);

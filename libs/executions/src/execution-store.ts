@@ -4,11 +4,19 @@ import {
   limits,
   type ConveyorEvent,
   type EventDataMap,
+  type ExecutionStatus,
   type ExecutionEventType,
   type LogLevel,
 } from '@conveyor/contracts';
 import { defineConveyorScripts, type RedisKeys } from '@conveyor/redis';
-import { decodeRecord, encodeRecordFields, storedFormatVersion, type ExecutionRecord, type ExecutionRef } from './execution-record.js';
+import {
+  decodeRecord,
+  encodeRecordFields,
+  storedFormatVersion,
+  type ExecutionRecord,
+  type ExecutionRef,
+  type PendingAction,
+} from './execution-record.js';
 
 /** How many events an execution's log keeps (older ones are trimmed; replay then says `truncated`). */
 export const eventLogCap = 1000;
@@ -19,6 +27,15 @@ export interface LogLine {
   ts: string;
   level: LogLevel;
   line: string;
+}
+
+export interface StartState {
+  /** The status Conveyor last wrote; `running` means the previous attempt's worker vanished. */
+  status: ExecutionStatus | null;
+  pendingAction: PendingAction | null;
+  startedAt: number | null;
+  /** The last checkpoint's state, `undefined` when there is none. */
+  checkpoint: unknown;
 }
 
 export interface EventPage {
@@ -81,15 +98,31 @@ export class ExecutionStore {
     await this.redis.hdel(this.keys.executionIndex(), id);
   }
 
-  /** Stores a handler's checkpoint (the state a later attempt resumes from). */
-  async saveCheckpoint(ref: ExecutionRef, state: unknown): Promise<void> {
-    await this.redis.set(this.keys.executionCheckpoint(ref.queue, ref.id), JSON.stringify({ v: storedFormatVersion, state }));
+  /**
+   * Stores a handler's checkpoint (the state a later attempt resumes from), and returns the action
+   * requested of the execution meanwhile, if any: a checkpoint is where such a request takes effect.
+   */
+  async saveCheckpoint(ref: ExecutionRef, state: unknown): Promise<PendingAction | null> {
+    const results = await this.redis
+      .multi()
+      .set(this.keys.executionCheckpoint(ref.queue, ref.id), JSON.stringify({ v: storedFormatVersion, state }))
+      .hget(this.keys.execution(ref.queue, ref.id), 'pendingAction')
+      .exec();
+    return (results?.[1]?.[1] as PendingAction | '' | null) || null;
   }
 
-  /** The last checkpoint's state, `undefined` when there is none. */
-  async readCheckpoint(ref: ExecutionRef): Promise<unknown> {
-    const stored = await this.redis.get(this.keys.executionCheckpoint(ref.queue, ref.id));
-    return stored === null ? undefined : (JSON.parse(stored) as { state: unknown }).state;
+  /** What a worker needs to know as it picks an execution up. */
+  async readStartState(ref: ExecutionRef): Promise<StartState> {
+    const [[status, pendingAction, startedAt], checkpoint] = await Promise.all([
+      this.redis.hmget(this.keys.execution(ref.queue, ref.id), 'status', 'pendingAction', 'startedAt'),
+      this.redis.get(this.keys.executionCheckpoint(ref.queue, ref.id)),
+    ]);
+    return {
+      status: (status as ExecutionStatus | null) || null,
+      pendingAction: (pendingAction as PendingAction | null) || null,
+      startedAt: startedAt ? Number(startedAt) : null,
+      checkpoint: checkpoint === null ? undefined : (JSON.parse(checkpoint) as { state: unknown }).state,
+    };
   }
 
   async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>): Promise<void> {

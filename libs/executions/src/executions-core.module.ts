@@ -2,6 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import type { Redis } from 'ioredis';
 import type { RedisConfig } from '@conveyor/config';
 import { createRedis, REDIS, RedisKeys, type RedisRole } from '@conveyor/redis';
+import { ExecutionActions } from './execution-actions.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
@@ -25,6 +26,12 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
         provide: ExecutionReader,
         inject: [ExecutionStore, ExecutionQueues],
         useFactory: (s: ExecutionStore, q: ExecutionQueues) => new ExecutionReader(s, q),
+      },
+      {
+        provide: ExecutionActions,
+        inject: [ExecutionStore, ExecutionQueues, ExecutionReader, REDIS, RedisKeys],
+        useFactory: (s: ExecutionStore, q: ExecutionQueues, r: ExecutionReader, redis: Redis, k: RedisKeys) =>
+          new ExecutionActions(s, q, r, redis, k),
       },
       {
         provide: ExecutionSubmitter,

@@ -5,3 +5,4 @@ export * from './execution-store.js';
 export * from './execution-submitter.js';
 export * from './execution-view.js';
 export * from './executions-core.module.js';
+export * from './execution-actions.js';

@@ -38,6 +38,11 @@ export class RedisKeys {
     return this.tagged(queue, 'events');
   }
 
+  /** Pub/sub channel of requests to the workers of the queue (cancel …). */
+  controlChannel(queue: string): string {
+    return this.tagged(queue, 'control');
+  }
+
   /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
   executionIndex(): string {
     return `${this.prefix}:execution-index`;

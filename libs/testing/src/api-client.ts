@@ -17,6 +17,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  delete<T = any>(path: string): Promise<ApiReply<T>> {
+    return this.request<T>('DELETE', path);
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<ApiReply<T>> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,

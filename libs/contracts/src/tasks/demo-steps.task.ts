@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { defineTask, type } from './define-task.js';
 
 export class DemoStepsInput {
@@ -25,6 +25,11 @@ export class DemoStepsInput {
   @Min(1)
   @Max(10_000)
   failAtStep?: number;
+
+  /** Go on as if `ctx.signal` had not aborted (to show what happens to handlers that ignore it). */
+  @IsOptional()
+  @IsBoolean()
+  ignoreSignal?: boolean;
 }
 
 export interface DemoStepsOutput {

@@ -1,15 +1,25 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, type ExecutionView } from '@conveyor/contracts';
-import { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
+import { defaultTenant, validateAs, type ExecutionView } from '@conveyor/contracts';
+import { ExecutionActions, ExecutionReader, ExecutionStore, ExecutionSubmitter, type LogLine } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
+import { CancelExecutionDto, EventsQueryDto } from './execution-requests.dto.js';
 import { isInputTooLarge, validateSubmission } from './submission.js';
+
+/** The validated request, or a 400 naming every bad field. */
+function parse<T extends object>(cls: new () => T, value: unknown, path = ''): T {
+  const result = validateAs(cls, value ?? {}, path);
+  if (!result.ok) throw ApiError.validation(result.errors);
+  return result.value;
+}
 
 @Controller('v1/executions')
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,
     private readonly reader: ExecutionReader,
+    private readonly actions: ExecutionActions,
+    private readonly store: ExecutionStore,
   ) {}
 
   @Post()
@@ -29,5 +39,42 @@ export class ExecutionsController {
     const execution = await this.reader.get(id, defaultTenant);
     if (!execution) throw ApiError.notFound(`Execution ${id}`);
     return execution;
+  }
+
+  @Get(':id/events')
+  async events(@Param('id') id: string, @Query() query: unknown) {
+    const { since = 0, limit } = parse(EventsQueryDto, query);
+    const { queue } = await this.locate(id);
+    return { items: (await this.store.readEvents(queue, id, since, limit)).events };
+  }
+
+  @Get(':id/logs')
+  async logs(@Param('id') id: string): Promise<{ items: LogLine[] }> {
+    const { queue } = await this.locate(id);
+    return { items: await this.store.readLogs(queue, id) };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@Param('id') id: string, @Body() body: unknown): Promise<ExecutionView> {
+    return this.actions.cancel(id, defaultTenant, parse(CancelExecutionDto, body).reason ?? null);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  retry(@Param('id') id: string): Promise<ExecutionView> {
+    return this.actions.retry(id, defaultTenant);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id') id: string): Promise<void> {
+    await this.actions.delete(id, defaultTenant);
+  }
+
+  private async locate(id: string) {
+    const location = await this.store.locate(id);
+    if (!location || location.tenant !== defaultTenant) throw ApiError.notFound(`Execution ${id}`);
+    return location;
   }
 }

@@ -1,5 +1,5 @@
 import { limits, type LogLevel } from '@conveyor/contracts';
-import type { ExecutionStore } from '@conveyor/executions';
+import type { ExecutionStore, PendingAction } from '@conveyor/executions';
 import type { ExecutionEvents } from './execution-events.js';
 
 /** What a task handler gets besides its input. */
@@ -29,6 +29,8 @@ export class AttemptContext<State = unknown> implements ExecutionContext<State> 
     readonly attempt: number,
     readonly signal: AbortSignal,
     readonly state: State | undefined,
+    /** Called with an action requested of the execution, as found at a checkpoint. */
+    private readonly onRequest: (action: PendingAction) => void,
   ) {}
 
   get executionId(): string {
@@ -57,7 +59,8 @@ export class AttemptContext<State = unknown> implements ExecutionContext<State> 
     if (this.ended) return;
     const size = Buffer.byteLength(JSON.stringify(state) ?? '');
     if (size > limits.payloadBytes) throw new RangeError(`Checkpoint of ${size} bytes is over the ${limits.payloadBytes}-byte limit`);
-    await this.store.saveCheckpoint(this.events.ref, state);
+    const requested = await this.store.saveCheckpoint(this.events.ref, state);
+    if (requested && !this.ended) this.onRequest(requested);
   }
 
   /** The attempt is over: later calls do nothing. */

@@ -10,15 +10,18 @@ import {
   type AnyTask,
   type ExecutionError,
 } from '@conveyor/contracts';
+import type { WorkerConfig } from '@conveyor/config';
 import {
   ExecutionStore,
   storedFormatVersion,
+  type StartState,
   type ExecutionJobData,
   type ExecutionRecord,
   type ExecutionRef,
 } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { taskHandlers } from '../tasks/task-handlers.js';
+import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from '../tasks/task-handler.js';
 import { AttemptContext } from './execution-context.js';
 import { ExecutionEvents } from './execution-events.js';
@@ -29,7 +32,7 @@ export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
 
 /** What the runner attaches to the error it hands BullMQ, so that retry and reporting agree. */
 interface AttemptOutcome {
-  conveyor: { error: ExecutionError; attempt: number; retryDelayMs: number | null };
+  conveyor: { error: ExecutionError | null; attempt: number; retryDelayMs: number | null; cancelled?: true };
 }
 
 /** The delay BullMQ should wait before the next attempt, as decided (and announced) by the runner. */
@@ -47,26 +50,30 @@ export class TaskRunner {
     private readonly store: ExecutionStore,
     private readonly moduleRef: ModuleRef,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
     const ref = refOf(queue, job);
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
-    await this.begin(job, events, attempt);
+    const start = await this.begin(job, events, attempt);
 
     const timeoutMs = job.data?.timeoutMs ?? null;
     const control = new AbortController();
-    const forward = () => control.abort(signal?.reason as AbortReason);
+    const abort = (reason: AbortReason) => control.signal.aborted || control.abort(reason);
+    const forward = () => abort(signal?.reason as AbortReason);
     signal?.addEventListener('abort', forward, { once: true });
-    const timer = timeoutMs === null ? null : setTimeout(() => control.abort('timeout' satisfies AbortReason), timeoutMs);
+    const timer = timeoutMs === null ? null : setTimeout(() => abort('timeout'), timeoutMs);
     let ctx: AttemptContext | undefined;
     try {
+      if (start.pendingAction === 'cancel') abort('cancel');
       const { task, input } = this.resolve(queue, job);
-      const state = job.attemptsStarted > 1 ? await this.store.readCheckpoint(ref) : undefined;
-      ctx = new AttemptContext(events, this.store, attempt, control.signal, state);
+      ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, (action) => action === 'cancel' && abort('cancel'));
       const handler = this.moduleRef.get<TaskHandler<AnyTask>>(taskHandlers[task.name]);
-      const result = await untilAborted(handler.run(input as never, ctx), control.signal);
+      // A cancelled handler gets a grace period to stop; after a timeout or at shutdown it is abandoned at once.
+      const graceMs = (reason: AbortReason) => (reason === 'cancel' ? this.config.cancelGraceMs : 0);
+      const result = await untilAborted(handler.run(input as never, ctx), control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
       return result;
@@ -88,30 +95,42 @@ export class TaskRunner {
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
   async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
     if (plannedRetryDelay(error) >= 0) return;
-    const outcome = (error as Partial<AttemptOutcome>).conveyor ?? {
+    const outcome: AttemptOutcome['conveyor'] = (error as Partial<AttemptOutcome>).conveyor ?? {
       error: describeFailure(error, null, null),
       attempt: job.attemptsMade,
+      retryDelayMs: null,
     };
-    const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
+    const ref = refOf(queue, job);
+    const events = new ExecutionEvents(this.store, ref, this.logger);
+    const finishedAt = job.finishedOn ?? Date.now();
+    if (outcome.cancelled) {
+      const reason = (await this.store.read(queue, ref.id))?.cancelReason ?? null;
+      await events.state('execution.cancelled', { reason }, { status: 'cancelled', pendingAction: null, finishedAt });
+      return;
+    }
+    if (!outcome.error) return;
     await events.state(
       'execution.failed',
       { error: outcome.error, attempt: outcome.attempt, willRetry: false },
-      { status: 'failed', error: outcome.error, finishedAt: job.finishedOn ?? Date.now() },
+      { status: 'failed', error: outcome.error, finishedAt },
     );
   }
 
-  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<void> {
-    const fields: Partial<ExecutionRecord> = {
-      status: 'running',
-      attemptsMade: attempt,
-      // A parked or crashed attempt starts again: keep the first start.
-      ...(job.attemptsStarted <= 1 ? { startedAt: Date.now() } : {}),
-    };
-    const seq = await events.state('execution.started', { attempt }, fields);
-    if (seq === null) {
+  /**
+   * Announces the attempt: `execution.recovered` when Conveyor's record still says `running` (the
+   * worker that held it vanished without a word), else `execution.started`.
+   */
+  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<StartState> {
+    const start = await this.store.readStartState(events.ref);
+    const fields: Partial<ExecutionRecord> = { status: 'running', attemptsMade: attempt, ...(start.startedAt ? {} : { startedAt: Date.now() }) };
+    if (start.status === 'running') {
+      this.logger.warn({ executionId: events.ref.id, attempt }, 'recovering an execution whose worker vanished');
+      await events.state('execution.recovered', { attempt }, fields);
+    } else if ((await events.state('execution.started', { attempt }, fields)) === null) {
       await this.adopt(job, events.ref);
       await events.state('execution.started', { attempt }, fields);
     }
+    return start;
   }
 
   /** A job added outside Conveyor (e.g. in Bull Board) gets a record, so that it can be followed like any other. */
@@ -170,8 +189,17 @@ export class TaskRunner {
     if (abortReason === 'shutdown') {
       // Not a failure: back to the queue; the next attempt resumes from the last checkpoint.
       events.discard();
+      const now = Date.now();
+      const priority = job.opts.priority ?? 0;
+      await events.state('execution.queued', { status: 'queued', runAt: new Date(now).toISOString(), priority }, { status: 'queued', runAt: now });
       if (token) await job.moveToWait(token);
       return new DelayedError('Worker shut down during the attempt; the execution was queued again');
+    }
+    if (abortReason === 'cancel') {
+      await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+      // Readers see `cancelled` as soon as BullMQ ends the job, before `execution.cancelled` is written.
+      await this.store.update(events.ref, { status: 'cancelled' });
+      return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: true } });
     }
     await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, job.data?.timeoutMs ?? null);
@@ -196,21 +224,24 @@ function refOf(queue: string, job: ExecutionJob): ExecutionRef {
   return { id: job.id ?? '', queue, task: job.name, tenant: job.data?.tenant ?? defaultTenant };
 }
 
-/** The handler's outcome, or the abort reason as soon as the signal aborts (a handler may ignore it). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * The handler's outcome; once the signal aborts, its reason instead — after the handler stops, or
+ * after `graceMs(reason)` if it does not (a handler may ignore the signal; its late result is discarded).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, graceMs: (reason: AbortReason) => number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const giveUp = () => reject(signal.reason);
+    const onAbort = () => {
+      const grace = graceMs(signal.reason as AbortReason);
+      if (grace <= 0) return giveUp();
+      setTimeout(giveUp, grace).unref();
+      work.then(giveUp, giveUp);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
+      (value) => signal.aborted || resolve(value),
+      (error) => signal.aborted || reject(error),
     );
   });
 }

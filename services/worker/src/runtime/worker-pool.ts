@@ -2,15 +2,27 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
+import type { ControlMessage } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
 
+/**
+ * Locks are short so that a crashed worker's executions run again within about 15 s (a lock of 5 s,
+ * a stall check every 4 s). The cost: a handler that blocks the event loop for more than 5 s loses
+ * its lock and its execution runs a second time elsewhere. Five stalls are forgiven before an
+ * execution fails as stalled, so that a crash or two (or a rollout) is not a failure.
+ */
+const lockDurationMs = 5_000;
+const stalledIntervalMs = 4_000;
+const maxStalledCount = 5;
+
 /** One BullMQ worker per consumed queue, all running jobs through the TaskRunner. */
 @Injectable()
 export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown {
-  private workers: { worker: Worker; connection: Redis }[] = [];
+  private workers = new Map<string, { worker: Worker; connection: Redis }>();
+  private control: Redis | null = null;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -19,14 +31,17 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly runner: TaskRunner,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.workers = this.config.queues.map((queue) => this.startWorker(queue));
+  async onApplicationBootstrap(): Promise<void> {
+    for (const queue of this.config.queues) this.workers.set(queue, this.startWorker(queue));
+    await this.listenForControl();
   }
 
   /** Stops taking work, lets running handlers finish within the grace period, then parks the rest. */
   async onApplicationShutdown(): Promise<void> {
+    this.control?.disconnect();
+    const running = [...this.workers.values()];
     const closing = Promise.all(
-      this.workers.map(async ({ worker, connection }) => {
+      running.map(async ({ worker, connection }) => {
         await worker.close();
         // The worker was given its connection, so it does not close it.
         connection.disconnect();
@@ -35,7 +50,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     const finishedInTime = await Promise.race([closing.then(() => true), delay(this.config.shutdownGraceMs).then(() => false)]);
     if (!finishedInTime) {
       this.logger.warn({ graceMs: this.config.shutdownGraceMs }, 'grace period over: queueing running executions again');
-      this.workers.forEach(({ worker }) => worker.cancelAllJobs('shutdown'));
+      running.forEach(({ worker }) => worker.cancelAllJobs('shutdown'));
       await closing;
     }
   }
@@ -50,6 +65,9 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
         connection,
         prefix: this.keys.prefix,
         concurrency: this.config.concurrency,
+        lockDuration: lockDurationMs,
+        stalledInterval: stalledIntervalMs,
+        maxStalledCount,
         settings: { backoffStrategy: (_attempts, _type, error) => plannedRetryDelay(error) },
       },
     );
@@ -62,6 +80,19 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     });
     worker.on('error', report('worker error'));
     return { worker, connection };
+  }
+
+  /** Every worker hears every request; only the one running the execution acts on it. */
+  private async listenForControl(): Promise<void> {
+    const control = createRedis(this.config.redis, 'subscriber');
+    control.on('error', (err) => this.logger.warn({ err }, 'control channel connection error'));
+    control.on('message', (channel: string, message: string) => {
+      const queue = this.config.queues.find((q) => this.keys.controlChannel(q) === channel);
+      const { action, executionId } = JSON.parse(message) as ControlMessage;
+      if (queue && action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
+    });
+    this.control = control;
+    await control.subscribe(...this.config.queues.map((queue) => this.keys.controlChannel(queue)));
   }
 }
 

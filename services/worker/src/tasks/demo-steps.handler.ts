@@ -17,7 +17,7 @@ export class DemoStepsHandler implements TaskHandler<typeof demoSteps> {
     ctx.log(`attempt ${ctx.attempt}: ${state ? `resuming after step ${state.done}` : 'starting'} (${input.steps} steps of ${input.stepMs} ms)`);
     for (let step = (state?.done ?? 0) + 1; step <= input.steps; step++) {
       if (failing && step === failAtStep) throw new Error(`Failing attempt ${ctx.attempt} at step ${step} as asked (failTimes ${input.failTimes})`);
-      await sleep(input.stepMs, ctx.signal);
+      await sleep(input.stepMs, input.ignoreSignal ? new AbortController().signal : ctx.signal);
       ctx.progress((step / input.steps) * 100, step, `step ${step} of ${input.steps}`);
       await ctx.checkpoint({ done: step } satisfies DemoStepsState);
     }
