@@ -18,8 +18,9 @@ export class DemoStepsHandler implements TaskHandler<typeof demoSteps> {
     for (let step = (state?.done ?? 0) + 1; step <= input.steps; step++) {
       if (failing && step === failAtStep) throw new Error(`Failing attempt ${ctx.attempt} at step ${step} as asked (failTimes ${input.failTimes})`);
       await sleep(input.stepMs, input.ignoreSignal ? new AbortController().signal : ctx.signal);
-      ctx.progress((step / input.steps) * 100, step, `step ${step} of ${input.steps}`);
+      // Checkpoint first: a step reported done is a step that never runs again.
       await ctx.checkpoint({ done: step } satisfies DemoStepsState);
+      ctx.progress((step / input.steps) * 100, step, `step ${step} of ${input.steps}`);
     }
     return { steps: input.steps };
   }
