@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { isTerminal, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
-import type { ExecutionRecord, ExecutionRef, RemovedJob } from './execution-record.js';
+import type { ExecutionRecord, ExecutionRef, PendingAction, RemovedJob } from './execution-record.js';
 import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
@@ -10,9 +10,12 @@ import { deriveStatus } from './execution-view.js';
 
 /** A request sent to the workers of a queue through its control channel. */
 export interface ControlMessage {
-  action: 'cancel';
+  action: PendingAction;
   executionId: string;
 }
+
+/** How far in the future a parked job's delay is set: a sentinel that only `resume` ends, never a timer. */
+export const parkedDelayMs = 10 * 365 * 24 * 60 * 60 * 1000;
 
 interface Loaded {
   ref: ExecutionRef;
@@ -51,9 +54,38 @@ export class ExecutionActions {
     } else {
       // Running (or it started between our read and the removal): its worker ends it.
       await this.store.update(ref, { pendingAction: 'cancel', cancelReason: reason });
-      const message: ControlMessage = { action: 'cancel', executionId: id };
-      await this.redis.publish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
+      await this.tellWorkers(ref, 'cancel');
     }
+    return this.read(id, tenant, record);
+  }
+
+  /**
+   * Running: parks at the handler's next checkpoint, freeing the worker slot (`pendingAction: 'pause'`
+   * until then). Queued or scheduled: held back; the worker that picks it up parks it at once.
+   */
+  async pause(id: string, tenant: string): Promise<ExecutionView> {
+    const { ref, record, status } = await this.load(id, tenant);
+    if (isTerminal(status)) throw alreadyTerminal(id, status);
+    if (status === 'paused') throw new ApiError(409, 'already_paused', `Execution ${id} is already paused.`);
+    if (status === 'running') {
+      await this.store.update(ref, { pendingAction: 'pause' });
+      await this.tellWorkers(ref, 'pause');
+    } else {
+      await this.store.append(ref, 'execution.paused', {}, { status: 'paused', pendingAction: 'pause' });
+    }
+    return this.read(id, tenant, record);
+  }
+
+  /** A paused execution is queued again and continues from its last checkpoint (a held-back scheduled one keeps its runAt). */
+  async resume(id: string, tenant: string): Promise<ExecutionView> {
+    const { ref, record, job, status } = await this.load(id, tenant);
+    if (status !== 'paused') throw new ApiError(409, 'not_paused', `Execution ${id} is ${status}, not paused.`);
+    const now = Date.now();
+    const stillAhead = record.runAt > now;
+    const fromCheckpoint = (await this.store.readStartState(ref)).checkpoint !== undefined;
+    await this.store.append(ref, 'execution.resumed', { fromCheckpoint }, { status: stillAhead ? 'scheduled' : 'queued', pendingAction: null });
+    // A parked job waits on the sentinel delay: bring it back now. A held-back one was never parked.
+    if (!stillAhead && job && (await job.getState()) === 'delayed') await job.promote();
     return this.read(id, tenant, record);
   }
 
@@ -92,6 +124,11 @@ export class ExecutionActions {
     }
     await job?.remove();
     await this.store.forget(ref);
+  }
+
+  private async tellWorkers(ref: ExecutionRef, action: PendingAction): Promise<void> {
+    const message: ControlMessage = { action, executionId: ref.id };
+    await this.redis.publish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
   }
 
   private async load(id: string, tenant: string): Promise<Loaded> {

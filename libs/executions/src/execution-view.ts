@@ -15,11 +15,12 @@ export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecor
     case 'active':
       return 'running';
     case 'delayed':
-      return 'scheduled';
+      return record.status === 'paused' ? 'paused' : 'scheduled';
     case 'waiting':
     case 'prioritized':
     case 'waiting-children':
-      return 'queued';
+      // A paused execution that is still queued is held back: the worker that picks it up parks it.
+      return record.status === 'paused' ? 'paused' : 'queued';
     default:
       // No job (yet, or any more): Conveyor's own record is all there is.
       return record.status;

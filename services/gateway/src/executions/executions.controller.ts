@@ -60,6 +60,18 @@ export class ExecutionsController {
     return this.actions.cancel(id, defaultTenant, parse(CancelExecutionDto, body).reason ?? null);
   }
 
+  @Post(':id/pause')
+  @HttpCode(200)
+  pause(@Param('id') id: string): Promise<ExecutionView> {
+    return this.actions.pause(id, defaultTenant);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(@Param('id') id: string): Promise<ExecutionView> {
+    return this.actions.resume(id, defaultTenant);
+  }
+
   @Post(':id/retry')
   @HttpCode(200)
   retry(@Param('id') id: string): Promise<ExecutionView> {

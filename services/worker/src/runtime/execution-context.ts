@@ -12,16 +12,19 @@ export interface ExecutionContext<State = unknown> {
   readonly signal: AbortSignal;
   /** The last checkpoint (after a crash, pause, shutdown or retry), else `undefined`. */
   readonly state: State | undefined;
+  /** A pause was requested: checkpoint soon, it takes effect there. */
+  readonly pauseRequested: boolean;
   /** Synchronous and coalesced: call it as often as you like. */
   progress(percent: number, step?: number | string, message?: string): void;
   log(line: string, level?: LogLevel): void;
-  /** Durable: a later attempt starts with `ctx.state` = this state. */
+  /** Durable: a later attempt starts with `ctx.state` = this state. Where a requested pause takes effect (it throws then). */
   checkpoint(state: State): Promise<void>;
 }
 
 /** The context of one attempt; once the attempt is over, whatever the handler still does is ignored. */
 export class AttemptContext<State = unknown> implements ExecutionContext<State> {
   private ended = false;
+  pauseRequested = false;
 
   constructor(
     private readonly events: ExecutionEvents,
@@ -60,7 +63,11 @@ export class AttemptContext<State = unknown> implements ExecutionContext<State> 
     const size = Buffer.byteLength(JSON.stringify(state) ?? '');
     if (size > limits.payloadBytes) throw new RangeError(`Checkpoint of ${size} bytes is over the ${limits.payloadBytes}-byte limit`);
     const requested = await this.store.saveCheckpoint(this.events.ref, state);
-    if (requested && !this.ended) this.onRequest(requested);
+    if (requested && !this.ended) {
+      this.onRequest(requested);
+      // The attempt is over (parked or cancelled): stop the handler here.
+      this.signal.throwIfAborted();
+    }
   }
 
   /** The attempt is over: later calls do nothing. */

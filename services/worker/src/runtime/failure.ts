@@ -1,7 +1,7 @@
 import { NonRetryableError, type ExecutionError } from '@conveyor/contracts';
 
-/** Why an attempt ended before its handler did, as `ctx.signal.reason` tells the handler. */
-export type AbortReason = 'timeout' | 'cancel' | 'shutdown';
+/** Why an attempt ended before its handler did, as `ctx.signal.reason` tells the handler (`pause`: parked at a checkpoint). */
+export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'pause';
 
 /** How a failed attempt is reported, and whether another attempt may follow. */
 export function describeFailure(error: unknown, abortReason: AbortReason | null, timeoutMs: number | null): ExecutionError {

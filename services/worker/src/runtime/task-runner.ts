@@ -13,6 +13,7 @@ import {
 import type { WorkerConfig } from '@conveyor/config';
 import {
   ExecutionStore,
+  parkedDelayMs,
   storedFormatVersion,
   type StartState,
   type ExecutionJobData,
@@ -46,6 +47,9 @@ export function plannedRetryDelay(error: unknown): number {
  */
 @Injectable()
 export class TaskRunner {
+  /** The contexts of the attempts running here, by execution id. */
+  private readonly running = new Map<string, AttemptContext>();
+
   constructor(
     private readonly store: ExecutionStore,
     private readonly moduleRef: ModuleRef,
@@ -57,7 +61,9 @@ export class TaskRunner {
     const ref = refOf(queue, job);
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
-    const start = await this.begin(job, events, attempt);
+    const start = await this.store.readStartState(ref);
+    if (start.pendingAction === 'pause') throw await this.park(job, token, events, start.status !== 'paused');
+    await this.begin(job, events, attempt, start);
 
     const timeoutMs = job.data?.timeoutMs ?? null;
     const control = new AbortController();
@@ -69,7 +75,8 @@ export class TaskRunner {
     try {
       if (start.pendingAction === 'cancel') abort('cancel');
       const { task, input } = this.resolve(queue, job);
-      ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, (action) => action === 'cancel' && abort('cancel'));
+      ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
+      this.running.set(ref.id, ctx);
       const handler = this.moduleRef.get<TaskHandler<AnyTask>>(taskHandlers[task.name]);
       // A cancelled handler gets a grace period to stop; after a timeout or at shutdown it is abandoned at once.
       const graceMs = (reason: AbortReason) => (reason === 'cancel' ? this.config.cancelGraceMs : 0);
@@ -80,10 +87,17 @@ export class TaskRunner {
     } catch (error) {
       throw await this.failAttempt(job, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
     } finally {
+      this.running.delete(ref.id);
       ctx?.end();
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', forward);
     }
+  }
+
+  /** A pause was requested for an execution this worker may be running: its handler is told to checkpoint soon. */
+  notePauseRequested(executionId: string): void {
+    const ctx = this.running.get(executionId);
+    if (ctx) ctx.pauseRequested = true;
   }
 
   /** After BullMQ has stored the result. */
@@ -120,8 +134,7 @@ export class TaskRunner {
    * Announces the attempt: `execution.recovered` when Conveyor's record still says `running` (the
    * worker that held it vanished without a word), else `execution.started`.
    */
-  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<StartState> {
-    const start = await this.store.readStartState(events.ref);
+  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number, start: StartState): Promise<void> {
     const fields: Partial<ExecutionRecord> = { status: 'running', attemptsMade: attempt, ...(start.startedAt ? {} : { startedAt: Date.now() }) };
     if (start.status === 'running') {
       this.logger.warn({ executionId: events.ref.id, attempt }, 'recovering an execution whose worker vanished');
@@ -130,7 +143,16 @@ export class TaskRunner {
       await this.adopt(job, events.ref);
       await events.state('execution.started', { attempt }, fields);
     }
-    return start;
+  }
+
+  /** Gives the worker slot back: the job waits, delayed by a sentinel, until `resume` promotes it. */
+  private async park(job: ExecutionJob, token: string | undefined, events: ExecutionEvents, announce: boolean): Promise<DelayedError> {
+    const now = Date.now();
+    const fields: Partial<ExecutionRecord> = { status: 'paused', pendingAction: null, runAt: now };
+    if (announce) await events.state('execution.paused', {}, fields);
+    else await this.store.update(events.ref, fields);
+    if (token) await job.moveToDelayed(now + parkedDelayMs, token);
+    return new DelayedError('Paused: parked until resumed');
   }
 
   /** A job added outside Conveyor (e.g. in Bull Board) gets a record, so that it can be followed like any other. */
@@ -194,6 +216,10 @@ export class TaskRunner {
       await events.state('execution.queued', { status: 'queued', runAt: new Date(now).toISOString(), priority }, { status: 'queued', runAt: now });
       if (token) await job.moveToWait(token);
       return new DelayedError('Worker shut down during the attempt; the execution was queued again');
+    }
+    if (abortReason === 'pause') {
+      await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+      return this.park(job, token, events, true);
     }
     if (abortReason === 'cancel') {
       await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));

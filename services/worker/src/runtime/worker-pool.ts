@@ -89,7 +89,9 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     control.on('message', (channel: string, message: string) => {
       const queue = this.config.queues.find((q) => this.keys.controlChannel(q) === channel);
       const { action, executionId } = JSON.parse(message) as ControlMessage;
-      if (queue && action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
+      if (!queue) return;
+      if (action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
+      if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
     this.control = control;
     await control.subscribe(...this.config.queues.map((queue) => this.keys.controlChannel(queue)));
