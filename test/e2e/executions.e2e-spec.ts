@@ -136,7 +136,7 @@ describe('executions end to end', () => {
       assert.equal(ack.snapshot.status, 'running');
       assert.ok(ack.snapshot.seq > 2);
       const end = await late.waitForEnd(submitted.id);
-      const seqs = late.of(submitted.id).map((e) => e.seq);
+      const seqs = late.seqs(submitted.id);
       assert.deepEqual(
         seqs,
         Array.from({ length: end.seq! - ack.snapshot.seq }, (_, i) => ack.snapshot.seq + 1 + i),

@@ -24,7 +24,7 @@ describe('realtime across several monitors', () => {
     const last = ends[0].seq!;
     for (const watcher of watchers) {
       assert.deepEqual(
-        watcher.of(reply.body.id).map((e) => e.seq),
+        watcher.seqs(reply.body.id),
         Array.from({ length: last }, (_, i) => i + 1),
       );
     }
@@ -43,7 +43,7 @@ describe('realtime across several monitors', () => {
       assert.equal(ack.snapshot.status, 'completed');
       await again.waitForEnd(reply.body.id);
       assert.deepEqual(
-        again.of(reply.body.id).map((e) => e.seq),
+        again.seqs(reply.body.id),
         Array.from({ length: end.seq! - 2 }, (_, i) => i + 3),
       );
     } finally {

@@ -50,6 +50,11 @@ export class ExecutionWatcher {
     return this.events.filter((event) => event.executionId === executionId);
   }
 
+  /** The seqs of the numbered events of one execution, in arrival order (log lines have none). */
+  seqs(executionId: string): number[] {
+    return this.of(executionId).flatMap((event) => (event.seq === undefined ? [] : [event.seq]));
+  }
+
   /** Resolves with the first recorded event matching, waiting for it if needed (the timeout only guards hangs). */
   waitFor(match: (event: ConveyorEvent) => boolean, label: string, timeoutMs = 20_000): Promise<ConveyorEvent> {
     const found = this.events.find(match);
