@@ -4,9 +4,9 @@
 // worker is ready until the queue's completed count reaches N.
 import { Queue, Worker } from 'bullmq';
 import { demoNoop } from '@conveyor/contracts';
-import { ExecutionQueues, ExecutionStore, ExecutionSubmitter } from '@conveyor/executions';
+import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
-import { createRedis, RedisKeys } from '@conveyor/redis';
+import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -47,13 +47,11 @@ async function plainBullmq(redis: RedisServer): Promise<number> {
 async function conveyorWorker(redis: RedisServer): Promise<number> {
   const config = { url: redis.url, prefix: 'conveyor-bench' };
   const connection = createRedis(config, 'worker');
-  const keys = new RedisKeys(config.prefix);
-  const queues = new ExecutionQueues(connection, keys);
-  const submitter = new ExecutionSubmitter(new ExecutionStore(connection, keys), queues);
+  const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   let next = 0;
   await Promise.all(
     Array.from({ length: 100 }, async () => {
-      while (next++ < total) await submitter.submit(demoNoop, payload, {}, 'default');
+      while (next++ < total) await submitter.submit({ task: demoNoop, input: payload, options: {} }, 'default');
     }),
   );
   const worker = await startService('worker', {

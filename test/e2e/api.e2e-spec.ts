@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ExecutionView } from '@conveyor/contracts';
 import { Stack } from '@conveyor/testing';
 
 describe('REST API: validation, errors, catalogue, Bull Board', () => {
@@ -101,6 +102,53 @@ describe('REST API: validation, errors, catalogue, Bull Board', () => {
     const read = await stack.api.get(reply.headers.get('location')!);
     assert.equal(read.status, 200);
     assert.deepEqual({ ...read.body }, reply.body);
+  });
+
+  it('gives concurrent submissions with one idempotency key one execution', async () => {
+    const body = { task: 'demo.steps', input: { steps: 2, stepMs: 1 }, idempotencyKey: 'order-42' };
+    const replies = await Promise.all([
+      submit(body),
+      submit({ ...body }),
+      stack.api.request('POST', '/v1/executions', { task: 'demo.steps', input: { stepMs: 1, steps: 2 } }, { 'idempotency-key': 'order-42' }),
+    ]);
+    assert.deepEqual(replies.map((r) => r.status).sort(), [200, 200, 202]);
+    assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
+    assert.ok(replies.every((r) => r.headers.get('location') === `/v1/executions/${replies[0].body.id}`));
+
+    const conflict = await submit({ ...body, input: { steps: 3, stepMs: 1 } });
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.code, 'idempotency_conflict');
+
+    const otherKey = await submit({ ...body, idempotencyKey: 'order-43' });
+    assert.equal(otherKey.status, 202);
+    assert.notEqual(otherKey.body.id, replies[0].body.id);
+
+    const mismatch = await stack.api.request('POST', '/v1/executions', body, { 'idempotency-key': 'other' });
+    assert.equal(mismatch.status, 400);
+  });
+
+  it('accepts a batch in one request, or rejects it whole, naming bad items by index', async () => {
+    const good = { task: 'demo.noop', input: { payload: 1 } };
+    const accepted = await stack.api.post('/v1/executions/batch', {
+      executions: [good, { task: 'demo.steps', input: { steps: 1, stepMs: 0 }, priority: 'low' }, { ...good, delayMs: 1000 }],
+    });
+    assert.equal(accepted.status, 202);
+    assert.deepEqual(accepted.body.items.map((e: ExecutionView) => [e.task, e.status]), [
+      ['demo.noop', 'queued'],
+      ['demo.steps', 'queued'],
+      ['demo.noop', 'scheduled'],
+    ]);
+    for (const item of accepted.body.items) assert.equal((await stack.api.get(`/v1/executions/${item.id}`)).status, 200);
+
+    const rejected = await stack.api.post('/v1/executions/batch', {
+      executions: [good, { task: 'demo.steps', input: { steps: 0, stepMs: 0 } }, good, { task: 'nope' }],
+    });
+    assert.equal(rejected.status, 400);
+    assert.deepEqual(rejected.body.details.map((d: { path: string }) => d.path), ['executions[1].input.steps', 'executions[3].task']);
+
+    const tooMany = await stack.api.post('/v1/executions/batch', { executions: Array.from({ length: 1001 }, () => good) });
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.body.details[0].path, 'executions');
   });
 
   it('lists the task catalogue with JSON Schemas of the inputs', async () => {

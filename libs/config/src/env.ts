@@ -35,6 +35,12 @@ export class GatewayEnv extends ServiceEnv {
   @Min(0)
   @Max(65535)
   GATEWAY_PORT: number = 3000;
+
+  /** How long an idempotency key holds. */
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  IDEMPOTENCY_TTL_MS: number = 24 * 60 * 60 * 1000;
 }
 
 export class WorkerEnv extends ServiceEnv {

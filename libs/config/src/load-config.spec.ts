@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       http: { host: '127.0.0.1', port: 3000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor' },
       logLevel: 'info',
+      idempotencyTtlMs: 86_400_000,
     });
     assert.ok(Object.isFrozen(config.http));
   });

@@ -14,7 +14,9 @@ export interface ServiceConfig {
   logLevel: ServiceEnv['LOG_LEVEL'];
 }
 
-export type GatewayConfig = ServiceConfig;
+export interface GatewayConfig extends ServiceConfig {
+  idempotencyTtlMs: number;
+}
 export type MonitorConfig = ServiceConfig;
 
 export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
@@ -58,7 +60,7 @@ function toServiceConfig(env: ServiceEnv, port: number): ServiceConfig {
 const splitList = (list: string | undefined) => (list ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
-  loadConfig(GatewayEnv, (env): GatewayConfig => toServiceConfig(env, env.GATEWAY_PORT), source);
+  loadConfig(GatewayEnv, (env): GatewayConfig => ({ ...toServiceConfig(env, env.GATEWAY_PORT), idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS }), source);
 
 export const loadMonitorConfig = (source?: NodeJS.ProcessEnv) =>
   loadConfig(MonitorEnv, (env): MonitorConfig => toServiceConfig(env, env.MONITOR_PORT), source);

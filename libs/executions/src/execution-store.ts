@@ -38,6 +38,8 @@ export interface StartState {
   checkpoint: unknown;
 }
 
+export type NewRecord = Omit<ExecutionRecord, 'seq'>;
+
 export interface EventPage {
   events: ConveyorEvent[];
   /** The oldest seq the capped log still holds (0 when it is empty). */
@@ -54,9 +56,20 @@ export class ExecutionStore {
   }
 
   /** Creates the record and index entry, with `execution.queued` as event 1. */
-  async create(record: Omit<ExecutionRecord, 'seq'>, queued: EventDataMap['execution.queued']): Promise<void> {
-    await this.redis.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
-    await this.appendWith('create', record, 'execution.queued', queued, record);
+  async create(record: NewRecord, queued: EventDataMap['execution.queued']): Promise<void> {
+    await this.createMany([{ record, queued }]);
+  }
+
+  /** Creates many records at once, in one round trip. */
+  async createMany(entries: { record: NewRecord; queued: EventDataMap['execution.queued'] }[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const { record, queued } of entries) {
+      pipeline.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
+      pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error)?.[0];
+    if (failure) throw failure;
   }
 
   /**
@@ -164,12 +177,23 @@ export class ExecutionStore {
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord>,
   ): Promise<number | null> {
+    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields));
+    return seq < 0 ? null : seq;
+  }
+
+  private appendArgs<T extends ExecutionEventType>(
+    mode: 'create' | 'update',
+    ref: ExecutionRef,
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ExecutionRecord>,
+  ): Parameters<Redis['conveyorAppendEvent']> {
     const event = JSON.stringify(envelope(ref, type, new Date().toISOString(), data));
     // The script puts the seq between head and tail; the envelope's `"seq":0` (before `data`) marks the spot.
     const at = event.indexOf('"seq":0');
     const head = event.slice(0, at + '"seq":'.length);
     const tail = event.slice(at + '"seq":0'.length);
-    const seq = await this.redis.conveyorAppendEvent(
+    return [
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),
       this.keys.eventsChannel(ref.queue),
@@ -178,8 +202,7 @@ export class ExecutionStore {
       tail,
       eventLogCap,
       ...encodeRecordFields(fields),
-    );
-    return seq < 0 ? null : seq;
+    ];
   }
 }
 

@@ -1,15 +1,21 @@
+import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
 import {
   priorityNumber,
   type AnyTask,
   type BackoffPolicy,
+  type EventDataMap,
   type ExecutionView,
   type Priority,
   type TaskInput,
 } from '@conveyor/contracts';
-import { storedFormatVersion, type ExecutionJobData, type ExecutionRecord } from './execution-record.js';
+import type { RedisKeys } from '@conveyor/redis';
+import { ApiError } from '@conveyor/service';
+import { storedFormatVersion, type ExecutionJobData } from './execution-record.js';
 import type { ExecutionQueues } from './execution-queues.js';
-import type { ExecutionStore } from './execution-store.js';
+import type { ExecutionReader } from './execution-reader.js';
+import type { ExecutionStore, NewRecord } from './execution-store.js';
 import { toExecutionView } from './execution-view.js';
 
 /** Per-submission choices; whatever is unset comes from the task's defaults. */
@@ -25,6 +31,13 @@ export interface SubmitOptions {
   scheduledFor?: Date;
 }
 
+/** One submission: a task, its validated input and the options. */
+export interface Submission<T extends AnyTask = AnyTask> {
+  task: T;
+  input: TaskInput<T>;
+  options: SubmitOptions;
+}
+
 /** The BullMQ backoff type whose delay the worker computes (and announces in `execution.retrying`). */
 export const conveyorBackoffType = 'conveyor';
 
@@ -34,66 +47,137 @@ export function newExecutionId(): string {
   return `exec_${nextUlid()}`;
 }
 
+/** Everything one execution needs written before it exists. */
+interface Prepared {
+  record: NewRecord;
+  queued: EventDataMap['execution.queued'];
+  job: { name: string; data: ExecutionJobData; opts: JobsOptions };
+  view: ExecutionView;
+}
+
 /** The one path by which executions come to exist: REST, batch, schedules and the SDK all use it. */
 export class ExecutionSubmitter {
   constructor(
     private readonly store: ExecutionStore,
     private readonly queues: ExecutionQueues,
+    private readonly reader: ExecutionReader,
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly idempotencyTtlMs: number,
   ) {}
 
-  async submit<T extends AnyTask>(task: T, input: TaskInput<T>, options: SubmitOptions, tenant: string): Promise<ExecutionView> {
-    const now = Date.now();
-    const id = newExecutionId();
-    const runAt = Math.max(now, options.runAt?.getTime() ?? now);
-    const status = runAt > now ? 'scheduled' : 'queued';
-    const attempts = options.attempts ?? task.defaults.attempts;
-    const priority = priorityNumber(options.priority ?? task.defaults.priority);
-    const record: Omit<ExecutionRecord, 'seq'> = {
-      id,
-      task: task.name,
-      queue: task.queue,
-      tenant,
-      status,
-      priority,
-      tags: options.tags ?? [],
-      scheduleId: options.scheduleId ?? null,
-      scheduledFor: options.scheduledFor?.getTime() ?? null,
-      createdAt: now,
-      runAt,
-      startedAt: null,
-      finishedAt: null,
-      attemptsMade: 0,
-      attemptsMax: attempts,
-      progress: null,
-      error: null,
-      pendingAction: null,
-      cancelReason: null,
-    };
-    const data: ExecutionJobData = {
-      v: storedFormatVersion,
-      tenant,
-      input,
-      timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
-      backoff: options.backoff ?? task.defaults.backoff,
-    };
+  async submit<T extends AnyTask>(submission: Submission<T>, tenant: string, id = newExecutionId()): Promise<ExecutionView> {
+    const prepared = prepare(submission, tenant, id);
     // The record (with event 1) exists before the job, so a worker never meets a job without one.
-    await this.store.create(record, { status, runAt: new Date(runAt).toISOString(), priority });
+    await this.store.create(prepared.record, prepared.queued);
     try {
-      await this.queues.get(task.queue).add(task.name, data, {
-        jobId: id,
-        priority,
-        delay: runAt - now,
-        attempts,
-        backoff: { type: conveyorBackoffType },
-        // Conveyor's retention removes a job together with its record, events and logs.
-        removeOnComplete: false,
-        removeOnFail: false,
-      });
+      const { name, data, opts } = prepared.job;
+      await this.queues.get(prepared.record.queue).add(name, data, opts);
     } catch (error) {
       // Not acknowledged, so not kept: a record without a job would read as queued forever.
-      await this.store.forget(record).catch(() => undefined);
+      await this.store.forget(prepared.record).catch(() => undefined);
       throw error;
     }
-    return toExecutionView({ ...record, seq: 1 }, status, { input, result: null, failedReason: null, finishedOn: null });
+    return prepared.view;
   }
+
+  /** Many submissions: the records in one round trip, then the jobs in one round trip per queue. */
+  async submitMany(submissions: Submission[], tenant: string): Promise<ExecutionView[]> {
+    const prepared = submissions.map((submission) => prepare(submission, tenant, newExecutionId()));
+    await this.store.createMany(prepared);
+    const byQueue = new Map<string, Prepared[]>();
+    for (const p of prepared) byQueue.set(p.record.queue, [...(byQueue.get(p.record.queue) ?? []), p]);
+    try {
+      await Promise.all([...byQueue].map(([queue, items]) => this.queues.get(queue).addBulk(items.map((p) => p.job))));
+    } catch (error) {
+      await Promise.all(prepared.map((p) => this.store.forget(p.record).catch(() => undefined)));
+      throw error;
+    }
+    return prepared.map((p) => p.view);
+  }
+
+  /**
+   * Submits once per `key` (per tenant, for the idempotency TTL): the same key with the same
+   * `fingerprint` returns the first execution; with another fingerprint it is a `409`.
+   */
+  async submitOnce(key: string, fingerprint: string, submission: Submission, tenant: string): Promise<{ execution: ExecutionView; created: boolean }> {
+    const slot = this.keys.idempotency(tenant, key);
+    const id = newExecutionId();
+    const claimed = await this.redis.set(slot, `${id} ${fingerprint}`, 'PX', this.idempotencyTtlMs, 'NX');
+    if (claimed) {
+      try {
+        return { execution: await this.submit(submission, tenant, id), created: true };
+      } catch (error) {
+        await this.redis.del(slot).catch(() => undefined);
+        throw error;
+      }
+    }
+    const [firstId, firstFingerprint] = ((await this.redis.get(slot)) ?? '').split(' ');
+    if (firstFingerprint !== fingerprint) {
+      throw new ApiError(409, 'idempotency_conflict', `Idempotency key "${key}" was used for a different request.`);
+    }
+    return { execution: await this.waitForFirst(firstId, tenant), created: false };
+  }
+
+  /** The first request may still be writing its execution: wait a little for it. */
+  private async waitForFirst(id: string, tenant: string): Promise<ExecutionView> {
+    for (let waited = 0; waited < 5_000; waited += 25) {
+      const execution = await this.reader.get(id, tenant);
+      if (execution) return execution;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new ApiError(409, 'idempotency_conflict', 'A request with this idempotency key is still being processed; try again.');
+  }
+}
+
+function prepare({ task, input, options }: Submission, tenant: string, id: string): Prepared {
+  const now = Date.now();
+  const runAt = Math.max(now, options.runAt?.getTime() ?? now);
+  const status = runAt > now ? 'scheduled' : 'queued';
+  const attempts = options.attempts ?? task.defaults.attempts;
+  const priority = priorityNumber(options.priority ?? task.defaults.priority);
+  const record: NewRecord = {
+    id,
+    task: task.name,
+    queue: task.queue,
+    tenant,
+    status,
+    priority,
+    tags: options.tags ?? [],
+    scheduleId: options.scheduleId ?? null,
+    scheduledFor: options.scheduledFor?.getTime() ?? null,
+    createdAt: now,
+    runAt,
+    startedAt: null,
+    finishedAt: null,
+    attemptsMade: 0,
+    attemptsMax: attempts,
+    progress: null,
+    error: null,
+    pendingAction: null,
+    cancelReason: null,
+  };
+  const data: ExecutionJobData = {
+    v: storedFormatVersion,
+    tenant,
+    input,
+    timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
+    backoff: options.backoff ?? task.defaults.backoff,
+  };
+  const opts: JobsOptions = {
+    jobId: id,
+    priority,
+    delay: runAt - now,
+    attempts,
+    backoff: { type: conveyorBackoffType },
+    // Conveyor's retention removes a job together with its record, events and logs.
+    removeOnComplete: false,
+    removeOnFail: false,
+  };
+  return {
+    record,
+    queued: { status, runAt: new Date(runAt).toISOString(), priority },
+    job: { name: task.name, data, opts },
+    view: toExecutionView({ ...record, seq: 1 }, status, { input, result: null, failedReason: null, finishedOn: null }),
+  };
 }

@@ -7,8 +7,21 @@ import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
 import { ExecutionSubmitter } from './execution-submitter.js';
+import { createExecutionsCore, type ExecutionsCore, type ExecutionsCoreOptions } from './executions-core.js';
 
-/** Wires the execution core (store, queues, reader, submitter) over one Redis connection. */
+const CORE = Symbol('EXECUTIONS_CORE');
+
+/** Each part of the core, injectable by its class. */
+const parts: [abstract new (...args: never[]) => unknown, keyof ExecutionsCore][] = [
+  [RedisKeys, 'keys'],
+  [ExecutionStore, 'store'],
+  [ExecutionQueues, 'queues'],
+  [ExecutionReader, 'reader'],
+  [ExecutionSubmitter, 'submitter'],
+  [ExecutionActions, 'actions'],
+];
+
+/** Provides the execution core (and its Redis connection, as `REDIS`) to a service. */
 @Module({})
 export class ExecutionsCoreModule implements OnApplicationShutdown {
   constructor(
@@ -16,30 +29,13 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
     private readonly queues: ExecutionQueues,
   ) {}
 
-  static forRoot(redis: RedisConfig, role: RedisRole): DynamicModule {
+  static forRoot(redis: RedisConfig, role: RedisRole, options: ExecutionsCoreOptions = {}): DynamicModule {
     const providers = [
       { provide: REDIS, useFactory: () => createRedis(redis, role) },
-      { provide: RedisKeys, useFactory: () => new RedisKeys(redis.prefix) },
-      { provide: ExecutionStore, inject: [REDIS, RedisKeys], useFactory: (r: Redis, k: RedisKeys) => new ExecutionStore(r, k) },
-      { provide: ExecutionQueues, inject: [REDIS, RedisKeys], useFactory: (r: Redis, k: RedisKeys) => new ExecutionQueues(r, k) },
-      {
-        provide: ExecutionReader,
-        inject: [ExecutionStore, ExecutionQueues],
-        useFactory: (s: ExecutionStore, q: ExecutionQueues) => new ExecutionReader(s, q),
-      },
-      {
-        provide: ExecutionActions,
-        inject: [ExecutionStore, ExecutionQueues, ExecutionReader, REDIS, RedisKeys],
-        useFactory: (s: ExecutionStore, q: ExecutionQueues, r: ExecutionReader, redis: Redis, k: RedisKeys) =>
-          new ExecutionActions(s, q, r, redis, k),
-      },
-      {
-        provide: ExecutionSubmitter,
-        inject: [ExecutionStore, ExecutionQueues],
-        useFactory: (s: ExecutionStore, q: ExecutionQueues) => new ExecutionSubmitter(s, q),
-      },
+      { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, options) },
+      ...parts.map(([type, part]) => ({ provide: type, inject: [CORE], useFactory: (core: ExecutionsCore) => core[part] })),
     ];
-    return { module: ExecutionsCoreModule, global: true, providers, exports: providers.map((p) => p.provide) };
+    return { module: ExecutionsCoreModule, global: true, providers, exports: [REDIS, ...parts.map(([type]) => type)] };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -6,3 +6,4 @@ export * from './execution-submitter.js';
 export * from './execution-view.js';
 export * from './executions-core.module.js';
 export * from './execution-actions.js';
+export * from './executions-core.js';

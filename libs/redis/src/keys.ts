@@ -43,6 +43,11 @@ export class RedisKeys {
     return this.tagged(queue, 'control');
   }
 
+  /** An idempotency key's claim: the first execution's id and its request's fingerprint. */
+  idempotency(tenant: string, key: string): string {
+    return `${this.prefix}:idempotency:${tenant}:${key}`;
+  }
+
   /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
   executionIndex(): string {
     return `${this.prefix}:execution-index`;

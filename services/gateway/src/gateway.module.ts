@@ -13,7 +13,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), BullBoardAdminModule],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule],
       controllers: [ExecutionsController, TasksController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

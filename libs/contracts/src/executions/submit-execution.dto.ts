@@ -105,4 +105,10 @@ export class SubmitExecutionDto extends ExecutionOptionsDto {
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   runAt?: string;
+
+  /** The same key within the idempotency TTL returns the first execution (or `409` for another request). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  idempotencyKey?: string;
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { defaultTenant, validateAs, type ExecutionView } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionReader, ExecutionStore, ExecutionSubmitter, type LogLine } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 import { CancelExecutionDto, EventsQueryDto } from './execution-requests.dto.js';
-import { isInputTooLarge, validateSubmission } from './submission.js';
+import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 /** The validated request, or a 400 naming every bad field. */
 function parse<T extends object>(cls: new () => T, value: unknown, path = ''): T {
@@ -22,16 +22,34 @@ export class ExecutionsController {
     private readonly store: ExecutionStore,
   ) {}
 
+  /** `202` with a new execution; `200` with the first one when an idempotency key repeats a request. */
   @Post()
-  @HttpCode(202)
-  async submit(@Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ExecutionView> {
+  async submit(
+    @Body() body: unknown,
+    @Headers('idempotency-key') headerKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
-    const submission = validateSubmission(body);
+    const submission = validateSubmission(headerKey === undefined ? body : { ...(body as object), idempotencyKey: headerKey });
     if (!submission.ok) throw ApiError.validation(submission.errors);
-    const { task, input, options } = submission.value;
-    const execution = await this.submitter.submit(task, input as never, options, defaultTenant);
-    response.location(`/v1/executions/${execution.id}`);
+    const bodyKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
+    if (headerKey !== undefined && bodyKey !== undefined && bodyKey !== headerKey) {
+      throw ApiError.validation([{ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' }]);
+    }
+    const { idempotencyKey, ...rest } = submission.value;
+    const { execution, created } = idempotencyKey
+      ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, defaultTenant)
+      : { execution: await this.submitter.submit(rest, defaultTenant), created: true };
+    response.status(created ? 202 : 200).location(`/v1/executions/${execution.id}`);
     return execution;
+  }
+
+  /** Up to 1,000 submissions, all validated before any is enqueued. */
+  @Post('batch')
+  @HttpCode(202)
+  async submitBatch(@Body() body: unknown): Promise<{ items: ExecutionView[] }> {
+    const submissions = validateBatch(body);
+    return { items: await this.submitter.submitMany(submissions, defaultTenant) };
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoSteps } from '@conveyor/contracts';
-import { isInputTooLarge, validateSubmission } from './submission.js';
+import { fingerprint, isInputTooLarge, validateSubmission } from './submission.js';
 
 describe('validateSubmission', () => {
   it('resolves the task, the validated input and the options', () => {
@@ -54,5 +54,14 @@ describe('validateSubmission', () => {
     assert.equal(isInputTooLarge({ input: { a: 'x'.repeat(256 * 1024) } }), true);
     assert.equal(isInputTooLarge({ input: { a: 'x' } }), false);
     assert.equal(isInputTooLarge({}), false);
+  });
+});
+
+describe('fingerprint', () => {
+  it('ignores key order and the idempotency key itself, not the values', () => {
+    const a = fingerprint({ task: 'demo.steps', input: { steps: 1, stepMs: 2 }, idempotencyKey: 'k1' });
+    assert.equal(a, fingerprint({ input: { stepMs: 2, steps: 1 }, task: 'demo.steps' }));
+    assert.notEqual(a, fingerprint({ task: 'demo.steps', input: { steps: 2, stepMs: 2 } }));
+    assert.notEqual(fingerprint({ tags: ['a', 'b'] }), fingerprint({ tags: ['b', 'a'] }));
   });
 });

@@ -1,20 +1,19 @@
+import { createHash } from 'node:crypto';
 import {
   findTask,
   limits,
   SubmitExecutionDto,
   taskCatalog,
   validateAs,
-  type AnyTask,
   type FieldError,
   type Validated,
 } from '@conveyor/contracts';
-import type { SubmitOptions } from '@conveyor/executions';
+import type { Submission } from '@conveyor/executions';
+import { ApiError } from '@conveyor/service';
 
 /** A submission that passed every check, ready for the submitter. */
-export interface Submission {
-  task: AnyTask;
-  input: object;
-  options: SubmitOptions;
+export interface ValidSubmission extends Submission {
+  idempotencyKey?: string;
 }
 
 /** Whether the input is over the contract's size limit (→ 413, before any validation). */
@@ -27,7 +26,7 @@ export function isInputTooLarge(body: unknown): boolean {
  * Validates a submission: the envelope, the task name, and the input against the task's own class,
  * listing every bad field (`task`, `priority`, `input.steps` …) in one answer.
  */
-export function validateSubmission(body: unknown, pathPrefix = ''): Validated<Submission> {
+export function validateSubmission(body: unknown, pathPrefix = ''): Validated<ValidSubmission> {
   const envelope = validateAs(SubmitExecutionDto, body, pathPrefix);
   const errors: FieldError[] = envelope.ok ? [] : [...envelope.errors];
   const raw = (body ?? {}) as Partial<SubmitExecutionDto>;
@@ -50,7 +49,8 @@ export function validateSubmission(body: unknown, pathPrefix = ''): Validated<Su
     ok: true,
     value: {
       task,
-      input: input.value,
+      input: input.value as never,
+      idempotencyKey: dto.idempotencyKey,
       options: {
         priority: dto.priority,
         runAt: dto.runAt !== undefined ? new Date(dto.runAt) : dto.delayMs !== undefined ? new Date(Date.now() + dto.delayMs) : undefined,
@@ -61,4 +61,43 @@ export function validateSubmission(body: unknown, pathPrefix = ''): Validated<Su
       },
     },
   };
+}
+
+/** A request's identity for idempotency: its canonical JSON without the key, hashed. */
+export function fingerprint(body: unknown): string {
+  const { idempotencyKey: _key, ...rest } = body as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(rest)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A batch `{ executions: [...] }`: every item validated like a single submission, errors named by
+ * index (`executions[3].input.steps`); any error rejects the whole batch.
+ */
+export function validateBatch(body: unknown): Submission[] {
+  const items = (body as { executions?: unknown } | null)?.executions;
+  if (!Array.isArray(items) || items.length === 0 || items.length > limits.batchSize) {
+    throw ApiError.validation([{ path: 'executions', message: `must be an array of 1 to ${limits.batchSize} submissions` }]);
+  }
+  const extra = Object.keys(body as object).filter((key) => key !== 'executions');
+  const errors: FieldError[] = extra.map((key) => ({ path: key, message: 'should not exist' }));
+  const submissions: Submission[] = [];
+  items.forEach((item, index) => {
+    const at = `executions[${index}]`;
+    if (isInputTooLarge(item)) throw ApiError.payloadTooLarge(`The input of ${at} is larger than 256 KiB.`);
+    const result = validateSubmission(item, at);
+    if (!result.ok) return errors.push(...result.errors);
+    if (result.value.idempotencyKey) errors.push({ path: `${at}.idempotencyKey`, message: 'is not supported in a batch' });
+    submissions.push(result.value);
+  });
+  if (errors.length > 0) throw ApiError.validation(errors);
+  return submissions;
 }

@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import { RedisKeys } from '@conveyor/redis';
+import { ExecutionActions } from './execution-actions.js';
+import { ExecutionQueues } from './execution-queues.js';
+import { ExecutionReader } from './execution-reader.js';
+import { ExecutionStore } from './execution-store.js';
+import { ExecutionSubmitter } from './execution-submitter.js';
+
+export interface ExecutionsCoreOptions {
+  /** How long an idempotency key holds (default 24 h). */
+  idempotencyTtlMs?: number;
+}
+
+const defaultIdempotencyTtlMs = 24 * 60 * 60 * 1000;
+
+/** The execution core over one Redis connection: what services (and benchmarks) work with. */
+export function createExecutionsCore(redis: Redis, prefix: string, options: ExecutionsCoreOptions = {}) {
+  const keys = new RedisKeys(prefix);
+  const store = new ExecutionStore(redis, keys);
+  const queues = new ExecutionQueues(redis, keys);
+  const reader = new ExecutionReader(store, queues);
+  return {
+    keys,
+    store,
+    queues,
+    reader,
+    submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
+    actions: new ExecutionActions(store, queues, reader, redis, keys),
+  };
+}
+
+export type ExecutionsCore = ReturnType<typeof createExecutionsCore>;
