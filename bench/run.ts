@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, each beside the same work done with plain BullMQ, on a private Redis.
 import { RedisServer } from '@conveyor/launcher';
+import { batchSubmit } from './batch-submit.js';
 import { workerThroughput } from './worker-throughput.js';
 
 const redis = await RedisServer.start();
 try {
   await workerThroughput(redis);
+  await batchSubmit(redis);
 } finally {
   await redis.stop();
 }

@@ -1,0 +1,47 @@
+// Batch submission: 20 batches of 1,000 demo.noop executions through `POST /v1/executions/batch`
+// (HTTP, validation, records and first events, jobs) beside the same jobs added with plain BullMQ `addBulk`.
+import { Queue } from 'bullmq';
+import { startService, type RedisServer } from '@conveyor/launcher';
+import { createRedis } from '@conveyor/redis';
+import { ApiClient } from '@conveyor/testing';
+
+const batches = 20;
+const batchSize = 1000;
+const payload = { payload: { text: 'x'.repeat(64) } };
+
+export async function batchSubmit(redis: RedisServer): Promise<void> {
+  const plain = await plainAddBulk(redis);
+  const conveyor = await conveyorBatch(redis);
+  console.log(`\nbatch submission: ${batches} batches of ${batchSize} demo.noop, same Redis`);
+  console.log(`  plain BullMQ addBulk           ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  POST /v1/executions/batch      ${conveyor.toFixed(0).padStart(7)} executions/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+}
+
+async function plainAddBulk(redis: RedisServer): Promise<number> {
+  const connection = createRedis({ url: redis.url, prefix: 'plain-batch' }, 'request');
+  const queue = new Queue('plain-batch', { connection, prefix: 'plain-batch' });
+  await queue.waitUntilReady();
+  const started = performance.now();
+  for (let i = 0; i < batches; i++) {
+    await queue.addBulk(Array.from({ length: batchSize }, () => ({ name: 'demo.noop', data: payload })));
+  }
+  const rate = (batches * batchSize) / ((performance.now() - started) / 1000);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate;
+}
+
+async function conveyorBatch(redis: RedisServer): Promise<number> {
+  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-batch', GATEWAY_PORT: '0', LOG_LEVEL: 'info' });
+  const api = new ApiClient(gateway.url!);
+  const body = { executions: Array.from({ length: batchSize }, () => ({ task: 'demo.noop', input: payload })) };
+  const started = performance.now();
+  for (let i = 0; i < batches; i++) {
+    const reply = await api.post('/v1/executions/batch', body);
+    if (reply.status !== 202) throw new Error(`batch answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  }
+  const rate = (batches * batchSize) / ((performance.now() - started) / 1000);
+  await gateway.process.stop();
+  return rate;
+}
