@@ -118,12 +118,12 @@ export class ExecutionActions {
 
   /** Forgets a terminal execution: its job, record, events, logs and checkpoint. */
   async delete(id: string, tenant: string): Promise<void> {
-    const { ref, job, status } = await this.load(id, tenant);
+    const { record, job, status } = await this.load(id, tenant);
     if (!isTerminal(status)) {
       throw new ApiError(409, 'not_terminal', `Execution ${id} is ${status}; cancel it first, or wait until it ends.`);
     }
     await job?.remove();
-    await this.store.forget(ref);
+    await this.store.forget(record);
   }
 
   private async tellWorkers(ref: ExecutionRef, action: PendingAction): Promise<void> {

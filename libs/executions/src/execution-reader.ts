@@ -14,9 +14,14 @@ export class ExecutionReader {
   async get(id: string, tenant: string): Promise<ExecutionView | null> {
     const location = await this.store.locate(id);
     if (!location || location.tenant !== tenant) return null;
-    const queue = this.queues.get(location.queue);
+    return this.getIn(location.queue, id);
+  }
+
+  /** The execution of a known queue (no tenant check). */
+  async getIn(queueName: string, id: string): Promise<ExecutionView | null> {
+    const queue = this.queues.get(queueName);
     const [record, job, state] = await Promise.all([
-      this.store.read(location.queue, id),
+      this.store.read(queueName, id),
       queue.getJob(id),
       queue.getJobState(id),
     ]);

@@ -66,6 +66,7 @@ export class ExecutionStore {
     for (const { record, queued } of entries) {
       pipeline.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
       pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
+      for (const index of this.listIndexes(record)) pipeline.zadd(index, 0, record.id);
     }
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error)?.[0];
@@ -99,16 +100,30 @@ export class ExecutionStore {
     );
   }
 
-  /** Removes the record, its events, its log lines and its index entry. */
-  async forget(ref: ExecutionRef): Promise<void> {
-    const { queue, id } = ref;
-    await this.redis.del(
-      this.keys.execution(queue, id),
-      this.keys.executionEvents(queue, id),
-      this.keys.executionLogs(queue, id),
-      this.keys.executionCheckpoint(queue, id),
-    );
-    await this.redis.hdel(this.keys.executionIndex(), id);
+  /** Removes the record, its events, log lines and checkpoint, and its entries in every index and counter. */
+  async forget(record: Pick<ExecutionRecord, 'id' | 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId' | 'status'>): Promise<void> {
+    const { queue, id, tenant, status } = record;
+    await this.redis
+      .multi()
+      .del(this.keys.execution(queue, id), this.keys.executionEvents(queue, id), this.keys.executionLogs(queue, id), this.keys.executionCheckpoint(queue, id))
+      .zrem(this.keys.index(queue, tenant, 'status', status), id)
+      .hincrby(this.keys.statusCounts(queue, tenant), status, -1)
+      .exec();
+    await Promise.all([
+      ...this.listIndexes(record).map((index) => this.redis.zrem(index, id)),
+      this.redis.hdel(this.keys.executionIndex(), id),
+    ]);
+  }
+
+  /** The list indexes an execution is in besides its status's (which the scripts keep). */
+  private listIndexes(record: Pick<ExecutionRecord, 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId'>): string[] {
+    const { queue, tenant } = record;
+    return [
+      this.keys.index(queue, tenant, 'all'),
+      this.keys.index(queue, tenant, 'task', record.task),
+      ...(record.tags ?? []).map((tag) => this.keys.index(queue, tenant, 'tag', tag)),
+      ...(record.scheduleId ? [this.keys.index(queue, tenant, 'schedule', record.scheduleId)] : []),
+    ];
   }
 
   /**
@@ -138,8 +153,9 @@ export class ExecutionStore {
     };
   }
 
+  /** Applies `fields` to the record without an event (the status index and counters follow). */
   async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>): Promise<void> {
-    await this.redis.hset(this.keys.execution(ref.queue, ref.id), ...encodeRecordFields(fields));
+    await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields));
   }
 
   /** Where an execution lives; `null` for an unknown id. */
@@ -182,7 +198,7 @@ export class ExecutionStore {
   }
 
   private appendArgs<T extends ExecutionEventType>(
-    mode: 'create' | 'update',
+    mode: 'create' | 'update' | 'fields',
     ref: ExecutionRef,
     type: T,
     data: EventDataMap[T],
@@ -197,10 +213,12 @@ export class ExecutionStore {
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),
       this.keys.eventsChannel(ref.queue),
+      this.keys.statusCounts(ref.queue, ref.tenant),
       mode,
       head,
       tail,
       eventLogCap,
+      this.keys.indexPrefix(ref.queue, ref.tenant),
       ...encodeRecordFields(fields),
     ];
   }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RedisConfig } from '@conveyor/config';
 import { createRedis, REDIS, RedisKeys, type RedisRole } from '@conveyor/redis';
 import { ExecutionActions } from './execution-actions.js';
+import { ExecutionFinder } from './execution-finder.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
@@ -19,6 +20,7 @@ const parts: [abstract new (...args: never[]) => unknown, keyof ExecutionsCore][
   [ExecutionReader, 'reader'],
   [ExecutionSubmitter, 'submitter'],
   [ExecutionActions, 'actions'],
+  [ExecutionFinder, 'finder'],
 ];
 
 /** Provides the execution core (and its Redis connection, as `REDIS`) to a service. */

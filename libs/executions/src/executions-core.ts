@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '@conveyor/redis';
 import { ExecutionActions } from './execution-actions.js';
+import { ExecutionFinder } from './execution-finder.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
@@ -26,6 +27,7 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
     reader,
     submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
     actions: new ExecutionActions(store, queues, reader, redis, keys),
+    finder: new ExecutionFinder(redis, keys, reader),
   };
 }
 

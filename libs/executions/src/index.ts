@@ -7,3 +7,4 @@ export * from './execution-view.js';
 export * from './executions-core.module.js';
 export * from './execution-actions.js';
 export * from './executions-core.js';
+export * from './execution-finder.js';

@@ -4,6 +4,8 @@
  * so that one Lua script can touch them together and a move to Redis Cluster moves no data.
  * These names are persisted: changing one strands existing data.
  */
+export type IndexDimension = 'all' | 'status' | 'task' | 'tag' | 'schedule';
+
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
@@ -31,6 +33,24 @@ export class RedisKeys {
 
   executionCheckpoint(queue: string, id: string): string {
     return this.tagged(queue, 'execution', id, 'checkpoint');
+  }
+
+  /**
+   * Prefix of a tenant's list indexes in a queue: sorted sets of execution ids (ULIDs, so their
+   * lexical order is their age), one per dimension and value — `all`, `status:<s>`, `task:<t>`,
+   * `tag:<t>`, `schedule:<id>`.
+   */
+  indexPrefix(queue: string, tenant: string): string {
+    return `${this.tagged(queue, 'index', tenant)}:`;
+  }
+
+  index(queue: string, tenant: string, dimension: IndexDimension, value = ''): string {
+    return dimension === 'all' ? `${this.indexPrefix(queue, tenant)}all` : `${this.indexPrefix(queue, tenant)}${dimension}:${value}`;
+  }
+
+  /** Hash: status → how many of the tenant's executions in the queue have it. */
+  statusCounts(queue: string, tenant: string): string {
+    return this.tagged(queue, 'counts', tenant);
   }
 
   /** Pub/sub channel of every event of the queue's executions. */

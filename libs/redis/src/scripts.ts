@@ -3,16 +3,30 @@ import type { Redis, Result } from 'ioredis';
 /*
  * Conveyor's Lua scripts. Each touches the keys of one queue only (one hash tag), so each is atomic
  * on a single Redis as on a cluster shard: the event of an execution gets its `seq`, updates the
- * execution's record, enters the capped event log and is published in one step, so events of one
- * execution are never published out of order, whichever process emits them.
+ * execution's record and its status index and counters, enters the capped event log and is
+ * published in one step, so events of one execution are never published out of order, whichever
+ * process emits them, and lists and totals never disagree with the records.
  */
 
 const appendEvent = `
--- KEYS: record, event log, events channel
--- ARGV: mode (create|update), envelope head (up to "seq":), envelope tail, log cap, field/value pairs…
-if ARGV[1] == 'update' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+-- KEYS: record, event log, events channel, status counters
+-- ARGV: mode (create | update | fields: no event), envelope head (up to "seq":), envelope tail,
+--       log cap, index key prefix (of the execution's queue and tenant), field/value pairs…
+if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local before = redis.call('HGET', KEYS[1], 'status')
+if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+local after = redis.call('HGET', KEYS[1], 'status')
+if after and before ~= after then
+  local id = redis.call('HGET', KEYS[1], 'id')
+  if before then
+    redis.call('ZREM', ARGV[5] .. 'status:' .. before, id)
+    redis.call('HINCRBY', KEYS[4], before, -1)
+  end
+  redis.call('ZADD', ARGV[5] .. 'status:' .. after, 0, id)
+  redis.call('HINCRBY', KEYS[4], after, 1)
+end
+if ARGV[1] == 'fields' then return 0 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
 local event = ARGV[2] .. seq .. ARGV[3]
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'e', event)
 redis.call('PUBLISH', KEYS[3], event)
@@ -33,10 +47,12 @@ declare module 'ioredis' {
       record: string,
       eventLog: string,
       channel: string,
-      mode: 'create' | 'update',
+      statusCounts: string,
+      mode: 'create' | 'update' | 'fields',
       head: string,
       tail: string,
       cap: number,
+      indexPrefix: string,
       ...fields: string[]
     ): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
@@ -48,7 +64,7 @@ const withScripts = new WeakSet<Redis>();
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
-    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 3, lua: appendEvent });
+    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 4, lua: appendEvent });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     withScripts.add(redis);
   }

@@ -1,9 +1,18 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, validateAs, type ExecutionView } from '@conveyor/contracts';
-import { ExecutionActions, ExecutionReader, ExecutionStore, ExecutionSubmitter, type LogLine } from '@conveyor/executions';
+import { defaultTenant, limits, validateAs, type ExecutionView } from '@conveyor/contracts';
+import {
+  decodeCursor,
+  ExecutionActions,
+  ExecutionFinder,
+  ExecutionReader,
+  ExecutionStore,
+  ExecutionSubmitter,
+  type ExecutionPage,
+  type LogLine,
+} from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
-import { CancelExecutionDto, EventsQueryDto } from './execution-requests.dto.js';
+import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto } from './execution-requests.dto.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 /** The validated request, or a 400 naming every bad field. */
@@ -20,6 +29,7 @@ export class ExecutionsController {
     private readonly reader: ExecutionReader,
     private readonly actions: ExecutionActions,
     private readonly store: ExecutionStore,
+    private readonly finder: ExecutionFinder,
   ) {}
 
   /** `202` with a new execution; `200` with the first one when an idempotency key repeats a request. */
@@ -50,6 +60,16 @@ export class ExecutionsController {
   async submitBatch(@Body() body: unknown): Promise<{ items: ExecutionView[] }> {
     const submissions = validateBatch(body);
     return { items: await this.submitter.submitMany(submissions, defaultTenant) };
+  }
+
+  /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
+  @Get()
+  async list(@Query() query: unknown): Promise<ExecutionPage> {
+    const { limit = limits.listDefault, cursor, ...filters } = parse(ListExecutionsQueryDto, query);
+    if (cursor !== undefined && decodeCursor(cursor) === null) {
+      throw ApiError.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
+    }
+    return this.finder.find(defaultTenant, filters, limit, cursor ?? null);
   }
 
   @Get(':id')

@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis';
+import {
+  catalogQueues,
+  executionStatuses,
+  findTask,
+  type ExecutionStatus,
+  type ExecutionView,
+} from '@conveyor/contracts';
+import type { IndexDimension, RedisKeys } from '@conveyor/redis';
+import type { ExecutionReader } from './execution-reader.js';
+
+/** Filters of a list: values of one filter are alternatives (any of), different filters all apply. */
+export interface ExecutionFilters {
+  status?: ExecutionStatus[];
+  task?: string[];
+  queue?: string[];
+  tag?: string[];
+  scheduleId?: string[];
+}
+
+export interface ExecutionPage {
+  items: ExecutionView[];
+  nextCursor: string | null;
+  /** Per status, the tenant's executions in the queues the filters cover (from counters, not a scan). */
+  totals: Record<ExecutionStatus, number>;
+}
+
+/** Ids are read from the indexes in chunks of this many while filters drop some. */
+const chunkSize = 200;
+
+const dimensionOf: Record<Exclude<keyof ExecutionFilters, 'queue'>, IndexDimension> = {
+  status: 'status',
+  task: 'task',
+  tag: 'tag',
+  scheduleId: 'schedule',
+};
+
+/**
+ * Lists executions newest first from per-queue sorted sets of ids (ULIDs sort by age). The cursor is
+ * the last id returned, so concurrent submissions (newer ids) never shift later pages: nothing is
+ * skipped or repeated. Each request reads the smallest matching index from the cursor on and checks
+ * the other filters by set membership: no scan of all executions.
+ */
+export class ExecutionFinder {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly reader: ExecutionReader,
+  ) {}
+
+  async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
+    const after = cursor === null ? null : decodeCursor(cursor);
+    const queues = queuesFor(filters);
+    const perQueue = await Promise.all(queues.map(async (queue) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
+    const found = perQueue
+      .flatMap(({ queue, ids }) => ids.map((id) => ({ queue, id })))
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
+    const page = found.slice(0, limit);
+    const [items, totals] = await Promise.all([
+      Promise.all(page.map(({ queue, id }) => this.reader.getIn(queue, id))),
+      this.totals(queues, tenant),
+    ]);
+    return {
+      items: items.filter((item): item is ExecutionView => item !== null),
+      nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].id) : null,
+      totals,
+    };
+  }
+
+  /** Up to `wanted` ids of the queue matching the filters, newest first, older than `after`. */
+  private async idsIn(queue: string, tenant: string, filters: ExecutionFilters, wanted: number, after: string | null): Promise<string[]> {
+    const dimensions = (Object.keys(dimensionOf) as (keyof typeof dimensionOf)[])
+      .filter((name) => filters[name] !== undefined)
+      .map((name) => filters[name]!.map((value) => this.keys.index(queue, tenant, dimensionOf[name], value)));
+    if (dimensions.length === 0) dimensions.push([this.keys.index(queue, tenant, 'all')]);
+    const sizes = await Promise.all(dimensions.map(async (keys) => (await Promise.all(keys.map((key) => this.redis.zcard(key)))).reduce((a, b) => a + b, 0)));
+    const driver = dimensions[sizes.indexOf(Math.min(...sizes))];
+    const checks = dimensions.filter((keys) => keys !== driver);
+
+    const found: string[] = [];
+    let from = after;
+    while (found.length < wanted) {
+      const chunk = await this.newestIn(driver, from, chunkSize);
+      found.push(...(await this.matching(checks, chunk)));
+      if (chunk.length < chunkSize) break;
+      from = chunk[chunk.length - 1];
+    }
+    return found.slice(0, wanted);
+  }
+
+  /** The newest `count` ids older than `before` in the union of `keys`. */
+  private async newestIn(keys: string[], before: string | null, count: number): Promise<string[]> {
+    const max = before === null ? '+' : `(${before}`;
+    const ranges = await Promise.all(keys.map((key) => this.redis.zrange(key, max, '-', 'BYLEX', 'REV', 'LIMIT', 0, count)));
+    return [...new Set(ranges.flat())].sort().reverse().slice(0, count);
+  }
+
+  /** The ids that are in at least one key of every check. */
+  private async matching(checks: string[][], ids: string[]): Promise<string[]> {
+    if (ids.length === 0 || checks.length === 0) return ids;
+    const memberships = await Promise.all(
+      checks.map(async (keys) => {
+        const scores = await Promise.all(keys.map((key) => this.redis.zmscore(key, ...ids)));
+        return ids.map((_, i) => scores.some((perKey) => perKey[i] !== null));
+      }),
+    );
+    return ids.filter((_, i) => memberships.every((inCheck) => inCheck[i]));
+  }
+
+  private async totals(queues: string[], tenant: string): Promise<Record<ExecutionStatus, number>> {
+    const counts = await Promise.all(queues.map((queue) => this.redis.hgetall(this.keys.statusCounts(queue, tenant))));
+    return Object.fromEntries(
+      executionStatuses.map((status) => [status, counts.reduce((sum, count) => sum + Number(count[status] ?? 0), 0)]),
+    ) as Record<ExecutionStatus, number>;
+  }
+}
+
+/** The queues a list must look at: those named, or those of the tasks named, else all. */
+function queuesFor(filters: ExecutionFilters): string[] {
+  const ofTasks = filters.task?.map((name) => findTask(name)?.queue).filter((queue): queue is string => queue !== undefined);
+  return catalogQueues.filter((queue) => (!filters.queue || filters.queue.includes(queue)) && (!ofTasks || ofTasks.includes(queue)));
+}
+
+export function encodeCursor(id: string): string {
+  return Buffer.from(id).toString('base64url');
+}
+
+/** The id a cursor stands for; `null` when it is not one of ours. */
+export function decodeCursor(cursor: string): string | null {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  return /^exec_[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? id : null;
+}
