@@ -2,9 +2,14 @@ import type { INestApplication } from '@nestjs/common';
 import type { Logger } from './logger.js';
 import { closeOnSignals } from './shutdown.js';
 
-/** Listens, and logs `ready` with the URL (the line launchers and tests wait for). */
+/** Listens, and announces `ready` with the URL. */
 export async function serveHttp(app: INestApplication, http: { host: string; port: number }, logger: Logger): Promise<void> {
   closeOnSignals(app, logger);
   await app.listen(http.port, http.host);
-  logger.info({ url: await app.getUrl() }, 'ready');
+  announceReady(logger, { url: await app.getUrl() });
+}
+
+/** The `ready` line launchers and tests wait for, whatever LOG_LEVEL says. */
+export function announceReady(logger: Logger, fields: Record<string, unknown>): void {
+  logger.child({}, { level: 'info' }).info(fields, 'ready');
 }

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { loadWorkerConfig } from '@conveyor/config';
-import { closeOnSignals, PinoNestLogger, runService } from '@conveyor/service';
+import { announceReady, closeOnSignals, PinoNestLogger, runService } from '@conveyor/service';
 import { findRegistryProblems, taskHandlers } from './tasks/task-handlers.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -12,5 +12,5 @@ await runService('worker', loadWorkerConfig, async (config, logger) => {
   });
   closeOnSignals(app, logger);
   await app.init();
-  logger.info({ queues: config.queues, concurrency: config.concurrency }, 'ready');
+  announceReady(logger, { queues: config.queues, concurrency: config.concurrency });
 });
