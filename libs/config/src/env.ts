@@ -75,6 +75,24 @@ export class WorkerEnv extends ServiceEnv {
   @Max(600_000)
   WORKER_CANCEL_GRACE_MS: number = 5_000;
 
+  /** Terminal executions older than this are removed (job, record, events and logs together). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  RETENTION_MAX_AGE_MS: number = 7 * 24 * 60 * 60 * 1000;
+
+  /** At most this many terminal executions are kept per queue (the oldest go first). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  RETENTION_MAX_COUNT: number = 10_000;
+
+  /** How often retention runs (once per interval across all workers). */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  RETENTION_INTERVAL_MS: number = 60_000;
+
   /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains). */
   @IsOptional()
   @IsString()

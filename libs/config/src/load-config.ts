@@ -26,6 +26,7 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   concurrency: number;
   shutdownGraceMs: number;
   cancelGraceMs: number;
+  retention: { maxAgeMs: number; maxCount: number; intervalMs: number };
   httpTask: { allowedHosts: string[] };
 }
 
@@ -84,6 +85,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         concurrency: env.WORKER_CONCURRENCY,
         shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
         cancelGraceMs: env.WORKER_CANCEL_GRACE_MS,
+        retention: { maxAgeMs: env.RETENTION_MAX_AGE_MS, maxCount: env.RETENTION_MAX_COUNT, intervalMs: env.RETENTION_INTERVAL_MS },
         httpTask: { allowedHosts: splitList(env.HTTP_TASK_ALLOWED_HOSTS).map((host) => host.toLowerCase()) },
       };
     },

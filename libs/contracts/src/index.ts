@@ -13,3 +13,4 @@ export * from './tasks/http-request.task.js';
 export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
 export * from './realtime/subscribe-request.js';
+export * from './executions/queue.view.js';

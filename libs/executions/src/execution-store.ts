@@ -108,6 +108,8 @@ export class ExecutionStore {
       .del(this.keys.execution(queue, id), this.keys.executionEvents(queue, id), this.keys.executionLogs(queue, id), this.keys.executionCheckpoint(queue, id))
       .zrem(this.keys.index(queue, tenant, 'status', status), id)
       .hincrby(this.keys.statusCounts(queue, tenant), status, -1)
+      .hincrby(this.keys.statusCounts(queue, null), status, -1)
+      .zrem(this.keys.finished(queue), id)
       .exec();
     await Promise.all([
       ...this.listIndexes(record).map((index) => this.redis.zrem(index, id)),
@@ -214,11 +216,14 @@ export class ExecutionStore {
       this.keys.executionEvents(ref.queue, ref.id),
       this.keys.eventsChannel(ref.queue),
       this.keys.statusCounts(ref.queue, ref.tenant),
+      this.keys.statusCounts(ref.queue, null),
+      this.keys.finished(ref.queue),
       mode,
       head,
       tail,
       eventLogCap,
       this.keys.indexPrefix(ref.queue, ref.tenant),
+      Date.now(),
       ...encodeRecordFields(fields),
     ];
   }

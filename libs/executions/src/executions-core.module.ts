@@ -4,6 +4,7 @@ import type { RedisConfig } from '@conveyor/config';
 import { createRedis, REDIS, RedisKeys, type RedisRole } from '@conveyor/redis';
 import { ExecutionActions } from './execution-actions.js';
 import { ExecutionFinder } from './execution-finder.js';
+import { ExecutionJanitor } from './execution-janitor.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
@@ -21,6 +22,7 @@ const parts: [abstract new (...args: never[]) => unknown, keyof ExecutionsCore][
   [ExecutionSubmitter, 'submitter'],
   [ExecutionActions, 'actions'],
   [ExecutionFinder, 'finder'],
+  [ExecutionJanitor, 'janitor'],
 ];
 
 /** Provides the execution core (and its Redis connection, as `REDIS`) to a service. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RedisKeys } from '@conveyor/redis';
 import { ExecutionActions } from './execution-actions.js';
 import { ExecutionFinder } from './execution-finder.js';
+import { ExecutionJanitor } from './execution-janitor.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
@@ -28,6 +29,7 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
     submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
     actions: new ExecutionActions(store, queues, reader, redis, keys),
     finder: new ExecutionFinder(redis, keys, reader),
+    janitor: new ExecutionJanitor(store, queues, keys, redis),
   };
 }
 

@@ -8,3 +8,4 @@ export * from './executions-core.module.js';
 export * from './execution-actions.js';
 export * from './executions-core.js';
 export * from './execution-finder.js';
+export * from './execution-janitor.js';

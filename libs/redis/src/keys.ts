@@ -48,9 +48,19 @@ export class RedisKeys {
     return dimension === 'all' ? `${this.indexPrefix(queue, tenant)}all` : `${this.indexPrefix(queue, tenant)}${dimension}:${value}`;
   }
 
-  /** Hash: status → how many of the tenant's executions in the queue have it. */
-  statusCounts(queue: string, tenant: string): string {
-    return this.tagged(queue, 'counts', tenant);
+  /** Hash: status → how many of the tenant's executions in the queue have it (all tenants': `tenant` null). */
+  statusCounts(queue: string, tenant: string | null): string {
+    return tenant === null ? this.tagged(queue, 'counts') : this.tagged(queue, 'counts', tenant);
+  }
+
+  /** Sorted set: the queue's terminal executions, scored by when they ended (for cleaning and retention). */
+  finished(queue: string): string {
+    return this.tagged(queue, 'finished');
+  }
+
+  /** Held by the one worker applying retention to the queue this interval. */
+  retentionLock(queue: string): string {
+    return this.tagged(queue, 'retention-lock');
   }
 
   /** Pub/sub channel of every event of the queue's executions. */

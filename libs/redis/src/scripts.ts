@@ -9,21 +9,29 @@ import type { Redis, Result } from 'ioredis';
  */
 
 const appendEvent = `
--- KEYS: record, event log, events channel, status counters
+-- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
+--       queue's finished executions (id → when it ended)
 -- ARGV: mode (create | update | fields: no event), envelope head (up to "seq":), envelope tail,
---       log cap, index key prefix (of the execution's queue and tenant), field/value pairs…
+--       log cap, index key prefix (of the execution's queue and tenant), now (ms), field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
-if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
   local id = redis.call('HGET', KEYS[1], 'id')
   if before then
     redis.call('ZREM', ARGV[5] .. 'status:' .. before, id)
     redis.call('HINCRBY', KEYS[4], before, -1)
+    redis.call('HINCRBY', KEYS[5], before, -1)
   end
   redis.call('ZADD', ARGV[5] .. 'status:' .. after, 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
+  redis.call('HINCRBY', KEYS[5], after, 1)
+  if after == 'completed' or after == 'failed' or after == 'cancelled' then
+    redis.call('ZADD', KEYS[6], ARGV[6], id)
+  else
+    redis.call('ZREM', KEYS[6], id)
+  end
 end
 if ARGV[1] == 'fields' then return 0 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -48,11 +56,14 @@ declare module 'ioredis' {
       eventLog: string,
       channel: string,
       statusCounts: string,
+      queueStatusCounts: string,
+      finished: string,
       mode: 'create' | 'update' | 'fields',
       head: string,
       tail: string,
       cap: number,
       indexPrefix: string,
+      now: number,
       ...fields: string[]
     ): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
@@ -64,7 +75,7 @@ const withScripts = new WeakSet<Redis>();
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
-    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 4, lua: appendEvent });
+    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     withScripts.add(redis);
   }

@@ -6,6 +6,8 @@ import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conv
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG } from './gateway-config.js';
+import { QueuesController } from './queues/queues.controller.js';
+import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
 
 @Module({})
@@ -14,11 +16,12 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule],
-      controllers: [ExecutionsController, TasksController, HealthController],
+      controllers: [ExecutionsController, QueuesController, TasksController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        QueuesService,
       ],
     };
   }

@@ -3,6 +3,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WorkerHealth } from './health/worker-health.js';
+import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { taskHandlers } from './tasks/task-handlers.js';
@@ -20,6 +21,7 @@ export class WorkerModule {
         ...Object.values(taskHandlers),
         TaskRunner,
         WorkerPool,
+        RetentionSweeper,
         WorkerHealth,
       ],
     };

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, validateAs, type ExecutionView } from '@conveyor/contracts';
+import { defaultTenant, limits, type ExecutionView } from '@conveyor/contracts';
 import {
   decodeCursor,
   ExecutionActions,
@@ -12,15 +12,9 @@ import {
   type LogLine,
 } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
+import { parseRequest } from '../http/parse-request.js';
 import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto } from './execution-requests.dto.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
-
-/** The validated request, or a 400 naming every bad field. */
-function parse<T extends object>(cls: new () => T, value: unknown, path = ''): T {
-  const result = validateAs(cls, value ?? {}, path);
-  if (!result.ok) throw ApiError.validation(result.errors);
-  return result.value;
-}
 
 @Controller('v1/executions')
 export class ExecutionsController {
@@ -65,7 +59,7 @@ export class ExecutionsController {
   /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
   @Get()
   async list(@Query() query: unknown): Promise<ExecutionPage> {
-    const { limit = limits.listDefault, cursor, ...filters } = parse(ListExecutionsQueryDto, query);
+    const { limit = limits.listDefault, cursor, ...filters } = parseRequest(ListExecutionsQueryDto, query);
     if (cursor !== undefined && decodeCursor(cursor) === null) {
       throw ApiError.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     }
@@ -81,7 +75,7 @@ export class ExecutionsController {
 
   @Get(':id/events')
   async events(@Param('id') id: string, @Query() query: unknown) {
-    const { since = 0, limit } = parse(EventsQueryDto, query);
+    const { since = 0, limit } = parseRequest(EventsQueryDto, query);
     const { queue } = await this.locate(id);
     return { items: (await this.store.readEvents(queue, id, since, limit)).events };
   }
@@ -95,7 +89,7 @@ export class ExecutionsController {
   @Post(':id/cancel')
   @HttpCode(200)
   cancel(@Param('id') id: string, @Body() body: unknown): Promise<ExecutionView> {
-    return this.actions.cancel(id, defaultTenant, parse(CancelExecutionDto, body).reason ?? null);
+    return this.actions.cancel(id, defaultTenant, parseRequest(CancelExecutionDto, body).reason ?? null);
   }
 
   @Post(':id/pause')

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import type { ControlMessage } from '@conveyor/executions';
@@ -68,6 +68,8 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
         lockDuration: lockDurationMs,
         stalledInterval: stalledIntervalMs,
         maxStalledCount,
+        // Per-minute completed/failed counts for `GET /v1/queues/:name` (and Bull Board).
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
         settings: { backoffStrategy: (_attempts, _type, error) => plannedRetryDelay(error) },
       },
     );

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import type { QueueView } from '@conveyor/contracts';
+import { parseRequest } from '../http/parse-request.js';
+import { CleanQueueDto, QueueConcurrencyDto } from './queue-requests.dto.js';
+import { QueuesService } from './queues.service.js';
+
+@Controller('v1/queues')
+export class QueuesController {
+  constructor(private readonly queues: QueuesService) {}
+
+  @Get()
+  async list(): Promise<{ items: QueueView[] }> {
+    return { items: await this.queues.list() };
+  }
+
+  @Get(':name')
+  get(@Param('name') name: string): Promise<QueueView> {
+    return this.queues.view(name);
+  }
+
+  @Post(':name/pause')
+  @HttpCode(200)
+  pause(@Param('name') name: string): Promise<QueueView> {
+    return this.queues.pause(name);
+  }
+
+  @Post(':name/resume')
+  @HttpCode(200)
+  resume(@Param('name') name: string): Promise<QueueView> {
+    return this.queues.resume(name);
+  }
+
+  @Post(':name/retry-failed')
+  @HttpCode(200)
+  retryFailed(@Param('name') name: string): Promise<QueueView> {
+    return this.queues.retryFailed(name);
+  }
+
+  @Post(':name/clean')
+  @HttpCode(200)
+  clean(@Param('name') name: string, @Body() body: unknown): Promise<{ removed: number }> {
+    const { status, olderThanMs, limit } = parseRequest(CleanQueueDto, body);
+    return this.queues.clean(name, status, olderThanMs, limit);
+  }
+
+  @Put(':name/concurrency')
+  setConcurrency(@Param('name') name: string, @Body() body: unknown): Promise<QueueView> {
+    return this.queues.setConcurrency(name, parseRequest(QueueConcurrencyDto, body).concurrency);
+  }
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { catalogQueues, executionStatuses, type ExecutionStatus, type QueueView } from '@conveyor/contracts';
+import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
+import { REDIS, RedisKeys } from '@conveyor/redis';
+import { ApiError } from '@conveyor/service';
+
+/** Queue operations: the same effects as in Bull Board, but keeping Conveyor's records right. */
+@Injectable()
+export class QueuesService {
+  constructor(
+    private readonly queues: ExecutionQueues,
+    private readonly store: ExecutionStore,
+    private readonly actions: ExecutionActions,
+    private readonly janitor: ExecutionJanitor,
+    private readonly keys: RedisKeys,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  list(): Promise<QueueView[]> {
+    return Promise.all(catalogQueues.map((name) => this.view(name)));
+  }
+
+  async view(name: string): Promise<QueueView> {
+    const queue = this.get(name);
+    const [paused, concurrency, counts, completed, failed] = await Promise.all([
+      queue.isPaused(),
+      queue.getGlobalConcurrency(),
+      this.redis.hgetall(this.keys.statusCounts(name, null)),
+      queue.getMetrics('completed', 0, 0),
+      queue.getMetrics('failed', 0, 0),
+    ]);
+    return {
+      name,
+      paused,
+      concurrency: concurrency ?? null,
+      counts: Object.fromEntries(executionStatuses.map((status) => [status, Math.max(0, Number(counts[status] ?? 0))])) as Record<ExecutionStatus, number>,
+      perMinute: { completed: completed.data[0] ?? 0, failed: failed.data[0] ?? 0 },
+    };
+  }
+
+  async pause(name: string): Promise<QueueView> {
+    await this.get(name).pause();
+    return this.view(name);
+  }
+
+  async resume(name: string): Promise<QueueView> {
+    await this.get(name).resume();
+    return this.view(name);
+  }
+
+  async setConcurrency(name: string, concurrency: number | null): Promise<QueueView> {
+    const queue = this.get(name);
+    await (concurrency === null ? queue.removeGlobalConcurrency() : queue.setGlobalConcurrency(concurrency));
+    return this.view(name);
+  }
+
+  /** Every failed execution of the queue runs again, as `POST /v1/executions/:id/retry` would (cancelled ones stay). */
+  async retryFailed(name: string): Promise<QueueView> {
+    const ids = await this.redis.zrange(this.keys.finished(name), '0', '-1');
+    for (const id of ids) {
+      const record = await this.store.read(name, id);
+      if (record?.status === 'failed') await this.actions.retry(id, record.tenant);
+    }
+    return this.view(name);
+  }
+
+  async clean(name: string, status: ExecutionStatus, olderThanMs = 0, limit = 1000): Promise<{ removed: number }> {
+    this.get(name);
+    return { removed: await this.janitor.removeFinished(name, { status, endedBefore: Date.now() - olderThanMs, limit }) };
+  }
+
+  private get(name: string): ExecutionQueue {
+    if (!catalogQueues.includes(name)) throw ApiError.notFound(`Queue ${name}`);
+    return this.queues.get(name);
+  }
+}
