@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isTerminal, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
+import { activeStatuses, isTerminal, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
 import type { ExecutionRecord, ExecutionRef, PendingAction, RemovedJob } from './execution-record.js';
@@ -42,18 +42,14 @@ export class ExecutionActions {
   async cancel(id: string, tenant: string, reason: string | null): Promise<ExecutionView> {
     const { ref, record, queue, job, status } = await this.load(id, tenant);
     if (isTerminal(status)) throw alreadyTerminal(id, status);
+    // Marked first: whoever sees the job vanish or start knows Conveyor is cancelling it.
+    await this.store.update(ref, { pendingAction: 'cancel', cancelReason: reason });
     if (status !== 'running' && job && (await queue.remove(id)) === 1) {
       const removedJob: RemovedJob = { name: job.name, data: job.data, opts: { priority: job.opts.priority, attempts: job.opts.attempts, backoff: job.opts.backoff } };
-      await this.store.append(ref, 'execution.cancelled', { reason }, {
-        status: 'cancelled',
-        cancelReason: reason,
-        pendingAction: null,
-        finishedAt: Date.now(),
-        removedJob,
-      });
+      const fields = { status: 'cancelled' as const, pendingAction: null, finishedAt: Date.now(), removedJob };
+      await this.store.append(ref, 'execution.cancelled', { reason }, fields, activeStatuses);
     } else {
       // Running (or it started between our read and the removal): its worker ends it.
-      await this.store.update(ref, { pendingAction: 'cancel', cancelReason: reason });
       await this.tellWorkers(ref, 'cancel');
     }
     return this.read(id, tenant, record);

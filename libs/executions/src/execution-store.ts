@@ -74,16 +74,18 @@ export class ExecutionStore {
   }
 
   /**
-   * Appends a numbered event and applies `fields` to the record, atomically.
-   * Returns the event's seq, or `null` when the execution no longer exists.
+   * Appends a numbered event and applies `fields` to the record, atomically — if the record's status
+   * is one of `onlyFrom` (when given). Returns the event's seq, or `null` when the execution no longer
+   * exists or had another status.
    */
   async append<T extends ExecutionEventType>(
     ref: ExecutionRef,
     type: T,
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord> = {},
+    onlyFrom?: readonly ExecutionStatus[],
   ): Promise<number | null> {
-    return this.appendWith('update', ref, type, data, fields);
+    return this.appendWith('update', ref, type, data, fields, onlyFrom);
   }
 
   /** Stores a log line (cut to the contract's limit) and publishes it live, without a seq. */
@@ -156,8 +158,8 @@ export class ExecutionStore {
   }
 
   /** Applies `fields` to the record without an event (the status index and counters follow). */
-  async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>): Promise<void> {
-    await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields));
+  async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>, onlyFrom?: readonly ExecutionStatus[]): Promise<void> {
+    await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields, onlyFrom));
   }
 
   /** Where an execution lives; `null` for an unknown id. */
@@ -194,8 +196,9 @@ export class ExecutionStore {
     type: T,
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord>,
+    onlyFrom?: readonly ExecutionStatus[],
   ): Promise<number | null> {
-    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields));
+    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields, onlyFrom));
     return seq < 0 ? null : seq;
   }
 
@@ -205,6 +208,7 @@ export class ExecutionStore {
     type: T,
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord>,
+    onlyFrom: readonly ExecutionStatus[] = [],
   ): Parameters<Redis['conveyorAppendEvent']> {
     const event = JSON.stringify(envelope(ref, type, new Date().toISOString(), data));
     // The script puts the seq between head and tail; the envelope's `"seq":0` (before `data`) marks the spot.
@@ -224,6 +228,7 @@ export class ExecutionStore {
       eventLogCap,
       this.keys.indexPrefix(ref.queue, ref.tenant),
       Date.now(),
+      onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       ...encodeRecordFields(fields),
     ];
   }

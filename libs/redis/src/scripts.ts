@@ -12,10 +12,13 @@ const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended)
 -- ARGV: mode (create | update | fields: no event), envelope head (up to "seq":), envelope tail,
---       log cap, index key prefix (of the execution's queue and tenant), now (ms), field/value pairs…
+--       log cap, index key prefix (of the execution's queue and tenant), now (ms),
+--       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
+--       field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
+if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
   local id = redis.call('HGET', KEYS[1], 'id')
@@ -64,6 +67,7 @@ declare module 'ioredis' {
       cap: number,
       indexPrefix: string,
       now: number,
+      onlyFrom: string,
       ...fields: string[]
     ): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;

@@ -3,6 +3,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WorkerHealth } from './health/worker-health.js';
+import { OutsideChanges } from './runtime/outside-changes.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
 import { WorkerPool } from './runtime/worker-pool.js';
@@ -22,6 +23,7 @@ export class WorkerModule {
         TaskRunner,
         WorkerPool,
         RetentionSweeper,
+        OutsideChanges,
         WorkerHealth,
       ],
     };

@@ -3,6 +3,7 @@ export const executionStatuses = ['queued', 'scheduled', 'running', 'paused', 'c
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
 export const terminalStatuses: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+export const activeStatuses: readonly ExecutionStatus[] = ['queued', 'scheduled', 'running', 'paused'];
 
 export function isTerminal(status: ExecutionStatus): boolean {
   return terminalStatuses.includes(status);

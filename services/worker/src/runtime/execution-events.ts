@@ -1,4 +1,4 @@
-import type { EventDataMap, ExecutionEventType, LogLevel } from '@conveyor/contracts';
+import type { EventDataMap, ExecutionEventType, ExecutionStatus, LogLevel } from '@conveyor/contracts';
 import type { ExecutionRecord, ExecutionRef, ExecutionStore } from '@conveyor/executions';
 import type { Logger } from '@conveyor/service';
 
@@ -44,9 +44,14 @@ export class ExecutionEvents {
   }
 
   /** Appends a state event after any pending progress; `null` when the execution no longer exists. */
-  async state<T extends ExecutionEventType>(type: T, data: EventDataMap[T], fields: Partial<ExecutionRecord>): Promise<number | null> {
+  async state<T extends ExecutionEventType>(
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ExecutionRecord>,
+    onlyFrom?: readonly ExecutionStatus[],
+  ): Promise<number | null> {
     await this.flush();
-    return this.store.append(this.ref, type, data, fields);
+    return this.store.append(this.ref, type, data, fields, onlyFrom);
   }
 
   log(line: string, level: LogLevel): void {

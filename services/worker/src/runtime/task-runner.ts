@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
+  activeStatuses,
   defaultTenant,
   findTask,
   limits,
@@ -103,7 +104,7 @@ export class TaskRunner {
   /** After BullMQ has stored the result. */
   async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
     const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
-    await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() });
+    await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
   }
 
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
@@ -127,6 +128,7 @@ export class TaskRunner {
       'execution.failed',
       { error: outcome.error, attempt: outcome.attempt, willRetry: false },
       { status: 'failed', error: outcome.error, finishedAt },
+      activeStatuses,
     );
   }
 

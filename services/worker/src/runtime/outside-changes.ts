@@ -1,0 +1,85 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { activeStatuses, type ExecutionError } from '@conveyor/contracts';
+import type { WorkerConfig } from '@conveyor/config';
+import { ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
+import { createRedis, RedisKeys } from '@conveyor/redis';
+import { LOGGER, type Logger } from '@conveyor/service';
+import { WORKER_CONFIG } from '../worker-config.js';
+
+/** How long a final failure may go unreported by its own worker before it counts as done by someone else. */
+const ownReportGraceMs = 1_000;
+
+export const removedOutsideReason = 'removed outside Conveyor';
+
+/**
+ * Turns what happens to jobs outside Conveyor (Bull Board, BullMQ's stall handling, a runAt reached)
+ * into Conveyor's record and events. Every worker listens; each change is guarded by the status it
+ * expects, so exactly one of them applies it, and Conveyor's own actions (which change the status
+ * first) are never reported twice.
+ */
+@Injectable()
+export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly listeners: { events: QueueEvents; connection: Redis }[] = [];
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly keys: RedisKeys,
+    private readonly store: ExecutionStore,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const queue of this.config.queues) {
+      const connection = createRedis(this.config.redis, 'worker');
+      const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix });
+      const handle = (what: string, work: () => Promise<unknown>) =>
+        work().catch((err) => this.logger.warn({ err, queue }, `could not record ${what} done outside Conveyor`));
+      events.on('waiting', ({ jobId, prev }) => {
+        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', () => this.waiting(queue, jobId, prev));
+      });
+      events.on('removed', ({ jobId }) => handle('a removal', () => this.removed(queue, jobId)));
+      events.on('failed', ({ jobId, failedReason }) => handle('a failure', () => this.failed(queue, jobId, failedReason)));
+      events.on('error', (err) => this.logger.warn({ err, queue }, 'queue events error'));
+      this.listeners.push({ events, connection });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.listeners.map(async ({ events, connection }) => {
+      await events.close();
+      connection.disconnect();
+    }));
+  }
+
+  /** A delayed job came due (not an event), or an ended one was retried in Bull Board. */
+  private async waiting(queue: string, id: string, prev: string): Promise<void> {
+    const record = await this.store.read(queue, id);
+    if (!record) return;
+    if (prev === 'delayed') {
+      await this.store.update(record, { status: 'queued' }, ['scheduled']);
+      return;
+    }
+    const fields = { status: 'queued' as const, attemptsMade: 0, error: null, finishedAt: null, pendingAction: null, cancelReason: null };
+    await this.store.append(record, 'execution.retried', {}, fields, ['completed', 'failed', 'cancelled']);
+  }
+
+  /** A job removed in Bull Board: a queued or scheduled execution ends cancelled. */
+  private async removed(queue: string, id: string): Promise<void> {
+    const record = await this.store.read(queue, id);
+    if (!record || record.pendingAction === 'cancel') return;
+    const fields = { status: 'cancelled' as const, cancelReason: removedOutsideReason, pendingAction: null, finishedAt: Date.now() };
+    await this.store.append(record, 'execution.cancelled', { reason: removedOutsideReason }, fields, activeStatuses);
+  }
+
+  /** A job failed without its worker saying so (e.g. BullMQ gave up on it after too many stalls). */
+  private async failed(queue: string, id: string, reason: string): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ownReportGraceMs));
+    const record: ExecutionRecord | null = await this.store.read(queue, id);
+    if (!record || !activeStatuses.includes(record.status)) return;
+    const error: ExecutionError = { message: reason, name: 'Error', retryable: false };
+    const fields = { status: 'failed' as const, error, finishedAt: Date.now() };
+    await this.store.append(record, 'execution.failed', { error, attempt: record.attemptsMade, willRetry: false }, fields, activeStatuses);
+  }
+}
