@@ -19,13 +19,8 @@ describe('cancel, retry and delete', () => {
     await stack?.stop();
   });
 
-  const submit = async (body: object): Promise<ExecutionView> => {
-    const reply = await stack.api.post('/v1/executions', body);
-    assert.equal(reply.status, 202, JSON.stringify(reply.body));
-    await watcher.subscribe(reply.body.id, 0);
-    return reply.body;
-  };
-  const read = async (id: string) => (await stack.api.get<ExecutionView>(`/v1/executions/${id}`)).body;
+  const submit = async (body: object) => watcher.follow(await stack.api.submit(body));
+  const read = (id: string) => stack.api.execution(id);
   const cancel = (id: string, reason?: string) => stack.api.post(`/v1/executions/${id}/cancel`, reason ? { reason } : undefined);
   const typesOf = (id: string) => watcher.of(id).map((e) => e.type);
 

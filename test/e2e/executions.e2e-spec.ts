@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
+import type { ConveyorEvent } from '@conveyor/contracts';
 import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('executions end to end', () => {
@@ -16,12 +16,8 @@ describe('executions end to end', () => {
     await stack?.stop();
   });
 
-  const submit = async (body: object): Promise<ExecutionView> => {
-    const reply = await stack.api.post('/v1/executions', body);
-    assert.equal(reply.status, 202, JSON.stringify(reply.body));
-    return reply.body;
-  };
-  const read = async (id: string): Promise<ExecutionView> => (await stack.api.get(`/v1/executions/${id}`)).body;
+  const submit = (body: object) => stack.api.submit(body);
+  const read = (id: string) => stack.api.execution(id);
 
   it('runs demo.steps: started, progress to 100 % with gapless seqs, completed, and GET agrees', async () => {
     const submitted = await submit({ task: 'demo.steps', input: { steps: 5, stepMs: 60 } });

@@ -28,7 +28,9 @@ describe('changes made outside Conveyor', () => {
     assert.equal((await board('demo', `${body.id}/retry`)).status, 204);
 
     await watcher.waitFor((e) => e.executionId === body.id && e.type === 'execution.retried', 'execution.retried');
-    const done = await poll(() => read(body.id), { until: (e) => e.status === 'completed', label: 'completion' });
+    await watcher.waitFor((e) => e.executionId === body.id && e.type === 'execution.completed', 'completion');
+    const done = await read(body.id);
+    assert.equal(done.status, 'completed');
     assert.equal(done.error, null);
     assert.deepEqual(
       watcher.of(body.id).filter((e) => e.seq !== undefined && e.type !== 'execution.progress').map((e) => e.type),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
+import type { ConveyorEvent } from '@conveyor/contracts';
 import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('pause and resume', () => {
@@ -16,13 +16,8 @@ describe('pause and resume', () => {
     await stack?.stop();
   });
 
-  const submit = async (body: object): Promise<ExecutionView> => {
-    const reply = await stack.api.post('/v1/executions', body);
-    assert.equal(reply.status, 202, JSON.stringify(reply.body));
-    await watcher.subscribe(reply.body.id, 0);
-    return reply.body;
-  };
-  const read = async (id: string) => (await stack.api.get<ExecutionView>(`/v1/executions/${id}`)).body;
+  const submit = async (body: object) => watcher.follow(await stack.api.submit(body));
+  const read = (id: string) => stack.api.execution(id);
   const act = (id: string, action: string) => stack.api.post(`/v1/executions/${id}/${action}`);
   const stepsOf = (id: string) =>
     watcher.of(id).filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress').map((e) => Number(e.data.step));

@@ -13,7 +13,9 @@ export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecor
     case 'failed':
       return record.status === 'cancelled' ? 'cancelled' : 'failed';
     case 'active':
-      return 'running';
+      // Held by a worker that has not reported yet (it reports before the job moves on: a retry
+      // announced, a pause or cancel being carried out); an ended record means a retry from outside.
+      return record.status === 'completed' || record.status === 'failed' ? 'running' : record.status;
     case 'delayed':
       return record.status === 'paused' ? 'paused' : 'scheduled';
     case 'waiting':

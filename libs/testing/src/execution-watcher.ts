@@ -45,6 +45,13 @@ export class ExecutionWatcher {
     return this.socket.timeout(10_000).emitWithAck('subscribe', { execution, ...(since === undefined ? {} : { since }) });
   }
 
+  /** Subscribes to an execution's whole history and live events; returns it. */
+  async follow(execution: ExecutionView): Promise<ExecutionView> {
+    const ack = await this.subscribe(execution.id, 0);
+    if (!ack.ok) throw new Error(`Could not subscribe to ${execution.id}: ${ack.message}`);
+    return execution;
+  }
+
   /** Events of one execution, in arrival order. */
   of(executionId: string): ConveyorEvent[] {
     return this.events.filter((event) => event.executionId === executionId);
