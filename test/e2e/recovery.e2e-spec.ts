@@ -17,9 +17,9 @@ describe('crash recovery', () => {
       const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 12, stepMs: 250 } });
       await watcher.subscribe(reply.body.id, 0);
       await watcher.waitFor((e) => e.type === 'execution.progress' && (e as ConveyorEvent<'execution.progress'>).data.percent >= 25, 'three steps');
+      await stack.startWorker();
       await doomed.process.stop('SIGKILL');
       const killedAt = Date.now();
-      await stack.startWorker();
 
       const recovered = await watcher.waitFor((e) => e.type === 'execution.recovered', 'the recovery', 30_000);
       assert.ok(Date.parse(recovered.ts) - killedAt < 15_000, `picked up again ${Date.parse(recovered.ts) - killedAt} ms after the crash`);
