@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     assert.deepEqual(config.queues, ['demo']);
     assert.deepEqual(config.httpTask.allowedHosts, ['a.example', 'b.example']);
     assert.deepEqual(config.health, { host: '127.0.0.1', port: 0 });
-    assert.deepEqual(loadWorkerConfig({}).queues, ['demo', 'http']);
+    assert.deepEqual(loadWorkerConfig({}).queues, ['demo', 'http', 'schedules']);
   });
 
   it('names every bad variable in one message', () => {

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { catalogQueues } from '@conveyor/contracts';
+import { workerQueues } from '@conveyor/contracts';
 import { GatewayEnv, MonitorEnv, RedisEnv, ServiceEnv, WorkerEnv } from './env.js';
 
 export interface RedisConfig {
@@ -70,11 +70,11 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
   loadConfig(
     WorkerEnv,
     (env): WorkerConfig => {
-      const queues = env.WORKER_QUEUES ? splitList(env.WORKER_QUEUES) : [...catalogQueues];
-      const unknown = queues.filter((queue) => !catalogQueues.includes(queue));
+      const queues = env.WORKER_QUEUES ? splitList(env.WORKER_QUEUES) : [...workerQueues];
+      const unknown = queues.filter((queue) => !workerQueues.includes(queue));
       if (unknown.length > 0) {
         throw new InvalidEnvironmentError(
-          `Invalid environment: WORKER_QUEUES: no task uses queue ${unknown.join(', ')} (known: ${catalogQueues.join(', ')})`,
+          `Invalid environment: WORKER_QUEUES: no task uses queue ${unknown.join(', ')} (known: ${workerQueues.join(', ')})`,
         );
       }
       return {

@@ -14,3 +14,5 @@ export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
 export * from './realtime/subscribe-request.js';
 export * from './executions/queue.view.js';
+export * from './schedules/schedule.dto.js';
+export * from './schedules/schedule.view.js';

@@ -54,6 +54,8 @@ export interface ExecutionJobData {
   input: unknown;
   timeoutMs: number | null;
   backoff: BackoffPolicy;
+  /** The schedule that fired it, if any. */
+  scheduleId?: string;
 }
 
 const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error', 'removedJob']);

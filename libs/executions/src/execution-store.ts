@@ -8,7 +8,7 @@ import {
   type ExecutionEventType,
   type LogLevel,
 } from '@conveyor/contracts';
-import { defineConveyorScripts, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, splitAtSeq, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -211,10 +211,7 @@ export class ExecutionStore {
     onlyFrom: readonly ExecutionStatus[] = [],
   ): Parameters<Redis['conveyorAppendEvent']> {
     const event = JSON.stringify(envelope(ref, type, new Date().toISOString(), data));
-    // The script puts the seq between head and tail; the envelope's `"seq":0` (before `data`) marks the spot.
-    const at = event.indexOf('"seq":0');
-    const head = event.slice(0, at + '"seq":'.length);
-    const tail = event.slice(at + '"seq":0'.length);
+    const [head, tail] = splitAtSeq(event);
     return [
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),

@@ -163,6 +163,7 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     input,
     timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
     backoff: options.backoff ?? task.defaults.backoff,
+    ...(options.scheduleId ? { scheduleId: options.scheduleId } : {}),
   };
   const opts: JobsOptions = {
     jobId: id,

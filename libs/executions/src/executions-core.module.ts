@@ -11,7 +11,9 @@ import { ExecutionStore } from './execution-store.js';
 import { ExecutionSubmitter } from './execution-submitter.js';
 import { createExecutionsCore, type ExecutionsCore, type ExecutionsCoreOptions } from './executions-core.js';
 
-const CORE = Symbol('EXECUTIONS_CORE');
+/** The whole execution core, for modules built on it. */
+export const EXECUTIONS_CORE = Symbol('EXECUTIONS_CORE');
+const CORE = EXECUTIONS_CORE;
 
 /** Each part of the core, injectable by its class. */
 const parts: [abstract new (...args: never[]) => unknown, keyof ExecutionsCore][] = [
@@ -39,7 +41,7 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
       { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, options) },
       ...parts.map(([type, part]) => ({ provide: type, inject: [CORE], useFactory: (core: ExecutionsCore) => core[part] })),
     ];
-    return { module: ExecutionsCoreModule, global: true, providers, exports: [REDIS, ...parts.map(([type]) => type)] };
+    return { module: ExecutionsCoreModule, global: true, providers, exports: [REDIS, CORE, ...parts.map(([type]) => type)] };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -78,6 +78,19 @@ export class RedisKeys {
     return `${this.prefix}:idempotency:${tenant}:${key}`;
   }
 
+  schedule(queue: string, id: string): string {
+    return this.tagged(queue, 'schedule', id);
+  }
+
+  scheduleEvents(queue: string, id: string): string {
+    return this.tagged(queue, 'schedule', id, 'events');
+  }
+
+  /** Hash: a tenant's schedule names → ids (names are unique per tenant). */
+  scheduleNames(queue: string, tenant: string): string {
+    return this.tagged(queue, 'schedule-names', tenant);
+  }
+
   /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
   executionIndex(): string {
     return `${this.prefix}:execution-index`;

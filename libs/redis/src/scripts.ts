@@ -74,6 +74,15 @@ declare module 'ioredis' {
   }
 }
 
+/**
+ * An event envelope serialized with `"seq":0` (placed before `data`), cut where the script puts the
+ * real seq: `[head ending in "seq":, tail]`.
+ */
+export function splitAtSeq(envelope: string): [string, string] {
+  const at = envelope.indexOf('"seq":0');
+  return [envelope.slice(0, at + '"seq":'.length), envelope.slice(at + '"seq":0'.length)];
+}
+
 const withScripts = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */

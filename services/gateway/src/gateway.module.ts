@@ -6,7 +6,9 @@ import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conv
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG } from './gateway-config.js';
+import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
+import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
 
@@ -15,8 +17,8 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule],
-      controllers: [ExecutionsController, QueuesController, TasksController, HealthController],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule, SchedulesModule],
+      controllers: [ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

@@ -3,9 +3,11 @@ import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WorkerHealth } from './health/worker-health.js';
+import { SchedulesModule } from '@conveyor/schedules';
 import { OutsideChanges } from './runtime/outside-changes.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
+import { TickWorker } from './runtime/tick-worker.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { taskHandlers } from './tasks/task-handlers.js';
 import { WORKER_CONFIG } from './worker-config.js';
@@ -15,7 +17,7 @@ export class WorkerModule {
   static forRoot(config: WorkerConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'worker')],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'worker'), SchedulesModule],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -24,6 +26,7 @@ export class WorkerModule {
         WorkerPool,
         RetentionSweeper,
         OutsideChanges,
+        TickWorker,
         WorkerHealth,
       ],
     };

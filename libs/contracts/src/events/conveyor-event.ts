@@ -1,4 +1,5 @@
 import type { ExecutionError } from '../executions/execution.view.js';
+import type { ScheduleView } from '../schedules/schedule.view.js';
 
 /*
  * Event type names are persisted in every execution's event log and used by clients:
@@ -22,10 +23,16 @@ export interface EventDataMap {
   'execution.recovered': { attempt: number };
   'execution.completed': { result: unknown };
   'execution.cancelled': { reason: string | null };
+  'schedule.fired': { executionId: string; scheduledFor: string; manual: boolean };
+  'schedule.skipped': { scheduledFor: string; blockingExecutionId: string };
+  /** Created, edited, enabled, disabled, finished or deleted. */
+  'schedule.updated': { schedule: ScheduleView };
+  'schedule.paused': { failureStreak: number };
 }
 
 export type EventType = keyof EventDataMap;
 export type ExecutionEventType = Extract<EventType, `execution.${string}`>;
+export type ScheduleEventType = Extract<EventType, `schedule.${string}`>;
 
 /** Current version of the stored and published event envelope. */
 export const eventFormatVersion = 1;

@@ -25,6 +25,12 @@ export function findTask(name: string): AnyTask | undefined {
 /** The queues of the catalogue, each once, in catalogue order. */
 export const catalogQueues: readonly string[] = [...new Set(taskCatalog.map((task) => task.queue))];
 
+/** Conveyor's own queue of schedule ticks (persisted name: never rename). */
+export const scheduleQueue = 'schedules';
+
+/** Every queue a worker can consume: the catalogue's and the schedule ticks'. */
+export const workerQueues: readonly string[] = [...catalogQueues, scheduleQueue];
+
 export function tasksOfQueue(queue: string): AnyTask[] {
   return taskCatalog.filter((task) => task.queue === queue);
 }

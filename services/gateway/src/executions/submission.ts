@@ -16,6 +16,18 @@ export interface ValidSubmission extends Submission {
   idempotencyKey?: string;
 }
 
+/** The task a request names and its input validated against the task's class (`null` when it cannot be checked). */
+export function validateTaskInput(raw: { task?: unknown; input?: unknown }, at: (field: string) => string) {
+  const task = typeof raw.task === 'string' ? findTask(raw.task) : undefined;
+  const inputIsObject = raw.input === undefined || (typeof raw.input === 'object' && raw.input !== null && !Array.isArray(raw.input));
+  const input = task && inputIsObject ? validateAs(task.input as new () => object, raw.input ?? {}, at('input')) : null;
+  return { task, input };
+}
+
+export function unknownTask(path: string): FieldError {
+  return { path, message: `is not a known task (known: ${taskCatalog.map((t) => t.name).join(', ')})` };
+}
+
 /** Whether the input is over the contract's size limit (→ 413, before any validation). */
 export function isInputTooLarge(body: unknown): boolean {
   const input = (body as { input?: unknown } | null)?.input;
@@ -32,13 +44,9 @@ export function validateSubmission(body: unknown, pathPrefix = ''): Validated<Va
   const raw = (body ?? {}) as Partial<SubmitExecutionDto>;
   const at = (field: string) => (pathPrefix ? `${pathPrefix}.${field}` : field);
 
-  const task = typeof raw.task === 'string' ? findTask(raw.task) : undefined;
-  if (typeof raw.task === 'string' && !task) {
-    errors.push({ path: at('task'), message: `is not a known task (known: ${taskCatalog.map((t) => t.name).join(', ')})` });
-  }
-  const inputIsObject = raw.input === undefined || (typeof raw.input === 'object' && raw.input !== null && !Array.isArray(raw.input));
-  const input = task && inputIsObject ? validateAs(task.input as new () => object, raw.input ?? {}, at('input')) : null;
+  const { task, input } = validateTaskInput(raw, at);
   if (input && !input.ok) errors.push(...input.errors);
+  if (typeof raw.task === 'string' && !task) errors.push(unknownTask(at('task')));
   if (raw.delayMs !== undefined && raw.runAt !== undefined) {
     errors.push({ path: at('runAt'), message: 'cannot be combined with delayMs: give one or the other' });
   }

@@ -6,7 +6,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { WORKER_CONFIG } from '../worker-config.js';
+import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 
 /** How long a final failure may go unreported by its own worker before it counts as done by someone else. */
 const ownReportGraceMs = 1_000;
@@ -31,7 +31,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    for (const queue of this.config.queues) {
+    for (const queue of executionQueuesOf(this.config)) {
       const connection = createRedis(this.config.redis, 'worker');
       const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix });
       const handle = (what: string, work: () => Promise<unknown>) =>

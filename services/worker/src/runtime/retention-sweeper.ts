@@ -5,7 +5,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionJanitor } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { WORKER_CONFIG } from '../worker-config.js';
+import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 
 /** Applies retention to the consumed queues every interval; a lock makes one worker do it per queue. */
 @Injectable()
@@ -31,7 +31,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
 
   private async sweep(): Promise<void> {
     const { intervalMs, ...policy } = this.config.retention;
-    for (const queue of this.config.queues) {
+    for (const queue of executionQueuesOf(this.config)) {
       try {
         const mine = await this.redis.set(this.keys.retentionLock(queue), randomUUID(), 'PX', intervalMs, 'NX');
         if (!mine) continue;

@@ -21,6 +21,7 @@ import {
   type ExecutionRecord,
   type ExecutionRef,
 } from '@conveyor/executions';
+import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { taskHandlers } from '../tasks/task-handlers.js';
 import { WORKER_CONFIG } from '../worker-config.js';
@@ -56,6 +57,7 @@ export class TaskRunner {
     private readonly moduleRef: ModuleRef,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly schedules: ScheduleService,
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
@@ -104,7 +106,8 @@ export class TaskRunner {
   /** After BullMQ has stored the result. */
   async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
     const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
-    await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
+    const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
+    if (seq !== null && job.data?.scheduleId) await this.schedules.recordOutcome(job.data.scheduleId, 'completed');
   }
 
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
@@ -124,12 +127,13 @@ export class TaskRunner {
       return;
     }
     if (!outcome.error) return;
-    await events.state(
+    const seq = await events.state(
       'execution.failed',
       { error: outcome.error, attempt: outcome.attempt, willRetry: false },
       { status: 'failed', error: outcome.error, finishedAt },
       activeStatuses,
     );
+    if (seq !== null && job.data?.scheduleId) await this.schedules.recordOutcome(job.data.scheduleId, 'failed');
   }
 
   /**

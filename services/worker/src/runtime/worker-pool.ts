@@ -5,7 +5,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import type { ControlMessage } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { WORKER_CONFIG } from '../worker-config.js';
+import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
 
 /**
@@ -32,7 +32,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const queue of this.config.queues) this.workers.set(queue, this.startWorker(queue));
+    for (const queue of executionQueuesOf(this.config)) this.workers.set(queue, this.startWorker(queue));
     await this.listenForControl();
   }
 
@@ -89,14 +89,14 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     const control = createRedis(this.config.redis, 'subscriber');
     control.on('error', (err) => this.logger.warn({ err }, 'control channel connection error'));
     control.on('message', (channel: string, message: string) => {
-      const queue = this.config.queues.find((q) => this.keys.controlChannel(q) === channel);
+      const queue = [...this.workers.keys()].find((q) => this.keys.controlChannel(q) === channel);
       const { action, executionId } = JSON.parse(message) as ControlMessage;
       if (!queue) return;
       if (action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
       if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
     this.control = control;
-    await control.subscribe(...this.config.queues.map((queue) => this.keys.controlChannel(queue)));
+    await control.subscribe(...[...this.workers.keys()].map((queue) => this.keys.controlChannel(queue)));
   }
 }
 

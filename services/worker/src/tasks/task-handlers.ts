@@ -1,4 +1,4 @@
-import { catalogQueues, taskCatalog, tasksOfQueue } from '@conveyor/contracts';
+import { taskCatalog, tasksOfQueue, workerQueues } from '@conveyor/contracts';
 import { DemoNoopHandler } from './demo-noop.handler.js';
 import { DemoStepsHandler } from './demo-steps.handler.js';
 import { HttpRequestHandler } from './http-request.handler.js';
@@ -26,7 +26,7 @@ export function findRegistryProblems(handlers: Record<string, unknown>, queues: 
     .filter((name) => !names.has(name))
     .map((name) => `handler "${name}" has no task: add the task to taskCatalog in libs/contracts or remove the handler`);
   const unknownQueues = queues
-    .filter((queue) => !catalogQueues.includes(queue))
-    .map((queue) => `queue "${queue}" is used by no task (known: ${catalogQueues.join(', ')})`);
+    .filter((queue) => !workerQueues.includes(queue))
+    .map((queue) => `queue "${queue}" is used by no task (known: ${workerQueues.join(', ')})`);
   return [...missing, ...orphans, ...unknownQueues];
 }

@@ -1,0 +1,82 @@
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ExecutionOptionsDto } from '../executions/submit-execution.dto.js';
+
+export const overlapPolicies = ['allow', 'skip'] as const;
+export type OverlapPolicy = (typeof overlapPolicies)[number];
+
+/** `POST /v1/schedules`: an execution template plus at most one trigger (`cron`, `every`, `at`; none = by hand only). */
+export class CreateScheduleDto extends ExecutionOptionsDto {
+  /** Unique per tenant. */
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._:/-]*$/, { message: 'must start with a letter or digit and hold only letters, digits, spaces and . _ : / -' })
+  name!: string;
+
+  @IsString()
+  @Length(1, 200)
+  task!: string;
+
+  /** Validated separately against the task's own input class. */
+  @IsOptional()
+  @IsObject()
+  input?: Record<string, unknown>;
+
+  /** 5 fields (minute first) or 6 (second first). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cron?: string;
+
+  /** IANA time zone of `cron` (default UTC). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  tz?: string;
+
+  /** Milliseconds between ticks. */
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(366 * 24 * 60 * 60 * 1000)
+  every?: number;
+
+  /** One tick, at this time. */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  at?: string;
+
+  /** The first tick now (cron, every). */
+  @IsOptional()
+  @IsBoolean()
+  runImmediately?: boolean;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  startAt?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  endAt?: string;
+
+  /** How many ticks fire at most (run-now does not count). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** `skip` (default): a tick that finds the previous run still queued or running is skipped. */
+  @IsOptional()
+  @IsIn(overlapPolicies)
+  overlap?: OverlapPolicy;
+
+  /** After this many consecutive failed runs, the schedule pauses itself. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  pauseAfterFailures?: number;
+}

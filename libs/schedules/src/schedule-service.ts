@@ -1,0 +1,171 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { monotonicFactory } from 'ulid';
+import { scheduleQueue, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
+import type { RedisKeys } from '@conveyor/redis';
+import { ApiError } from '@conveyor/service';
+import type { ScheduleRecord } from './schedule-record.js';
+import type { ScheduleStore } from './schedule-store.js';
+import { nextCronTime, planTicks } from './schedule-timing.js';
+
+/** BullMQ job data of a tick. Persisted: add fields, never rename them. */
+export interface TickJobData {
+  v: 1;
+  scheduleId: string;
+}
+
+export const tickJobName = 'tick';
+const nextUlid = monotonicFactory();
+
+/** Schedules' life: create, read, enable, disable, delete, and their BullMQ tick registration. */
+export class ScheduleService {
+  readonly ticks: Queue<TickJobData>;
+
+  constructor(
+    private readonly store: ScheduleStore,
+    redis: Redis,
+    keys: RedisKeys,
+  ) {
+    this.ticks = new Queue<TickJobData>(keys.bullQueueName(scheduleQueue), { connection: redis, prefix: keys.prefix });
+  }
+
+  async create(definition: ScheduleDefinition, enabled: boolean, tenant: string): Promise<ScheduleView> {
+    const id = `sch_${nextUlid()}`;
+    if (!(await this.store.claimName(tenant, definition.name, id))) {
+      throw new ApiError(409, 'name_taken', `A schedule named "${definition.name}" already exists.`);
+    }
+    const now = Date.now();
+    const record: ScheduleRecord = {
+      id,
+      tenant,
+      definition,
+      state: enabled ? 'active' : 'disabled',
+      enabled,
+      seq: 0,
+      runCount: 0,
+      failureStreak: 0,
+      lastRunAt: null,
+      lastExecutionId: null,
+      anchor: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (enabled) await this.register(record, now);
+    return this.changed(record, {}, 'create');
+  }
+
+  async get(id: string, tenant: string): Promise<ScheduleRecord> {
+    const record = await this.store.read(id);
+    if (!record || record.tenant !== tenant) throw ApiError.notFound(`Schedule ${id}`);
+    return record;
+  }
+
+  async list(tenant: string): Promise<ScheduleView[]> {
+    const records = await Promise.all((await this.store.idsOf(tenant)).map((id) => this.store.read(id)));
+    const present = records.filter((record): record is ScheduleRecord => record !== null).sort((a, b) => (a.id < b.id ? 1 : -1));
+    return Promise.all(present.map((record) => this.view(record)));
+  }
+
+  /** Turns it on (also clearing a failure pause), resuming from its next due time: no burst, no run at once. */
+  async enable(id: string, tenant: string): Promise<ScheduleView> {
+    const record = await this.get(id, tenant);
+    if (record.state === 'finished') throw new ApiError(409, 'schedule_finished', `Schedule ${id} has finished.`);
+    if (record.state !== 'active') await this.register(record, Date.now());
+    return this.changed(record, { enabled: true, state: 'active', failureStreak: 0 });
+  }
+
+  async disable(id: string, tenant: string): Promise<ScheduleView> {
+    const record = await this.get(id, tenant);
+    await this.unregister(record);
+    return this.changed(record, { enabled: false, state: record.state === 'finished' ? 'finished' : 'disabled' });
+  }
+
+  async delete(id: string, tenant: string): Promise<void> {
+    const record = await this.get(id, tenant);
+    await this.unregister(record);
+    await this.changed(record, { state: 'disabled', enabled: false });
+    await this.store.releaseName(tenant, record.definition.name);
+    await this.store.forget(record);
+  }
+
+  /**
+   * A run of the schedule ended: a completion resets the failure streak, a failure adds to it and,
+   * at `pauseAfterFailures`, pauses the schedule (`schedule.paused`); a cancellation does neither.
+   */
+  async recordOutcome(id: string, outcome: 'completed' | 'failed'): Promise<void> {
+    if (outcome === 'completed') {
+      await this.store.update(id, { failureStreak: 0 });
+      return;
+    }
+    const streak = await this.store.countFailure(id);
+    const record = await this.store.read(id);
+    const limit = record?.definition.pauseAfterFailures ?? null;
+    if (!record || limit === null || streak < limit || record.state !== 'active') return;
+    await this.unregister(record);
+    await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
+  }
+
+  /** No more ticks: its limit is reached, its end passed, or its one tick fired. */
+  async finish(record: ScheduleRecord): Promise<void> {
+    await this.unregister(record);
+    await this.changed(record, { state: 'finished' });
+  }
+
+  async view(record: ScheduleRecord): Promise<ScheduleView> {
+    return {
+      ...record.definition,
+      id: record.id,
+      tenant: record.tenant,
+      state: record.state,
+      enabled: record.enabled,
+      nextRunAt: await this.nextRunAt(record),
+      lastRunAt: iso(record.lastRunAt),
+      runCount: record.runCount,
+      failureStreak: record.failureStreak,
+      seq: record.seq,
+      createdAt: new Date(record.createdAt).toISOString(),
+      updatedAt: new Date(record.updatedAt).toISOString(),
+    };
+  }
+
+  /** Applies `fields`, with a `schedule.updated` event carrying the schedule as it now reads. */
+  private async changed(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
+    const updated: ScheduleRecord = { ...record, ...fields, updatedAt: Date.now() };
+    const view = await this.view({ ...updated, seq: record.seq + 1 });
+    const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
+    const seq = await this.store.append(record, 'schedule.updated', { schedule: view }, stored, mode);
+    return { ...view, seq: seq ?? view.seq };
+  }
+
+  private async register(record: ScheduleRecord, from: number): Promise<void> {
+    const plan = planTicks(record.definition, { from, anchor: record.anchor });
+    const data: TickJobData = { v: 1, scheduleId: record.id };
+    if (plan.kind === 'scheduler') {
+      await this.ticks.upsertJobScheduler(record.id, plan.repeat, { name: tickJobName, data, opts: { removeOnComplete: true, removeOnFail: 1000 } });
+    } else if (plan.kind === 'once' && plan.at > from) {
+      await this.ticks.add(tickJobName, data, { jobId: onceJobId(record.id), delay: plan.at - from, removeOnComplete: true, removeOnFail: 1000 });
+    }
+  }
+
+  private async unregister(record: ScheduleRecord): Promise<void> {
+    await this.ticks.removeJobScheduler(record.id);
+    await this.ticks.remove(onceJobId(record.id));
+  }
+
+  private async nextRunAt(record: ScheduleRecord): Promise<string | null> {
+    if (record.state !== 'active') return null;
+    const { cron, tz, every, at, startAt } = record.definition;
+    if (at !== null) return record.runCount > 0 ? null : at;
+    if (cron !== null) return iso(nextCronTime(cron, tz, Math.max(Date.now(), startAt ? Date.parse(startAt) - 1 : 0)));
+    if (every !== null) return iso((await this.ticks.getJobScheduler(record.id))?.next ?? null);
+    return null;
+  }
+}
+
+function onceJobId(scheduleId: string): string {
+  return `${scheduleId}_once`;
+}
+
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}

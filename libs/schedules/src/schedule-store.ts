@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { eventFormatVersion, scheduleQueue, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
+import { defineConveyorScripts, splitAtSeq, type RedisKeys } from '@conveyor/redis';
+import { decodeSchedule, encodeSchedule, type ScheduleRecord } from './schedule-record.js';
+
+/** How many events a schedule's log keeps. */
+const scheduleEventCap = 1000;
+
+/** Schedules' records, names and numbered events, under the schedule queue's hash tag. */
+export class ScheduleStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    defineConveyorScripts(redis);
+  }
+
+  /** Claims the name for the tenant; `false` when another schedule has it. */
+  async claimName(tenant: string, name: string, id: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.keys.scheduleNames(scheduleQueue, tenant), name, id)) === 1;
+  }
+
+  async releaseName(tenant: string, name: string): Promise<void> {
+    await this.redis.hdel(this.keys.scheduleNames(scheduleQueue, tenant), name);
+  }
+
+  /** The tenant's schedules, by name. */
+  async idsOf(tenant: string): Promise<string[]> {
+    return Object.values(await this.redis.hgetall(this.keys.scheduleNames(scheduleQueue, tenant)));
+  }
+
+  async read(id: string): Promise<ScheduleRecord | null> {
+    return decodeSchedule(await this.redis.hgetall(this.keys.schedule(scheduleQueue, id)));
+  }
+
+  /**
+   * Appends a numbered event of the schedule and applies `fields`, atomically (the executions' script:
+   * a schedule has no `status`, so no execution index is touched). `mode: 'create'` writes a new record.
+   */
+  async append<T extends ScheduleEventType>(
+    record: Pick<ScheduleRecord, 'id' | 'tenant'>,
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ScheduleRecord>,
+    mode: 'create' | 'update' = 'update',
+  ): Promise<number | null> {
+    const recordKey = this.keys.schedule(scheduleQueue, record.id);
+    const envelope = { v: eventFormatVersion, type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, seq: 0, ts: new Date().toISOString(), data };
+    const [head, tail] = splitAtSeq(JSON.stringify(envelope));
+    const seq = await this.redis.conveyorAppendEvent(
+      recordKey,
+      this.keys.scheduleEvents(scheduleQueue, record.id),
+      this.keys.eventsChannel(scheduleQueue),
+      recordKey,
+      recordKey,
+      recordKey,
+      mode,
+      head,
+      tail,
+      scheduleEventCap,
+      '',
+      Date.now(),
+      '',
+      ...encodeSchedule(fields),
+    );
+    return seq < 0 ? null : seq;
+  }
+
+  /** Applies `fields` without an event. */
+  async update(id: string, fields: Partial<ScheduleRecord>): Promise<void> {
+    await this.redis.hset(this.keys.schedule(scheduleQueue, id), ...encodeSchedule(fields));
+  }
+
+  /** Adds one to the run count (fired ticks), returning the new count. */
+  async countRun(id: string): Promise<number> {
+    return this.redis.hincrby(this.keys.schedule(scheduleQueue, id), 'runCount', 1);
+  }
+
+  /** Adds one to the failure streak, returning it. */
+  async countFailure(id: string): Promise<number> {
+    return this.redis.hincrby(this.keys.schedule(scheduleQueue, id), 'failureStreak', 1);
+  }
+
+  async forget(record: Pick<ScheduleRecord, 'id'>): Promise<void> {
+    await this.redis.del(this.keys.schedule(scheduleQueue, record.id), this.keys.scheduleEvents(scheduleQueue, record.id));
+  }
+}

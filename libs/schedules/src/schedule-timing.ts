@@ -1,0 +1,73 @@
+import { CronExpressionParser } from 'cron-parser';
+import type { RepeatOptions } from 'bullmq';
+import type { FieldError, ScheduleDefinition } from '@conveyor/contracts';
+
+/** How a schedule's ticks come: a BullMQ job scheduler, one delayed job, or none (run by hand). */
+export type TickPlan =
+  | { kind: 'scheduler'; repeat: Omit<RepeatOptions, 'key'> }
+  | { kind: 'once'; at: number }
+  | { kind: 'none' };
+
+type Trigger = Pick<ScheduleDefinition, 'cron' | 'tz' | 'every' | 'at' | 'runImmediately' | 'startAt' | 'endAt'>;
+
+/** Checks a trigger beyond its fields' types: one kind at most, a cron and zone that parse, times ahead. */
+export function triggerProblems(trigger: Trigger, now: number): FieldError[] {
+  const problems: FieldError[] = [];
+  const given = (['cron', 'every', 'at'] as const).filter((field) => trigger[field] !== null);
+  if (given.length > 1) problems.push({ path: given[1], message: `cannot be combined with ${given[0]}: give one trigger` });
+  if (trigger.cron !== null) {
+    const fields = trigger.cron.trim().split(/\s+/).length;
+    if (fields !== 5 && fields !== 6) problems.push({ path: 'cron', message: `must have 5 or 6 fields, not ${fields}` });
+    else {
+      try {
+        CronExpressionParser.parse(trigger.cron, { tz: 'UTC' });
+      } catch (error) {
+        problems.push({ path: 'cron', message: `is not a valid cron expression: ${(error as Error).message}` });
+      }
+    }
+  }
+  if (!isTimeZone(trigger.tz)) problems.push({ path: 'tz', message: 'is not a known IANA time zone' });
+  if (trigger.at !== null && Date.parse(trigger.at) <= now) problems.push({ path: 'at', message: 'must be in the future' });
+  if (trigger.runImmediately && trigger.startAt !== null) problems.push({ path: 'runImmediately', message: 'cannot be combined with startAt' });
+  if (trigger.startAt !== null && trigger.endAt !== null && Date.parse(trigger.endAt) <= Date.parse(trigger.startAt)) {
+    problems.push({ path: 'endAt', message: 'must be after startAt' });
+  }
+  return problems;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ticks from `from` on. The first `every` tick is at startAt, or now + every (now with
+ * runImmediately); a schedule coming back (enabled again) resumes at the next slot after `from`,
+ * counted from `anchor` (its first tick), so it never bursts or fires at once.
+ */
+export function planTicks(trigger: Trigger, options: { from: number; anchor: number | null }): TickPlan {
+  const startAt = trigger.startAt === null ? null : Date.parse(trigger.startAt);
+  const endDate = trigger.endAt === null ? undefined : Date.parse(trigger.endAt);
+  if (trigger.at !== null) return { kind: 'once', at: Date.parse(trigger.at) };
+  if (trigger.every !== null) {
+    const every = trigger.every;
+    const first = options.anchor ?? startAt ?? (trigger.runImmediately ? options.from : options.from + every);
+    const startDate = first >= options.from ? first : first + Math.ceil((options.from - first) / every) * every;
+    return { kind: 'scheduler', repeat: { every, startDate, endDate } };
+  }
+  if (trigger.cron !== null) {
+    const begin = Math.max(options.from, startAt ?? 0);
+    const immediately = trigger.runImmediately && options.anchor === null;
+    return { kind: 'scheduler', repeat: { pattern: trigger.cron, tz: trigger.tz, endDate, ...(immediately ? { immediately } : { startDate: begin }) } };
+  }
+  return { kind: 'none' };
+}
+
+/** The first cron time after `from` in the zone (for `nextRunAt` of a schedule that is not registered). */
+export function nextCronTime(cron: string, tz: string, from: number): number {
+  return CronExpressionParser.parse(cron, { tz, currentDate: new Date(from) }).next().getTime();
+}

@@ -1,0 +1,29 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { EXECUTIONS_CORE, type ExecutionsCore } from '@conveyor/executions';
+import { REDIS } from '@conveyor/redis';
+import { ScheduleService } from './schedule-service.js';
+import { ScheduleStore } from './schedule-store.js';
+import { ScheduleTicks } from './schedule-ticks.js';
+import { createSchedulesCore } from './schedules-core.js';
+
+const SCHEDULES_CORE = Symbol('SCHEDULES_CORE');
+type SchedulesCore = ReturnType<typeof createSchedulesCore>;
+
+/** Provides schedules (service, store, ticks) over the execution core; import after `ExecutionsCoreModule.forRoot`. */
+@Module({
+  providers: [
+    { provide: SCHEDULES_CORE, inject: [REDIS, EXECUTIONS_CORE], useFactory: (redis: Redis, core: ExecutionsCore) => createSchedulesCore(redis, core) },
+    { provide: ScheduleStore, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.scheduleStore },
+    { provide: ScheduleService, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.schedules },
+    { provide: ScheduleTicks, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.ticks },
+  ],
+  exports: [ScheduleStore, ScheduleService, ScheduleTicks],
+})
+export class SchedulesModule implements OnApplicationShutdown {
+  constructor(@Inject(ScheduleService) private readonly schedules: ScheduleService) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.schedules.ticks.close();
+  }
+}

@@ -1,0 +1,41 @@
+import { CreateScheduleDto, validateAs, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
+import { triggerProblems } from '@conveyor/schedules';
+import { unknownTask, validateTaskInput } from '../executions/submission.js';
+
+/**
+ * Validates a new schedule: the fields, the task and its input (exactly as a submission's), and the
+ * trigger (one at most; a cron and zone that parse; `at` ahead), listing every problem at once.
+ */
+export function validateScheduleDefinition(body: unknown, now = Date.now()): Validated<{ definition: ScheduleDefinition; enabled: boolean }> {
+  const envelope = validateAs(CreateScheduleDto, body);
+  const raw = (body ?? {}) as Partial<CreateScheduleDto>;
+  const errors: FieldError[] = envelope.ok ? [] : [...envelope.errors];
+  const { task, input } = validateTaskInput(raw, (field) => field);
+  if (typeof raw.task === 'string' && !task) errors.push(unknownTask('task'));
+  if (input && !input.ok) errors.push(...input.errors);
+  if (!envelope.ok || !task || !input?.ok) return { ok: false, errors };
+
+  const dto = envelope.value;
+  const definition: ScheduleDefinition = {
+    name: dto.name,
+    task: dto.task,
+    input: { ...input.value } as Record<string, unknown>,
+    cron: dto.cron ?? null,
+    tz: dto.tz ?? 'UTC',
+    every: dto.every ?? null,
+    at: dto.at ?? null,
+    runImmediately: dto.runImmediately ?? false,
+    startAt: dto.startAt ?? null,
+    endAt: dto.endAt ?? null,
+    limit: dto.limit ?? null,
+    overlap: dto.overlap ?? 'skip',
+    pauseAfterFailures: dto.pauseAfterFailures ?? null,
+    priority: dto.priority ?? null,
+    attempts: dto.attempts ?? null,
+    backoff: dto.backoff ? { ...dto.backoff } : null,
+    timeoutMs: dto.timeoutMs ?? null,
+    tags: dto.tags ?? [],
+  };
+  errors.push(...triggerProblems(definition, now));
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { definition, enabled: dto.enabled ?? true } };
+}

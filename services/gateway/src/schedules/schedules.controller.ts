@@ -1,0 +1,72 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { defaultTenant, limits, type ScheduleView } from '@conveyor/contracts';
+import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
+import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
+import { ApiError } from '@conveyor/service';
+import { ListExecutionsQueryDto } from '../executions/execution-requests.dto.js';
+import { parseRequest } from '../http/parse-request.js';
+import { validateScheduleDefinition } from './schedule-definition.js';
+
+@Controller('v1/schedules')
+export class SchedulesController {
+  constructor(
+    private readonly schedules: ScheduleService,
+    private readonly ticks: ScheduleTicks,
+    private readonly finder: ExecutionFinder,
+  ) {}
+
+  @Post()
+  async create(@Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ScheduleView> {
+    const validated = validateScheduleDefinition(body);
+    if (!validated.ok) throw ApiError.validation(validated.errors);
+    const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, defaultTenant);
+    response.status(201).location(`/v1/schedules/${schedule.id}`);
+    return schedule;
+  }
+
+  @Get()
+  async list(): Promise<{ items: ScheduleView[] }> {
+    return { items: await this.schedules.list(defaultTenant) };
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<ScheduleView> {
+    return this.schedules.view(await this.schedules.get(id, defaultTenant));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id') id: string): Promise<void> {
+    await this.schedules.delete(id, defaultTenant);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  enable(@Param('id') id: string): Promise<ScheduleView> {
+    return this.schedules.enable(id, defaultTenant);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  disable(@Param('id') id: string): Promise<ScheduleView> {
+    return this.schedules.disable(id, defaultTenant);
+  }
+
+  /** Fires once now through the tick path (not counted toward `limit`, not shifting the timing). */
+  @Post(':id/run-now')
+  @HttpCode(200)
+  async runNow(@Param('id') id: string): Promise<ScheduleView> {
+    await this.schedules.get(id, defaultTenant);
+    await this.ticks.fire(id, Date.now(), true);
+    return this.schedules.view(await this.schedules.get(id, defaultTenant));
+  }
+
+  /** The schedule's executions, newest first, paged like `GET /v1/executions`. */
+  @Get(':id/runs')
+  async runs(@Param('id') id: string, @Query() query: unknown): Promise<ExecutionPage> {
+    await this.schedules.get(id, defaultTenant);
+    const { limit = limits.listDefault, cursor } = parseRequest(ListExecutionsQueryDto, query);
+    return this.finder.find(defaultTenant, { scheduleId: [id] }, limit, cursor ?? null);
+  }
+}

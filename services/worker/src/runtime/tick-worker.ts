@@ -1,0 +1,47 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { WorkerConfig } from '@conveyor/config';
+import { scheduleQueue } from '@conveyor/contracts';
+import { createRedis, RedisKeys } from '@conveyor/redis';
+import { ScheduleTicks, type TickJobData } from '@conveyor/schedules';
+import { LOGGER, type Logger } from '@conveyor/service';
+import { WORKER_CONFIG } from '../worker-config.js';
+
+/** The due time of a tick: a scheduler's iteration id ends with it; a one-off tick is due when its delay ends. */
+export function tickTime(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
+  const iteration = /:(\d+)$/.exec(job.id ?? '');
+  return iteration ? Number(iteration[1]) : job.timestamp + job.delay;
+}
+
+/** Runs schedule ticks, when this worker consumes the schedule queue. */
+@Injectable()
+export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running: { worker: Worker<TickJobData>; connection: Redis } | null = null;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly keys: RedisKeys,
+    private readonly ticks: ScheduleTicks,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.queues.includes(scheduleQueue)) return;
+    const connection = createRedis(this.config.redis, 'worker');
+    const worker = new Worker<TickJobData>(
+      this.keys.bullQueueName(scheduleQueue),
+      async (job) => void (await this.ticks.fire(job.data.scheduleId, tickTime(job), false)),
+      { connection, prefix: this.keys.prefix, concurrency: this.config.concurrency },
+    );
+    worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data.scheduleId }, 'tick failed'));
+    worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
+    this.running = { worker, connection };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.running) return;
+    await this.running.worker.close();
+    this.running.connection.disconnect();
+  }
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ExecutionView, ScheduleView } from '@conveyor/contracts';
+import { poll, Stack } from '@conveyor/testing';
+
+describe('schedules', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await Stack.start();
+  });
+  after(() => stack?.stop());
+
+  const create = async (body: object): Promise<ScheduleView> => {
+    const reply = await stack.api.post('/v1/schedules', body);
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.equal(reply.headers.get('location'), `/v1/schedules/${reply.body.id}`);
+    return reply.body;
+  };
+  const read = async (id: string): Promise<ScheduleView> => (await stack.api.get(`/v1/schedules/${id}`)).body;
+  const runsOf = async (id: string): Promise<ExecutionView[]> => (await stack.api.get(`/v1/schedules/${id}/runs?limit=500`)).body.items;
+
+  it('fires an `every` schedule on time, once per tick, until its limit', async () => {
+    const created = Date.now();
+    const schedule = await create({ name: 'every second', task: 'demo.noop', input: { payload: 'tick' }, every: 1000, limit: 3 });
+    assert.equal(schedule.state, 'active');
+    assert.ok(schedule.nextRunAt && Date.parse(schedule.nextRunAt) >= created + 900, `first tick one interval on: ${schedule.nextRunAt}`);
+
+    const finished = await poll(() => read(schedule.id), { until: (s) => s.state === 'finished', label: 'the schedule to finish', timeoutMs: 15_000 });
+    assert.equal(finished.runCount, 3);
+    assert.equal(finished.nextRunAt, null);
+    const runs = await runsOf(schedule.id);
+    assert.equal(runs.length, 3);
+    const ticks = runs.map((run) => Date.parse(run.scheduledFor!)).sort((a, b) => a - b);
+    assert.deepEqual([ticks[1] - ticks[0], ticks[2] - ticks[1]], [1000, 1000]);
+    for (const run of runs) {
+      assert.equal(run.scheduleId, schedule.id);
+      assert.deepEqual(run.input, { payload: 'tick' });
+    }
+  });
+
+  it('runs a schedule by hand through the tick path, without counting toward its limit', async () => {
+    const schedule = await create({ name: 'by hand', task: 'demo.noop' });
+    assert.equal(schedule.nextRunAt, null);
+    const reply = await stack.api.post(`/v1/schedules/${schedule.id}/run-now`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.runCount, 0);
+    assert.ok(reply.body.lastRunAt);
+    const runs = await runsOf(schedule.id);
+    assert.equal(runs.length, 1);
+    await poll(async () => (await stack.api.execution(runs[0].id)).status, { until: (s) => s === 'completed', label: 'the run to complete' });
+  });
+
+  it('stops firing when disabled and resumes without a burst when enabled', async () => {
+    const schedule = await create({ name: 'toggled', task: 'demo.noop', every: 1000 });
+    await poll(() => runsOf(schedule.id), { until: (runs) => runs.length >= 1, label: 'a first run' });
+    const disabled = (await stack.api.post(`/v1/schedules/${schedule.id}/disable`)).body as ScheduleView;
+    assert.equal(disabled.state, 'disabled');
+    assert.equal(disabled.enabled, false);
+    const before = (await runsOf(schedule.id)).length;
+    await poll(async () => Date.now(), { until: (now) => now > Date.parse(disabled.updatedAt) + 2500, label: 'two missed ticks', intervalMs: 100 });
+    assert.equal((await runsOf(schedule.id)).length, before, 'nothing fired while disabled');
+
+    const enabledAt = Date.now();
+    const enabled = (await stack.api.post(`/v1/schedules/${schedule.id}/enable`)).body as ScheduleView;
+    assert.equal(enabled.state, 'active');
+    const next = await poll(() => runsOf(schedule.id), { until: (runs) => runs.length === before + 1, label: 'the next run' });
+    assert.ok(Date.parse(next[0].scheduledFor!) > enabledAt, 'the first run after enabling is a future slot, not a missed one');
+    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+  });
+
+  it('skips a tick while the previous run is still going (overlap skip)', async () => {
+    const schedule = await create({ name: 'slow', task: 'demo.steps', input: { steps: 1, stepMs: 2500 }, every: 1000 });
+    const runs = await poll(() => runsOf(schedule.id), { until: (r) => r.length >= 2, label: 'two runs', timeoutMs: 15_000 });
+    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+    const starts = runs.map((r) => Date.parse(r.scheduledFor!)).sort((a, b) => a - b);
+    assert.ok(starts[1] - starts[0] >= 2000, `the ticks in between were skipped (${starts[1] - starts[0]} ms apart)`);
+  });
+
+  it('rejects bad triggers, saying which and why', async () => {
+    const cases: [object, string][] = [
+      [{ name: 'a', task: 'demo.noop', cron: '61 * * * *' }, 'cron'],
+      [{ name: 'b', task: 'demo.noop', cron: '* * *' }, 'cron'],
+      [{ name: 'c', task: 'demo.noop', cron: '0 9 * * *', tz: 'Mars/Olympus' }, 'tz'],
+      [{ name: 'd', task: 'demo.noop', at: '2020-01-01T00:00:00Z' }, 'at'],
+      [{ name: 'e', task: 'demo.noop', every: 1000, cron: '* * * * *' }, 'every'],
+      [{ name: 'f', task: 'demo.noop', every: 10 }, 'every'],
+      [{ name: 'g', task: 'demo.steps', input: { steps: 0, stepMs: 0 }, every: 1000 }, 'input.steps'],
+    ];
+    for (const [body, path] of cases) {
+      const reply = await stack.api.post('/v1/schedules', body);
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.ok(reply.body.details.some((d: { path: string }) => d.path === path), `${path} in ${JSON.stringify(reply.body.details)}`);
+    }
+    await create({ name: 'unique', task: 'demo.noop' });
+    const again = await stack.api.post('/v1/schedules', { name: 'unique', task: 'demo.noop' });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.code, 'name_taken');
+  });
+
+  it('deletes a schedule for good', async () => {
+    const schedule = await create({ name: 'doomed', task: 'demo.noop', every: 60_000 });
+    assert.equal((await stack.api.delete(`/v1/schedules/${schedule.id}`)).status, 204);
+    assert.equal((await stack.api.get(`/v1/schedules/${schedule.id}`)).status, 404);
+    assert.equal((await stack.api.get('/v1/schedules')).body.items.some((s: ScheduleView) => s.id === schedule.id), false);
+    await create({ name: 'doomed', task: 'demo.noop' });
+  });
+});
