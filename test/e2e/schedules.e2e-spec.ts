@@ -76,6 +76,38 @@ describe('schedules', () => {
     assert.ok(starts[1] - starts[0] >= 2000, `the ticks in between were skipped (${starts[1] - starts[0]} ms apart)`);
   });
 
+  it('pauses itself after N failed runs in a row, and enable clears the pause', async () => {
+    const schedule = await create({
+      name: 'always failing',
+      task: 'demo.steps',
+      input: { steps: 1, stepMs: 0, failTimes: 100 },
+      attempts: 1,
+      every: 1000,
+      runImmediately: true,
+      pauseAfterFailures: 2,
+    });
+    const paused = await poll(() => read(schedule.id), { until: (s) => s.state === 'paused-after-failures', label: 'the failure pause', timeoutMs: 15_000 });
+    assert.equal(paused.failureStreak, 2);
+    assert.equal(paused.enabled, true, 'the user flag is untouched');
+    assert.equal(paused.nextRunAt, null);
+    const runs = await runsOf(schedule.id);
+    assert.equal(runs.length, 2);
+    const enabled = (await stack.api.post(`/v1/schedules/${schedule.id}/enable`)).body as ScheduleView;
+    assert.equal(enabled.state, 'active');
+    assert.equal(enabled.failureStreak, 0);
+    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+  });
+
+  it('fires a one-off schedule once, at its time, then finishes', async () => {
+    const at = new Date(Date.now() + 1500).toISOString();
+    const schedule = await create({ name: 'once', task: 'demo.noop', at });
+    assert.equal(schedule.nextRunAt, at);
+    const finished = await poll(() => read(schedule.id), { until: (s) => s.state === 'finished', label: 'the one run', timeoutMs: 15_000 });
+    assert.equal(finished.runCount, 1);
+    const [run] = await runsOf(schedule.id);
+    assert.equal(run.scheduledFor, at);
+  });
+
   it('rejects bad triggers, saying which and why', async () => {
     const cases: [object, string][] = [
       [{ name: 'a', task: 'demo.noop', cron: '61 * * * *' }, 'cron'],

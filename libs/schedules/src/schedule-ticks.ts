@@ -18,10 +18,12 @@ export class ScheduleTicks {
   ) {}
 
   /** Returns the execution it fired, or `null` when the tick was skipped or had fired already. */
-  async fire(scheduleId: string, tickMs: number, manual: boolean): Promise<ExecutionView | null> {
+  async fire(scheduleId: string, dueMs: number, manual: boolean): Promise<ExecutionView | null> {
     const record = await this.store.read(scheduleId);
     if (!record || (!manual && record.state !== 'active')) return null;
     const { definition } = record;
+    // A one-off tick is due at its `at` (its delayed job does not keep the time it was due).
+    const tickMs = !manual && definition.at !== null ? Date.parse(definition.at) : dueMs;
     const scheduledFor = new Date(tickMs).toISOString();
     if (!manual && definition.endAt !== null && tickMs > Date.parse(definition.endAt)) {
       await this.schedules.finish(record);

@@ -8,10 +8,10 @@ import { ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
 
-/** The due time of a tick: a scheduler's iteration id ends with it; a one-off tick is due when its delay ends. */
-export function tickTime(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
+/** The due time of a tick: a scheduler's iteration id ends with it (a one-off tick's is its schedule's `at`). */
+export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
   const iteration = /:(\d+)$/.exec(job.id ?? '');
-  return iteration ? Number(iteration[1]) : job.timestamp + job.delay;
+  return iteration ? Number(iteration[1]) : job.timestamp;
 }
 
 /** Runs schedule ticks, when this worker consumes the schedule queue. */
