@@ -18,7 +18,7 @@ export interface StackOptions {
 export class Stack {
   readonly workers: ServiceProcess[] = [];
   readonly monitors: ServiceProcess[] = [];
-  private gatewayProcess: ServiceProcess | null = null;
+  readonly gateways: ServiceProcess[] = [];
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
 
   private constructor(
@@ -47,9 +47,11 @@ export class Stack {
     return { REDIS_URL: this.redis.url, CONVEYOR_PREFIX: this.prefix, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env };
   }
 
+  /** A client of the first gateway still running. */
   get api(): ApiClient {
-    if (!this.gatewayProcess?.url) throw new Error('no gateway');
-    return new ApiClient(this.gatewayProcess.url);
+    const gateway = this.gateways.find((g) => g.process.running);
+    if (!gateway?.url) throw new Error('no gateway');
+    return new ApiClient(gateway.url);
   }
 
   get gatewayUrl(): string {
@@ -74,12 +76,14 @@ export class Stack {
     return monitor;
   }
 
-  private async startGateway(): Promise<void> {
-    this.gatewayProcess = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0' });
+  async startGateway(): Promise<ServiceProcess> {
+    const gateway = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0' }, { label: `gateway-${this.gateways.length + 1}` });
+    this.gateways.push(gateway);
+    return gateway;
   }
 
   async stop(): Promise<void> {
-    const services = [this.gatewayProcess, ...this.workers, ...this.monitors].filter((s): s is ServiceProcess => s !== null);
+    const services = [...this.gateways, ...this.workers, ...this.monitors];
     await Promise.all(services.map((service) => service.process.stop('SIGTERM')));
     await this.redis.stop();
   }
