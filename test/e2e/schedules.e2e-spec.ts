@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ExecutionView, ScheduleView } from '@conveyor/contracts';
-import { poll, Stack } from '@conveyor/testing';
+import type { ConveyorEvent, ExecutionView, ScheduleView } from '@conveyor/contracts';
+import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('schedules', () => {
   let stack: Stack;
@@ -106,6 +106,32 @@ describe('schedules', () => {
     assert.equal(finished.runCount, 1);
     const [run] = await runsOf(schedule.id);
     assert.equal(run.scheduledFor, at);
+  });
+
+  it('tells a schedule’s subscribers of each tick and of the fired executions’ events', async () => {
+    const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      const schedule = await create({ name: 'watched', task: 'demo.noop', every: 1000, limit: 2 });
+      const ack = await watcher.subscribeSchedule(schedule.id, 0);
+      assert.ok(ack.ok);
+      assert.equal(ack.snapshot.id, schedule.id);
+      await watcher.waitFor(
+        (e) => e.type === 'schedule.updated' && (e as ConveyorEvent<'schedule.updated'>).data.schedule.state === 'finished',
+        'the schedule to finish',
+        15_000,
+      );
+      const own = watcher.events.filter((e) => e.type.startsWith('schedule.'));
+      assert.deepEqual(own.map((e) => e.seq), own.map((_, i) => i + 1), 'the schedule’s own events, each once, in order');
+      const fired = own.filter((e): e is ConveyorEvent<'schedule.fired'> => e.type === 'schedule.fired');
+      assert.equal(fired.length, 2);
+      const executionId = fired[0].data.executionId;
+      await watcher.waitFor((e) => e.executionId === executionId && e.type === 'execution.completed', 'the first run’s completion');
+      assert.ok(watcher.of(executionId).every((e) => e.scheduleId === schedule.id));
+      const unknown = await watcher.subscribeSchedule('sch_01M000000000000000000000ZZ');
+      assert.equal(unknown.ok, false);
+    } finally {
+      watcher.close();
+    }
   });
 
   it('rejects bad triggers, saying which and why', async () => {

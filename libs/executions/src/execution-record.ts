@@ -7,6 +7,8 @@ export interface ExecutionRef {
   queue: string;
   task: string;
   tenant: string;
+  /** The schedule that fired it: its events carry the id too, for the schedule's room. */
+  scheduleId?: string | null;
 }
 
 /**

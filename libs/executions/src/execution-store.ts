@@ -8,7 +8,7 @@ import {
   type ExecutionEventType,
   type LogLevel,
 } from '@conveyor/contracts';
-import { defineConveyorScripts, splitAtSeq, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, readEventLog, splitAtSeq, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -40,11 +40,7 @@ export interface StartState {
 
 export type NewRecord = Omit<ExecutionRecord, 'seq'>;
 
-export interface EventPage {
-  events: ConveyorEvent[];
-  /** The oldest seq the capped log still holds (0 when it is empty). */
-  firstSeq: number;
-}
+export type EventPage = EventLogPage<ConveyorEvent>;
 
 /** Reads and writes Conveyor's own facts of executions: records, numbered events, log lines. */
 export class ExecutionStore {
@@ -175,14 +171,8 @@ export class ExecutionStore {
   }
 
   /** Events with `seq > since`, oldest first, at most `limit`. */
-  async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
-    const key = this.keys.executionEvents(queue, id);
-    const [range, first] = await Promise.all([
-      this.redis.xrange(key, `(${since}-0`, '+', 'COUNT', limit),
-      this.redis.xrange(key, '-', '+', 'COUNT', 1),
-    ]);
-    const firstSeq = first.length > 0 ? Number(first[0][0].split('-')[0]) : 0;
-    return { events: range.map(([, fields]) => JSON.parse(fields[1]) as ConveyorEvent), firstSeq };
+  readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
+    return readEventLog<ConveyorEvent>(this.redis, this.keys.executionEvents(queue, id), since, limit);
   }
 
   async readLogs(queue: string, id: string): Promise<LogLine[]> {
@@ -233,7 +223,8 @@ export class ExecutionStore {
 
 function envelope<T extends ExecutionEventType>(ref: ExecutionRef, type: T, ts: string, data: EventDataMap[T]) {
   const seq = type === 'execution.log' ? undefined : 0;
-  return { v: eventFormatVersion, type, executionId: ref.id, queue: ref.queue, task: ref.task, tenant: ref.tenant, seq, ts, data };
+  const scheduleId = ref.scheduleId ?? undefined;
+  return { v: eventFormatVersion, type, executionId: ref.id, scheduleId, queue: ref.queue, task: ref.task, tenant: ref.tenant, seq, ts, data };
 }
 
 function cutLogLine(line: string): string {

@@ -1,3 +1,4 @@
 export * from './connection.js';
 export * from './keys.js';
 export * from './scripts.js';
+export * from './event-log.js';

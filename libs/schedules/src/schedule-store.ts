@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { eventFormatVersion, scheduleQueue, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
-import { defineConveyorScripts, splitAtSeq, type RedisKeys } from '@conveyor/redis';
+import { eventFormatVersion, scheduleQueue, type ConveyorEvent, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
+import { defineConveyorScripts, readEventLog, splitAtSeq, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import { decodeSchedule, encodeSchedule, type ScheduleRecord } from './schedule-record.js';
 
 /** How many events a schedule's log keeps. */
@@ -64,6 +64,10 @@ export class ScheduleStore {
       ...encodeSchedule(fields),
     );
     return seq < 0 ? null : seq;
+  }
+
+  readEvents(id: string, since: number): Promise<EventLogPage<ConveyorEvent>> {
+    return readEventLog<ConveyorEvent>(this.redis, this.keys.scheduleEvents(scheduleQueue, id), since, scheduleEventCap);
   }
 
   /** Applies `fields` without an event. */

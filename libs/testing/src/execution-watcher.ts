@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ConveyorEvent, EventType, ExecutionView, SubscribeAck } from '@conveyor/contracts';
+import type { ConveyorEvent, EventType, ExecutionView, ScheduleView, SubscribeAck } from '@conveyor/contracts';
 
 const eventTypes: EventType[] = [
   'execution.queued',
@@ -14,6 +14,10 @@ const eventTypes: EventType[] = [
   'execution.recovered',
   'execution.completed',
   'execution.cancelled',
+  'schedule.fired',
+  'schedule.skipped',
+  'schedule.updated',
+  'schedule.paused',
 ];
 
 const terminal = new Set<EventType>(['execution.completed', 'execution.failed', 'execution.cancelled']);
@@ -43,6 +47,10 @@ export class ExecutionWatcher {
 
   subscribe(execution: string, since?: number): Promise<SubscribeAck<ExecutionView>> {
     return this.socket.timeout(10_000).emitWithAck('subscribe', { execution, ...(since === undefined ? {} : { since }) });
+  }
+
+  subscribeSchedule(schedule: string, since?: number): Promise<SubscribeAck<ScheduleView>> {
+    return this.socket.timeout(10_000).emitWithAck('subscribe', { schedule, ...(since === undefined ? {} : { since }) });
   }
 
   /** Subscribes to an execution's whole history and live events; returns it. */

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
+import { SchedulesModule } from '@conveyor/schedules';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from './monitor-config.js';
 import { EventRelay } from './realtime/event-relay.js';
@@ -12,7 +13,7 @@ export class MonitorModule {
   static forRoot(config: MonitorConfig, logger: Logger): DynamicModule {
     return {
       module: MonitorModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request')],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), SchedulesModule],
       controllers: [HealthController],
       providers: [
         { provide: MONITOR_CONFIG, useValue: config },

@@ -13,6 +13,19 @@ export class ExecutionSubscriptionDto {
   since?: number;
 }
 
+/** `subscribe` / `unsubscribe` to one schedule's events (and its executions' events, live). */
+export class ScheduleSubscriptionDto {
+  @IsString()
+  @Matches(/^sch_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'must be a schedule id (sch_<ULID>)' })
+  schedule!: string;
+
+  /** As for executions, counted in the schedule's own events. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  since?: number;
+}
+
 /** The answer to `subscribe`: the snapshot on success. */
 export type SubscribeAck<Snapshot> =
   | { ok: true; snapshot: Snapshot; truncated?: true; firstSeq?: number }

@@ -1,20 +1,21 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, type ConveyorEvent } from '@conveyor/contracts';
+import { catalogQueues, scheduleQueue, type ConveyorEvent } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
-import { ExecutionStore } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from '../monitor-config.js';
-import { ExecutionFeed, type EventSink, type FeedSubscriber } from './execution-feed.js';
+import { ExecutionFeed, type EventSink, type FeedSubscriber, type IsNumbered, type ReadEventsSince } from './execution-feed.js';
 
-const executionIdField = '"executionId":"';
+/** What a feed follows: `execution:<id>` or `schedule:<id>`. */
+export type Subject = `${'execution' | 'schedule'}:${string}`;
 
-/** The execution id of a published envelope, read without parsing the whole message. */
-export function executionIdOf(message: string): string | null {
-  const start = message.indexOf(executionIdField);
+/** The value of a string field of a published envelope, read without parsing the whole message. */
+export function fieldOf(message: string, field: 'executionId' | 'scheduleId'): string | null {
+  const marker = `"${field}":"`;
+  const start = message.indexOf(marker);
   if (start < 0) return null;
-  const from = start + executionIdField.length;
+  const from = start + marker.length;
   return message.slice(from, message.indexOf('"', from));
 }
 
@@ -24,14 +25,13 @@ export function executionIdOf(message: string): string | null {
  */
 @Injectable()
 export class EventRelay implements OnModuleInit, OnModuleDestroy {
-  private readonly feeds = new Map<string, ExecutionFeed>();
+  private readonly feeds = new Map<Subject, ExecutionFeed>();
   private subscriber: Redis | null = null;
 
   constructor(
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
-    private readonly store: ExecutionStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -39,37 +39,40 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     subscriber.on('error', (err) => this.logger.warn({ err }, 'event subscription connection error'));
     subscriber.on('message', (_channel: string, message: string) => this.route(message));
     this.subscriber = subscriber;
-    await subscriber.subscribe(...catalogQueues.map((queue) => this.keys.eventsChannel(queue)));
+    await subscriber.subscribe(...[...catalogQueues, scheduleQueue].map((queue) => this.keys.eventsChannel(queue)));
   }
 
   onModuleDestroy(): void {
     this.subscriber?.disconnect();
   }
 
-  /** Starts following an execution for `sink`; events arriving before `catchUp` are kept for it. */
-  attach(executionId: string, queue: string, sink: EventSink): FeedSubscriber {
-    let feed = this.feeds.get(executionId);
+  /** Starts following a subject for `sink`; events arriving before `catchUp` are kept for it. */
+  attach(subject: Subject, sink: EventSink, readSince: ReadEventsSince, isNumbered: IsNumbered): FeedSubscriber {
+    let feed = this.feeds.get(subject);
     if (!feed) {
-      const readSince = async (since: number) => (await this.store.readEvents(queue, executionId, since)).events;
-      feed = new ExecutionFeed(readSince, (err) => this.logger.warn({ err, executionId }, 'could not refill events from the log'));
-      this.feeds.set(executionId, feed);
+      feed = new ExecutionFeed(readSince, (err) => this.logger.warn({ err, subject }, 'could not refill events from the log'), isNumbered);
+      this.feeds.set(subject, feed);
     }
     return feed.attach(sink);
   }
 
-  detach(executionId: string, sinkId: string): void {
-    const feed = this.feeds.get(executionId);
+  detach(subject: Subject, sinkId: string): void {
+    const feed = this.feeds.get(subject);
     if (!feed) return;
     feed.detach(sinkId);
-    if (feed.isEmpty) this.feeds.delete(executionId);
+    if (feed.isEmpty) this.feeds.delete(subject);
   }
 
   private route(message: string): void {
-    const executionId = executionIdOf(message);
-    const feed = executionId ? this.feeds.get(executionId) : undefined;
-    if (!feed) return;
+    const executionId = fieldOf(message, 'executionId');
+    const scheduleId = fieldOf(message, 'scheduleId');
+    const feeds = [executionId && this.feeds.get(`execution:${executionId}`), scheduleId && this.feeds.get(`schedule:${scheduleId}`)].filter(
+      (feed): feed is ExecutionFeed => Boolean(feed),
+    );
+    if (feeds.length === 0) return;
     try {
-      feed.deliver(JSON.parse(message) as ConveyorEvent);
+      const event = JSON.parse(message) as ConveyorEvent;
+      feeds.forEach((feed) => feed.deliver(event));
     } catch (err) {
       this.logger.warn({ err }, 'unreadable event message');
     }

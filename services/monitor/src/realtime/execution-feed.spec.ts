@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConveyorEvent } from '@conveyor/contracts';
-import { executionIdOf } from './event-relay.js';
+import { fieldOf } from './event-relay.js';
 import { ExecutionFeed, type EventSink } from './execution-feed.js';
 
 const event = (seq: number | undefined, type = 'execution.progress') =>
@@ -64,9 +64,11 @@ describe('ExecutionFeed', () => {
   });
 });
 
-describe('executionIdOf', () => {
-  it('reads the id from an envelope without parsing it', () => {
-    assert.equal(executionIdOf('{"v":1,"type":"execution.started","executionId":"exec_01ABC","queue":"demo"}'), 'exec_01ABC');
-    assert.equal(executionIdOf('{"v":1,"type":"schedule.fired"}'), null);
+describe('fieldOf', () => {
+  it('reads ids from an envelope without parsing it', () => {
+    const message = '{"v":1,"type":"execution.started","executionId":"exec_01ABC","scheduleId":"sch_01XYZ","queue":"demo"}';
+    assert.equal(fieldOf(message, 'executionId'), 'exec_01ABC');
+    assert.equal(fieldOf(message, 'scheduleId'), 'sch_01XYZ');
+    assert.equal(fieldOf('{"v":1,"type":"schedule.fired"}', 'executionId'), null);
   });
 });

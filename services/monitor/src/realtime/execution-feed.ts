@@ -6,11 +6,18 @@ export interface EventSink {
   emit(type: string, event: ConveyorEvent): unknown;
 }
 
-/** Reads the stored events of the execution with `seq > since`, oldest first. */
+/** Reads the stored events of the subject with `seq > since`, oldest first. */
 export type ReadEventsSince = (since: number) => Promise<ConveyorEvent[]>;
 
+/** Which events of a feed are numbered in its subject's log (the others are relayed as they come). */
+export type IsNumbered = (event: ConveyorEvent) => boolean;
+
+export const executionNumbered: IsNumbered = (event) => event.seq !== undefined;
+/** A schedule's room also carries its executions' events, numbered in their own logs. */
+export const scheduleNumbered: IsNumbered = (event) => event.type.startsWith('schedule.');
+
 /**
- * One subscriber of one execution. It sees every numbered event exactly once, in `seq` order:
+ * One subscriber of one execution (or schedule). It sees every numbered event exactly once, in `seq` order:
  * while it catches up from the event log, live events wait in a backlog; afterwards, an event it
  * already has is dropped and a gap (a lost pub/sub message) is filled from the log.
  */
@@ -22,6 +29,7 @@ export class FeedSubscriber {
     readonly sink: EventSink,
     private readonly readSince: ReadEventsSince,
     private readonly onError: (error: unknown) => void,
+    private readonly isNumbered: IsNumbered = executionNumbered,
   ) {}
 
   get catchingUp(): boolean {
@@ -41,7 +49,7 @@ export class FeedSubscriber {
       this.backlog.push(event);
       return;
     }
-    if (event.seq === undefined) {
+    if (!this.isNumbered(event) || event.seq === undefined) {
       this.sink.emit(event.type, event);
       return;
     }
@@ -67,15 +75,19 @@ export class FeedSubscriber {
   }
 }
 
-/** The subscribers of one execution on this monitor. */
+/** The subscribers of one execution (or schedule) on this monitor. */
 export class ExecutionFeed {
   private readonly subscribers = new Map<string, FeedSubscriber>();
 
-  constructor(private readonly readSince: ReadEventsSince, private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly readSince: ReadEventsSince,
+    private readonly onError: (error: unknown) => void,
+    private readonly isNumbered: IsNumbered = executionNumbered,
+  ) {}
 
   /** Starts collecting live events for `sink` at once; call `catchUp` on the result to start sending. */
   attach(sink: EventSink): FeedSubscriber {
-    const subscriber = new FeedSubscriber(sink, this.readSince, this.onError);
+    const subscriber = new FeedSubscriber(sink, this.readSince, this.onError, this.isNumbered);
     this.subscribers.set(sink.id, subscriber);
     return subscriber;
   }

@@ -4,18 +4,29 @@ import type { Socket } from 'socket.io';
 import {
   defaultTenant,
   ExecutionSubscriptionDto,
+  ScheduleSubscriptionDto,
   validateAs,
-  type ExecutionView,
+  type ConveyorEvent,
   type SubscribeAck,
 } from '@conveyor/contracts';
 import { ExecutionReader, ExecutionStore } from '@conveyor/executions';
+import type { EventLogPage } from '@conveyor/redis';
+import { ScheduleService, ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { EventRelay } from './event-relay.js';
+import { EventRelay, type Subject } from './event-relay.js';
+import { executionNumbered, scheduleNumbered, type IsNumbered } from './execution-feed.js';
 
-type Reply = (answer: SubscribeAck<ExecutionView> | { ok: true }) => void;
+type Reply = (answer: SubscribeAck<unknown> | { ok: true }) => void;
 
-/** What this socket follows: execution id → queue. */
-const followedOf = (socket: Socket): Map<string, string> => (socket.data.followed ??= new Map<string, string>());
+/** Where a subscription's snapshot and stored events come from. */
+interface Source {
+  snapshot(): Promise<{ seq: number } | null>;
+  readSince(since: number): Promise<EventLogPage<ConveyorEvent>>;
+  isNumbered: IsNumbered;
+}
+
+/** The subjects this socket follows. */
+const followedOf = (socket: Socket): Set<Subject> => (socket.data.followed ??= new Set<Subject>());
 
 @WebSocketGateway({ cors: { origin: true } })
 export class RealtimeGateway implements OnGatewayDisconnect {
@@ -23,62 +34,92 @@ export class RealtimeGateway implements OnGatewayDisconnect {
     private readonly relay: EventRelay,
     private readonly reader: ExecutionReader,
     private readonly store: ExecutionStore,
+    private readonly schedules: ScheduleService,
+    private readonly scheduleStore: ScheduleStore,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
-   * Acks with the snapshot, then sends every event after `since` (default: the snapshot's seq),
-   * the stored ones first, each exactly once and in order.
+   * `{ execution: id, since? }` or `{ schedule: id, since? }`: acks with the snapshot, then sends every
+   * event after `since` (default: the snapshot's seq), the stored ones first, each exactly once and in
+   * order. A schedule's subscribers also get its executions' events as they happen.
    */
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): Promise<void> {
     const reply: Reply = ack ?? (() => undefined);
-    const request = validateAs(ExecutionSubscriptionDto, body);
-    if (!request.ok) {
-      reply({ ok: false, code: 'validation_failed', message: request.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
-      return;
-    }
-    const { execution: id, since } = request.value;
-    const location = await this.store.locate(id).catch(() => undefined);
-    if (location === undefined) return reply(unavailable);
-    if (!location || location.tenant !== tenantOf(socket)) return reply(notFound(id));
-
-    this.unfollow(socket, id);
-    const subscriber = this.relay.attach(id, location.queue, socket);
-    followedOf(socket).set(id, location.queue);
+    const request = parseSubscription(body);
+    if ('message' in request) return reply({ ok: false, code: 'validation_failed', message: request.message });
+    const { subject, since } = request;
     try {
-      const snapshot = await this.reader.get(id, tenantOf(socket));
+      const source = await this.sourceOf(subject, tenantOf(socket));
+      if (!source) return reply(notFound(subject));
+      this.unfollow(socket, subject);
+      const subscriber = this.relay.attach(subject, socket, async (from) => (await source.readSince(from)).events, source.isNumbered);
+      followedOf(socket).add(subject);
+      const snapshot = await source.snapshot();
       if (!snapshot) {
-        this.unfollow(socket, id);
-        return reply(notFound(id));
+        this.unfollow(socket, subject);
+        return reply(notFound(subject));
       }
       const from = since ?? snapshot.seq;
-      const { events, firstSeq } = await this.store.readEvents(location.queue, id, from);
+      const { events, firstSeq } = await source.readSince(from);
       const truncated = events.length > 0 && firstSeq > from + 1;
       reply({ ok: true, snapshot, ...(truncated ? { truncated: true as const, firstSeq } : {}) });
       subscriber.catchUp(from, events);
     } catch (err) {
-      this.logger.warn({ err, executionId: id }, 'subscribe failed');
-      this.unfollow(socket, id);
+      this.logger.warn({ err, subject }, 'subscribe failed');
+      this.unfollow(socket, subject);
       reply(unavailable);
     }
   }
 
   @SubscribeMessage('unsubscribe')
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): void {
-    const request = validateAs(ExecutionSubscriptionDto, body);
-    if (request.ok) this.unfollow(socket, request.value.execution);
-    ack?.(request.ok ? { ok: true } : { ok: false, code: 'validation_failed', message: 'execution must be an execution id' });
+    const request = parseSubscription(body);
+    if ('subject' in request) this.unfollow(socket, request.subject);
+    ack?.('subject' in request ? { ok: true } : { ok: false, code: 'validation_failed', message: request.message });
   }
 
   handleDisconnect(socket: Socket): void {
-    for (const id of [...followedOf(socket).keys()]) this.unfollow(socket, id);
+    for (const subject of [...followedOf(socket)]) this.unfollow(socket, subject);
   }
 
-  private unfollow(socket: Socket, id: string): void {
-    if (!followedOf(socket).delete(id)) return;
-    this.relay.detach(id, socket.id);
+  private async sourceOf(subject: Subject, tenant: string): Promise<Source | null> {
+    const [kind, id] = subject.split(':') as ['execution' | 'schedule', string];
+    if (kind === 'execution') {
+      const location = await this.store.locate(id);
+      if (!location || location.tenant !== tenant) return null;
+      return {
+        snapshot: () => this.reader.get(id, tenant),
+        readSince: (since) => this.store.readEvents(location.queue, id, since),
+        isNumbered: executionNumbered,
+      };
+    }
+    const record = await this.scheduleStore.read(id);
+    if (!record || record.tenant !== tenant) return null;
+    return {
+      snapshot: async () => {
+        const current = await this.scheduleStore.read(id);
+        return current && this.schedules.view(current);
+      },
+      readSince: (since) => this.scheduleStore.readEvents(id, since),
+      isNumbered: scheduleNumbered,
+    };
   }
+
+  private unfollow(socket: Socket, subject: Subject): void {
+    if (!followedOf(socket).delete(subject)) return;
+    this.relay.detach(subject, socket.id);
+  }
+}
+
+function parseSubscription(body: unknown): { subject: Subject; since?: number } | { message: string } {
+  const isSchedule = typeof body === 'object' && body !== null && 'schedule' in body;
+  const result = isSchedule ? validateAs(ScheduleSubscriptionDto, body) : validateAs(ExecutionSubscriptionDto, body);
+  if (!result.ok) return { message: result.errors.map((e) => `${e.path} ${e.message}`).join('; ') };
+  const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto>;
+  const subject: Subject = value.schedule ? `schedule:${value.schedule}` : `execution:${value.execution}`;
+  return { subject, since: value.since };
 }
 
 /** Every socket acts for the default tenant until authentication exists. */
@@ -88,6 +129,7 @@ function tenantOf(_socket: Socket): string {
 
 const unavailable = { ok: false, code: 'redis_unavailable', message: 'Redis is unavailable; try again shortly.' } as const;
 
-function notFound(id: string) {
-  return { ok: false, code: 'not_found', message: `Execution ${id} was not found.` } as const;
+function notFound(subject: Subject) {
+  const [kind, id] = subject.split(':');
+  return { ok: false, code: 'not_found', message: `${kind === 'execution' ? 'Execution' : 'Schedule'} ${id} was not found.` } as const;
 }

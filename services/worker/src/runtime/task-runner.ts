@@ -253,7 +253,7 @@ export class TaskRunner {
 }
 
 function refOf(queue: string, job: ExecutionJob): ExecutionRef {
-  return { id: job.id ?? '', queue, task: job.name, tenant: job.data?.tenant ?? defaultTenant };
+  return { id: job.id ?? '', queue, task: job.name, tenant: job.data?.tenant ?? defaultTenant, scheduleId: job.data?.scheduleId };
 }
 
 /**
