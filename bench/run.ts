@@ -2,6 +2,7 @@
 import { RedisServer } from '@conveyor/launcher';
 import { batchSubmit } from './batch-submit.js';
 import { listExecutions } from './list-executions.js';
+import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
 
 const redis = await RedisServer.start();
@@ -9,6 +10,7 @@ try {
   await workerThroughput(redis);
   await batchSubmit(redis);
   await listExecutions(redis);
+  await tickLateness(redis);
 } finally {
   await redis.stop();
 }

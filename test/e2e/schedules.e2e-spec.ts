@@ -155,6 +155,35 @@ describe('schedules', () => {
     assert.equal(again.body.code, 'name_taken');
   });
 
+  it('edits a schedule with a merge patch: null clears, the trigger is replaced whole', async () => {
+    const schedule = await create({ name: 'editable', task: 'demo.noop', every: 60_000, limit: 5, tags: ['x'] });
+    const patch = (body: unknown) => stack.api.request('PATCH', `/v1/schedules/${schedule.id}`, body);
+
+    const renamed = await patch({ name: 'edited', limit: null, tags: ['y'] });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.name, 'edited');
+    assert.equal(renamed.body.limit, null);
+    assert.deepEqual(renamed.body.tags, ['y']);
+    assert.equal(renamed.body.every, 60_000, 'untouched fields stay');
+
+    const cron = await patch({ cron: '0 9 * * *', tz: 'Europe/Berlin' });
+    assert.equal(cron.body.every, null, 'the old trigger is gone');
+    assert.equal(cron.body.cron, '0 9 * * *');
+    assert.match(cron.body.nextRunAt, /T0[78]:00:00.000Z$/);
+
+    const every = await patch({ every: 5000 });
+    assert.equal(every.status, 200, 'every alone replaces cron and tz');
+    assert.equal(every.body.cron, null);
+    const both = await patch({ every: 5000, at: new Date(Date.now() + 60_000).toISOString() });
+    assert.equal(both.status, 400);
+
+    const off = await patch({ enabled: false });
+    assert.equal(off.body.state, 'disabled');
+    assert.equal((await patch({ enabled: true })).body.state, 'active');
+    await create({ name: 'editable', task: 'demo.noop' });
+    await stack.api.delete(`/v1/schedules/${schedule.id}`);
+  });
+
   it('deletes a schedule for good', async () => {
     const schedule = await create({ name: 'doomed', task: 'demo.noop', every: 60_000 });
     assert.equal((await stack.api.delete(`/v1/schedules/${schedule.id}`)).status, 204);

@@ -54,6 +54,23 @@ export class ScheduleService {
     return this.changed(record, {}, 'create');
   }
 
+  /** Replaces the definition (and the user's flag); the new trigger applies from the next tick. */
+  async update(record: ScheduleRecord, definition: ScheduleDefinition, enabled: boolean): Promise<ScheduleView> {
+    const renamed = definition.name !== record.definition.name;
+    if (renamed && !(await this.store.claimName(record.tenant, definition.name, record.id))) {
+      throw new ApiError(409, 'name_taken', `A schedule named "${definition.name}" already exists.`);
+    }
+    if (renamed) await this.store.releaseName(record.tenant, record.definition.name);
+    const { cron, tz, every, at, runImmediately, startAt } = record.definition;
+    const sameTrigger = JSON.stringify({ cron, tz, every, at, runImmediately, startAt }) ===
+      JSON.stringify({ cron: definition.cron, tz: definition.tz, every: definition.every, at: definition.at, runImmediately: definition.runImmediately, startAt: definition.startAt });
+    const state = !enabled ? 'disabled' : record.state === 'disabled' ? 'active' : record.state;
+    const updated: ScheduleRecord = { ...record, definition, enabled, state, anchor: sameTrigger ? record.anchor : null };
+    await this.unregister(record);
+    if (state === 'active') await this.register(updated, Date.now());
+    return this.changed(record, { definition, enabled, state, anchor: updated.anchor });
+  }
+
   async get(id: string, tenant: string): Promise<ScheduleRecord> {
     const record = await this.store.read(id);
     if (!record || record.tenant !== tenant) throw ApiError.notFound(`Schedule ${id}`);

@@ -39,3 +39,18 @@ export function validateScheduleDefinition(body: unknown, now = Date.now()): Val
   errors.push(...triggerProblems(definition, now));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { definition, enabled: dto.enabled ?? true } };
 }
+
+const triggerFields = ['cron', 'tz', 'every', 'at', 'runImmediately'] as const;
+
+/**
+ * A JSON merge patch applied to a definition, as a create request: `null` clears a field, and the
+ * trigger fields are replaced together (a patch naming one of them drops the others it does not name).
+ */
+export function mergeSchedulePatch(definition: ScheduleDefinition, enabled: boolean, patch: unknown): Record<string, unknown> {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return { invalid: patch };
+  const changes = patch as Record<string, unknown>;
+  const base: Record<string, unknown> = { ...definition, enabled };
+  if (triggerFields.some((field) => field in changes)) triggerFields.forEach((field) => delete base[field]);
+  const merged = { ...base, ...changes };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== null));
+}

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { defaultTenant, limits, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
@@ -6,7 +6,7 @@ import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
 import { ListExecutionsQueryDto } from '../executions/execution-requests.dto.js';
 import { parseRequest } from '../http/parse-request.js';
-import { validateScheduleDefinition } from './schedule-definition.js';
+import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
 export class SchedulesController {
@@ -33,6 +33,15 @@ export class SchedulesController {
   @Get(':id')
   async get(@Param('id') id: string): Promise<ScheduleView> {
     return this.schedules.view(await this.schedules.get(id, defaultTenant));
+  }
+
+  /** A JSON merge patch of the definition (or `enabled`); it takes effect from the next tick. */
+  @Patch(':id')
+  async update(@Param('id') id: string, @Body() patch: unknown): Promise<ScheduleView> {
+    const record = await this.schedules.get(id, defaultTenant);
+    const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch));
+    if (!validated.ok) throw ApiError.validation(validated.errors);
+    return this.schedules.update(record, validated.value.definition, validated.value.enabled);
   }
 
   @Delete(':id')
