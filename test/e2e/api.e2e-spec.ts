@@ -168,7 +168,7 @@ describe('REST API: validation, errors, catalogue, Bull Board', () => {
     const queues = await stack.api.get('/admin/queues/api/queues');
     assert.equal(queues.status, 200);
     const names = queues.body.queues.map((q: { displayName?: string; name: string }) => q.displayName ?? q.name).sort();
-    assert.deepEqual(names, ['demo', 'http']);
+    assert.deepEqual(names, ['demo', 'http', 'schedules']);
   });
 
   it('reports liveness and readiness', async () => {

@@ -13,6 +13,20 @@ describe('schedules across several processes', () => {
 
   const runsOf = async (id: string): Promise<ExecutionView[]> => (await stack.api.get(`/v1/schedules/${id}/runs?limit=500`)).body.items;
 
+  it('registers missing ticks again when a worker starts (a scheduler removed outside Conveyor)', async () => {
+    const schedule = (await stack.api.post('/v1/schedules', { name: 'repaired', task: 'demo.noop', every: 60_000 })).body as ScheduleView;
+    const removed = await fetch(`${stack.gateways[0].url}/admin/queues/api/queues/${encodeURIComponent('{schedules}')}/job-schedulers/${schedule.id}/remove`, { method: 'PUT' });
+    assert.ok(removed.status < 300, `Bull Board answered ${removed.status}`);
+    assert.equal((await stack.api.get<ScheduleView>(`/v1/schedules/${schedule.id}`)).body.nextRunAt, null);
+    await stack.startWorker();
+    const repaired = await poll(async () => (await stack.api.get<ScheduleView>(`/v1/schedules/${schedule.id}`)).body, {
+      until: (s) => s.nextRunAt !== null,
+      label: 'the ticks registered again',
+    });
+    assert.ok(Date.parse(repaired.nextRunAt!) > Date.now());
+    await stack.api.delete(`/v1/schedules/${schedule.id}`);
+  });
+
   it('fires exactly one execution per tick with two gateways and three workers, across a restart of every process', async () => {
     const [first, second] = stack.gateways;
     const created = await fetch(`${second.url}/v1/schedules`, {

@@ -86,6 +86,11 @@ export class RedisKeys {
     return this.tagged(queue, 'schedule', id, 'events');
   }
 
+  /** Set: every schedule's id, of all tenants (for reconciling at start-up). */
+  scheduleIds(queue: string): string {
+    return this.tagged(queue, 'schedule-ids');
+  }
+
   /** Hash: a tenant's schedule names → ids (names are unique per tenant). */
   scheduleNames(queue: string, tenant: string): string {
     return this.tagged(queue, 'schedule-names', tenant);

@@ -122,6 +122,26 @@ export class ScheduleService {
     await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
   }
 
+  /**
+   * Makes BullMQ's ticks match the stored schedules (after a crash between the two writes, or a
+   * scheduler removed in Bull Board): idempotent, so every worker may run it at start-up.
+   */
+  async reconcile(): Promise<number> {
+    let registered = 0;
+    for (const id of await this.store.allIds()) {
+      const record = await this.store.read(id);
+      if (!record || record.state !== 'active') continue;
+      const plan = planTicks(record.definition, { from: Date.now(), anchor: record.anchor });
+      const missing =
+        (plan.kind === 'scheduler' && !(await this.ticks.getJobScheduler(id))) ||
+        (plan.kind === 'once' && record.runCount === 0 && !(await this.ticks.getJob(onceJobId(id))));
+      if (!missing) continue;
+      await this.register(record, Date.now());
+      registered++;
+    }
+    return registered;
+  }
+
   /** No more ticks: its limit is reached, its end passed, or its one tick fired. */
   async finish(record: ScheduleRecord): Promise<void> {
     await this.unregister(record);

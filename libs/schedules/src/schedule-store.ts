@@ -17,7 +17,14 @@ export class ScheduleStore {
 
   /** Claims the name for the tenant; `false` when another schedule has it. */
   async claimName(tenant: string, name: string, id: string): Promise<boolean> {
-    return (await this.redis.hsetnx(this.keys.scheduleNames(scheduleQueue, tenant), name, id)) === 1;
+    const claimed = (await this.redis.hsetnx(this.keys.scheduleNames(scheduleQueue, tenant), name, id)) === 1;
+    if (claimed) await this.redis.sadd(this.keys.scheduleIds(scheduleQueue), id);
+    return claimed;
+  }
+
+  /** Every schedule's id, of all tenants. */
+  allIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.scheduleIds(scheduleQueue));
   }
 
   async releaseName(tenant: string, name: string): Promise<void> {
@@ -87,5 +94,6 @@ export class ScheduleStore {
 
   async forget(record: Pick<ScheduleRecord, 'id'>): Promise<void> {
     await this.redis.del(this.keys.schedule(scheduleQueue, record.id), this.keys.scheduleEvents(scheduleQueue, record.id));
+    await this.redis.srem(this.keys.scheduleIds(scheduleQueue), record.id);
   }
 }

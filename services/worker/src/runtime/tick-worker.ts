@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import { scheduleQueue } from '@conveyor/contracts';
 import { createRedis, RedisKeys } from '@conveyor/redis';
-import { ScheduleTicks, type TickJobData } from '@conveyor/schedules';
+import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
 
@@ -24,10 +24,13 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
     private readonly ticks: ScheduleTicks,
+    private readonly schedules: ScheduleService,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.config.queues.includes(scheduleQueue)) return;
+    const registered = await this.schedules.reconcile();
+    if (registered > 0) this.logger.info({ registered }, 'registered the ticks of schedules that had none');
     const connection = createRedis(this.config.redis, 'worker');
     const worker = new Worker<TickJobData>(
       this.keys.bullQueueName(scheduleQueue),
