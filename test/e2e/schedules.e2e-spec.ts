@@ -69,11 +69,21 @@ describe('schedules', () => {
   });
 
   it('skips a tick while the previous run is still going (overlap skip)', async () => {
-    const schedule = await create({ name: 'slow', task: 'demo.steps', input: { steps: 1, stepMs: 2500 }, every: 1000 });
-    const runs = await poll(() => runsOf(schedule.id), { until: (r) => r.length >= 2, label: 'two runs', timeoutMs: 15_000 });
-    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
-    const starts = runs.map((r) => Date.parse(r.scheduledFor!)).sort((a, b) => a - b);
-    assert.ok(starts[1] - starts[0] >= 2000, `the ticks in between were skipped (${starts[1] - starts[0]} ms apart)`);
+    const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      const schedule = await create({ name: 'slow', task: 'demo.steps', input: { steps: 1, stepMs: 2500 }, every: 1000 });
+      await watcher.subscribeSchedule(schedule.id, 0);
+      const runs = await poll(() => runsOf(schedule.id), { until: (r) => r.length >= 2, label: 'two runs', timeoutMs: 15_000 });
+      await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+      const starts = runs.map((r) => Date.parse(r.scheduledFor!)).sort((a, b) => a - b);
+      assert.ok(starts[1] - starts[0] >= 2000, `the ticks in between were skipped (${starts[1] - starts[0]} ms apart)`);
+      const skipped = watcher.events.filter((e): e is ConveyorEvent<'schedule.skipped'> => e.type === 'schedule.skipped');
+      assert.ok(skipped.length >= 1);
+      const first = [...runs].sort((a, b) => a.scheduledFor!.localeCompare(b.scheduledFor!))[0];
+      assert.equal(skipped[0].data.blockingExecutionId, first.id);
+    } finally {
+      watcher.close();
+    }
   });
 
   it('pauses itself after N failed runs in a row, and enable clears the pause', async () => {
