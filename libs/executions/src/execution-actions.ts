@@ -25,7 +25,7 @@ interface Loaded {
   status: ExecutionStatus;
 }
 
-/** What users do to executions that exist: cancel, retry, delete. */
+/** What users do to executions that exist: cancel, pause, resume, retry, delete. */
 export class ExecutionActions {
   constructor(
     private readonly store: ExecutionStore,

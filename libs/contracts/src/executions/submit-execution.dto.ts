@@ -85,8 +85,8 @@ export class ExecutionOptionsDto {
   tags?: string[];
 }
 
-/** `POST /v1/executions`: one run of a task. */
-export class SubmitExecutionDto extends ExecutionOptionsDto {
+/** A task, its input and the options: what a submission and a schedule's template have in common. */
+export class TaskTemplateDto extends ExecutionOptionsDto {
   @IsString()
   @Length(1, 200)
   task!: string;
@@ -95,7 +95,10 @@ export class SubmitExecutionDto extends ExecutionOptionsDto {
   @IsOptional()
   @IsObject()
   input?: Record<string, unknown>;
+}
 
+/** `POST /v1/executions`: one run of a task. */
+export class SubmitExecutionDto extends TaskTemplateDto {
   @IsOptional()
   @IsInt()
   @Min(0)

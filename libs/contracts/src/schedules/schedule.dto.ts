@@ -1,25 +1,16 @@
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { ExecutionOptionsDto } from '../executions/submit-execution.dto.js';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { TaskTemplateDto } from '../executions/submit-execution.dto.js';
 
 export const overlapPolicies = ['allow', 'skip'] as const;
 export type OverlapPolicy = (typeof overlapPolicies)[number];
 
 /** `POST /v1/schedules`: an execution template plus at most one trigger (`cron`, `every`, `at`; none = by hand only). */
-export class CreateScheduleDto extends ExecutionOptionsDto {
+export class CreateScheduleDto extends TaskTemplateDto {
   /** Unique per tenant. */
   @IsString()
   @Length(1, 100)
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._:/-]*$/, { message: 'must start with a letter or digit and hold only letters, digits, spaces and . _ : / -' })
   name!: string;
-
-  @IsString()
-  @Length(1, 200)
-  task!: string;
-
-  /** Validated separately against the task's own input class. */
-  @IsOptional()
-  @IsObject()
-  input?: Record<string, unknown>;
 
   /** 5 fields (minute first) or 6 (second first). */
   @IsOptional()
