@@ -90,13 +90,21 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     control.on('error', (err) => this.logger.warn({ err }, 'control channel connection error'));
     control.on('message', (channel: string, message: string) => {
       const queue = [...this.workers.keys()].find((q) => this.keys.controlChannel(q) === channel);
-      const { action, executionId } = JSON.parse(message) as ControlMessage;
-      if (!queue) return;
+      const { action, executionId } = parseControl(message) ?? {};
+      if (!queue || !executionId) return;
       if (action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
       if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
     this.control = control;
     await control.subscribe(...[...this.workers.keys()].map((queue) => this.keys.controlChannel(queue)));
+  }
+}
+
+function parseControl(message: string): ControlMessage | null {
+  try {
+    return JSON.parse(message) as ControlMessage;
+  } catch {
+    return null;
   }
 }
 
