@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { RedisServer, spawnManaged } from '@conveyor/launcher';
+import { Stack } from '@conveyor/testing';
+
+describe('processes', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await Stack.start({ workers: 0 });
+  });
+  after(() => stack?.stop());
+
+  it('serves worker health on WORKER_HEALTH_PORT, and monitor health', async () => {
+    const worker = await stack.startWorker({ WORKER_HEALTH_PORT: '0' });
+    const line = await worker.process.waitForLine((l) => l.includes('"msg":"health listening"'), 10_000);
+    const { url } = JSON.parse(line) as { url: string };
+    const health = await fetch(url);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok', redis: 'up' });
+    assert.equal((await fetch(url.replace('/health', '/nope'))).status, 404);
+    assert.deepEqual(await (await fetch(`${stack.monitorUrl}/health/ready`)).json(), { status: 'ready', redis: 'up' });
+  });
+
+  it('refuses to start with an invalid environment, naming every bad variable', async () => {
+    const worker = spawnManaged('worker', process.execPath, [fileURLToPath(new URL('../../services/worker/src/main.js', import.meta.url))], {
+      env: { ...process.env, REDIS_URL: stack.redis.url, WORKER_CONCURRENCY: 'lots', WORKER_QUEUES: 'nope' },
+    });
+    assert.equal(await worker.exit(), 1);
+    const output = worker.lines.join('\n');
+    assert.match(output, /Invalid environment: .*WORKER_CONCURRENCY/);
+    assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
+  });
+
+  it('`npm start` runs everything against REDIS_URL, prints the URLs and stops cleanly on Ctrl-C', async () => {
+    const redis = await RedisServer.start();
+    const start = spawnManaged('npm start', process.execPath, [fileURLToPath(new URL('../../scripts/start.js', import.meta.url))], {
+      env: { ...process.env, REDIS_URL: redis.url, GATEWAY_PORT: '0', MONITOR_PORT: '0', CONVEYOR_PREFIX: 'start-test' },
+    });
+    try {
+      const line = await start.waitForLine((l) => l.includes('REST API'), 30_000);
+      const api = /(http:\/\/\S+)\/v1\/executions/.exec(line)![1];
+      assert.equal((await fetch(`${api}/health/ready`)).status, 200);
+      start.child.kill('SIGINT');
+      assert.equal(await start.exit(), 0);
+    } finally {
+      await start.stop('SIGKILL');
+      await redis.stop();
+    }
+  });
+});
