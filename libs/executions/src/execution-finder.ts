@@ -7,6 +7,7 @@ import {
   type ExecutionView,
 } from '@conveyor/contracts';
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
+import { ApiError } from '@conveyor/service';
 import type { ExecutionReader } from './execution-reader.js';
 
 /** Filters of a list: values of one filter are alternatives (any of), different filters all apply. */
@@ -50,6 +51,7 @@ export class ExecutionFinder {
 
   async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
     const after = cursor === null ? null : decodeCursor(cursor);
+    if (cursor !== null && after === null) throw ApiError.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     const queues = queuesFor(filters);
     const perQueue = await Promise.all(queues.map(async (queue) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
     const found = perQueue

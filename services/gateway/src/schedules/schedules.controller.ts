@@ -71,11 +71,11 @@ export class SchedulesController {
     return this.schedules.view(await this.schedules.get(id, defaultTenant));
   }
 
-  /** The schedule's executions, newest first, paged like `GET /v1/executions`. */
+  /** The schedule's executions, newest first, filtered and paged like `GET /v1/executions`. */
   @Get(':id/runs')
   async runs(@Param('id') id: string, @Query() query: unknown): Promise<ExecutionPage> {
     await this.schedules.get(id, defaultTenant);
-    const { limit = limits.listDefault, cursor } = parseRequest(ListExecutionsQueryDto, query);
-    return this.finder.find(defaultTenant, { scheduleId: [id] }, limit, cursor ?? null);
+    const { limit = limits.listDefault, cursor, ...filters } = parseRequest(ListExecutionsQueryDto, query);
+    return this.finder.find(defaultTenant, { ...filters, scheduleId: [id] }, limit, cursor ?? null);
   }
 }
