@@ -3,10 +3,8 @@ import { activeStatuses, isTerminal, type ExecutionStatus, type ExecutionView } 
 import type { RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
 import type { ExecutionRecord, ExecutionRef, PendingAction, RemovedJob } from './execution-record.js';
-import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
-import type { ExecutionReader } from './execution-reader.js';
+import type { ExecutionReader, LoadedExecution } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
-import { deriveStatus } from './execution-view.js';
 
 /** A request sent to the workers of a queue through its control channel. */
 export interface ControlMessage {
@@ -17,19 +15,11 @@ export interface ControlMessage {
 /** How far in the future a parked job's delay is set: a sentinel that only `resume` ends, never a timer. */
 export const parkedDelayMs = 10 * 365 * 24 * 60 * 60 * 1000;
 
-interface Loaded {
-  ref: ExecutionRef;
-  record: ExecutionRecord;
-  queue: ExecutionQueue;
-  job: Awaited<ReturnType<ExecutionQueue['getJob']>>;
-  status: ExecutionStatus;
-}
 
 /** What users do to executions that exist: cancel, pause, resume, retry, delete. */
 export class ExecutionActions {
   constructor(
     private readonly store: ExecutionStore,
-    private readonly queues: ExecutionQueues,
     private readonly reader: ExecutionReader,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -127,13 +117,10 @@ export class ExecutionActions {
     await this.redis.publish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
   }
 
-  private async load(id: string, tenant: string): Promise<Loaded> {
-    const location = await this.store.locate(id);
-    if (!location || location.tenant !== tenant) throw ApiError.notFound(`Execution ${id}`);
-    const queue = this.queues.get(location.queue);
-    const [record, job, state] = await Promise.all([this.store.read(location.queue, id), queue.getJob(id), queue.getJobState(id)]);
-    if (!record) throw ApiError.notFound(`Execution ${id}`);
-    return { ref: record, record, queue, job, status: deriveStatus(state, record) };
+  private async load(id: string, tenant: string): Promise<LoadedExecution & { ref: ExecutionRef }> {
+    const loaded = await this.reader.load(id, tenant);
+    if (!loaded) throw ApiError.notFound(`Execution ${id}`);
+    return { ...loaded, ref: loaded.record };
   }
 
   private async read(id: string, tenant: string, record: ExecutionRecord): Promise<ExecutionView> {

@@ -1,7 +1,16 @@
-import type { ExecutionView } from '@conveyor/contracts';
-import type { ExecutionQueues } from './execution-queues.js';
+import type { ExecutionStatus, ExecutionView } from '@conveyor/contracts';
+import type { ExecutionRecord } from './execution-record.js';
+import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
 import { deriveStatus, toExecutionView } from './execution-view.js';
+
+/** All that is known of one execution: Conveyor's record, the BullMQ job, and the status they give. */
+export interface LoadedExecution {
+  record: ExecutionRecord;
+  queue: ExecutionQueue;
+  job: Awaited<ReturnType<ExecutionQueue['getJob']>>;
+  status: ExecutionStatus;
+}
 
 /** Reads executions as clients see them: Conveyor's record combined with the BullMQ job. */
 export class ExecutionReader {
@@ -12,25 +21,35 @@ export class ExecutionReader {
 
   /** The execution, or `null` when the id is unknown or belongs to another tenant. */
   async get(id: string, tenant: string): Promise<ExecutionView | null> {
-    const location = await this.store.locate(id);
-    if (!location || location.tenant !== tenant) return null;
-    return this.getIn(location.queue, id);
+    const loaded = await this.load(id, tenant);
+    return loaded && viewOf(loaded);
   }
 
   /** The execution of a known queue (no tenant check). */
   async getIn(queueName: string, id: string): Promise<ExecutionView | null> {
-    const queue = this.queues.get(queueName);
-    const [record, job, state] = await Promise.all([
-      this.store.read(queueName, id),
-      queue.getJob(id),
-      queue.getJobState(id),
-    ]);
-    if (!record) return null;
-    const facts = job
-      ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null, finishedOn: job.finishedOn ?? null }
-      : record.removedJob
-        ? { input: record.removedJob.data.input, result: null, failedReason: null, finishedOn: null }
-        : null;
-    return toExecutionView(record, deriveStatus(state, record), facts);
+    const loaded = await this.loadIn(queueName, id);
+    return loaded && viewOf(loaded);
   }
+
+  /** Record, job and status (one round trip after the index), or `null` for an unknown id or another tenant's. */
+  async load(id: string, tenant: string): Promise<LoadedExecution | null> {
+    const location = await this.store.locate(id);
+    if (!location || location.tenant !== tenant) return null;
+    return this.loadIn(location.queue, id);
+  }
+
+  private async loadIn(queueName: string, id: string): Promise<LoadedExecution | null> {
+    const queue = this.queues.get(queueName);
+    const [record, job, state] = await Promise.all([this.store.read(queueName, id), queue.getJob(id), queue.getJobState(id)]);
+    return record && { record, queue, job, status: deriveStatus(state, record) };
+  }
+}
+
+function viewOf({ record, job, status }: LoadedExecution): ExecutionView {
+  const facts = job
+    ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null, finishedOn: job.finishedOn ?? null }
+    : record.removedJob
+      ? { input: record.removedJob.data.input, result: null, failedReason: null, finishedOn: null }
+      : null;
+  return toExecutionView(record, status, facts);
 }

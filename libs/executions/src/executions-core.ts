@@ -27,7 +27,7 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
     queues,
     reader,
     submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
-    actions: new ExecutionActions(store, queues, reader, redis, keys),
+    actions: new ExecutionActions(store, reader, redis, keys),
     finder: new ExecutionFinder(redis, keys, reader),
     janitor: new ExecutionJanitor(store, queues, keys, redis),
   };
