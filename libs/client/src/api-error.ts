@@ -1,0 +1,20 @@
+/** A field the API named as bad: `{ path: 'input.steps', message: 'must not be greater than 10000' }`. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** An error answer of the Conveyor API (`{ statusCode, code, message, details? }`). */
+export class ConveyorApiError extends Error {
+  override readonly name = 'ConveyorApiError';
+
+  constructor(
+    readonly statusCode: number,
+    /** Stable: `validation_failed`, `not_found`, `already_terminal`, `redis_unavailable` … */
+    readonly code: string,
+    message: string,
+    readonly details: FieldProblem[] = [],
+  ) {
+    super(message);
+  }
+}
