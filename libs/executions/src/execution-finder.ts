@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
   catalogQueues,
-  executionStatuses,
   findTask,
   type ExecutionStatus,
   type ExecutionView,
@@ -9,6 +8,7 @@ import {
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
 import type { ExecutionReader } from './execution-reader.js';
+import type { ExecutionStore } from './execution-store.js';
 
 /** Filters of a list: values of one filter are alternatives (any of), different filters all apply. */
 export interface ExecutionFilters {
@@ -47,6 +47,7 @@ export class ExecutionFinder {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly reader: ExecutionReader,
+    private readonly store: ExecutionStore,
   ) {}
 
   async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
@@ -60,7 +61,7 @@ export class ExecutionFinder {
     const page = found.slice(0, limit);
     const [items, totals] = await Promise.all([
       Promise.all(page.map(({ queue, id }) => this.reader.getIn(queue, id))),
-      this.totals(queues, tenant),
+      this.store.statusCounts(queues, tenant),
     ]);
     return {
       items: items.filter((item): item is ExecutionView => item !== null),
@@ -107,13 +108,6 @@ export class ExecutionFinder {
       }),
     );
     return ids.filter((_, i) => memberships.every((inCheck) => inCheck[i]));
-  }
-
-  private async totals(queues: string[], tenant: string): Promise<Record<ExecutionStatus, number>> {
-    const counts = await Promise.all(queues.map((queue) => this.redis.hgetall(this.keys.statusCounts(queue, tenant))));
-    return Object.fromEntries(
-      executionStatuses.map((status) => [status, counts.reduce((sum, count) => sum + Number(count[status] ?? 0), 0)]),
-    ) as Record<ExecutionStatus, number>;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   eventFormatVersion,
+  executionStatuses,
   limits,
   type ConveyorEvent,
   type EventDataMap,
@@ -173,6 +174,14 @@ export class ExecutionStore {
   /** Events with `seq > since`, oldest first, at most `limit`. */
   readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
     return readEventLog<ConveyorEvent>(this.redis, this.keys.executionEvents(queue, id), since, limit);
+  }
+
+  /** Executions per status, of a tenant in the given queues (from the counters the scripts keep). */
+  async statusCounts(queues: readonly string[], tenant: string | null): Promise<Record<ExecutionStatus, number>> {
+    const counts = await Promise.all(queues.map((queue) => this.redis.hgetall(this.keys.statusCounts(queue, tenant))));
+    return Object.fromEntries(
+      executionStatuses.map((status) => [status, Math.max(0, counts.reduce((sum, count) => sum + Number(count[status] ?? 0), 0))]),
+    ) as Record<ExecutionStatus, number>;
   }
 
   async readLogs(queue: string, id: string): Promise<LogLine[]> {

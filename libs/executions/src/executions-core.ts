@@ -28,7 +28,7 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
     reader,
     submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
     actions: new ExecutionActions(store, reader, redis, keys),
-    finder: new ExecutionFinder(redis, keys, reader),
+    finder: new ExecutionFinder(redis, keys, reader, store),
     janitor: new ExecutionJanitor(store, queues, keys, redis),
   };
 }

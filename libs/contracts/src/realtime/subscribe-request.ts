@@ -1,4 +1,6 @@
-import { IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { Equals, IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import type { ExecutionStatus } from '../executions/execution-status.js';
+import { catalogQueues } from '../tasks/task-catalog.js';
 
 /** `subscribe` / `unsubscribe` to one execution's events; `since` = the last seq the client has. */
 export class ExecutionSubscriptionDto {
@@ -24,6 +26,23 @@ export class ScheduleSubscriptionDto {
   @IsInt()
   @Min(0)
   since?: number;
+}
+
+/** `subscribe` / `unsubscribe` to a queue's live state events (the caller's tenant's only). */
+export class QueueSubscriptionDto {
+  @IsIn(catalogQueues)
+  queue!: string;
+}
+
+/** `subscribe` / `unsubscribe` to all the live state events of the caller's tenant. */
+export class TenantSubscriptionDto {
+  @Equals(true)
+  tenant!: true;
+}
+
+/** The snapshot of a queue or tenant room: executions per status. */
+export interface CountsSnapshot {
+  counts: Record<ExecutionStatus, number>;
 }
 
 /** The answer to `subscribe`: the snapshot on success. */

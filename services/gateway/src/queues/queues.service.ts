@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, executionStatuses, type ExecutionStatus, type QueueView } from '@conveyor/contracts';
+import { catalogQueues, type ExecutionStatus, type QueueView } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
@@ -26,7 +26,7 @@ export class QueuesService {
     const [paused, concurrency, counts, completed, failed] = await Promise.all([
       queue.isPaused(),
       queue.getGlobalConcurrency(),
-      this.redis.hgetall(this.keys.statusCounts(name, null)),
+      this.store.statusCounts([name], null),
       queue.getMetrics('completed', 0, 0),
       queue.getMetrics('failed', 0, 0),
     ]);
@@ -34,7 +34,7 @@ export class QueuesService {
       name,
       paused,
       concurrency: concurrency ?? null,
-      counts: Object.fromEntries(executionStatuses.map((status) => [status, Math.max(0, Number(counts[status] ?? 0))])) as Record<ExecutionStatus, number>,
+      counts,
       perMinute: { completed: completed.data[0] ?? 0, failed: failed.data[0] ?? 0 },
     };
   }

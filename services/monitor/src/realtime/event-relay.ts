@@ -10,8 +10,19 @@ import { ExecutionFeed, type EventSink, type FeedSubscriber, type IsNumbered, ty
 /** What a feed follows: `execution:<id>` or `schedule:<id>`. */
 export type Subject = `${'execution' | 'schedule'}:${string}`;
 
+/** A room of live events: one queue of one tenant, or all of a tenant's. */
+export type Room = `queue:${string}:${string}` | `tenant:${string}`;
+
+export function queueRoom(tenant: string, queue: string): Room {
+  return `queue:${tenant}:${queue}`;
+}
+
+export function tenantRoom(tenant: string): Room {
+  return `tenant:${tenant}`;
+}
+
 /** The value of a string field of a published envelope, read without parsing the whole message. */
-export function fieldOf(message: string, field: 'executionId' | 'scheduleId'): string | null {
+export function fieldOf(message: string, field: 'executionId' | 'scheduleId' | 'tenant' | 'queue'): string | null {
   const marker = `"${field}":"`;
   const start = message.indexOf(marker);
   if (start < 0) return null;
@@ -26,6 +37,7 @@ export function fieldOf(message: string, field: 'executionId' | 'scheduleId'): s
 @Injectable()
 export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly feeds = new Map<Subject, ExecutionFeed>();
+  private readonly rooms = new Map<Room, Map<string, EventSink>>();
   private subscriber: Redis | null = null;
 
   constructor(
@@ -56,6 +68,19 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     return feed.attach(sink);
   }
 
+  /** Live state events (no log lines) of the room, from now on. */
+  join(room: Room, sink: EventSink): void {
+    const members = this.rooms.get(room) ?? new Map<string, EventSink>();
+    members.set(sink.id, sink);
+    this.rooms.set(room, members);
+  }
+
+  leave(room: Room, sinkId: string): void {
+    const members = this.rooms.get(room);
+    members?.delete(sinkId);
+    if (members?.size === 0) this.rooms.delete(room);
+  }
+
   detach(subject: Subject, sinkId: string): void {
     const feed = this.feeds.get(subject);
     if (!feed) return;
@@ -63,18 +88,37 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     if (feed.isEmpty) this.feeds.delete(subject);
   }
 
+  /**
+   * Each socket gets an event once, by the most precise way it asked for: its execution's feed
+   * (ordered, replayed), else its schedule's, else its queue's or tenant's room.
+   */
   private route(message: string): void {
     const executionId = fieldOf(message, 'executionId');
     const scheduleId = fieldOf(message, 'scheduleId');
+    const tenant = fieldOf(message, 'tenant') ?? '';
     const feeds = [executionId && this.feeds.get(`execution:${executionId}`), scheduleId && this.feeds.get(`schedule:${scheduleId}`)].filter(
       (feed): feed is ExecutionFeed => Boolean(feed),
     );
-    if (feeds.length === 0) return;
+    const rooms = [this.rooms.get(queueRoom(tenant, fieldOf(message, 'queue') ?? '')), this.rooms.get(tenantRoom(tenant))].filter(
+      (room): room is Map<string, EventSink> => room !== undefined,
+    );
+    if (feeds.length === 0 && rooms.length === 0) return;
+    let event: ConveyorEvent;
     try {
-      const event = JSON.parse(message) as ConveyorEvent;
-      feeds.forEach((feed) => feed.deliver(event));
+      event = JSON.parse(message) as ConveyorEvent;
     } catch (err) {
       this.logger.warn({ err }, 'unreadable event message');
+      return;
+    }
+    const reached = new Set<string>();
+    feeds.forEach((feed) => feed.deliver(event, reached));
+    if (event.type === 'execution.log') return;
+    for (const room of rooms) {
+      for (const [id, sink] of room) {
+        if (reached.has(id)) continue;
+        reached.add(id);
+        sink.emit(event.type, event);
+      }
     }
   }
 }

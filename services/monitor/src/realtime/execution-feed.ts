@@ -104,7 +104,12 @@ export class ExecutionFeed {
     return this.subscribers.size === 0;
   }
 
-  deliver(event: ConveyorEvent): void {
-    for (const subscriber of this.subscribers.values()) subscriber.deliver(event);
+  /** Delivers to each subscriber not in `skip`, adding those it reached to `skip` (a socket gets an event once). */
+  deliver(event: ConveyorEvent, skip: Set<string> = new Set()): void {
+    for (const [id, subscriber] of this.subscribers) {
+      if (skip.has(id)) continue;
+      subscriber.deliver(event);
+      skip.add(id);
+    }
   }
 }

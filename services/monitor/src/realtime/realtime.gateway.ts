@@ -2,9 +2,12 @@ import { Inject } from '@nestjs/common';
 import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import {
+  catalogQueues,
   defaultTenant,
   ExecutionSubscriptionDto,
+  QueueSubscriptionDto,
   ScheduleSubscriptionDto,
+  TenantSubscriptionDto,
   validateAs,
   type ConveyorEvent,
   type SubscribeAck,
@@ -13,7 +16,7 @@ import { ExecutionReader, ExecutionStore } from '@conveyor/executions';
 import type { EventLogPage } from '@conveyor/redis';
 import { ScheduleService, ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { EventRelay, type Subject } from './event-relay.js';
+import { EventRelay, queueRoom, tenantRoom, type Room, type Subject } from './event-relay.js';
 import { executionNumbered, scheduleNumbered, type IsNumbered } from './execution-feed.js';
 
 type Reply = (answer: SubscribeAck<unknown> | { ok: true }) => void;
@@ -43,12 +46,15 @@ export class RealtimeGateway implements OnGatewayDisconnect {
    * `{ execution: id, since? }` or `{ schedule: id, since? }`: acks with the snapshot, then sends every
    * event after `since` (default: the snapshot's seq), the stored ones first, each exactly once and in
    * order. A schedule's subscribers also get its executions' events as they happen.
+   * `{ queue: name }` or `{ tenant: true }`: acks with `{ counts }`, then the live state events (no
+   * log lines) of the caller's tenant.
    */
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): Promise<void> {
     const reply: Reply = ack ?? (() => undefined);
-    const request = parseSubscription(body);
+    const request = parseSubscription(body, tenantOf(socket));
     if ('message' in request) return reply({ ok: false, code: 'validation_failed', message: request.message });
+    if ('room' in request) return this.join(socket, request.room, request.queues, reply);
     const { subject, since } = request;
     try {
       const source = await this.sourceOf(subject, tenantOf(socket));
@@ -75,13 +81,31 @@ export class RealtimeGateway implements OnGatewayDisconnect {
 
   @SubscribeMessage('unsubscribe')
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): void {
-    const request = parseSubscription(body);
+    const request = parseSubscription(body, tenantOf(socket));
     if ('subject' in request) this.unfollow(socket, request.subject);
-    ack?.('subject' in request ? { ok: true } : { ok: false, code: 'validation_failed', message: request.message });
+    if ('room' in request) this.leave(socket, request.room);
+    ack?.('message' in request ? { ok: false, code: 'validation_failed', message: request.message } : { ok: true });
   }
 
   handleDisconnect(socket: Socket): void {
     for (const subject of [...followedOf(socket)]) this.unfollow(socket, subject);
+    for (const room of [...roomsOf(socket)]) this.leave(socket, room);
+  }
+
+  private async join(socket: Socket, room: Room, queues: readonly string[], reply: Reply): Promise<void> {
+    try {
+      const counts = await this.store.statusCounts(queues, tenantOf(socket));
+      this.relay.join(room, socket);
+      roomsOf(socket).add(room);
+      reply({ ok: true, snapshot: { counts } });
+    } catch (err) {
+      this.logger.warn({ err, room }, 'subscribe failed');
+      reply(unavailable);
+    }
+  }
+
+  private leave(socket: Socket, room: Room): void {
+    if (roomsOf(socket).delete(room)) this.relay.leave(room, socket.id);
   }
 
   private async sourceOf(subject: Subject, tenant: string): Promise<Source | null> {
@@ -113,14 +137,22 @@ export class RealtimeGateway implements OnGatewayDisconnect {
   }
 }
 
-function parseSubscription(body: unknown): { subject: Subject; since?: number } | { message: string } {
-  const isSchedule = typeof body === 'object' && body !== null && 'schedule' in body;
-  const result = isSchedule ? validateAs(ScheduleSubscriptionDto, body) : validateAs(ExecutionSubscriptionDto, body);
+type Subscription = { subject: Subject; since?: number } | { room: Room; queues: readonly string[] } | { message: string };
+
+function parseSubscription(body: unknown, tenant: string): Subscription {
+  const has = (key: string) => typeof body === 'object' && body !== null && key in body;
+  const dto = has('schedule') ? ScheduleSubscriptionDto : has('queue') ? QueueSubscriptionDto : has('tenant') ? TenantSubscriptionDto : ExecutionSubscriptionDto;
+  const result = validateAs(dto as new () => object, body);
   if (!result.ok) return { message: result.errors.map((e) => `${e.path} ${e.message}`).join('; ') };
-  const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto>;
+  const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto & QueueSubscriptionDto & TenantSubscriptionDto>;
+  if (value.queue) return { room: queueRoom(tenant, value.queue), queues: [value.queue] };
+  if (value.tenant) return { room: tenantRoom(tenant), queues: catalogQueues };
   const subject: Subject = value.schedule ? `schedule:${value.schedule}` : `execution:${value.execution}`;
   return { subject, since: value.since };
 }
+
+/** The rooms this socket is in. */
+const roomsOf = (socket: Socket): Set<Room> => (socket.data.rooms ??= new Set<Room>());
 
 /** Every socket acts for the default tenant until authentication exists. */
 function tenantOf(_socket: Socket): string {
