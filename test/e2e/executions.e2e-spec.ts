@@ -63,6 +63,19 @@ describe('executions end to end', () => {
     );
   });
 
+  it('coalesces a flood of progress at the source: a few events a second, the last value kept', async () => {
+    // 3,000 steps of 0 ms: as many ctx.progress() calls as the handler can make.
+    const submitted = await submit({ task: 'demo.steps', input: { steps: 3000, stepMs: 0 } });
+    await watcher.subscribe(submitted.id, 0);
+    const end = await watcher.waitForEnd(submitted.id, 60_000);
+    const events = watcher.of(submitted.id);
+    const progress = events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress');
+    const started = events.find((e) => e.type === 'execution.started')!;
+    const seconds = (Date.parse(end.ts) - Date.parse(started.ts)) / 1000;
+    assert.ok(progress.length <= Math.ceil(seconds * 5) + 2, `${progress.length} progress events in ${seconds} s (at most 5 a second)`);
+    assert.deepEqual(progress.at(-1)?.data, { percent: 100, step: 3000, message: 'step 3000 of 3000' });
+  });
+
   it('retries with growing exponential backoff, then completes', async () => {
     const submitted = await submit({
       task: 'demo.steps',
