@@ -93,8 +93,8 @@ describe('cancel, retry and delete', () => {
     const reply = await stack.api.post<ExecutionView>(`/v1/executions/${execution.id}/retry`);
     assert.equal(reply.status, 200);
     assert.equal(reply.body.id, execution.id);
-    assert.equal(reply.body.attempts.made, 0);
-    assert.equal(reply.body.error, null);
+    // A worker may already hold it again: the reply shows it in its new first attempt at most.
+    assert.ok(reply.body.attempts.made <= 1);
     await watcher.waitFor((e) => e.executionId === execution.id && e.type === 'execution.failed' && e.seq! > 4, 'the second failure');
     const final = await read(execution.id);
     assert.equal(final.status, 'failed');

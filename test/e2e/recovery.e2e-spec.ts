@@ -14,9 +14,10 @@ describe('crash recovery', () => {
     const doomed = await stack.startWorker();
     const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
     try {
-      const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 12, stepMs: 250 } });
+      // Long enough that the run is still going once the second worker is up, even on a busy machine.
+      const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 40, stepMs: 250 } });
       await watcher.subscribe(reply.body.id, 0);
-      await watcher.waitFor((e) => e.type === 'execution.progress' && (e as ConveyorEvent<'execution.progress'>).data.percent >= 25, 'three steps');
+      await watcher.waitFor((e) => e.type === 'execution.progress' && (e as ConveyorEvent<'execution.progress'>).data.percent >= 10, 'four steps');
       await stack.startWorker();
       await doomed.process.stop('SIGKILL');
       const killedAt = Date.now();
@@ -24,7 +25,7 @@ describe('crash recovery', () => {
       const recovered = await watcher.waitFor((e) => e.type === 'execution.recovered', 'the recovery', 30_000);
       assert.ok(Date.parse(recovered.ts) - killedAt < 15_000, `picked up again ${Date.parse(recovered.ts) - killedAt} ms after the crash`);
       assert.deepEqual(recovered.data, { attempt: 1 });
-      const end = await watcher.waitForEnd(reply.body.id, 30_000);
+      const end = await watcher.waitForEnd(reply.body.id, 60_000);
       assert.equal(end.type, 'execution.completed');
 
       const events = watcher.of(reply.body.id);
