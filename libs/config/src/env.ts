@@ -29,20 +29,6 @@ export class ServiceEnv extends RedisEnv {
   LOG_LEVEL: (typeof logLevels)[number] = 'info';
 }
 
-export class GatewayEnv extends ServiceEnv {
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
-  GATEWAY_PORT: number = 3000;
-
-  /** How long an idempotency key holds. */
-  @IsOptional()
-  @IsInt()
-  @Min(1000)
-  IDEMPOTENCY_TTL_MS: number = 24 * 60 * 60 * 1000;
-}
-
 export class WorkerEnv extends ServiceEnv {
   /** Comma-separated queue names; unset = every queue of the catalogue. */
   @IsOptional()
@@ -105,4 +91,24 @@ export class MonitorEnv extends ServiceEnv {
   @Min(0)
   @Max(65535)
   MONITOR_PORT: number = 3001;
+}
+
+/** The gateway knows the monitor's port too: its dashboard connects there unless `MONITOR_URL` says otherwise. */
+export class GatewayEnv extends MonitorEnv {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  GATEWAY_PORT: number = 3000;
+
+  /** Where browsers reach the monitor; unset: the dashboard's own host name, on `MONITOR_PORT`. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  MONITOR_URL?: string;
+
+  /** How long an idempotency key holds. */
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  IDEMPOTENCY_TTL_MS: number = 24 * 60 * 60 * 1000;
 }

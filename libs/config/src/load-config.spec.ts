@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor' },
       logLevel: 'info',
       idempotencyTtlMs: 86_400_000,
+      monitor: { port: 3001 },
     });
     assert.ok(Object.isFrozen(config.http));
   });

@@ -16,6 +16,8 @@ export interface ServiceConfig {
 
 export interface GatewayConfig extends ServiceConfig {
   idempotencyTtlMs: number;
+  /** Where browsers reach the monitor: a URL, or the monitor's port on the dashboard's own host. */
+  monitor: { url: string } | { port: number };
 }
 export type MonitorConfig = ServiceConfig;
 
@@ -61,7 +63,15 @@ function toServiceConfig(env: ServiceEnv, port: number): ServiceConfig {
 const splitList = (list: string | undefined) => (list ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
-  loadConfig(GatewayEnv, (env): GatewayConfig => ({ ...toServiceConfig(env, env.GATEWAY_PORT), idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS }), source);
+  loadConfig(
+    GatewayEnv,
+    (env): GatewayConfig => ({
+      ...toServiceConfig(env, env.GATEWAY_PORT),
+      idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+      monitor: env.MONITOR_URL ? { url: env.MONITOR_URL } : { port: env.MONITOR_PORT },
+    }),
+    source,
+  );
 
 export const loadMonitorConfig = (source?: NodeJS.ProcessEnv) =>
   loadConfig(MonitorEnv, (env): MonitorConfig => toServiceConfig(env, env.MONITOR_PORT), source);

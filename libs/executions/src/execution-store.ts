@@ -8,6 +8,7 @@ import {
   type ExecutionStatus,
   type ExecutionEventType,
   type LogLevel,
+  type LogLine,
 } from '@conveyor/contracts';
 import { defineConveyorScripts, readEventLog, splitAtSeq, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import {
@@ -23,12 +24,6 @@ import {
 export const eventLogCap = 1000;
 /** How many log lines an execution keeps. */
 export const logLinesCap = 1000;
-
-export interface LogLine {
-  ts: string;
-  level: LogLevel;
-  line: string;
-}
 
 export interface StartState {
   /** The status Conveyor last wrote; `running` means the previous attempt's worker vanished. */

@@ -70,14 +70,15 @@ export class Stack {
     return worker;
   }
 
-  async startMonitor(): Promise<ServiceProcess> {
-    const monitor = await startService('monitor', { ...this.baseEnv, MONITOR_PORT: '0' });
+  /** A monitor on a free port, or on `env.MONITOR_PORT` (to replace one that stopped). */
+  async startMonitor(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const monitor = await startService('monitor', { ...this.baseEnv, MONITOR_PORT: '0', ...env });
     this.monitors.push(monitor);
     return monitor;
   }
 
-  async startGateway(): Promise<ServiceProcess> {
-    const gateway = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0' }, { label: `gateway-${this.gateways.length + 1}` });
+  async startGateway(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const gateway = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0', ...env }, { label: `gateway-${this.gateways.length + 1}` });
     this.gateways.push(gateway);
     return gateway;
   }

@@ -1,3 +1,4 @@
+import type { ExecutionStatus } from '../executions/execution-status.js';
 import type { ExecutionError } from '../executions/execution.view.js';
 import type { ScheduleView } from '../schedules/schedule.view.js';
 
@@ -7,6 +8,13 @@ import type { ScheduleView } from '../schedules/schedule.view.js';
  */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A stored log line of an execution (`GET /v1/executions/:id/logs`). */
+export interface LogLine {
+  ts: string;
+  level: LogLevel;
+  line: string;
+}
 
 /** The data each event type carries. */
 export interface EventDataMap {
@@ -28,11 +36,17 @@ export interface EventDataMap {
   /** Created, edited, enabled, disabled, finished or deleted. */
   'schedule.updated': { schedule: ScheduleView };
   'schedule.paused': { failureStreak: number };
+  /** A queue stopped or started handing out work (to every tenant's rooms of the queue). */
+  'queue.paused': Record<string, never>;
+  'queue.resumed': Record<string, never>;
+  /** A queue's executions per status for the room's tenant, at most every `queueCountsIntervalMs` while they change. */
+  'queue.counts': { counts: Record<ExecutionStatus, number> };
 }
 
 export type EventType = keyof EventDataMap;
 export type ExecutionEventType = Extract<EventType, `execution.${string}`>;
 export type ScheduleEventType = Extract<EventType, `schedule.${string}`>;
+export type QueueEventType = Extract<EventType, `queue.${string}`>;
 
 /** Current version of the stored and published event envelope. */
 export const eventFormatVersion = 1;
@@ -55,4 +69,7 @@ export type ConveyorEvent<T extends EventType = EventType> = {
 }[T];
 
 /** Event types that are not stored, numbered or replayed. */
-export const liveOnlyEventTypes: readonly EventType[] = ['execution.log'];
+export const liveOnlyEventTypes: readonly EventType[] = ['execution.log', 'queue.paused', 'queue.resumed', 'queue.counts'];
+
+/** How often, at most, a room gets a queue's `queue.counts` while its executions change state. */
+export const queueCountsIntervalMs = 500;

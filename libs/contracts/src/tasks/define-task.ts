@@ -26,6 +26,9 @@ export interface TaskDefinition<Name extends string = string, Input extends obje
   readonly defaults: TaskDefaults;
 }
 
+/** A task as `GET /v1/tasks` shows it: the input as a JSON Schema built from the validating class. */
+export type TaskView = Pick<TaskDefinition, 'name' | 'queue' | 'version' | 'description' | 'defaults'> & { inputSchema: object };
+
 /** Declares a task once, for both the producer (gateway) and the consumer (worker). */
 export function defineTask<const Name extends string, Input extends object, Output>(
   definition: TaskDefinition<Name, Input, Output>,

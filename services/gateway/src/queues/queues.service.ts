@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, type ExecutionStatus, type QueueView } from '@conveyor/contracts';
+import { catalogQueues, eventFormatVersion, type ConveyorEvent, type ExecutionStatus, type QueueEventType, type QueueView } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
@@ -41,11 +41,13 @@ export class QueuesService {
 
   async pause(name: string): Promise<QueueView> {
     await this.get(name).pause();
+    await this.announce(name, 'queue.paused');
     return this.view(name);
   }
 
   async resume(name: string): Promise<QueueView> {
     await this.get(name).resume();
+    await this.announce(name, 'queue.resumed');
     return this.view(name);
   }
 
@@ -68,6 +70,12 @@ export class QueuesService {
   async clean(name: string, status: ExecutionStatus, olderThanMs = 0, limit = 1000): Promise<{ removed: number }> {
     this.get(name);
     return { removed: await this.janitor.removeFinished(name, { status, endedBefore: Date.now() - olderThanMs, limit }) };
+  }
+
+  /** Tells the monitors; the event has no tenant, each monitor delivers it to every tenant's rooms of the queue. */
+  private async announce(name: string, type: Exclude<QueueEventType, 'queue.counts'>): Promise<void> {
+    const event: Omit<ConveyorEvent<typeof type>, 'tenant'> = { v: eventFormatVersion, type, queue: name, ts: new Date().toISOString(), data: {} };
+    await this.redis.publish(this.keys.eventsChannel(name), JSON.stringify(event));
   }
 
   private get(name: string): ExecutionQueue {

@@ -2,10 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import type { Redis } from 'ioredis';
 import { catalogQueues, scheduleQueue, type ConveyorEvent } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
+import { ExecutionStore } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from '../monitor-config.js';
 import { ExecutionFeed, type EventSink, type FeedSubscriber, type IsNumbered, type ReadEventsSince } from './execution-feed.js';
+import { QueueCountsBroadcast } from './queue-counts.js';
 
 /** What a feed follows: `execution:<id>` or `schedule:<id>`. */
 export type Subject = `${'execution' | 'schedule'}:${string}`;
@@ -22,13 +24,19 @@ export function tenantRoom(tenant: string): Room {
 }
 
 /** The value of a string field of a published envelope, read without parsing the whole message. */
-export function fieldOf(message: string, field: 'executionId' | 'scheduleId' | 'tenant' | 'queue'): string | null {
+export function fieldOf(message: string, field: 'type' | 'executionId' | 'scheduleId' | 'tenant' | 'queue'): string | null {
   const marker = `"${field}":"`;
   const start = message.indexOf(marker);
   if (start < 0) return null;
   const from = start + marker.length;
   return message.slice(from, message.indexOf('"', from));
 }
+
+/** Events of a whole queue: published without a tenant, delivered to every tenant's rooms of the queue. */
+const queueWideTypes = new Set(['queue.paused', 'queue.resumed']);
+
+/** Events that change no execution's status (so no queue's counts). */
+const countNeutralTypes = new Set(['execution.progress', 'execution.log']);
 
 /**
  * Relays events from the queues' pub/sub channels to this monitor's own subscribers only, so
@@ -39,12 +47,20 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly feeds = new Map<Subject, ExecutionFeed>();
   private readonly rooms = new Map<Room, Map<string, EventSink>>();
   private subscriber: Redis | null = null;
+  private readonly counts: QueueCountsBroadcast;
 
   constructor(
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
-  ) {}
+    store: ExecutionStore,
+  ) {
+    this.counts = new QueueCountsBroadcast(
+      (queue, tenant) => store.statusCounts([queue], tenant),
+      (event) => this.toRooms(this.roomsOf(event.tenant, event.queue), event, new Set()),
+      (err) => this.logger.warn({ err }, 'could not read queue counts'),
+    );
+  }
 
   async onModuleInit(): Promise<void> {
     const subscriber = createRedis(this.config.redis, 'subscriber');
@@ -55,6 +71,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.counts.stop();
     this.subscriber?.disconnect();
   }
 
@@ -93,26 +110,42 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
    * (ordered, replayed), else its schedule's, else its queue's or tenant's room.
    */
   private route(message: string): void {
+    const queue = fieldOf(message, 'queue') ?? '';
+    if (queueWideTypes.has(fieldOf(message, 'type') ?? '')) return this.routeQueueWide(message, queue);
     const executionId = fieldOf(message, 'executionId');
     const scheduleId = fieldOf(message, 'scheduleId');
     const tenant = fieldOf(message, 'tenant') ?? '';
     const feeds = [executionId && this.feeds.get(`execution:${executionId}`), scheduleId && this.feeds.get(`schedule:${scheduleId}`)].filter(
       (feed): feed is ExecutionFeed => Boolean(feed),
     );
-    const rooms = [this.rooms.get(queueRoom(tenant, fieldOf(message, 'queue') ?? '')), this.rooms.get(tenantRoom(tenant))].filter(
-      (room): room is Map<string, EventSink> => room !== undefined,
-    );
+    const rooms = this.roomsOf(tenant, queue);
     if (feeds.length === 0 && rooms.length === 0) return;
-    let event: ConveyorEvent;
-    try {
-      event = JSON.parse(message) as ConveyorEvent;
-    } catch (err) {
-      this.logger.warn({ err }, 'unreadable event message');
-      return;
-    }
+    const event = this.parse(message);
+    if (!event) return;
     const reached = new Set<string>();
     feeds.forEach((feed) => feed.deliver(event, reached));
-    if (event.type === 'execution.log') return;
+    if (event.type === 'execution.log' || rooms.length === 0) return;
+    this.toRooms(rooms, event, reached);
+    if (event.executionId && !countNeutralTypes.has(event.type)) this.counts.changedIn(tenant, queue);
+  }
+
+  /** A queue-wide event goes to each tenant's rooms of the queue, as that tenant's event. */
+  private routeQueueWide(message: string, queue: string): void {
+    const tenants = new Set([...this.rooms.keys()].map(tenantOfRoom));
+    if (tenants.size === 0) return;
+    const event = this.parse(message);
+    if (!event) return;
+    for (const tenant of tenants) this.toRooms(this.roomsOf(tenant, queue), { ...event, tenant }, new Set());
+  }
+
+  private roomsOf(tenant: string, queue: string): Map<string, EventSink>[] {
+    return [this.rooms.get(queueRoom(tenant, queue)), this.rooms.get(tenantRoom(tenant))].filter(
+      (room): room is Map<string, EventSink> => room !== undefined,
+    );
+  }
+
+  /** Sends the event to every member of the rooms that `reached` does not hold yet. */
+  private toRooms(rooms: Map<string, EventSink>[], event: ConveyorEvent, reached: Set<string>): void {
     for (const room of rooms) {
       for (const [id, sink] of room) {
         if (reached.has(id)) continue;
@@ -121,4 +154,18 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
       }
     }
   }
+
+  private parse(message: string): ConveyorEvent | null {
+    try {
+      return JSON.parse(message) as ConveyorEvent;
+    } catch (err) {
+      this.logger.warn({ err }, 'unreadable event message');
+      return null;
+    }
+  }
+}
+
+/** `queue:<tenant>:<queue>` or `tenant:<tenant>` → the tenant. */
+function tenantOfRoom(room: Room): string {
+  return room.split(':')[1];
 }

@@ -1,6 +1,6 @@
-import { Inject } from '@nestjs/common';
-import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect } from '@nestjs/websockets';
-import type { Socket } from 'socket.io';
+import { Inject, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect } from '@nestjs/websockets';
+import type { Server, Socket } from 'socket.io';
 import {
   catalogQueues,
   defaultTenant,
@@ -32,7 +32,9 @@ interface Source {
 const followedOf = (socket: Socket): Set<Subject> => (socket.data.followed ??= new Set<Subject>());
 
 @WebSocketGateway({ cors: { origin: true } })
-export class RealtimeGateway implements OnGatewayDisconnect {
+export class RealtimeGateway implements OnGatewayDisconnect, BeforeApplicationShutdown {
+  @WebSocketServer() private readonly server!: Server;
+
   constructor(
     private readonly relay: EventRelay,
     private readonly reader: ExecutionReader,
@@ -85,6 +87,11 @@ export class RealtimeGateway implements OnGatewayDisconnect {
     if ('subject' in request) this.unfollow(socket, request.subject);
     if ('room' in request) this.leave(socket, request.room);
     ack?.('message' in request ? { ok: false, code: 'validation_failed', message: request.message } : { ok: true });
+  }
+
+  /** Ends every session on shutdown, so clients reconnect (elsewhere, or here once back) and resubscribe. */
+  beforeApplicationShutdown(): void {
+    this.server.disconnectSockets(true);
   }
 
   handleDisconnect(socket: Socket): void {
