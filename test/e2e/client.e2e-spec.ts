@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConveyorApiError, ConveyorClient } from '@conveyor/client';
-import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
-import { Stack } from '@conveyor/testing';
+import { queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
+import { poll, Stack } from '@conveyor/testing';
 
 describe('the client SDK', () => {
   let stack: Stack;
@@ -44,6 +44,72 @@ describe('the client SDK', () => {
     assert.equal(watch.events.at(-1)?.type, 'execution.completed');
   });
 
+  it('resumes a watch without a gap when the monitor ends the session (shutting down) and another takes its place', async () => {
+    const execution = await client.submit('demo.steps', { steps: 20, stepMs: 100 });
+    let snapshot: ExecutionView | undefined;
+    let replaced: Promise<unknown> | undefined;
+    const watch = client.watch(execution.id, {
+      onSnapshot: (s) => (snapshot = s),
+      onEvent: (event) => {
+        // The server ends the connection mid-run: the monitor stops and a new one starts on its port.
+        if (!replaced && event.type === 'execution.progress') replaced = replaceMonitor();
+      },
+    });
+    const disconnects: string[] = [];
+    watch.connection.socket.on('disconnect', (reason) => disconnects.push(reason));
+
+    const final = await watch.done;
+    await replaced;
+    assert.deepEqual(disconnects, ['io server disconnect'], 'the monitor ended the session once');
+    assert.equal(final.status, 'completed');
+    const seqs = watch.events.flatMap((e) => (e.seq === undefined ? [] : [e.seq]));
+    assert.deepEqual(seqs, Array.from({ length: final.seq - snapshot!.seq }, (_, i) => snapshot!.seq + 1 + i), 'every seq once, in order');
+  });
+
+  it('follows a queue room: counts on joining, then live counts and the queue being paused and resumed', async () => {
+    const counts: Record<ExecutionStatus, number>[] = [];
+    const events: ConveyorEvent[] = [];
+    const room = client.follow({ queue: 'demo' }, { onCounts: (c) => counts.push(c), onEvent: (e) => events.push(e) });
+    try {
+      const { counts: before } = await room.joined;
+      assert.deepEqual(counts, [before]);
+      const { items: runs } = await client.submitBatch(Array.from({ length: 20 }, () => ({ task: 'demo.noop' as const })));
+      const liveCounts = () => events.filter((e): e is ConveyorEvent<'queue.counts'> => e.type === 'queue.counts');
+      await poll(async () => liveCounts().at(-1)?.data.counts, {
+        until: (now) => now?.completed === before.completed + runs.length && now.queued === before.queued && now.running === 0,
+        label: 'queue.counts with every run completed',
+      });
+      const completed = new Set(events.filter((e) => e.type === 'execution.completed').map((e) => e.executionId));
+      assert.deepEqual(runs.filter((run) => !completed.has(run.id)), [], 'state events come too');
+      const sent = liveCounts();
+      const span = Date.parse(sent.at(-1)!.ts) - Date.parse(sent[0].ts);
+      assert.ok(sent.length <= Math.floor(span / queueCountsIntervalMs) + 1, `${sent.length} counts in ${span} ms: at most one per interval, not one per event`);
+
+      await client.queues.pause('demo');
+      await client.queues.resume('demo');
+      const queueStates = await poll(async () => events.filter((e) => e.type === 'queue.paused' || e.type === 'queue.resumed'), {
+        until: (found) => found.length === 2,
+        label: 'queue.paused and queue.resumed',
+      });
+      assert.deepEqual(queueStates.map((e) => [e.type, e.queue, e.tenant]), [['queue.paused', 'demo', 'default'], ['queue.resumed', 'demo', 'default']]);
+      await assert.rejects(client.follow({ queue: 'nope' }).joined, (error: unknown) => error instanceof ConveyorApiError && error.code === 'validation_failed');
+    } finally {
+      room.stop();
+    }
+  });
+
+  it('replays the whole history with `since: 0`, past an earlier ending, and ends with the execution', async () => {
+    const execution = await client.submit('demo.noop', {}, { delayMs: 60_000 });
+    await client.cancel(execution.id);
+    await client.retry(execution.id);
+    const final = await client.watch(execution.id, {}, { since: 0 }).done.then(() => client.get(execution.id));
+    assert.equal(final.status, 'completed');
+    const watch = client.watch(execution.id, {}, { since: 0 });
+    await watch.done;
+    assert.deepEqual(watch.events.map((e) => e.seq), Array.from({ length: final.seq }, (_, i) => i + 1));
+    assert.deepEqual(watch.events.map((e) => e.type), ['execution.queued', 'execution.cancelled', 'execution.retried', 'execution.started', 'execution.completed']);
+  });
+
   it('answers with typed errors', async () => {
     await assert.rejects(client.get('exec_01M000000000000000000000ZZ'), (error: unknown) => error instanceof ConveyorApiError && error.statusCode === 404 && error.code === 'not_found');
     await assert.rejects(
@@ -58,6 +124,14 @@ describe('the client SDK', () => {
     const listed = await client.list({ tag: ['sdk-list'], status: ['scheduled'] });
     assert.deepEqual(listed.items.map((e) => e.id), [execution.id]);
     assert.equal((await client.cancel(execution.id, 'from the SDK')).status, 'cancelled');
-    assert.equal((await client.retry(execution.id)).status, 'queued');
+    // The retried run may already be under way when the reply is written: follow it to its end.
+    assert.notEqual((await client.retry(execution.id)).status, 'cancelled');
+    assert.equal((await client.watch(execution.id).done).status, 'completed');
   });
+
+  async function replaceMonitor(): Promise<void> {
+    const [monitor] = stack.monitors.splice(0, 1);
+    await monitor.process.stop('SIGTERM');
+    await stack.startMonitor({ MONITOR_PORT: new URL(monitor.url!).port });
+  }
 });

@@ -2,15 +2,18 @@ import type {
   ConveyorEvent,
   ExecutionStatus,
   ExecutionView,
+  LogLine,
   QueueView,
   ScheduleView,
   TaskName,
   TaskOf,
   TaskInput,
+  TaskView,
 } from '@conveyor/contracts';
 import { ConveyorApiError } from './api-error.js';
 import { ExecutionWatch, type WatchHandlers } from './execution-watch.js';
 import { RealtimeConnection } from './realtime-connection.js';
+import { RoomFollow, type RoomHandlers, type RoomRequest } from './room-follow.js';
 
 /** What a submission may set besides the task and its input (unset: the task's defaults). */
 export interface SubmitOptions {
@@ -68,7 +71,7 @@ export class ConveyorClient {
   }
 
   get(id: string): Promise<ExecutionView> {
-    return this.request('GET', `/v1/executions/${encodeURIComponent(id)}`);
+    return this.request('GET', path`/v1/executions/${id}`);
   }
 
   list(filters: ListFilters = {}): Promise<ExecutionList> {
@@ -80,53 +83,80 @@ export class ConveyorClient {
   }
 
   events(id: string, since = 0): Promise<{ items: ConveyorEvent[] }> {
-    return this.request('GET', `/v1/executions/${encodeURIComponent(id)}/events?since=${since}`);
+    return this.request('GET', path`/v1/executions/${id}/events?since=${since}`);
+  }
+
+  /** The stored log lines (the last 1,000). */
+  logs(id: string): Promise<{ items: LogLine[] }> {
+    return this.request('GET', path`/v1/executions/${id}/logs`);
   }
 
   cancel(id: string, reason?: string): Promise<ExecutionView> {
-    return this.request('POST', `/v1/executions/${encodeURIComponent(id)}/cancel`, reason === undefined ? {} : { reason });
+    return this.request('POST', path`/v1/executions/${id}/cancel`, reason === undefined ? {} : { reason });
   }
 
   pause(id: string): Promise<ExecutionView> {
-    return this.request('POST', `/v1/executions/${encodeURIComponent(id)}/pause`);
+    return this.request('POST', path`/v1/executions/${id}/pause`);
   }
 
   resume(id: string): Promise<ExecutionView> {
-    return this.request('POST', `/v1/executions/${encodeURIComponent(id)}/resume`);
+    return this.request('POST', path`/v1/executions/${id}/resume`);
   }
 
   retry(id: string): Promise<ExecutionView> {
-    return this.request('POST', `/v1/executions/${encodeURIComponent(id)}/retry`);
+    return this.request('POST', path`/v1/executions/${id}/retry`);
   }
 
   delete(id: string): Promise<void> {
-    return this.request('DELETE', `/v1/executions/${encodeURIComponent(id)}`);
+    return this.request('DELETE', path`/v1/executions/${id}`);
   }
 
   readonly schedules = {
     create: (definition: Record<string, unknown>): Promise<ScheduleView> => this.request('POST', '/v1/schedules', definition),
-    get: (id: string): Promise<ScheduleView> => this.request('GET', `/v1/schedules/${encodeURIComponent(id)}`),
+    get: (id: string): Promise<ScheduleView> => this.request('GET', path`/v1/schedules/${id}`),
     list: (): Promise<{ items: ScheduleView[] }> => this.request('GET', '/v1/schedules'),
-    update: (id: string, patch: Record<string, unknown>): Promise<ScheduleView> => this.request('PATCH', `/v1/schedules/${encodeURIComponent(id)}`, patch),
-    delete: (id: string): Promise<void> => this.request('DELETE', `/v1/schedules/${encodeURIComponent(id)}`),
-    enable: (id: string): Promise<ScheduleView> => this.request('POST', `/v1/schedules/${encodeURIComponent(id)}/enable`),
-    disable: (id: string): Promise<ScheduleView> => this.request('POST', `/v1/schedules/${encodeURIComponent(id)}/disable`),
-    runNow: (id: string): Promise<ScheduleView> => this.request('POST', `/v1/schedules/${encodeURIComponent(id)}/run-now`),
-    runs: (id: string): Promise<ExecutionList> => this.request('GET', `/v1/schedules/${encodeURIComponent(id)}/runs`),
+    update: (id: string, patch: Record<string, unknown>): Promise<ScheduleView> => this.request('PATCH', path`/v1/schedules/${id}`, patch),
+    delete: (id: string): Promise<void> => this.request('DELETE', path`/v1/schedules/${id}`),
+    enable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/enable`),
+    disable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/disable`),
+    runNow: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/run-now`),
+    runs: (id: string): Promise<ExecutionList> => this.request('GET', path`/v1/schedules/${id}/runs`),
   };
 
-  queues(): Promise<{ items: QueueView[] }> {
-    return this.request('GET', '/v1/queues');
+  readonly queues = {
+    list: (): Promise<{ items: QueueView[] }> => this.request('GET', '/v1/queues'),
+    get: (name: string): Promise<QueueView> => this.request('GET', path`/v1/queues/${name}`),
+    pause: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/pause`),
+    resume: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/resume`),
+    retryFailed: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/retry-failed`),
+  };
+
+  /** The task catalogue: names, queues, descriptions, input schemas and defaults. */
+  tasks(): Promise<{ items: TaskView[] }> {
+    return this.request('GET', '/v1/tasks');
   }
 
   /**
-   * Follows an execution: the snapshot, then every event once and in order, resubscribing with the
-   * last seq after a reconnect. `done` resolves with the execution once it has ended.
+   * Follows an execution: the snapshot, then every event once and in order (after `since` when
+   * given, so `since: 0` replays the history first), resubscribing with the last seq after a
+   * reconnect. `done` resolves with the execution once it has ended.
    */
-  watch(id: string, handlers: WatchHandlers = {}): ExecutionWatch {
-    if (!this.options.monitorUrl) throw new Error('watch needs monitorUrl');
-    this.realtime ??= new RealtimeConnection(this.options.monitorUrl, this.options.token);
-    return new ExecutionWatch(id, this.realtime, handlers, () => this.get(id));
+  watch(id: string, handlers: WatchHandlers = {}, options: { since?: number } = {}): ExecutionWatch {
+    return new ExecutionWatch(id, this.connection(), handlers, () => this.get(id), options.since);
+  }
+
+  /**
+   * Follows a queue's room or the whole tenant's: the counts on joining, then every live event
+   * (state changes, progress, `schedule.*`, `queue.*`), rejoining after reconnects.
+   */
+  follow(room: RoomRequest, handlers: RoomHandlers = {}): RoomFollow {
+    return new RoomFollow(room, this.connection(), handlers);
+  }
+
+  /** The shared socket.io connection to the monitor, opened on first use. */
+  connection(): RealtimeConnection {
+    if (!this.options.monitorUrl) throw new Error('watching live events needs monitorUrl');
+    return (this.realtime ??= new RealtimeConnection(this.options.monitorUrl, this.options.token));
   }
 
   /** Closes the socket.io connection, if any. */
@@ -151,4 +181,9 @@ export class ConveyorClient {
     }
     return parsed as T;
   }
+}
+
+/** A path with its interpolated parts URL-encoded: path`/v1/executions/${id}`. */
+function path(strings: TemplateStringsArray, ...parts: (string | number)[]): string {
+  return strings.reduce((joined, text, i) => joined + encodeURIComponent(String(parts[i - 1])) + text);
 }

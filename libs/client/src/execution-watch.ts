@@ -1,5 +1,4 @@
 import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
-import { ConveyorApiError } from './api-error.js';
 import type { RealtimeConnection } from './realtime-connection.js';
 
 export interface WatchHandlers {
@@ -18,7 +17,10 @@ export class ExecutionWatch {
   readonly done: Promise<ExecutionView>;
   /** The events received, deduplicated by seq. */
   readonly events: ConveyorEvent[] = [];
-  private lastSeq: number | null = null;
+  private lastSeq: number | null;
+  /** The snapshot's seq once it came: ending events before it are history, not the end. */
+  private snapshotSeq: number | null = null;
+  private finished = false;
   private settle!: { resolve: (execution: ExecutionView) => void; reject: (error: Error) => void };
   private readonly stops: (() => void)[];
 
@@ -28,10 +30,13 @@ export class ExecutionWatch {
     readonly connection: RealtimeConnection,
     private readonly handlers: WatchHandlers,
     private readonly readExecution: () => Promise<ExecutionView>,
+    /** Replay the events after this seq first (`0`: the whole history); unset: from the snapshot on. */
+    since?: number,
   ) {
+    this.lastSeq = since ?? null;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.stops = [connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => void this.subscribe())];
-    void this.subscribe();
+    this.stops = [connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => this.subscribe())];
+    this.subscribe();
   }
 
   /** Stops receiving (`done` stays pending if the execution has not ended). */
@@ -40,18 +45,21 @@ export class ExecutionWatch {
     this.connection.unsubscribe({ execution: this.executionId });
   }
 
-  private async subscribe(): Promise<void> {
-    try {
-      const ack = await this.connection.subscribe<ExecutionView>({ execution: this.executionId, ...(this.lastSeq === null ? {} : { since: this.lastSeq }) });
-      if (!ack.ok) throw new ConveyorApiError(ack.code === 'not_found' ? 404 : 400, ack.code, ack.message);
-      if (this.lastSeq !== null) return;
-      this.lastSeq = ack.snapshot.seq;
+  private subscribe(): void {
+    const since = this.lastSeq === null ? {} : { since: this.lastSeq };
+    this.connection.subscribe<ExecutionView>({ execution: this.executionId, ...since }, (ack) => {
+      if (ack instanceof Error) {
+        this.stop();
+        return this.settle.reject(ack);
+      }
+      if (this.snapshotSeq !== null) return;
+      this.snapshotSeq = ack.snapshot.seq;
+      this.lastSeq ??= ack.snapshot.seq;
       this.handlers.onSnapshot?.(ack.snapshot);
-      if (endedStatuses.has(ack.snapshot.status)) this.finish();
-    } catch (error) {
-      this.stop();
-      this.settle.reject(error as Error);
-    }
+      // The ending event is the last numbered one; unless it is still to come in the replay or
+      // live (BullMQ can finish a job just before the worker writes it), the watch is over.
+      if (endedStatuses.has(ack.snapshot.status) && this.lastSeq >= ack.snapshot.seq) this.finish();
+    });
   }
 
   private receive(event: ConveyorEvent): void {
@@ -62,10 +70,12 @@ export class ExecutionWatch {
     }
     this.events.push(event);
     this.handlers.onEvent?.(event);
-    if (endings.has(event.type)) this.finish();
+    if (endings.has(event.type) && this.snapshotSeq !== null && (event.seq ?? 0) >= this.snapshotSeq) this.finish();
   }
 
   private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
     this.stop();
     this.readExecution().then(this.settle.resolve, this.settle.reject);
   }

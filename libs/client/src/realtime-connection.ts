@@ -1,5 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ConveyorEvent, SubscribeAck } from '@conveyor/contracts';
+import { ConveyorApiError } from './api-error.js';
+
+const refusalStatus: Record<string, number> = { not_found: 404, redis_unavailable: 503 };
 
 /** One socket.io connection to a monitor, shared by a client's watches. */
 export class RealtimeConnection {
@@ -16,10 +19,24 @@ export class RealtimeConnection {
       if (this.connectedBefore) this.reconnectListeners.forEach((listener) => listener());
       this.connectedBefore = true;
     });
+    // socket.io does not reconnect by itself when the server ended the session; a monitor that
+    // drops its clients (restart, rebalancing) is reconnected to like a dropped transport.
+    this.socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') this.socket.connect();
+    });
   }
 
-  subscribe<S>(request: object): Promise<SubscribeAck<S>> {
-    return this.socket.timeout(10_000).emitWithAck('subscribe', request);
+  /**
+   * Calls `onAck` with the snapshot, or with an Error when the monitor refused or did not answer.
+   * A callback, not a promise: a promise's continuation would run after the events the monitor
+   * sends right behind the ack.
+   */
+  subscribe<S>(request: object, onAck: (outcome: { snapshot: S } | Error) => void): void {
+    this.socket.timeout(10_000).emit('subscribe', request, (error: Error | null, ack: SubscribeAck<S>) => {
+      if (error) onAck(error);
+      else if (!ack.ok) onAck(new ConveyorApiError(refusalStatus[ack.code] ?? 400, ack.code, ack.message));
+      else onAck(ack);
+    });
   }
 
   unsubscribe(request: object): void {

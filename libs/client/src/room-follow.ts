@@ -1,0 +1,49 @@
+import type { ConveyorEvent, CountsSnapshot, ExecutionStatus } from '@conveyor/contracts';
+import type { RealtimeConnection } from './realtime-connection.js';
+
+/** A queue's room (the caller's tenant's executions of it) or everything of the caller's tenant. */
+export type RoomRequest = { queue: string } | { tenant: true };
+
+export interface RoomHandlers {
+  /** Executions per status on joining, and again on rejoining after a reconnect. */
+  onCounts?(counts: Record<ExecutionStatus, number>): void;
+  /** Each live event of the room: state changes, coalesced progress, `schedule.*` and `queue.*` (no log lines). */
+  onEvent?(event: ConveyorEvent): void;
+}
+
+/** A followed room: see `ConveyorClient.follow`. */
+export class RoomFollow {
+  /** Resolves with the counts once joined; rejects when the monitor refuses the request. */
+  readonly joined: Promise<CountsSnapshot>;
+  private readonly stops: (() => void)[];
+
+  constructor(
+    readonly room: RoomRequest,
+    readonly connection: RealtimeConnection,
+    private readonly handlers: RoomHandlers,
+  ) {
+    this.stops = [connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => this.join())];
+    this.joined = new Promise((resolve, reject) => this.join((outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))));
+    this.joined.catch(() => this.stop());
+  }
+
+  stop(): void {
+    this.stops.forEach((stop) => stop());
+    this.connection.unsubscribe(this.room);
+  }
+
+  /** Joins (again), calling back with the counts or what went wrong. */
+  private join(settle: (outcome: CountsSnapshot | Error) => void = () => undefined): void {
+    this.connection.subscribe<CountsSnapshot>(this.room, (ack) => {
+      if (ack instanceof Error) return settle(ack);
+      this.handlers.onCounts?.(ack.snapshot.counts);
+      settle(ack.snapshot);
+    });
+  }
+
+  private receive(event: ConveyorEvent): void {
+    if (event.type === 'execution.log') return;
+    if ('queue' in this.room && event.queue !== this.room.queue) return;
+    this.handlers.onEvent?.(event);
+  }
+}
