@@ -1,5 +1,6 @@
 // Runs every compiled test with node's test runner: unit tests (*.spec.js beside the code) first,
-// then end-to-end tests (test/**/*.e2e-spec.js), and ends with one line: "N passed, N failed".
+// then end-to-end tests (test/**/*.e2e-spec.js), then browser tests (test/**/*.browser-spec.js),
+// and ends with one line: "N passed, N failed".
 // Extra arguments narrow the files by substring: `node scripts/run-tests.mjs realtime`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ const files = (dirs, suffix, exclude) =>
 const suites = [
   { name: 'unit', files: files(['dist/libs', 'dist/services'], '.spec.js', '.e2e-spec.js') },
   { name: 'end-to-end', files: files(['dist/test'], '.e2e-spec.js') },
+  { name: 'browser', files: files(['dist/test'], '.browser-spec.js') },
 ];
 
 const scratch = mkdtempSync(join(tmpdir(), 'conveyor-tests-'));

@@ -96,6 +96,7 @@ try {
 const [gateway, , monitor] = services;
 process.stdout.write(`
   Conveyor is running (Redis at ${url})
+    Dashboard     ${gateway.url}/ui/
     REST API      ${gateway.url}/v1/executions
     Bull Board    ${gateway.url}/admin/queues
     Health        ${gateway.url}/health/ready

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG } from './gateway-config.js';
 import { SchedulesModule } from '@conveyor/schedules';
@@ -18,7 +19,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule, SchedulesModule],
-      controllers: [ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController],
+      controllers: [ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadGatewayConfig } from '@conveyor/config';
 import { limits } from '@conveyor/contracts';
 import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { dashboardRoot } from './dashboard/dashboard.controller.js';
 import { GatewayModule } from './gateway.module.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
@@ -11,5 +12,6 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: limits.requestBodyBytes });
+  app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
   await serveHttp(app, config.http, logger);
 });

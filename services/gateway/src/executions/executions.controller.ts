@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, type ExecutionView } from '@conveyor/contracts';
+import { defaultTenant, limits, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -8,7 +8,6 @@ import {
   ExecutionStore,
   ExecutionSubmitter,
   type ExecutionPage,
-  type LogLine,
 } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 import { parseRequest } from '../http/parse-request.js';

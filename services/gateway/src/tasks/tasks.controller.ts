@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
-import { taskCatalog } from '@conveyor/contracts';
+import { taskCatalog, type TaskView } from '@conveyor/contracts';
 
 /** The catalogue as clients see it; input schemas come from the same classes that validate input. */
-const catalogView = taskCatalog.map((task) => ({
+const catalogView = taskCatalog.map((task): TaskView => ({
   name: task.name,
   queue: task.queue,
   version: task.version,
@@ -15,7 +15,7 @@ const catalogView = taskCatalog.map((task) => ({
 @Controller('v1/tasks')
 export class TasksController {
   @Get()
-  list() {
+  list(): { items: TaskView[] } {
     return { items: catalogView };
   }
 }

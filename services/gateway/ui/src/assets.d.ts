@@ -1,0 +1,2 @@
+/** Stylesheets are bundled by esbuild next to the script (app.css). */
+declare module '*.css';

@@ -1,0 +1,51 @@
+import type { ComponentChildren } from 'preact';
+import type { ExecutionProgress, ExecutionStatus } from '@conveyor/contracts';
+import { statusLabels } from './format';
+
+export function StatusBadge({ status }: { status: ExecutionStatus }) {
+  return (
+    <span class={`badge status-${status}`} data-status={status}>
+      {statusLabels[status]}
+    </span>
+  );
+}
+
+export function ProgressBar({ progress, status }: { progress: ExecutionProgress | null; status: ExecutionStatus }) {
+  const percent = Math.round(progress?.percent ?? (status === 'completed' ? 100 : 0));
+  return (
+    <div class="progress-cell" title={progress?.message ?? undefined}>
+      <div class={`progress status-${status}`} role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+        <div class="progress-fill" style={{ width: `${percent}%` }} />
+      </div>
+      <span class="progress-label">{percent}%</span>
+    </div>
+  );
+}
+
+export function Json({ value }: { value: unknown }) {
+  return <pre class="json">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+export function ErrorNote({ error }: { error: string | null }) {
+  return error ? (
+    <p class="error-note" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+export function Card({ title, actions, children }: { title: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <section class="card">
+      <header class="card-header">
+        <h2>{title}</h2>
+        {actions && <div class="card-actions">{actions}</div>}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="empty">{children}</p>;
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ConveyorClient } from '@conveyor/client';
+import { Stack } from '@conveyor/testing';
+
+// Debian's chromium (`apt-get install chromium`); browser downloads are not used.
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshot = resolve('test-results/dashboard.png');
+
+describe('the dashboard at /ui, in a real browser', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let dashboard: string;
+
+  before(async () => {
+    stack = await Stack.start({ env: { WORKER_CONCURRENCY: '4' } });
+    // A gateway that sends browsers to this stack's monitor, which listens on a free port.
+    const gateway = await stack.startGateway({ MONITOR_URL: stack.monitorUrl });
+    dashboard = `${gateway.url}/ui/`;
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.on('pageerror', (error) => console.error('page error:', error));
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('tells the dashboard where the monitor is: MONITOR_URL, else its own host on MONITOR_PORT', async () => {
+    const configured = await (await fetch(new URL('/ui/settings.json', dashboard))).json();
+    assert.deepEqual(configured, { monitorUrl: stack.monitorUrl, bullBoardPath: '/admin/queues' });
+    const derived = await stack.api.get('/ui/settings.json');
+    assert.equal(derived.body.monitorUrl, 'http://127.0.0.1:3001');
+  });
+
+  it('shows a submitted run’s progress live up to 100 %, and a cancelled run as cancelled, without reloading', async () => {
+    await page.goto(dashboard);
+    await page.locator('.live.up').waitFor();
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
+
+    const finished = await submit(page, { steps: 8, stepMs: 250 });
+    const bar = page.locator(`tr[data-execution-id="${finished}"] [role=progressbar]`);
+    await page.waitForFunction((el) => Number(el?.getAttribute('aria-valuenow')) > 0 && Number(el?.getAttribute('aria-valuenow')) < 100, await bar.elementHandle(), { timeout: 20_000 });
+    await page.locator(`tr[data-execution-id="${finished}"] [data-status=completed]`).waitFor({ timeout: 20_000 });
+    assert.equal(await bar.getAttribute('aria-valuenow'), '100');
+
+    const cancelled = await submit(page, { steps: 100, stepMs: 200 });
+    const row = page.locator(`tr[data-execution-id="${cancelled}"]`);
+    await row.locator('[data-status=running]').waitFor({ timeout: 20_000 });
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await row.locator('[data-status=cancelled]').waitFor({ timeout: 20_000 });
+    assert.equal((await stack.api.execution(cancelled)).status, 'cancelled');
+
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'the page was never reloaded');
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`dashboard screenshot: ${screenshot}`);
+  });
+
+  it('opens an execution with its timeline and logs, and follows the queue counts', async () => {
+    const submitted = await submit(page, { steps: 3, stepMs: 100 });
+    await page.locator(`tr[data-execution-id="${submitted}"] [data-status=completed]`).waitFor({ timeout: 20_000 });
+    const completed = Number(await page.locator('[data-queue=demo] [data-count=completed] dd').textContent());
+    assert.ok(completed >= 2, `the demo queue counts ${completed} completed`);
+
+    await page.locator(`tr[data-execution-id="${submitted}"] a.task-name`).click();
+    await page.locator(`.execution-page[data-execution-id="${submitted}"]`).waitFor();
+    // The replay of its events comes over the socket after the page has drawn.
+    await page.locator('.timeline .event-completed').waitFor();
+    const types = await page.locator('.timeline .event-type').allTextContents();
+    assert.deepEqual([types[0], types[1], types.at(-1)], ['queued', 'started', 'completed']);
+    assert.ok(types.slice(2, -1).length > 0 && types.slice(2, -1).every((type) => type === 'progress'), types.join(', '));
+    await page.locator('.logs', { hasText: 'attempt 1: starting' }).waitFor();
+    await page.screenshot({ path: resolve('test-results/dashboard-execution.png'), fullPage: true });
+  });
+
+  it('lists schedules with their next run, and disables, enables and runs one now', async () => {
+    const client = new ConveyorClient({ apiUrl: stack.gatewayUrl });
+    const schedule = await client.schedules.create({ name: 'nightly-report', task: 'demo.noop', input: {}, every: 3_600_000 });
+    await page.goto(new URL('#/schedules', page.url()).href);
+    const row = page.locator(`tr[data-schedule-id="${schedule.id}"]`);
+    await row.locator('[data-state=active]').waitFor();
+    assert.match((await row.textContent()) ?? '', /every 1 h.*in (59 min|1 h)/);
+
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await row.locator('[data-state=disabled]').waitFor();
+    assert.equal((await client.schedules.get(schedule.id)).enabled, false);
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await row.locator('[data-state=active]').waitFor();
+
+    assert.equal(await row.locator('td.last-run').textContent(), '—');
+    await row.getByRole('button', { name: 'Run now' }).click();
+    // The run fires on a worker; its schedule.fired event updates the row.
+    await row.locator('td.last-run', { hasText: /now|ago/ }).waitFor();
+    const { items } = await client.schedules.runs(schedule.id);
+    assert.equal(items.length, 1, 'run now made one execution');
+    await page.screenshot({ path: resolve('test-results/dashboard-schedules.png') });
+  });
+});
+
+/** Submits a `demo.steps` run through the dashboard's form; the id it shows. */
+async function submit(page: Page, input: { steps: number; stepMs: number }): Promise<string> {
+  await page.goto(new URL('#/executions', page.url()).href);
+  const form = page.getByRole('form', { name: 'Submit an execution' });
+  await form.locator('select[name=task]').selectOption('demo.steps');
+  await form.locator('input[name=input]').fill(JSON.stringify(input));
+  const shown = page.locator('[data-submitted]');
+  const previous = (await shown.count()) > 0 ? await shown.getAttribute('data-submitted') : null;
+  await form.getByRole('button', { name: 'Submit' }).click();
+  const notice = page.locator(`[data-submitted]:not([data-submitted="${previous}"])`);
+  await notice.waitFor();
+  const id = (await notice.getAttribute('data-submitted'))!;
+  await page.locator(`tr[data-execution-id="${id}"]`).waitFor();
+  return id;
+}
