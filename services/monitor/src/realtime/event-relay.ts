@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import type { Server } from 'socket.io';
 import { catalogQueues, scheduleQueue, type ConveyorEvent } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionStore } from '@conveyor/executions';
@@ -48,6 +49,8 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly rooms = new Map<Room, Map<string, EventSink>>();
   private subscriber: Redis | null = null;
   private readonly counts: QueueCountsBroadcast;
+  /** Sends one event to many sinks; `useServer` lets socket.io encode it once for all of them. */
+  private fanOut = (sinks: EventSink[], event: ConveyorEvent) => sinks.forEach((sink) => sink.emit(event.type, event));
 
   constructor(
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
@@ -57,7 +60,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   ) {
     this.counts = new QueueCountsBroadcast(
       (queue, tenant) => store.statusCounts([queue], tenant),
-      (event) => this.toRooms(this.roomsOf(event.tenant, event.queue), event, new Set()),
+      (event) => this.toRooms(this.roomsOf(event.tenant, event.queue), event),
       (err) => this.logger.warn({ err }, 'could not read queue counts'),
     );
   }
@@ -73,6 +76,11 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.counts.stop();
     this.subscriber?.disconnect();
+  }
+
+  /** Sends to many sockets as one socket.io broadcast: one encoding, local only (never through an adapter). */
+  useServer(server: Server): void {
+    this.fanOut = (sinks, event) => server.local.to(sinks.map((sink) => sink.id)).emit(event.type, event);
   }
 
   /** Starts following a subject for `sink`; events arriving before `catchUp` are kept for it. */
@@ -123,10 +131,11 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     const event = this.parse(message);
     if (!event) return;
     const reached = new Set<string>();
-    feeds.forEach((feed) => feed.deliver(event, reached));
-    if (event.type === 'execution.log' || rooms.length === 0) return;
-    this.toRooms(rooms, event, reached);
-    if (event.executionId && !countNeutralTypes.has(event.type)) this.counts.changedIn(tenant, queue);
+    const outbox: EventSink[] = [];
+    feeds.forEach((feed) => feed.deliver(event, reached, outbox));
+    if (event.type !== 'execution.log') collectMembers(rooms, reached, outbox);
+    this.send(outbox, event);
+    if (rooms.length > 0 && event.executionId && !countNeutralTypes.has(event.type)) this.counts.changedIn(tenant, queue);
   }
 
   /** A queue-wide event goes to each tenant's rooms of the queue, as that tenant's event. */
@@ -135,7 +144,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     if (tenants.size === 0) return;
     const event = this.parse(message);
     if (!event) return;
-    for (const tenant of tenants) this.toRooms(this.roomsOf(tenant, queue), { ...event, tenant }, new Set());
+    for (const tenant of tenants) this.toRooms(this.roomsOf(tenant, queue), { ...event, tenant });
   }
 
   private roomsOf(tenant: string, queue: string): Map<string, EventSink>[] {
@@ -144,15 +153,13 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** Sends the event to every member of the rooms that `reached` does not hold yet. */
-  private toRooms(rooms: Map<string, EventSink>[], event: ConveyorEvent, reached: Set<string>): void {
-    for (const room of rooms) {
-      for (const [id, sink] of room) {
-        if (reached.has(id)) continue;
-        reached.add(id);
-        sink.emit(event.type, event);
-      }
-    }
+  private toRooms(rooms: Map<string, EventSink>[], event: ConveyorEvent): void {
+    this.send(collectMembers(rooms, new Set(), []), event);
+  }
+
+  private send(sinks: EventSink[], event: ConveyorEvent): void {
+    if (sinks.length === 1) sinks[0].emit(event.type, event);
+    else if (sinks.length > 1) this.fanOut(sinks, event);
   }
 
   private parse(message: string): ConveyorEvent | null {
@@ -163,6 +170,18 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
       return null;
     }
   }
+}
+
+/** Adds to `outbox` every member of the rooms that `reached` does not hold yet (each socket once). */
+function collectMembers(rooms: Map<string, EventSink>[], reached: Set<string>, outbox: EventSink[]): EventSink[] {
+  for (const room of rooms) {
+    for (const [id, sink] of room) {
+      if (reached.has(id)) continue;
+      reached.add(id);
+      outbox.push(sink);
+    }
+  }
+  return outbox;
 }
 
 /** `queue:<tenant>:<queue>` or `tenant:<tenant>` → the tenant. */

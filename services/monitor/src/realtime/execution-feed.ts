@@ -44,13 +44,14 @@ export class FeedSubscriber {
     for (const event of [...stored, ...arrived]) this.deliver(event);
   }
 
-  deliver(event: ConveyorEvent): void {
+  /** Sends the event now (or, given an outbox, adds the sink to it), holds it back, or drops it. */
+  deliver(event: ConveyorEvent, outbox?: EventSink[]): void {
     if (this.backlog) {
       this.backlog.push(event);
       return;
     }
     if (!this.isNumbered(event) || event.seq === undefined) {
-      this.sink.emit(event.type, event);
+      this.send(event, outbox);
       return;
     }
     if (event.seq <= this.lastSeq) return;
@@ -59,7 +60,12 @@ export class FeedSubscriber {
       return;
     }
     this.lastSeq = event.seq;
-    this.sink.emit(event.type, event);
+    this.send(event, outbox);
+  }
+
+  private send(event: ConveyorEvent, outbox: EventSink[] | undefined): void {
+    if (outbox) outbox.push(this.sink);
+    else this.sink.emit(event.type, event);
   }
 
   private refill(event: ConveyorEvent): void {
@@ -104,11 +110,14 @@ export class ExecutionFeed {
     return this.subscribers.size === 0;
   }
 
-  /** Delivers to each subscriber not in `skip`, adding those it reached to `skip` (a socket gets an event once). */
-  deliver(event: ConveyorEvent, skip: Set<string> = new Set()): void {
+  /**
+   * Delivers to each subscriber not in `skip`, adding those it reached to `skip` (a socket gets an
+   * event once); with an outbox, the sinks to send to now go there, to be sent to all at once.
+   */
+  deliver(event: ConveyorEvent, skip: Set<string> = new Set(), outbox?: EventSink[]): void {
     for (const [id, subscriber] of this.subscribers) {
       if (skip.has(id)) continue;
-      subscriber.deliver(event);
+      subscriber.deliver(event, outbox);
       skip.add(id);
     }
   }

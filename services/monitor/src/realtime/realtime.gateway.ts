@@ -1,5 +1,5 @@
 import { Inject, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect } from '@nestjs/websockets';
+import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import {
   catalogQueues,
@@ -32,7 +32,7 @@ interface Source {
 const followedOf = (socket: Socket): Set<Subject> => (socket.data.followed ??= new Set<Subject>());
 
 @WebSocketGateway({ cors: { origin: true } })
-export class RealtimeGateway implements OnGatewayDisconnect, BeforeApplicationShutdown {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, BeforeApplicationShutdown {
   @WebSocketServer() private readonly server!: Server;
 
   constructor(
@@ -87,6 +87,10 @@ export class RealtimeGateway implements OnGatewayDisconnect, BeforeApplicationSh
     if ('subject' in request) this.unfollow(socket, request.subject);
     if ('room' in request) this.leave(socket, request.room);
     ack?.('message' in request ? { ok: false, code: 'validation_failed', message: request.message } : { ok: true });
+  }
+
+  afterInit(server: Server): void {
+    this.relay.useServer(server);
   }
 
   /** Ends every session on shutdown, so clients reconnect (elsewhere, or here once back) and resubscribe. */
