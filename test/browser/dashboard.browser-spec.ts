@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ConveyorClient } from '@conveyor/client';
+import type { ConveyorClient } from '@conveyor/client';
 import { Stack } from '@conveyor/testing';
 
 // Debian's chromium (`apt-get install chromium`); browser downloads are not used.
@@ -12,12 +12,14 @@ const screenshot = resolve('test-results/dashboard.png');
 
 describe('the dashboard at /ui, in a real browser', () => {
   let stack: Stack;
+  let client: ConveyorClient;
   let browser: Browser;
   let page: Page;
   let dashboard: string;
 
   before(async () => {
     stack = await Stack.start({ env: { WORKER_CONCURRENCY: '4' } });
+    client = stack.client();
     // A gateway that sends browsers to this stack's monitor, which listens on a free port.
     const gateway = await stack.startGateway({ MONITOR_URL: stack.monitorUrl });
     dashboard = `${gateway.url}/ui/`;
@@ -30,6 +32,7 @@ describe('the dashboard at /ui, in a real browser', () => {
   });
   after(async () => {
     await browser?.close();
+    client?.close();
     await stack?.stop();
   });
 
@@ -56,7 +59,7 @@ describe('the dashboard at /ui, in a real browser', () => {
     await row.locator('[data-status=running]').waitFor({ timeout: 20_000 });
     await row.getByRole('button', { name: 'Cancel' }).click();
     await row.locator('[data-status=cancelled]').waitFor({ timeout: 20_000 });
-    assert.equal((await stack.api.execution(cancelled)).status, 'cancelled');
+    assert.equal((await client.get(cancelled)).status, 'cancelled');
 
     assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'the page was never reloaded');
     mkdirSync('test-results', { recursive: true });
@@ -82,7 +85,6 @@ describe('the dashboard at /ui, in a real browser', () => {
   });
 
   it('lists schedules with their next run, and disables, enables and runs one now', async () => {
-    const client = new ConveyorClient({ apiUrl: stack.gatewayUrl });
     const schedule = await client.schedules.create({ name: 'nightly-report', task: 'demo.noop', input: {}, every: 3_600_000 });
     await page.goto(new URL('#/schedules', page.url()).href);
     const row = page.locator(`tr[data-schedule-id="${schedule.id}"]`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConveyorApiError, ConveyorClient } from '@conveyor/client';
+import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
 import { queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import { poll, Stack } from '@conveyor/testing';
 
@@ -10,7 +10,7 @@ describe('the client SDK', () => {
 
   before(async () => {
     stack = await Stack.start();
-    client = new ConveyorClient({ apiUrl: stack.gatewayUrl, monitorUrl: stack.monitorUrl });
+    client = stack.client();
   });
   after(async () => {
     client?.close();

@@ -1,35 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
-import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+import { ExecutionWatcher, poll, Stack, watchFromStart } from '@conveyor/testing';
 
 describe('executions end to end', () => {
   let stack: Stack;
-  let watcher: ExecutionWatcher;
+  let client: ConveyorClient;
 
   before(async () => {
     stack = await Stack.start();
-    watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    client = stack.client();
   });
   after(async () => {
-    watcher?.close();
+    client?.close();
     await stack?.stop();
   });
 
-  const submit = (body: object) => stack.api.submit(body);
-  const read = (id: string) => stack.api.execution(id);
+  const progressOf = (events: ConveyorEvent[]) => events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress');
 
   it('runs demo.steps: started, progress to 100 % with gapless seqs, completed, and GET agrees', async () => {
-    const submitted = await submit({ task: 'demo.steps', input: { steps: 5, stepMs: 60 } });
+    const submitted = await client.submit('demo.steps', { steps: 5, stepMs: 60 });
     assert.equal(submitted.status, 'queued');
     assert.match(submitted.id, /^exec_[0-9A-Z]{26}$/);
-    const ack = await watcher.subscribe(submitted.id, 0);
-    assert.equal(ack.ok, true);
+    const watch = watchFromStart(client, submitted.id);
 
-    const end = await watcher.waitForEnd(submitted.id);
-    assert.equal(end.type, 'execution.completed');
+    await watch.done;
     // Log lines are live only, so whether this subscriber saw the first one depends on timing.
-    const events = watcher.of(submitted.id).filter((e) => e.type !== 'execution.log');
+    const events = watch.events.filter((e) => e.type !== 'execution.log');
+    const end = events.at(-1)!;
+    assert.equal(end.type, 'execution.completed');
     assert.deepEqual(
       events.map((e) => e.seq),
       events.map((_, i) => i + 1),
@@ -37,13 +37,13 @@ describe('executions end to end', () => {
     );
     assert.equal(events[0].type, 'execution.queued');
     assert.equal(events[1].type, 'execution.started');
-    const progress = events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress');
+    const progress = progressOf(events);
     assert.ok(progress.length >= 1);
     assert.equal(progress.at(-1)?.data.percent, 100);
     assert.deepEqual(progress.map((e) => e.data.percent), [...progress.map((e) => e.data.percent)].sort((a, b) => a - b));
     assert.deepEqual(end.data, { result: { steps: 5 } });
 
-    const final = await read(submitted.id);
+    const final = await client.get(submitted.id);
     assert.equal(final.status, 'completed');
     assert.deepEqual(final.result, { steps: 5 });
     assert.equal(final.seq, end.seq);
@@ -53,10 +53,10 @@ describe('executions end to end', () => {
   });
 
   it('relays log lines live, without a seq', async () => {
-    const submitted = await submit({ task: 'demo.steps', input: { steps: 1, stepMs: 0 }, delayMs: 300 });
-    await watcher.subscribe(submitted.id, 0);
-    await watcher.waitForEnd(submitted.id);
-    const logs = watcher.of(submitted.id).filter((e): e is ConveyorEvent<'execution.log'> => e.type === 'execution.log');
+    const submitted = await client.submit('demo.steps', { steps: 1, stepMs: 0 }, { delayMs: 300 });
+    const watch = watchFromStart(client, submitted.id);
+    await watch.done;
+    const logs = watch.events.filter((e): e is ConveyorEvent<'execution.log'> => e.type === 'execution.log');
     assert.deepEqual(
       logs.map((e) => [e.seq, e.data.level, e.data.line]),
       [[undefined, 'info', 'attempt 1: starting (1 steps of 0 ms)']],
@@ -65,31 +65,25 @@ describe('executions end to end', () => {
 
   it('coalesces a flood of progress at the source: a few events a second, the last value kept', async () => {
     // 3,000 steps of 0 ms: as many ctx.progress() calls as the handler can make.
-    const submitted = await submit({ task: 'demo.steps', input: { steps: 3000, stepMs: 0 } });
-    await watcher.subscribe(submitted.id, 0);
-    const end = await watcher.waitForEnd(submitted.id, 60_000);
-    const events = watcher.of(submitted.id);
-    const progress = events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress');
-    const started = events.find((e) => e.type === 'execution.started')!;
+    const submitted = await client.submit('demo.steps', { steps: 3000, stepMs: 0 });
+    const watch = watchFromStart(client, submitted.id);
+    await watch.done;
+    const end = watch.events.at(-1)!;
+    const progress = progressOf(watch.events);
+    const started = watch.events.find((e) => e.type === 'execution.started')!;
     const seconds = (Date.parse(end.ts) - Date.parse(started.ts)) / 1000;
     assert.ok(progress.length <= Math.ceil(seconds * 5) + 2, `${progress.length} progress events in ${seconds} s (at most 5 a second)`);
     assert.deepEqual(progress.at(-1)?.data, { percent: 100, step: 3000, message: 'step 3000 of 3000' });
   });
 
   it('retries with growing exponential backoff, then completes', async () => {
-    const submitted = await submit({
-      task: 'demo.steps',
-      input: { steps: 2, stepMs: 0, failTimes: 2 },
-      attempts: 3,
-      backoff: { type: 'exponential', delayMs: 200, jitter: 0 },
-    });
-    await watcher.subscribe(submitted.id, 0);
-    const end = await watcher.waitForEnd(submitted.id);
-    assert.equal(end.type, 'execution.completed');
+    const submitted = await client.submit('demo.steps', { steps: 2, stepMs: 0, failTimes: 2 }, { attempts: 3, backoff: { type: 'exponential', delayMs: 200, jitter: 0 } });
+    const watch = watchFromStart(client, submitted.id);
+    const final = await watch.done;
+    assert.equal(watch.events.at(-1)?.type, 'execution.completed');
 
-    const events = watcher.of(submitted.id);
-    const retrying = events.filter((e): e is ConveyorEvent<'execution.retrying'> => e.type === 'execution.retrying');
-    const started = events.filter((e): e is ConveyorEvent<'execution.started'> => e.type === 'execution.started');
+    const retrying = watch.events.filter((e): e is ConveyorEvent<'execution.retrying'> => e.type === 'execution.retrying');
+    const started = watch.events.filter((e): e is ConveyorEvent<'execution.started'> => e.type === 'execution.started');
     assert.deepEqual(retrying.map((e) => e.data.attempt), [1, 2]);
     assert.deepEqual(started.map((e) => e.data.attempt), [1, 2, 3]);
     const announced = retrying.map((e) => Date.parse(e.data.retryAt) - Date.parse(e.ts));
@@ -100,20 +94,19 @@ describe('executions end to end', () => {
     assert.ok(waited[1] > waited[0], `the wait grew (${waited.join(' then ')} ms)`);
     assert.equal(retrying[0].data.error.message.includes('Failing attempt 1'), true);
 
-    const final = await read(submitted.id);
     assert.equal(final.status, 'completed');
     assert.deepEqual(final.attempts, { made: 3, max: 3 });
   });
 
   it('fails a timed-out attempt as a timeout', async () => {
-    const submitted = await submit({ task: 'demo.steps', input: { steps: 1, stepMs: 60_000 }, timeoutMs: 300, attempts: 1 });
-    await watcher.subscribe(submitted.id, 0);
-    const end = (await watcher.waitForEnd(submitted.id)) as ConveyorEvent<'execution.failed'>;
+    const submitted = await client.submit('demo.steps', { steps: 1, stepMs: 60_000 }, { timeoutMs: 300, attempts: 1 });
+    const watch = watchFromStart(client, submitted.id);
+    const final = await watch.done;
+    const end = watch.events.at(-1) as ConveyorEvent<'execution.failed'>;
     assert.equal(end.type, 'execution.failed');
     assert.equal(end.data.error.code, 'timeout');
     assert.equal(end.data.willRetry, false);
 
-    const final = await read(submitted.id);
     assert.equal(final.status, 'failed');
     assert.equal(final.error?.code, 'timeout');
     assert.equal(final.error?.retryable, true);
@@ -121,22 +114,21 @@ describe('executions end to end', () => {
 
   it('does not start a delayed execution before runAt', async () => {
     const runAt = new Date(Date.now() + 1500).toISOString();
-    const submitted = await submit({ task: 'demo.noop', input: { payload: 'later' }, runAt });
+    const submitted = await client.submit('demo.noop', { payload: 'later' }, { runAt });
     assert.equal(submitted.status, 'scheduled');
     assert.equal(submitted.runAt, runAt);
-    assert.equal((await read(submitted.id)).status, 'scheduled');
+    assert.equal((await client.get(submitted.id)).status, 'scheduled');
 
-    await watcher.subscribe(submitted.id, 0);
-    await watcher.waitForEnd(submitted.id);
-    const final = await read(submitted.id);
+    const final = await watchFromStart(client, submitted.id).done;
     assert.equal(final.status, 'completed');
     assert.deepEqual(final.result, { payload: 'later' });
     assert.ok(final.startedAt && final.startedAt >= runAt, `started ${final.startedAt}, not before ${runAt}`);
   });
 
+  // What the monitor sends a socket is the subject here: a raw socket.io client, which drops nothing.
   it('gives a late subscriber the snapshot, then exactly the events after it', async () => {
-    const submitted = await submit({ task: 'demo.steps', input: { steps: 20, stepMs: 50 } });
-    await poll(() => read(submitted.id), { until: (e) => (e.progress?.percent ?? 0) >= 30, label: 'progress of 30 %' });
+    const submitted = await client.submit('demo.steps', { steps: 20, stepMs: 50 });
+    await poll(() => client.get(submitted.id), { until: (e) => (e.progress?.percent ?? 0) >= 30, label: 'progress of 30 %' });
 
     const late = await ExecutionWatcher.connect(stack.monitorUrl);
     try {
@@ -156,10 +148,15 @@ describe('executions end to end', () => {
   });
 
   it('answers a subscription to an unknown execution with ok: false', async () => {
-    const ack = await watcher.subscribe('exec_01M000000000000000000000ZZ');
-    assert.deepEqual(ack, { ok: false, code: 'not_found', message: 'Execution exec_01M000000000000000000000ZZ was not found.' });
-    const invalid = await watcher.subscribe('not-an-id');
-    assert.equal(invalid.ok, false);
-    assert.equal(!invalid.ok && invalid.code, 'validation_failed');
+    const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      const ack = await watcher.subscribe('exec_01M000000000000000000000ZZ');
+      assert.deepEqual(ack, { ok: false, code: 'not_found', message: 'Execution exec_01M000000000000000000000ZZ was not found.' });
+      const invalid = await watcher.subscribe('not-an-id');
+      assert.equal(invalid.ok, false);
+      assert.equal(!invalid.ok && invalid.code, 'validation_failed');
+    } finally {
+      watcher.close();
+    }
   });
 });

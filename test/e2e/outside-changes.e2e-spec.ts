@@ -1,59 +1,68 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ExecutionView } from '@conveyor/contracts';
-import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+import type { ConveyorClient } from '@conveyor/client';
+import { EventLog, poll, Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('changes made outside Conveyor', () => {
   let stack: Stack;
-  let watcher: ExecutionWatcher;
+  let client: ConveyorClient;
 
   before(async () => {
     stack = await Stack.start();
+    client = stack.client();
     // A paused queue keeps its executions queued (its workers still watch it).
-    assert.equal((await stack.api.post('/v1/queues/http/pause')).status, 200);
-    watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    assert.equal((await client.queues.pause('http')).paused, true);
   });
   after(async () => {
-    watcher?.close();
+    client?.close();
     await stack?.stop();
   });
 
   const board = (queue: string, path: string) => fetch(`${stack.gatewayUrl}/admin/queues/api/queues/${encodeURIComponent(`{${queue}}`)}/${path}`, { method: 'PUT' });
-  const read = async (id: string) => (await stack.api.get<ExecutionView>(`/v1/executions/${id}`)).body;
 
   it('shows a failed execution retried in Bull Board as queued again, with execution.retried', async () => {
-    const { body } = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 1, stepMs: 0, failTimes: 1 }, attempts: 1 });
-    await watcher.subscribe(body.id, 0);
-    await watcher.waitForEnd(body.id);
-    assert.equal((await board('demo', `${body.id}/retry`)).status, 204);
+    const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, failTimes: 1 }, { attempts: 1 });
+    assert.equal((await run.done).status, 'failed');
+    // A watch ends with the failure; what follows comes to the queue's room.
+    const room = new EventLog();
+    const follow = client.follow({ queue: 'demo' }, room);
+    try {
+      await follow.joined;
+      assert.equal((await board('demo', `${run.executionId}/retry`)).status, 204);
 
-    await watcher.waitFor((e) => e.executionId === body.id && e.type === 'execution.retried', 'execution.retried');
-    await watcher.waitFor((e) => e.executionId === body.id && e.type === 'execution.completed', 'completion');
-    const done = await read(body.id);
+      await room.waitFor('execution.retried', (e) => e.executionId === run.executionId);
+      await room.waitFor('execution.completed', (e) => e.executionId === run.executionId);
+    } finally {
+      follow.stop();
+    }
+    const done = await client.get(run.executionId);
     assert.equal(done.status, 'completed');
     assert.equal(done.error, null);
     assert.deepEqual(
-      watcher.of(body.id).filter((e) => e.seq !== undefined && e.type !== 'execution.progress').map((e) => e.type),
+      [...run.events, ...room.events.filter((e) => e.executionId === run.executionId)]
+        .filter((e) => e.seq !== undefined && e.type !== 'execution.progress')
+        .map((e) => e.type),
       ['execution.queued', 'execution.started', 'execution.failed', 'execution.retried', 'execution.started', 'execution.completed'],
     );
   });
 
   it('ends a queued execution removed in Bull Board as cancelled, saying so', async () => {
-    const { body } = await stack.api.post('/v1/executions', { task: 'http.request', input: { url: 'http://127.0.0.1:9/' } });
-    await watcher.subscribe(body.id, 0);
-    assert.equal((await board('http', `${body.id}/clean`)).status, 204);
-    const end = await watcher.waitForEnd(body.id);
+    const run = await submitAndWatch(client, 'http.request', { url: 'http://127.0.0.1:9/' });
+    assert.equal((await board('http', `${run.executionId}/clean`)).status, 204);
+    const final = await run.done;
+    const end = run.events.at(-1)!;
     assert.equal(end.type, 'execution.cancelled');
     assert.deepEqual(end.data, { reason: 'removed outside Conveyor' });
-    const final = await read(body.id);
     assert.equal(final.status, 'cancelled');
     assert.equal(final.cancelReason, 'removed outside Conveyor');
   });
 
   it('counts a delayed execution as queued once its runAt has come', async () => {
-    const { body } = await stack.api.post('/v1/executions', { task: 'http.request', input: { url: 'http://127.0.0.1:9/' }, delayMs: 300 });
-    const list = () => stack.api.get(`/v1/executions?queue=http&status=queued`);
-    await poll(list, { until: (r) => r.body.items.some((e: ExecutionView) => e.id === body.id), label: 'listed as queued' });
-    assert.equal((await read(body.id)).status, 'queued');
+    const execution = await client.submit('http.request', { url: 'http://127.0.0.1:9/' }, { delayMs: 300 });
+    await poll(() => client.list({ queue: ['http'], status: ['queued'] }), {
+      until: (page) => page.items.some((e) => e.id === execution.id),
+      label: 'listed as queued',
+    });
+    assert.equal((await client.get(execution.id)).status, 'queued');
   });
 });

@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { ExecutionView, QueueView } from '@conveyor/contracts';
+import type { ConveyorClient } from '@conveyor/client';
 import { poll, Stack } from '@conveyor/testing';
 
 describe('queue operations and retention', () => {
   let stack: Stack;
+  let client: ConveyorClient;
   let flaky: Server;
   let flakyUrl: string;
   let healthy = false;
@@ -17,23 +18,24 @@ describe('queue operations and retention', () => {
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`;
     stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: '127.0.0.1' } });
+    client = stack.client();
   });
   after(async () => {
+    client?.close();
     await stack?.stop();
     flaky?.close();
   });
 
-  const submit = async (body: object): Promise<ExecutionView> => (await stack.api.post('/v1/executions', body)).body;
-  const read = async (id: string) => (await stack.api.get<ExecutionView>(`/v1/executions/${id}`)).body;
-  const untilStatus = (id: string, status: string) => poll(() => read(id), { until: (e) => e.status === status, label: `${id} ${status}` });
-  const queue = async (name: string) => (await stack.api.get<QueueView>(`/v1/queues/${name}`)).body;
+  const failing = () => client.submit('http.request', { url: flakyUrl }, { attempts: 1 });
+  /** The execution once it has ended. */
+  const ended = (id: string, through = client) => through.watch(id).done;
 
   it('lists the queues with their counts', async () => {
-    const done = await submit({ task: 'demo.noop' });
-    await untilStatus(done.id, 'completed');
-    const reply = await stack.api.get('/v1/queues');
-    assert.deepEqual(reply.body.items.map((q: QueueView) => q.name), ['demo', 'http']);
-    const demo = await queue('demo');
+    const done = await client.submit('demo.noop', {});
+    assert.equal((await ended(done.id)).status, 'completed');
+    const { items } = await client.queues.list();
+    assert.deepEqual(items.map((q) => q.name), ['demo', 'http']);
+    const demo = await client.queues.get('demo');
     assert.equal(demo.paused, false);
     assert.equal(demo.concurrency, null);
     assert.equal(demo.counts.completed, 1);
@@ -42,18 +44,17 @@ describe('queue operations and retention', () => {
   });
 
   it('pauses and resumes a queue', async () => {
-    const paused = await stack.api.post('/v1/queues/demo/pause');
-    assert.equal(paused.status, 200);
-    assert.equal(paused.body.paused, true);
-    const waiting = await submit({ task: 'demo.noop' });
-    const other = await submit({ task: 'http.request', input: { url: flakyUrl }, attempts: 1 });
-    await poll(() => read(other.id), { until: (e) => e.status === 'failed', label: 'the other queue runs on' });
-    assert.equal((await read(waiting.id)).status, 'queued');
+    assert.equal((await client.queues.pause('demo')).paused, true);
+    const waiting = await client.submit('demo.noop', {});
+    const other = await failing();
+    assert.equal((await ended(other.id)).status, 'failed', 'the other queue runs on');
+    assert.equal((await client.get(waiting.id)).status, 'queued');
 
-    assert.equal((await stack.api.post('/v1/queues/demo/resume')).body.paused, false);
-    await untilStatus(waiting.id, 'completed');
+    assert.equal((await client.queues.resume('demo')).paused, false);
+    assert.equal((await ended(waiting.id)).status, 'completed');
   });
 
+  // The client has no call for a queue's concurrency nor for cleaning: raw.
   it('sets and removes the global concurrency', async () => {
     const set = await stack.api.request('PUT', '/v1/queues/demo/concurrency', { concurrency: 2 });
     assert.equal(set.body.concurrency, 2);
@@ -64,15 +65,14 @@ describe('queue operations and retention', () => {
   });
 
   it('retries every failed execution of a queue, and cleans finished ones', async () => {
-    for (const execution of await Promise.all([1, 2].map(() => submit({ task: 'http.request', input: { url: flakyUrl }, attempts: 1 })))) {
-      await untilStatus(execution.id, 'failed');
+    for (const execution of await Promise.all([1, 2].map(() => failing()))) {
+      assert.equal((await ended(execution.id)).status, 'failed');
     }
-    const failed: ExecutionView[] = (await stack.api.get('/v1/executions?queue=http&status=failed')).body.items;
+    const { items: failed } = await client.list({ queue: ['http'], status: ['failed'] });
     assert.ok(failed.length >= 2);
     healthy = true;
-    const reply = await stack.api.post('/v1/queues/http/retry-failed');
-    assert.equal(reply.status, 200);
-    for (const execution of failed) await untilStatus(execution.id, 'completed');
+    await client.queues.retryFailed('http');
+    for (const execution of failed) assert.equal((await ended(execution.id)).status, 'completed');
 
     const cleaned = await stack.api.post('/v1/queues/http/clean', { status: 'completed' });
     assert.deepEqual(cleaned.body, { removed: failed.length });
@@ -82,17 +82,16 @@ describe('queue operations and retention', () => {
 
   it('keeps at most RETENTION_MAX_COUNT finished executions per queue, leaving no keys behind', async () => {
     const retained = await Stack.start({ env: { RETENTION_MAX_COUNT: '2', RETENTION_INTERVAL_MS: '200' } });
+    const retainedClient = retained.client();
     const redis = new Redis(retained.redis.url);
     try {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const { body } = await retained.api.post('/v1/executions', { task: 'demo.noop' });
-        ids.push(body.id);
-        await poll(async () => (await retained.api.get<ExecutionView>(`/v1/executions/${body.id}`)).body.status, {
-          until: (status) => status === 'completed',
-          label: 'completion',
-        });
+        const { id } = await retainedClient.submit('demo.noop', {});
+        ids.push(id);
+        assert.equal((await ended(id, retainedClient)).status, 'completed');
       }
+      // Whether an execution is still there is its answer's status: raw.
       await poll(async () => Promise.all(ids.map(async (id) => (await retained.api.get(`/v1/executions/${id}`)).status)), {
         until: (statuses) => statuses.join() === '404,404,404,200,200',
         label: 'the three oldest removed',
@@ -101,10 +100,11 @@ describe('queue operations and retention', () => {
         assert.deepEqual(await redis.keys(`*${id}*`), [], `no keys of ${id}`);
         for (const index of await redis.keys('*:index:*')) assert.equal(await redis.zscore(index, id), null, `${id} not in ${index}`);
       }
-      const list = await retained.api.get('/v1/executions');
-      assert.deepEqual(list.body.items.map((e: ExecutionView) => e.id), ids.slice(3).reverse());
-      assert.equal(list.body.totals.completed, 2);
+      const list = await retainedClient.list();
+      assert.deepEqual(list.items.map((e) => e.id), ids.slice(3).reverse());
+      assert.equal(list.totals.completed, 2);
     } finally {
+      retainedClient.close();
       redis.disconnect();
       await retained.stop();
     }

@@ -1,30 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConveyorClient } from '@conveyor/client';
 import { ExecutionWatcher, Stack } from '@conveyor/testing';
 
+// What each socket receives is the subject here: raw socket.io clients (the client SDK would drop
+// a repeated event, and replays and resubscribes by itself); submissions go through the SDK.
 describe('realtime across several monitors', () => {
   let stack: Stack;
+  let client: ConveyorClient;
   const watchers: ExecutionWatcher[] = [];
 
   before(async () => {
     stack = await Stack.start({ monitors: 2 });
+    client = stack.client();
     for (const monitor of [stack.monitors[0], stack.monitors[0], stack.monitors[1]]) {
       watchers.push(await ExecutionWatcher.connect(monitor.url!));
     }
   });
   after(async () => {
     watchers.forEach((watcher) => watcher.close());
+    client?.close();
     await stack?.stop();
   });
 
   it('delivers every event once to each client, whichever monitor it is on', async () => {
-    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 8, stepMs: 40 } });
-    for (const watcher of watchers) assert.equal((await watcher.subscribe(reply.body.id, 0)).ok, true);
-    const ends = await Promise.all(watchers.map((watcher) => watcher.waitForEnd(reply.body.id)));
+    const { id } = await client.submit('demo.steps', { steps: 8, stepMs: 40 });
+    for (const watcher of watchers) assert.equal((await watcher.subscribe(id, 0)).ok, true);
+    const ends = await Promise.all(watchers.map((watcher) => watcher.waitForEnd(id)));
     const last = ends[0].seq!;
     for (const watcher of watchers) {
       assert.deepEqual(
-        watcher.seqs(reply.body.id),
+        watcher.seqs(id),
         Array.from({ length: last }, (_, i) => i + 1),
       );
     }
@@ -32,18 +38,18 @@ describe('realtime across several monitors', () => {
 
   it('replays from `since` and sends nothing twice when a client subscribes again', async () => {
     const [watcher] = watchers;
-    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 3, stepMs: 0 } });
-    await watcher.subscribe(reply.body.id, 0);
-    const end = await watcher.waitForEnd(reply.body.id);
+    const { id } = await client.submit('demo.steps', { steps: 3, stepMs: 0 });
+    await watcher.subscribe(id, 0);
+    const end = await watcher.waitForEnd(id);
 
     const again = await ExecutionWatcher.connect(stack.monitors[1].url!);
     try {
-      const ack = await again.subscribe(reply.body.id, 2);
+      const ack = await again.subscribe(id, 2);
       assert.ok(ack.ok);
       assert.equal(ack.snapshot.status, 'completed');
-      await again.waitForEnd(reply.body.id);
+      await again.waitForEnd(id);
       assert.deepEqual(
-        again.seqs(reply.body.id),
+        again.seqs(id),
         Array.from({ length: end.seq! - 2 }, (_, i) => i + 3),
       );
     } finally {
@@ -61,11 +67,11 @@ describe('realtime across several monitors', () => {
       for (const request of [{ tenant: true }, { queue: 'demo' }]) {
         assert.equal((await everything.socket.timeout(5000).emitWithAck('subscribe', request)).ok, true);
       }
-      const steps = await stack.api.submit({ task: 'demo.steps', input: { steps: 2, stepMs: 50 } });
+      const steps = await client.submit('demo.steps', { steps: 2, stepMs: 50 });
       // Without `since`, the execution's own events pick up after its snapshot.
       const ack = await everything.subscribe(steps.id);
       assert.ok(ack.ok);
-      const other = await stack.api.submit({ task: 'http.request', input: { url: 'http://127.0.0.1:9/' }, attempts: 1 });
+      const other = await client.submit('http.request', { url: 'http://127.0.0.1:9/' }, { attempts: 1 });
 
       await queueWatcher.waitForEnd(steps.id);
       await everything.waitForEnd(steps.id);
@@ -88,13 +94,12 @@ describe('realtime across several monitors', () => {
 
   it('stops sending after unsubscribe', async () => {
     const watcher = watchers[2];
-    const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 4, stepMs: 100 } });
-    await watcher.subscribe(reply.body.id, 0);
-    await watcher.waitFor((e) => e.executionId === reply.body.id && e.type === 'execution.started', 'the start');
-    assert.deepEqual(await watcher.socket.timeout(5000).emitWithAck('unsubscribe', { execution: reply.body.id }), { ok: true });
-    const seen = watcher.of(reply.body.id).length;
-    await watchers[0].subscribe(reply.body.id, 0);
-    await watchers[0].waitForEnd(reply.body.id);
-    assert.equal(watcher.of(reply.body.id).length, seen);
+    const { id } = await client.submit('demo.steps', { steps: 4, stepMs: 100 });
+    await watcher.subscribe(id, 0);
+    await watcher.waitFor('execution.started', (e) => e.executionId === id);
+    assert.deepEqual(await watcher.socket.timeout(5000).emitWithAck('unsubscribe', { execution: id }), { ok: true });
+    const seen = watcher.of(id).length;
+    await client.watch(id).done;
+    assert.equal(watcher.of(id).length, seen);
   });
 });

@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ConveyorEvent, ExecutionView, ScheduleView } from '@conveyor/contracts';
-import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+import type { ConveyorClient } from '@conveyor/client';
+import type { ConveyorEvent, ScheduleView } from '@conveyor/contracts';
+import { EventLog, ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('schedules', () => {
   let stack: Stack;
+  let client: ConveyorClient;
   before(async () => {
     stack = await Stack.start();
+    client = stack.client();
   });
-  after(() => stack?.stop());
+  after(async () => {
+    client?.close();
+    await stack?.stop();
+  });
 
-  const create = async (body: object): Promise<ScheduleView> => {
-    const reply = await stack.api.post('/v1/schedules', body);
-    assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    assert.equal(reply.headers.get('location'), `/v1/schedules/${reply.body.id}`);
-    return reply.body;
-  };
-  const read = async (id: string): Promise<ScheduleView> => (await stack.api.get(`/v1/schedules/${id}`)).body;
-  const runsOf = async (id: string): Promise<ExecutionView[]> => (await stack.api.get(`/v1/schedules/${id}/runs?limit=500`)).body.items;
+  const create = (definition: Record<string, unknown>) => client.schedules.create(definition);
+  const read = (id: string) => client.schedules.get(id);
+  const runsOf = async (id: string) => (await client.schedules.runs(id)).items;
 
   it('fires an `every` schedule on time, once per tick, until its limit', async () => {
     const created = Date.now();
@@ -41,19 +42,18 @@ describe('schedules', () => {
   it('runs a schedule by hand through the tick path, without counting toward its limit', async () => {
     const schedule = await create({ name: 'by hand', task: 'demo.noop' });
     assert.equal(schedule.nextRunAt, null);
-    const reply = await stack.api.post(`/v1/schedules/${schedule.id}/run-now`);
-    assert.equal(reply.status, 200);
-    assert.equal(reply.body.runCount, 0);
-    assert.ok(reply.body.lastRunAt);
+    const ran = await client.schedules.runNow(schedule.id);
+    assert.equal(ran.runCount, 0);
+    assert.ok(ran.lastRunAt);
     const runs = await runsOf(schedule.id);
     assert.equal(runs.length, 1);
-    await poll(async () => (await stack.api.execution(runs[0].id)).status, { until: (s) => s === 'completed', label: 'the run to complete' });
+    assert.equal((await client.watch(runs[0].id).done).status, 'completed');
   });
 
   it('stops firing when disabled and resumes without a burst when enabled', async () => {
     const schedule = await create({ name: 'toggled', task: 'demo.noop', every: 1000 });
     await poll(() => runsOf(schedule.id), { until: (runs) => runs.length >= 1, label: 'a first run' });
-    const disabled = (await stack.api.post(`/v1/schedules/${schedule.id}/disable`)).body as ScheduleView;
+    const disabled = await client.schedules.disable(schedule.id);
     assert.equal(disabled.state, 'disabled');
     assert.equal(disabled.enabled, false);
     const before = (await runsOf(schedule.id)).length;
@@ -61,28 +61,30 @@ describe('schedules', () => {
     assert.equal((await runsOf(schedule.id)).length, before, 'nothing fired while disabled');
 
     const enabledAt = Date.now();
-    const enabled = (await stack.api.post(`/v1/schedules/${schedule.id}/enable`)).body as ScheduleView;
+    const enabled = await client.schedules.enable(schedule.id);
     assert.equal(enabled.state, 'active');
     const next = await poll(() => runsOf(schedule.id), { until: (runs) => runs.length === before + 1, label: 'the next run' });
     assert.ok(Date.parse(next[0].scheduledFor!) > enabledAt, 'the first run after enabling is a future slot, not a missed one');
-    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+    await client.schedules.disable(schedule.id);
   });
 
   it('skips a tick while the previous run is still going (overlap skip)', async () => {
-    const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    // The client follows the tenant's room, where schedule events come too.
+    const tenant = new EventLog();
+    const follow = client.follow({ tenant: true }, tenant);
     try {
+      await follow.joined;
       const schedule = await create({ name: 'slow', task: 'demo.steps', input: { steps: 1, stepMs: 2500 }, every: 1000 });
-      await watcher.subscribeSchedule(schedule.id, 0);
       const runs = await poll(() => runsOf(schedule.id), { until: (r) => r.length >= 2, label: 'two runs', timeoutMs: 15_000 });
-      await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+      await client.schedules.disable(schedule.id);
       const starts = runs.map((r) => Date.parse(r.scheduledFor!)).sort((a, b) => a - b);
       assert.ok(starts[1] - starts[0] >= 2000, `the ticks in between were skipped (${starts[1] - starts[0]} ms apart)`);
-      const skipped = watcher.events.filter((e): e is ConveyorEvent<'schedule.skipped'> => e.type === 'schedule.skipped');
+      const skipped = tenant.events.filter((e): e is ConveyorEvent<'schedule.skipped'> => e.type === 'schedule.skipped' && e.scheduleId === schedule.id);
       assert.ok(skipped.length >= 1);
       const first = [...runs].sort((a, b) => a.scheduledFor!.localeCompare(b.scheduledFor!))[0];
       assert.equal(skipped[0].data.blockingExecutionId, first.id);
     } finally {
-      watcher.close();
+      follow.stop();
     }
   });
 
@@ -102,10 +104,10 @@ describe('schedules', () => {
     assert.equal(paused.nextRunAt, null);
     const runs = await runsOf(schedule.id);
     assert.equal(runs.length, 2);
-    const enabled = (await stack.api.post(`/v1/schedules/${schedule.id}/enable`)).body as ScheduleView;
+    const enabled = await client.schedules.enable(schedule.id);
     assert.equal(enabled.state, 'active');
     assert.equal(enabled.failureStreak, 0);
-    await stack.api.post(`/v1/schedules/${schedule.id}/disable`);
+    await client.schedules.disable(schedule.id);
   });
 
   it('fires a one-off schedule once, at its time, then finishes', async () => {
@@ -118,6 +120,7 @@ describe('schedules', () => {
     assert.equal(run.scheduledFor, at);
   });
 
+  // The client has no subscription to a schedule: a raw socket.io client.
   it('tells a schedule’s subscribers of each tick and of the fired executions’ events', async () => {
     const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
     try {
@@ -125,17 +128,13 @@ describe('schedules', () => {
       const ack = await watcher.subscribeSchedule(schedule.id, 0);
       assert.ok(ack.ok);
       assert.equal(ack.snapshot.id, schedule.id);
-      await watcher.waitFor(
-        (e) => e.type === 'schedule.updated' && (e as ConveyorEvent<'schedule.updated'>).data.schedule.state === 'finished',
-        'the schedule to finish',
-        15_000,
-      );
+      await watcher.waitFor('schedule.updated', (e) => e.data.schedule.state === 'finished', 15_000);
       const own = watcher.events.filter((e) => e.type.startsWith('schedule.'));
       assert.deepEqual(own.map((e) => e.seq), own.map((_, i) => i + 1), 'the schedule’s own events, each once, in order');
       const fired = own.filter((e): e is ConveyorEvent<'schedule.fired'> => e.type === 'schedule.fired');
       assert.equal(fired.length, 2);
       const executionId = fired[0].data.executionId;
-      await watcher.waitFor((e) => e.executionId === executionId && e.type === 'execution.completed', 'the first run’s completion');
+      await watcher.waitFor('execution.completed', (e) => e.executionId === executionId);
       assert.ok(watcher.of(executionId).every((e) => e.scheduleId === schedule.id));
       const unknown = await watcher.subscribeSchedule('sch_01M000000000000000000000ZZ');
       assert.equal(unknown.ok, false);
@@ -144,6 +143,7 @@ describe('schedules', () => {
     }
   });
 
+  // Raw: the answers (201 with a Location, 400 naming the field, 409) are the subject.
   it('rejects bad triggers, saying which and why', async () => {
     const cases: [object, string][] = [
       [{ name: 'a', task: 'demo.noop', cron: '61 * * * *' }, 'cron'],
@@ -159,7 +159,9 @@ describe('schedules', () => {
       assert.equal(reply.status, 400, JSON.stringify(body));
       assert.ok(reply.body.details.some((d: { path: string }) => d.path === path), `${path} in ${JSON.stringify(reply.body.details)}`);
     }
-    await create({ name: 'unique', task: 'demo.noop' });
+    const created = await stack.api.post<ScheduleView>('/v1/schedules', { name: 'unique', task: 'demo.noop' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.headers.get('location'), `/v1/schedules/${created.body.id}`);
     const again = await stack.api.post('/v1/schedules', { name: 'unique', task: 'demo.noop' });
     assert.equal(again.status, 409);
     assert.equal(again.body.code, 'name_taken');
@@ -167,38 +169,37 @@ describe('schedules', () => {
 
   it('edits a schedule with a merge patch: null clears, the trigger is replaced whole', async () => {
     const schedule = await create({ name: 'editable', task: 'demo.noop', every: 60_000, limit: 5, tags: ['x'] });
-    const patch = (body: unknown) => stack.api.request('PATCH', `/v1/schedules/${schedule.id}`, body);
+    const patch = (body: Record<string, unknown>) => client.schedules.update(schedule.id, body);
 
     const renamed = await patch({ name: 'edited', limit: null, tags: ['y'] });
-    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
-    assert.equal(renamed.body.name, 'edited');
-    assert.equal(renamed.body.limit, null);
-    assert.deepEqual(renamed.body.tags, ['y']);
-    assert.equal(renamed.body.every, 60_000, 'untouched fields stay');
+    assert.equal(renamed.name, 'edited');
+    assert.equal(renamed.limit, null);
+    assert.deepEqual(renamed.tags, ['y']);
+    assert.equal(renamed.every, 60_000, 'untouched fields stay');
 
     const cron = await patch({ cron: '0 9 * * *', tz: 'Europe/Berlin' });
-    assert.equal(cron.body.every, null, 'the old trigger is gone');
-    assert.equal(cron.body.cron, '0 9 * * *');
-    assert.match(cron.body.nextRunAt, /T0[78]:00:00.000Z$/);
+    assert.equal(cron.every, null, 'the old trigger is gone');
+    assert.equal(cron.cron, '0 9 * * *');
+    assert.match(cron.nextRunAt!, /T0[78]:00:00.000Z$/);
 
     const every = await patch({ every: 5000 });
-    assert.equal(every.status, 200, 'every alone replaces cron and tz');
-    assert.equal(every.body.cron, null);
-    const both = await patch({ every: 5000, at: new Date(Date.now() + 60_000).toISOString() });
+    assert.equal(every.cron, null, 'every alone replaces cron and tz');
+    // Two triggers at once: the 400 is the subject, raw.
+    const both = await stack.api.request('PATCH', `/v1/schedules/${schedule.id}`, { every: 5000, at: new Date(Date.now() + 60_000).toISOString() });
     assert.equal(both.status, 400);
 
-    const off = await patch({ enabled: false });
-    assert.equal(off.body.state, 'disabled');
-    assert.equal((await patch({ enabled: true })).body.state, 'active');
+    assert.equal((await patch({ enabled: false })).state, 'disabled');
+    assert.equal((await patch({ enabled: true })).state, 'active');
     await create({ name: 'editable', task: 'demo.noop' });
-    await stack.api.delete(`/v1/schedules/${schedule.id}`);
+    await client.schedules.delete(schedule.id);
   });
 
   it('deletes a schedule for good', async () => {
     const schedule = await create({ name: 'doomed', task: 'demo.noop', every: 60_000 });
+    // The answers (204, then 404) are the subject: raw.
     assert.equal((await stack.api.delete(`/v1/schedules/${schedule.id}`)).status, 204);
     assert.equal((await stack.api.get(`/v1/schedules/${schedule.id}`)).status, 404);
-    assert.equal((await stack.api.get('/v1/schedules')).body.items.some((s: ScheduleView) => s.id === schedule.id), false);
+    assert.equal((await client.schedules.list()).items.some((s) => s.id === schedule.id), false);
     await create({ name: 'doomed', task: 'demo.noop' });
   });
 });

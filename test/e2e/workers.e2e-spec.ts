@@ -2,30 +2,32 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
-import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+import type { ConveyorClient } from '@conveyor/client';
+import type { ConveyorEvent, HttpRequestInput } from '@conveyor/contracts';
+import { Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('workers', () => {
   describe('priorities', () => {
     let stack: Stack;
+    let client: ConveyorClient;
     before(async () => {
       stack = await Stack.start({ workers: 0 });
+      client = stack.client();
     });
-    after(() => stack?.stop());
+    after(async () => {
+      client?.close();
+      await stack?.stop();
+    });
 
     it('runs queued executions in priority order', async () => {
       const ids: Record<string, string> = {};
-      for (const priority of ['low', 'normal', 'high', 'critical']) {
-        const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 1, stepMs: 0 }, priority });
-        assert.equal(reply.status, 202);
-        ids[priority] = reply.body.id;
+      for (const priority of ['low', 'normal', 'high', 'critical'] as const) {
+        ids[priority] = (await client.submit('demo.steps', { steps: 1, stepMs: 0 }, { priority })).id;
       }
       await stack.startWorker({ WORKER_CONCURRENCY: '1', WORKER_QUEUES: 'demo' });
 
-      const finished = await poll(
-        () => Promise.all(Object.values(ids).map(async (id) => (await stack.api.get<ExecutionView>(`/v1/executions/${id}`)).body)),
-        { until: (all) => all.every((e) => e.status === 'completed'), label: 'all four completed' },
-      );
+      const finished = await Promise.all(Object.values(ids).map((id) => client.watch(id).done));
+      assert.ok(finished.every((e) => e.status === 'completed'), 'all four completed');
       const order = [...finished].sort((a, b) => a.startedAt!.localeCompare(b.startedAt!) || a.finishedAt!.localeCompare(b.finishedAt!));
       assert.deepEqual(
         order.map((e) => e.id),
@@ -36,6 +38,7 @@ describe('workers', () => {
 
   describe('http.request', () => {
     let stack: Stack;
+    let client: ConveyorClient;
     let target: Server;
     let targetUrl: string;
     before(async () => {
@@ -46,19 +49,18 @@ describe('workers', () => {
       await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
       targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
       stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: '127.0.0.1' } });
+      client = stack.client();
     });
     after(async () => {
+      client?.close();
       await stack?.stop();
       target?.close();
     });
 
-    const run = async (input: object) => {
-      const reply = await stack.api.post('/v1/executions', { task: 'http.request', input, backoff: { type: 'fixed', delayMs: 10 } });
-      assert.equal(reply.status, 202, JSON.stringify(reply.body));
-      return poll(async () => (await stack.api.get<ExecutionView>(`/v1/executions/${reply.body.id}`)).body, {
-        until: (e) => e.status === 'completed' || e.status === 'failed',
-        label: 'the request to end',
-      });
+    /** The execution once the request has ended. */
+    const run = async (input: HttpRequestInput) => {
+      const { id } = await client.submit('http.request', input, { backoff: { type: 'fixed', delayMs: 10 } });
+      return client.watch(id).done;
     };
 
     it('calls an allowed host and returns the response', async () => {
@@ -86,47 +88,39 @@ describe('workers', () => {
 
   describe('graceful shutdown', () => {
     let stack: Stack;
+    let client: ConveyorClient;
     before(async () => {
       stack = await Stack.start();
+      client = stack.client();
     });
-    after(() => stack?.stop());
+    after(async () => {
+      client?.close();
+      await stack?.stop();
+    });
 
     it('lets a running handler finish after SIGTERM', async () => {
-      const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
-      try {
-        const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 4, stepMs: 250 } });
-        await watcher.subscribe(reply.body.id, 0);
-        await watcher.waitFor((e) => e.type === 'execution.started', 'the start');
-        const exitCode = await stack.workers[0].process.stop('SIGTERM');
-        assert.equal(exitCode, 0);
-        const end = await watcher.waitForEnd(reply.body.id);
-        assert.equal(end.type, 'execution.completed');
-        assert.equal(watcher.of(reply.body.id).filter((e) => e.type === 'execution.started').length, 1);
-      } finally {
-        watcher.close();
-      }
+      const run = await submitAndWatch(client, 'demo.steps', { steps: 4, stepMs: 250 });
+      await run.waitFor('execution.started');
+      const exitCode = await stack.workers[0].process.stop('SIGTERM');
+      assert.equal(exitCode, 0);
+      await run.done;
+      assert.equal(run.events.at(-1)?.type, 'execution.completed');
+      assert.equal(run.events.filter((e) => e.type === 'execution.started').length, 1);
     });
 
     it('queues a handler that outlives the grace period again, and another worker finishes it from its checkpoint', async () => {
       const hasty = await stack.startWorker({ WORKER_SHUTDOWN_GRACE_MS: '300' });
-      const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
-      try {
-        const reply = await stack.api.post('/v1/executions', { task: 'demo.steps', input: { steps: 6, stepMs: 200 } });
-        await watcher.subscribe(reply.body.id, 0);
-        await watcher.waitFor((e) => e.type === 'execution.progress', 'a first step');
-        assert.equal(await hasty.process.stop('SIGTERM'), 0);
-        assert.equal((await stack.api.get<ExecutionView>(`/v1/executions/${reply.body.id}`)).body.status, 'queued');
+      const run = await submitAndWatch(client, 'demo.steps', { steps: 6, stepMs: 200 });
+      await run.waitFor('execution.progress');
+      assert.equal(await hasty.process.stop('SIGTERM'), 0);
+      assert.equal((await client.get(run.executionId)).status, 'queued');
 
-        await stack.startWorker();
-        const end = await watcher.waitForEnd(reply.body.id);
-        assert.equal(end.type, 'execution.completed');
-        const events = watcher.of(reply.body.id);
-        assert.equal(events.some((e) => e.type === 'execution.failed' || e.type === 'execution.retrying'), false);
-        const steps = events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress').map((e) => e.data.step);
-        assert.equal(new Set(steps).size, steps.length, `no checkpointed step ran twice: ${steps.join(',')}`);
-      } finally {
-        watcher.close();
-      }
+      await stack.startWorker();
+      await run.done;
+      assert.equal(run.events.at(-1)?.type, 'execution.completed');
+      assert.equal(run.events.some((e) => e.type === 'execution.failed' || e.type === 'execution.retrying'), false);
+      const steps = run.events.filter((e): e is ConveyorEvent<'execution.progress'> => e.type === 'execution.progress').map((e) => e.data.step);
+      assert.equal(new Set(steps).size, steps.length, `no checkpointed step ran twice: ${steps.join(',')}`);
     });
   });
 });

@@ -1,5 +1,3 @@
-import type { ExecutionView } from '@conveyor/contracts';
-
 /** A reply of the REST API, body parsed. */
 export interface ApiReply<T = any> {
   status: number;
@@ -7,21 +5,13 @@ export interface ApiReply<T = any> {
   body: T;
 }
 
-/** Minimal JSON client for the gateway's REST API. */
+/**
+ * Raw HTTP to the gateway, status and headers included: for tests of the REST contract itself
+ * (status codes, headers, error bodies, input the client SDK's types do not allow). Tests acting
+ * as a client use the SDK (`Stack.client()`).
+ */
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
-
-  /** Submits an execution; anything but `202 Accepted` throws, with the reply. */
-  async submit(body: object): Promise<ExecutionView> {
-    const reply = await this.post<ExecutionView>('/v1/executions', body);
-    if (reply.status !== 202) throw new Error(`Submission answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-    return reply.body;
-  }
-
-  /** The execution as `GET /v1/executions/:id` reads it. */
-  async execution(id: string): Promise<ExecutionView> {
-    return (await this.get<ExecutionView>(`/v1/executions/${id}`)).body;
-  }
 
   get<T = any>(path: string): Promise<ApiReply<T>> {
     return this.request<T>('GET', path);

@@ -1,4 +1,5 @@
 export * from './api-client.js';
+export * from './event-log.js';
 export * from './execution-watcher.js';
 export * from './poll.js';
 export * from './stack.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ConveyorClient } from '@conveyor/client';
 import { RedisServer, startService, type ServiceProcess } from '@conveyor/launcher';
 import { ApiClient } from './api-client.js';
 
@@ -47,7 +48,12 @@ export class Stack {
     return { REDIS_URL: this.redis.url, CONVEYOR_PREFIX: this.prefix, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env };
   }
 
-  /** A client of the first gateway still running. */
+  /** The client SDK on the first gateway still running and the first monitor, if any (close it when done). */
+  client(): ConveyorClient {
+    return new ConveyorClient({ apiUrl: this.gatewayUrl, monitorUrl: this.monitors[0]?.url ?? undefined });
+  }
+
+  /** Raw HTTP to the first gateway still running. */
   get api(): ApiClient {
     const gateway = this.gateways.find((g) => g.process.running);
     if (!gateway?.url) throw new Error('no gateway');
