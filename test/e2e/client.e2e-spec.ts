@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
+import { ConveyorApiError, type ConveyorClient, type ExecutionWatch } from '@conveyor/client';
 import { queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import { poll, Stack } from '@conveyor/testing';
+
+/** The seqs a watch received, in order (log lines have none). */
+const seqsOf = (watch: ExecutionWatch) => watch.events.flatMap((e) => (e.seq === undefined ? [] : [e.seq]));
 
 describe('the client SDK', () => {
   let stack: Stack;
@@ -38,7 +41,7 @@ describe('the client SDK', () => {
     assert.equal(reconnects, 1, 'the connection dropped and came back once');
     assert.equal(final.status, 'completed');
     assert.deepEqual(final.result, { steps: 10 });
-    const seqs = watch.events.flatMap((e) => (e.seq === undefined ? [] : [e.seq]));
+    const seqs = seqsOf(watch);
     assert.ok(snapshot);
     assert.deepEqual(seqs, Array.from({ length: final.seq - snapshot.seq }, (_, i) => snapshot!.seq + 1 + i));
     assert.equal(watch.events.at(-1)?.type, 'execution.completed');
@@ -62,8 +65,24 @@ describe('the client SDK', () => {
     await replaced;
     assert.deepEqual(disconnects, ['io server disconnect'], 'the monitor ended the session once');
     assert.equal(final.status, 'completed');
-    const seqs = watch.events.flatMap((e) => (e.seq === undefined ? [] : [e.seq]));
+    const seqs = seqsOf(watch);
     assert.deepEqual(seqs, Array.from({ length: final.seq - snapshot!.seq }, (_, i) => snapshot!.seq + 1 + i), 'every seq once, in order');
+  });
+
+  it('keeps each watch of one client whole while other watches of the same execution start and stop', async () => {
+    const execution = await client.submit('demo.steps', { steps: 10, stepMs: 100 });
+    const first = client.watch(execution.id, {}, { since: 0 });
+    const second = client.watch(execution.id, {
+      // At every step another watch of it starts and stops: the socket subscribes again each time,
+      // and must not unsubscribe while the first two still watch.
+      onEvent: (event) => event.type === 'execution.progress' && client.watch(execution.id).stop(),
+    });
+    const final = await first.done;
+    await second.done;
+    assert.deepEqual(seqsOf(first), Array.from({ length: final.seq }, (_, i) => i + 1), 'the first watch: every seq once');
+    const secondSeqs = seqsOf(second);
+    assert.deepEqual(secondSeqs, Array.from({ length: final.seq - secondSeqs[0] + 1 }, (_, i) => secondSeqs[0] + i), 'the second watch: no gap');
+    assert.equal(second.events.at(-1)?.type, 'execution.completed');
   });
 
   it('follows a queue room: counts on joining, then live counts and the queue being paused and resumed', async () => {

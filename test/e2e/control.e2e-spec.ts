@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
+import { Redis } from 'ioredis';
+import { ExecutionStore } from '@conveyor/executions';
+import { RedisKeys } from '@conveyor/redis';
 import { Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('cancel, retry and delete', () => {
@@ -129,6 +132,24 @@ describe('cancel, retry and delete', () => {
     for (const path of ['', '/events', '/logs']) {
       assert.equal((await stack.api.get(`/v1/executions/${running.executionId}${path}`)).status, 404, path);
     }
+  });
+
+  it('counts an execution removed twice at once (a delete beside a retention sweep) out of the totals once', async () => {
+    const [first, second] = (await client.submitBatch([{ task: 'demo.noop', tags: ['twice'] }, { task: 'demo.noop', tags: ['twice'] }])).items;
+    await Promise.all([client.watch(first.id).done, client.watch(second.id).done]);
+    const before = (await client.list({ queue: ['demo'] })).totals.completed;
+    // Both removers read the record before either removes it: the race the store must settle.
+    const redis = new Redis(stack.redis.url);
+    try {
+      const store = new ExecutionStore(redis, new RedisKeys(stack.prefix));
+      const record = await store.read('demo', first.id);
+      assert.ok(record);
+      assert.deepEqual(await Promise.all([store.forget(record), store.forget(record)]), [true, false]);
+    } finally {
+      redis.disconnect();
+    }
+    assert.equal((await client.list({ queue: ['demo'] })).totals.completed, before - 1);
+    assert.deepEqual((await client.list({ tag: ['twice'] })).items.map((e) => e.id), [second.id]);
   });
 
   it('serves the timeline and the log lines', async () => {

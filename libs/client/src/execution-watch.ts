@@ -21,6 +21,9 @@ export class ExecutionWatch {
   /** The snapshot's seq once it came: ending events before it are history, not the end. */
   private snapshotSeq: number | null = null;
   private finished = false;
+  private stopped = false;
+  /** Subscriptions sent and not answered yet: until then, events of the execution are not this watch's. */
+  private pending = 0;
   private settle!: { resolve: (execution: ExecutionView) => void; reject: (error: Error) => void };
   private readonly stops: (() => void)[];
 
@@ -35,23 +38,32 @@ export class ExecutionWatch {
   ) {
     this.lastSeq = since ?? null;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.stops = [connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => this.subscribe())];
+    this.stops = [
+      connection.hold({ execution: executionId }),
+      connection.onEvent((event) => this.receive(event)),
+      connection.onReconnect(() => this.subscribe()),
+    ];
     this.subscribe();
   }
 
   /** Stops receiving (`done` stays pending if the execution has not ended). */
   stop(): void {
+    this.stopped = true;
     this.stops.forEach((stop) => stop());
-    this.connection.unsubscribe({ execution: this.executionId });
   }
 
   private subscribe(): void {
     const since = this.lastSeq === null ? {} : { since: this.lastSeq };
+    this.pending++;
     this.connection.subscribe<ExecutionView>({ execution: this.executionId, ...since }, (ack) => {
+      this.pending--;
+      if (this.stopped) return;
       if (ack instanceof Error) {
         this.stop();
         return this.settle.reject(ack);
       }
+      // Events trimmed from the log are gone for good: the replay starts after them.
+      if (ack.firstSeq !== undefined && this.lastSeq !== null) this.lastSeq = Math.max(this.lastSeq, ack.firstSeq - 1);
       if (this.snapshotSeq !== null) return;
       this.snapshotSeq = ack.snapshot.seq;
       this.lastSeq ??= ack.snapshot.seq;
@@ -63,11 +75,15 @@ export class ExecutionWatch {
   }
 
   private receive(event: ConveyorEvent): void {
-    if (event.executionId !== this.executionId) return;
-    if (event.seq !== undefined) {
-      if (this.lastSeq !== null && event.seq <= this.lastSeq) return;
-      this.lastSeq = event.seq;
+    // Before the answer, the execution's events come from the client's rooms, not from this
+    // subscription, and the replay that follows the answer will bring them in order.
+    if (event.executionId !== this.executionId || this.pending > 0) return;
+    if (event.seq !== undefined && this.lastSeq !== null) {
+      if (event.seq <= this.lastSeq) return;
+      // A gap (another watch of this execution subscribed the socket again): ask for what is missing.
+      if (event.seq > this.lastSeq + 1) return this.subscribe();
     }
+    if (event.seq !== undefined) this.lastSeq = event.seq;
     this.events.push(event);
     this.handlers.onEvent?.(event);
     if (endings.has(event.type) && this.snapshotSeq !== null && (event.seq ?? 0) >= this.snapshotSeq) this.finish();

@@ -9,6 +9,7 @@ export class RealtimeConnection {
   readonly socket: Socket;
   private readonly eventListeners = new Set<(event: ConveyorEvent) => void>();
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly holders = new Map<string, number>();
   private connectedBefore = false;
 
   constructor(url: string, token?: string) {
@@ -31,7 +32,7 @@ export class RealtimeConnection {
    * A callback, not a promise: a promise's continuation would run after the events the monitor
    * sends right behind the ack.
    */
-  subscribe<S>(request: object, onAck: (outcome: { snapshot: S } | Error) => void): void {
+  subscribe<S>(request: object, onAck: (outcome: Extract<SubscribeAck<S>, { ok: true }> | Error) => void): void {
     this.socket.timeout(10_000).emit('subscribe', request, (error: Error | null, ack: SubscribeAck<S>) => {
       if (error) onAck(error);
       else if (!ack.ok) onAck(new ConveyorApiError(refusalStatus[ack.code] ?? 400, ack.code, ack.message));
@@ -39,8 +40,22 @@ export class RealtimeConnection {
     });
   }
 
-  unsubscribe(request: object): void {
-    this.socket.emit('unsubscribe', request);
+  /**
+   * Counts one more watch or follow of a room (a subscription request without `since`); the
+   * function returned ends it, and tells the monitor to unsubscribe once no other one holds the room.
+   */
+  hold(room: object): () => void {
+    const key = JSON.stringify(room);
+    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (this.holders.get(key) ?? 1) - 1;
+      if (left > 0) return void this.holders.set(key, left);
+      this.holders.delete(key);
+      this.socket.emit('unsubscribe', room);
+    };
   }
 
   /** Calls `listener` with every event; returns the way to stop. */

@@ -22,14 +22,13 @@ export class RoomFollow {
     readonly connection: RealtimeConnection,
     private readonly handlers: RoomHandlers,
   ) {
-    this.stops = [connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => this.join())];
+    this.stops = [connection.hold(room), connection.onEvent((event) => this.receive(event)), connection.onReconnect(() => this.join())];
     this.joined = new Promise((resolve, reject) => this.join((outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))));
     this.joined.catch(() => this.stop());
   }
 
   stop(): void {
     this.stops.forEach((stop) => stop());
-    this.connection.unsubscribe(this.room);
   }
 
   /** Joins (again), calling back with the counts or what went wrong. */

@@ -56,7 +56,6 @@ export class ExecutionJanitor {
     }
     if (status && record.status !== status) return false;
     await (await this.queues.get(queue).getJob(id))?.remove();
-    await this.store.forget(record);
-    return true;
+    return this.store.forget(record);
   }
 }

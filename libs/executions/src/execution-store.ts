@@ -94,21 +94,27 @@ export class ExecutionStore {
     );
   }
 
-  /** Removes the record, its events, log lines and checkpoint, and its entries in every index and counter. */
-  async forget(record: Pick<ExecutionRecord, 'id' | 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId' | 'status'>): Promise<void> {
-    const { queue, id, tenant, status } = record;
-    await this.redis
-      .multi()
-      .del(this.keys.execution(queue, id), this.keys.executionEvents(queue, id), this.keys.executionLogs(queue, id), this.keys.executionCheckpoint(queue, id))
-      .zrem(this.keys.index(queue, tenant, 'status', status), id)
-      .hincrby(this.keys.statusCounts(queue, tenant), status, -1)
-      .hincrby(this.keys.statusCounts(queue, null), status, -1)
-      .zrem(this.keys.finished(queue), id)
-      .exec();
+  /**
+   * Removes the record, its events, log lines and checkpoint, and its entries in every index and
+   * counter; `false` when it was gone already (another remover's counters stand).
+   */
+  async forget(record: Pick<ExecutionRecord, 'id' | 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId'>): Promise<boolean> {
+    const { queue, id, tenant } = record;
+    const removed = await this.redis.conveyorForgetExecution(
+      this.keys.execution(queue, id),
+      this.keys.executionEvents(queue, id),
+      this.keys.executionLogs(queue, id),
+      this.keys.executionCheckpoint(queue, id),
+      this.keys.statusCounts(queue, tenant),
+      this.keys.statusCounts(queue, null),
+      this.keys.finished(queue),
+      this.keys.indexPrefix(queue, tenant),
+    );
     await Promise.all([
       ...this.listIndexes(record).map((index) => this.redis.zrem(index, id)),
       this.redis.hdel(this.keys.executionIndex(), id),
     ]);
+    return removed === 1;
   }
 
   /** The list indexes an execution is in besides its status's (which the scripts keep). */

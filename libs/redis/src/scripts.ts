@@ -44,6 +44,21 @@ redis.call('PUBLISH', KEYS[3], event)
 return seq
 `;
 
+const forgetExecution = `
+-- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
+--       queue's finished executions. ARGV: index key prefix (of the execution's queue and tenant)
+-- Only the call that deletes the record takes it out of the counters: removing twice counts once.
+local status = redis.call('HGET', KEYS[1], 'status')
+local id = redis.call('HGET', KEYS[1], 'id')
+if not status then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', ARGV[1] .. 'status:' .. status, id)
+redis.call('HINCRBY', KEYS[5], status, -1)
+redis.call('HINCRBY', KEYS[6], status, -1)
+redis.call('ZREM', KEYS[7], id)
+return 1
+`;
+
 const appendLog = `
 -- KEYS: log lines, events channel. ARGV: stored line, cap, live event
 redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -71,6 +86,16 @@ declare module 'ioredis' {
       ...fields: string[]
     ): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
+    conveyorForgetExecution(
+      record: string,
+      events: string,
+      logs: string,
+      checkpoint: string,
+      statusCounts: string,
+      queueStatusCounts: string,
+      finished: string,
+      indexPrefix: string,
+    ): Result<number, Context>;
   }
 }
 
@@ -90,6 +115,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
+    redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     withScripts.add(redis);
   }
   return redis;
