@@ -1,8 +1,10 @@
-// `npm run bench`: every benchmark, each beside plain BullMQ in the same run, on a private Redis.
-// `BENCH_ONLY=tick npm run bench` runs only the benchmarks whose name contains `tick`.
+// `npm run bench`: every benchmark, each beside plain BullMQ (the monitor: beside a minimal socket.io relay)
+// in the same run, on a private Redis. `BENCH_ONLY=tick npm run bench` runs only the benchmarks whose name
+// contains `tick`.
 import { RedisServer } from '@conveyor/launcher';
 import { batchSubmit } from './batch-submit.js';
 import { listExecutions } from './list-executions.js';
+import { monitorFanout } from './monitor-fanout.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
 
@@ -11,6 +13,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'batch-submit': batchSubmit,
   'list-executions': listExecutions,
   'tick-lateness': tickLateness,
+  'monitor-fanout': monitorFanout,
 };
 
 const only = process.env.BENCH_ONLY;
