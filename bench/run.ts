@@ -1,16 +1,28 @@
-// `npm run bench`: every benchmark, each beside the same work done with plain BullMQ, on a private Redis.
+// `npm run bench`: every benchmark, each beside plain BullMQ (the monitor: beside a minimal socket.io relay)
+// in the same run, on a private Redis. `BENCH_ONLY=tick npm run bench` runs only the benchmarks whose name
+// contains `tick`.
 import { RedisServer } from '@conveyor/launcher';
 import { batchSubmit } from './batch-submit.js';
 import { listExecutions } from './list-executions.js';
+import { monitorFanout } from './monitor-fanout.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
 
+const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
+  'worker-throughput': workerThroughput,
+  'batch-submit': batchSubmit,
+  'list-executions': listExecutions,
+  'tick-lateness': tickLateness,
+  'monitor-fanout': monitorFanout,
+};
+
+const only = process.env.BENCH_ONLY;
+const chosen = Object.entries(benchmarks).filter(([name]) => !only || name.includes(only));
+if (chosen.length === 0) throw new Error(`BENCH_ONLY=${only} matches no benchmark (${Object.keys(benchmarks).join(', ')})`);
+
 const redis = await RedisServer.start();
 try {
-  await workerThroughput(redis);
-  await batchSubmit(redis);
-  await listExecutions(redis);
-  await tickLateness(redis);
+  for (const [, run] of chosen) await run(redis);
 } finally {
   await redis.stop();
 }

@@ -5,6 +5,7 @@ import { Queue, Worker } from 'bullmq';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient, poll } from '@conveyor/testing';
+import { percentiles } from './common.js';
 
 const schedules = 20;
 const ticks = 10;
@@ -16,12 +17,6 @@ export async function tickLateness(redis: RedisServer): Promise<void> {
   console.log(`\nschedule tick lateness: ${schedules} schedules × ${ticks} ticks, every ${everyMs} ms (scheduled time → work starts)`);
   console.log(`  plain BullMQ job schedulers    p50 ${plain.p50.toFixed(0).padStart(5)} ms   p99 ${plain.p99.toFixed(0).padStart(5)} ms`);
   console.log(`  Conveyor schedules             p50 ${conveyor.p50.toFixed(0).padStart(5)} ms   p99 ${conveyor.p99.toFixed(0).padStart(5)} ms`);
-}
-
-function percentiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { p50: at(0.5), p99: at(0.99) };
 }
 
 async function plainSchedulers(redis: RedisServer) {

@@ -1,0 +1,65 @@
+// Small helpers shared by the benchmarks: percentiles, pacing, and many socket.io clients at once.
+import { io, type Socket } from 'socket.io-client';
+import { poll } from '@conveyor/testing';
+
+/** p50 and p99 of the samples (nearest rank). */
+export function percentiles(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Calls `send(i)` for i in [0, total) at `perSecond`, each at its own due time (at once when behind); then waits for all. */
+export async function paced(total: number, perSecond: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const ahead = started + (i * 1000) / perSecond - performance.now();
+    if (ahead >= 1) await sleep(ahead);
+    sent.push(send(i));
+  }
+  await Promise.all(sent);
+}
+
+/** How many clients connect at the same time. */
+const connectBatch = 100;
+
+/**
+ * Runs `use` with `count` socket.io clients of `url` (each its own websocket connection), client i
+ * subscribed with `requestOf(i)` and acknowledged `ok`; closes them all afterwards, whatever happens.
+ */
+export async function withClients<T>(url: string, count: number, requestOf: (i: number) => object, use: (clients: Socket[]) => Promise<T>): Promise<T> {
+  const clients: Socket[] = [];
+  try {
+    for (let i = 0; i < count; i += connectBatch) {
+      const batch = Array.from({ length: Math.min(connectBatch, count - i) }, () => io(url, { transports: ['websocket'], forceNew: true, reconnection: false }));
+      clients.push(...batch);
+      await Promise.all(batch.map(connected));
+    }
+    await Promise.all(clients.map((client, i) => subscribe(client, requestOf(i))));
+    return await use(clients);
+  } finally {
+    for (const client of clients) client.disconnect();
+  }
+}
+
+function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+}
+
+async function subscribe(client: Socket, request: object): Promise<void> {
+  const ack = (await client.timeout(30_000).emitWithAck('subscribe', request)) as { ok: boolean; message?: string };
+  if (!ack.ok) throw new Error(`subscribe ${JSON.stringify(request)} refused: ${ack.message}`);
+}
+
+/** Resolves once `received()` reaches `expected`; fails after `timeoutMs` saying how many came. */
+export async function untilReceived(received: () => number, expected: number, label: string, timeoutMs = 60_000): Promise<void> {
+  await poll(async () => received(), { until: (n) => n >= expected, label: `${expected} ${label}`, timeoutMs, intervalMs: 20 });
+}
