@@ -19,7 +19,7 @@ describe('crash recovery', () => {
   it('continues a SIGKILLed worker’s execution on another worker, from its checkpoint', async () => {
     const doomed = await stack.startWorker();
     // Long enough that the run is still going once the second worker is up, even on a busy machine.
-    const run = await submitAndWatch(client, 'demo.steps', { steps: 40, stepMs: 250 });
+    const run = await submitAndWatch(client, 'demo.steps', { steps: 60, stepMs: 250 });
     await run.waitFor('execution.progress', (e) => e.data.percent >= 10);
     await stack.startWorker();
     await doomed.process.stop('SIGKILL');
