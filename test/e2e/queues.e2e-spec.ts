@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { ConveyorClient } from '@conveyor/client';
+import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
 import { poll, Stack } from '@conveyor/testing';
 
 describe('queue operations and retention', () => {
@@ -54,11 +54,11 @@ describe('queue operations and retention', () => {
     assert.equal((await ended(waiting.id)).status, 'completed');
   });
 
-  // The client has no call for a queue's concurrency nor for cleaning: raw.
   it('sets and removes the global concurrency', async () => {
-    const set = await stack.api.request('PUT', '/v1/queues/demo/concurrency', { concurrency: 2 });
-    assert.equal(set.body.concurrency, 2);
-    assert.equal((await stack.api.request('PUT', '/v1/queues/demo/concurrency', { concurrency: null })).body.concurrency, null);
+    assert.equal((await client.queues.setConcurrency('demo', 2)).concurrency, 2);
+    assert.equal((await client.queues.get('demo')).concurrency, 2);
+    assert.equal((await client.queues.setConcurrency('demo', null)).concurrency, null);
+    // The refusal (its status and body are the subject): raw.
     const bad = await stack.api.request('PUT', '/v1/queues/demo/concurrency', { concurrency: 0 });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.details[0].path, 'concurrency');
@@ -74,9 +74,10 @@ describe('queue operations and retention', () => {
     await client.queues.retryFailed('http');
     for (const execution of failed) assert.equal((await ended(execution.id)).status, 'completed');
 
-    const cleaned = await stack.api.post('/v1/queues/http/clean', { status: 'completed' });
-    assert.deepEqual(cleaned.body, { removed: failed.length });
-    for (const execution of failed) assert.equal((await stack.api.get(`/v1/executions/${execution.id}`)).status, 404);
+    assert.deepEqual(await client.queues.clean('http', { status: 'completed' }), { removed: failed.length });
+    for (const execution of failed) {
+      await assert.rejects(client.get(execution.id), (error: unknown) => error instanceof ConveyorApiError && error.statusCode === 404);
+    }
     assert.equal((await stack.api.post('/v1/queues/http/clean', { status: 'running' })).status, 400);
   });
 

@@ -37,6 +37,10 @@ describe('schedules', () => {
       assert.equal(run.scheduleId, schedule.id);
       assert.deepEqual(run.input, { payload: 'tick' });
     }
+    const firstPage = await client.schedules.runs(schedule.id, { limit: 2 });
+    const secondPage = await client.schedules.runs(schedule.id, { limit: 2, cursor: firstPage.nextCursor! });
+    assert.deepEqual([...firstPage.items, ...secondPage.items].map((run) => run.id), runs.map((run) => run.id), 'the runs page by page');
+    assert.equal(secondPage.nextCursor, null);
   });
 
   it('runs a schedule by hand through the tick path, without counting toward its limit', async () => {

@@ -75,15 +75,12 @@ export class ConveyorClient {
   }
 
   list(filters: ListFilters = {}): Promise<ExecutionList> {
-    const query = new URLSearchParams();
-    for (const [name, value] of Object.entries(filters)) {
-      if (value !== undefined) query.set(name, Array.isArray(value) ? value.join(',') : String(value));
-    }
-    return this.request('GET', `/v1/executions${query.size > 0 ? `?${query}` : ''}`);
+    return this.request('GET', `/v1/executions${queryOf(filters)}`);
   }
 
-  events(id: string, since = 0): Promise<{ items: ConveyorEvent[] }> {
-    return this.request('GET', path`/v1/executions/${id}/events?since=${since}`);
+  /** The stored events after `since`, oldest first (at most `limit`, default all the log holds). */
+  events(id: string, options: { since?: number; limit?: number } = {}): Promise<{ items: ConveyorEvent[] }> {
+    return this.request('GET', path`/v1/executions/${id}/events` + queryOf(options));
   }
 
   /** The stored log lines (the last 1,000). */
@@ -120,7 +117,9 @@ export class ConveyorClient {
     enable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/enable`),
     disable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/disable`),
     runNow: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/run-now`),
-    runs: (id: string): Promise<ExecutionList> => this.request('GET', path`/v1/schedules/${id}/runs`),
+    /** The schedule's executions, newest first, with the same filters and paging as `list`. */
+    runs: (id: string, filters: Omit<ListFilters, 'scheduleId'> = {}): Promise<ExecutionList> =>
+      this.request('GET', path`/v1/schedules/${id}/runs` + queryOf(filters)),
   };
 
   readonly queues = {
@@ -129,6 +128,12 @@ export class ConveyorClient {
     pause: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/pause`),
     resume: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/resume`),
     retryFailed: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/retry-failed`),
+    /** Removes the queue's executions that ended with `status` (older than `olderThanMs`, at most `limit`). */
+    clean: (name: string, options: { status: 'completed' | 'failed' | 'cancelled'; olderThanMs?: number; limit?: number }): Promise<{ removed: number }> =>
+      this.request('POST', path`/v1/queues/${name}/clean`, options),
+    /** At most this many of the queue's executions run at once across all workers; `null` removes the limit. */
+    setConcurrency: (name: string, concurrency: number | null): Promise<QueueView> =>
+      this.request('PUT', path`/v1/queues/${name}/concurrency`, { concurrency }),
   };
 
   /** The task catalogue: names, queues, descriptions, input schemas and defaults. */
@@ -181,6 +186,15 @@ export class ConveyorClient {
     }
     return parsed as T;
   }
+}
+
+/** `?name=value&…` of the options that are set (lists joined by commas), or nothing. */
+function queryOf(options: object): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) query.set(name, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  return query.size > 0 ? `?${query}` : '';
 }
 
 /** A path with its interpolated parts URL-encoded: path`/v1/executions/${id}`. */
