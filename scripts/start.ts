@@ -76,10 +76,12 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
-  const names: ServiceName[] = ['gateway', 'worker', 'monitor'];
-  const started = await Promise.all(
-    names.map((name) => startService(name, { REDIS_URL: url }, { onLine: (line) => print(name, line) })),
-  );
+  const start = (name: ServiceName, env: Record<string, string> = {}) =>
+    startService(name, { REDIS_URL: url, ...env }, { onLine: (line) => print(name, line) });
+  // The gateway tells the dashboard where the monitor listens: its real port, also when MONITOR_PORT is 0.
+  const [worker, monitor] = await Promise.all([start('worker'), start('monitor')]);
+  const gateway = await start('gateway', { MONITOR_PORT: new URL(monitor.url!).port });
+  const started = [gateway, worker, monitor];
   services.push(...started);
   for (const service of started) {
     void service.process.exit().then((code) => {

@@ -41,6 +41,12 @@ describe('processes', () => {
       const line = await start.waitForLine((l) => l.includes('REST API'), 30_000);
       const api = /(http:\/\/\S+)\/v1\/executions/.exec(line)![1];
       assert.equal((await fetch(`${api}/health/ready`)).status, 200);
+      // The dashboard is served and pointed at the monitor's real port (MONITOR_PORT is 0 here).
+      const monitorLine = await start.waitForLine((l) => l.includes('Monitor '), 5_000);
+      const monitorUrl = /(http:\/\/\S+)/.exec(monitorLine)![1];
+      assert.match(await (await fetch(`${api}/ui/`)).text(), /<script/);
+      const settings = (await (await fetch(`${api}/ui/settings.json`)).json()) as { monitorUrl: string };
+      assert.equal(new URL(settings.monitorUrl).port, new URL(monitorUrl).port);
       start.child.kill('SIGINT');
       assert.equal(await start.exit(), 0);
     } finally {
