@@ -102,4 +102,34 @@ describe('realtime across several monitors', () => {
     await client.watch(id).done;
     assert.equal(watcher.of(id).length, seen);
   });
+
+  it('attaches nothing when the unsubscribe comes before the subscription is answered', async () => {
+    const watcher = watchers[2];
+    const { id } = await client.submit('demo.steps', { steps: 4, stepMs: 50 });
+    const [subscribed, unsubscribed] = await Promise.all([
+      watcher.subscribe(id, 0),
+      watcher.socket.timeout(5000).emitWithAck('unsubscribe', { execution: id }),
+    ]);
+    assert.deepEqual(unsubscribed, { ok: true });
+    assert.equal(subscribed.ok ? 'answered' : subscribed.code, 'unsubscribed');
+    await client.watch(id).done;
+    assert.deepEqual(watcher.of(id), []);
+  });
+
+  it('keeps a socket’s feed when it subscribes again to what it follows, and sends the second subscription what it lacks', async () => {
+    const watcher = watchers[1];
+    const { id } = await client.submit('demo.steps', { steps: 6, stepMs: 100 });
+    await watcher.subscribe(id, 0);
+    await watcher.waitFor('execution.progress', (e) => e.executionId === id);
+    const ack = await watcher.subscribe(id, 0);
+    assert.ok(ack.ok);
+    const end = await watcher.waitForEnd(id);
+    // Events 1..n come twice (the first feed, then the second subscription's replay up to where the
+    // feed had got); every later one once, from the feed that went on.
+    const seqs = watcher.seqs(id);
+    const repeated = seqs.filter((seq, i) => seqs.indexOf(seq) !== i);
+    assert.deepEqual([...new Set(seqs)], Array.from({ length: end.seq! }, (_, i) => i + 1));
+    assert.deepEqual(repeated, Array.from({ length: repeated.length }, (_, i) => i + 1));
+    assert.ok(repeated.length >= 3 && repeated.length < end.seq!, `repeated ${repeated.join(',')} of ${end.seq}`);
+  });
 });

@@ -1,5 +1,5 @@
 import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
-import type { RealtimeConnection } from './realtime-connection.js';
+import { isRefusal, type RealtimeConnection } from './realtime-connection.js';
 
 export interface WatchHandlers {
   /** The execution as it was when the watch began. */
@@ -25,6 +25,7 @@ export class ExecutionWatch {
   /** Subscriptions sent and not answered yet: until then, events of the execution are not this watch's. */
   private pending = 0;
   private settle!: { resolve: (execution: ExecutionView) => void; reject: (error: Error) => void };
+  /** What `stop` undoes: the hold on the room, the listeners, a pending retry. */
   private readonly stops: (() => void)[];
 
   constructor(
@@ -58,6 +59,7 @@ export class ExecutionWatch {
     this.connection.subscribe<ExecutionView>({ execution: this.executionId, ...since }, (ack) => {
       this.pending--;
       if (this.stopped) return;
+      if (ack instanceof Error && !isRefusal(ack)) return void this.stops.push(this.connection.retryLater(() => this.subscribe()));
       if (ack instanceof Error) {
         this.stop();
         return this.settle.reject(ack);
@@ -75,9 +77,10 @@ export class ExecutionWatch {
   }
 
   private receive(event: ConveyorEvent): void {
-    // Before the answer, the execution's events come from the client's rooms, not from this
-    // subscription, and the replay that follows the answer will bring them in order.
-    if (event.executionId !== this.executionId || this.pending > 0) return;
+    if (event.executionId !== this.executionId) return;
+    // Before the answer, numbered events come from the client's rooms or other watches, not from
+    // this subscription; the replay that follows the answer brings them in order.
+    if (this.pending > 0 && event.seq !== undefined) return;
     if (event.seq !== undefined && this.lastSeq !== null) {
       if (event.seq <= this.lastSeq) return;
       // A gap (another watch of this execution subscribed the socket again): ask for what is missing.

@@ -4,6 +4,11 @@ import { ConveyorApiError } from './api-error.js';
 
 const refusalStatus: Record<string, number> = { not_found: 404, redis_unavailable: 503 };
 
+/** The monitor said no for good (not found, invalid): no use asking again, unlike a dropped connection or a Redis outage. */
+export function isRefusal(error: Error): boolean {
+  return error instanceof ConveyorApiError && error.statusCode < 500;
+}
+
 /** One socket.io connection to a monitor, shared by a client's watches. */
 export class RealtimeConnection {
   readonly socket: Socket;
@@ -67,6 +72,16 @@ export class RealtimeConnection {
   onReconnect(listener: () => void): () => void {
     this.reconnectListeners.add(listener);
     return () => this.reconnectListeners.delete(listener);
+  }
+
+  /**
+   * After a subscription went unanswered or Redis was down: tries again in a second while connected
+   * (a reconnect subscribes again anyway). Returns the way to cancel.
+   */
+  retryLater(subscribe: () => void): () => void {
+    if (!this.socket.connected) return () => undefined;
+    const timer = setTimeout(subscribe, 1000);
+    return () => clearTimeout(timer);
   }
 
   close(): void {

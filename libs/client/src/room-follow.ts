@@ -1,5 +1,5 @@
 import type { ConveyorEvent, CountsSnapshot, ExecutionStatus } from '@conveyor/contracts';
-import type { RealtimeConnection } from './realtime-connection.js';
+import { isRefusal, type RealtimeConnection } from './realtime-connection.js';
 
 /** A queue's room (the caller's tenant's executions of it) or everything of the caller's tenant. */
 export type RoomRequest = { queue: string } | { tenant: true };
@@ -16,6 +16,7 @@ export class RoomFollow {
   /** Resolves with the counts once joined; rejects when the monitor refuses the request. */
   readonly joined: Promise<CountsSnapshot>;
   private readonly stops: (() => void)[];
+  private stopped = false;
 
   constructor(
     readonly room: RoomRequest,
@@ -28,12 +29,15 @@ export class RoomFollow {
   }
 
   stop(): void {
+    this.stopped = true;
     this.stops.forEach((stop) => stop());
   }
 
-  /** Joins (again), calling back with the counts or what went wrong. */
+  /** Joins (again), calling back with the counts or the refusal; tries again when nobody answered. */
   private join(settle: (outcome: CountsSnapshot | Error) => void = () => undefined): void {
     this.connection.subscribe<CountsSnapshot>(this.room, (ack) => {
+      if (this.stopped) return;
+      if (ack instanceof Error && !isRefusal(ack)) return void this.stops.push(this.connection.retryLater(() => this.join(settle)));
       if (ack instanceof Error) return settle(ack);
       this.handlers.onCounts?.(ack.snapshot.counts);
       settle(ack.snapshot);

@@ -50,7 +50,7 @@ const forgetExecution = `
 -- Only the call that deletes the record takes it out of the counters: removing twice counts once.
 local status = redis.call('HGET', KEYS[1], 'status')
 local id = redis.call('HGET', KEYS[1], 'id')
-if not status then return 0 end
+if not status or not id then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('ZREM', ARGV[1] .. 'status:' .. status, id)
 redis.call('HINCRBY', KEYS[5], status, -1)

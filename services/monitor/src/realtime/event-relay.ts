@@ -93,6 +93,11 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     return feed.attach(sink);
   }
 
+  /** The sink's subscriber of the subject, if it follows it. */
+  subscriberOf(subject: Subject, sinkId: string): FeedSubscriber | undefined {
+    return this.feeds.get(subject)?.subscriberOf(sinkId);
+  }
+
   /** Live state events (no log lines) of the room, from now on. */
   join(room: Room, sink: EventSink): void {
     const members = this.rooms.get(room) ?? new Map<string, EventSink>();

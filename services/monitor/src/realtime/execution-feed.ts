@@ -32,6 +32,11 @@ export class FeedSubscriber {
     private readonly isNumbered: IsNumbered = executionNumbered,
   ) {}
 
+  /** The last numbered event sent (or, while catching up, the point it catches up from). */
+  get position(): number {
+    return this.lastSeq;
+  }
+
   get catchingUp(): boolean {
     return this.backlog !== null;
   }
@@ -102,8 +107,8 @@ export class ExecutionFeed {
     this.subscribers.delete(sinkId);
   }
 
-  has(sinkId: string): boolean {
-    return this.subscribers.has(sinkId);
+  subscriberOf(sinkId: string): FeedSubscriber | undefined {
+    return this.subscribers.get(sinkId);
   }
 
   get isEmpty(): boolean {

@@ -58,25 +58,31 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     if ('message' in request) return reply({ ok: false, code: 'validation_failed', message: request.message });
     if ('room' in request) return this.join(socket, request.room, request.queues, reply);
     const { subject, since } = request;
+    const unsubscribes = unsubscribesOf(socket);
+    const unsubscribed = unsubscribes.get(subject);
+    let attached = false;
     try {
       const source = await this.sourceOf(subject, tenantOf(socket));
       if (!source) return reply(notFound(subject));
-      this.unfollow(socket, subject);
+      // An unsubscribe that came meanwhile is the client's last word: nothing gets attached.
+      if (unsubscribes.get(subject) !== unsubscribed) return reply(withdrawn);
+      const followed = this.relay.subscriberOf(subject, socket.id);
+      if (followed) {
+        // Another watch of the same client follows it: that feed goes on as it is, and this one is
+        // sent the stored events it lacks, up to where the feed has got.
+        const answered = await this.answer(subject, source, since, reply);
+        for (const event of answered?.events ?? []) if ((event.seq ?? 0) <= followed.position) socket.emit(event.type, event);
+        return;
+      }
       const subscriber = this.relay.attach(subject, socket, async (from) => (await source.readSince(from)).events, source.isNumbered);
       followedOf(socket).add(subject);
-      const snapshot = await source.snapshot();
-      if (!snapshot) {
-        this.unfollow(socket, subject);
-        return reply(notFound(subject));
-      }
-      const from = since ?? snapshot.seq;
-      const { events, firstSeq } = await source.readSince(from);
-      const truncated = events.length > 0 && firstSeq > from + 1;
-      reply({ ok: true, snapshot, ...(truncated ? { truncated: true as const, firstSeq } : {}) });
-      subscriber.catchUp(from, events);
+      attached = true;
+      const answered = await this.answer(subject, source, since, reply);
+      if (answered) subscriber.catchUp(answered.from, answered.events);
+      else this.unfollow(socket, subject);
     } catch (err) {
       this.logger.warn({ err, subject }, 'subscribe failed');
-      this.unfollow(socket, subject);
+      if (attached) this.unfollow(socket, subject);
       reply(unavailable);
     }
   }
@@ -84,7 +90,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   @SubscribeMessage('unsubscribe')
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): void {
     const request = parseSubscription(body, tenantOf(socket));
-    if ('subject' in request) this.unfollow(socket, request.subject);
+    if ('subject' in request) {
+      const unsubscribes = unsubscribesOf(socket);
+      unsubscribes.set(request.subject, (unsubscribes.get(request.subject) ?? 0) + 1);
+      this.unfollow(socket, request.subject);
+    }
     if ('room' in request) this.leave(socket, request.room);
     ack?.('message' in request ? { ok: false, code: 'validation_failed', message: request.message } : { ok: true });
   }
@@ -101,6 +111,20 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   handleDisconnect(socket: Socket): void {
     for (const subject of [...followedOf(socket)]) this.unfollow(socket, subject);
     for (const room of [...roomsOf(socket)]) this.leave(socket, room);
+  }
+
+  /** Acks with the snapshot; returns where the subscription starts (`since`, else the snapshot's seq) and the stored events after it. */
+  private async answer(subject: Subject, source: Source, since: number | undefined, reply: Reply): Promise<{ from: number; events: ConveyorEvent[] } | null> {
+    const snapshot = await source.snapshot();
+    if (!snapshot) {
+      reply(notFound(subject));
+      return null;
+    }
+    const from = since ?? snapshot.seq;
+    const { events, firstSeq } = await source.readSince(from);
+    const truncated = events.length > 0 && firstSeq > from + 1;
+    reply({ ok: true, snapshot, ...(truncated ? { truncated: true as const, firstSeq } : {}) });
+    return { from, events };
   }
 
   private async join(socket: Socket, room: Room, queues: readonly string[], reply: Reply): Promise<void> {
@@ -162,6 +186,9 @@ function parseSubscription(body: unknown, tenant: string): Subscription {
   return { subject, since: value.since };
 }
 
+/** How many times the socket unsubscribed from each subject. */
+const unsubscribesOf = (socket: Socket): Map<Subject, number> => (socket.data.unsubscribes ??= new Map<Subject, number>());
+
 /** The rooms this socket is in. */
 const roomsOf = (socket: Socket): Set<Room> => (socket.data.rooms ??= new Set<Room>());
 
@@ -169,6 +196,8 @@ const roomsOf = (socket: Socket): Set<Room> => (socket.data.rooms ??= new Set<Ro
 function tenantOf(_socket: Socket): string {
   return defaultTenant;
 }
+
+const withdrawn = { ok: false, code: 'unsubscribed', message: 'Unsubscribed before the subscription was answered.' } as const;
 
 const unavailable = { ok: false, code: 'redis_unavailable', message: 'Redis is unavailable; try again shortly.' } as const;
 
