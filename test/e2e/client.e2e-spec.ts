@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConveyorApiError, type ConveyorClient, type ExecutionWatch } from '@conveyor/client';
 import { queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
-import { poll, Stack } from '@conveyor/testing';
+import { EventLog, poll, Stack } from '@conveyor/testing';
 
 /** The seqs a watch received, in order (log lines have none). */
 const seqsOf = (watch: ExecutionWatch) => watch.events.flatMap((e) => (e.seq === undefined ? [] : [e.seq]));
@@ -83,6 +83,21 @@ describe('the client SDK', () => {
     const secondSeqs = seqsOf(second);
     assert.deepEqual(secondSeqs, Array.from({ length: final.seq - secondSeqs[0] + 1 }, (_, i) => secondSeqs[0] + i), 'the second watch: no gap');
     assert.equal(second.events.at(-1)?.type, 'execution.completed');
+  });
+
+  it('passes each event of a followed room on once, even when a watch on the same socket replays it', async () => {
+    const roomLog = new EventLog();
+    const room = client.follow({ tenant: true }, roomLog);
+    try {
+      await room.joined;
+      const execution = await client.submit('demo.noop', {});
+      await roomLog.waitFor('execution.completed', (e) => e.executionId === execution.id);
+      await client.watch(execution.id, {}, { since: 0 }).done;
+      const seqs = roomLog.events.filter((e) => e.executionId === execution.id).map((e) => e.seq);
+      assert.deepEqual(seqs, [...new Set(seqs)], `the room passed on ${seqs.join(',')}`);
+    } finally {
+      room.stop();
+    }
   });
 
   it('follows a queue room: counts on joining, then live counts and the queue being paused and resumed', async () => {

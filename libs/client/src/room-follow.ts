@@ -17,6 +17,8 @@ export class RoomFollow {
   readonly joined: Promise<CountsSnapshot>;
   private readonly stops: (() => void)[];
   private stopped = false;
+  /** Per execution, the last seq passed on. */
+  private readonly lastSeqs = new Map<string, number>();
 
   constructor(
     readonly room: RoomRequest,
@@ -47,6 +49,11 @@ export class RoomFollow {
   private receive(event: ConveyorEvent): void {
     if (event.type === 'execution.log') return;
     if ('queue' in this.room && event.queue !== this.room.queue) return;
+    if (event.executionId && event.seq !== undefined) {
+      // The socket is shared: a watch's replay brings events this room passed on already.
+      if (event.seq <= (this.lastSeqs.get(event.executionId) ?? 0)) return;
+      this.lastSeqs.set(event.executionId, event.seq);
+    }
     this.handlers.onEvent?.(event);
   }
 }
