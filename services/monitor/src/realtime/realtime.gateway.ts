@@ -64,20 +64,21 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     try {
       const source = await this.sourceOf(subject, tenantOf(socket));
       if (!source) return reply(notFound(subject));
-      // An unsubscribe that came meanwhile is the client's last word: nothing gets attached.
-      if (unsubscribes.get(subject) !== unsubscribed) return reply(withdrawn);
+      // An unsubscribe that comes before the answer is the client's last word: nothing stays attached.
+      const withdrawnMeanwhile = () => unsubscribes.get(subject) !== unsubscribed;
+      if (withdrawnMeanwhile()) return reply(withdrawn);
       const followed = this.relay.subscriberOf(subject, socket.id);
       if (followed) {
         // Another watch of the same client follows it: that feed goes on as it is, and this one is
         // sent the stored events it lacks, up to where the feed has got.
-        const answered = await this.answer(subject, source, since, reply);
+        const answered = await this.answer(subject, source, since, reply, withdrawnMeanwhile);
         for (const event of answered?.events ?? []) if ((event.seq ?? 0) <= followed.position) socket.emit(event.type, event);
         return;
       }
       const subscriber = this.relay.attach(subject, socket, async (from) => (await source.readSince(from)).events, source.isNumbered);
       followedOf(socket).add(subject);
       attached = true;
-      const answered = await this.answer(subject, source, since, reply);
+      const answered = await this.answer(subject, source, since, reply, withdrawnMeanwhile);
       if (answered) subscriber.catchUp(answered.from, answered.events);
       else this.unfollow(socket, subject);
     } catch (err) {
@@ -113,8 +114,14 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     for (const room of [...roomsOf(socket)]) this.leave(socket, room);
   }
 
-  /** Acks with the snapshot; returns where the subscription starts (`since`, else the snapshot's seq) and the stored events after it. */
-  private async answer(subject: Subject, source: Source, since: number | undefined, reply: Reply): Promise<{ from: number; events: ConveyorEvent[] } | null> {
+  /** Acks with the snapshot (unless withdrawn meanwhile); returns where the subscription starts (`since`, else the snapshot's seq) and the stored events after it. */
+  private async answer(
+    subject: Subject,
+    source: Source,
+    since: number | undefined,
+    reply: Reply,
+    withdrawnMeanwhile: () => boolean,
+  ): Promise<{ from: number; events: ConveyorEvent[] } | null> {
     const snapshot = await source.snapshot();
     if (!snapshot) {
       reply(notFound(subject));
@@ -122,6 +129,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     }
     const from = since ?? snapshot.seq;
     const { events, firstSeq } = await source.readSince(from);
+    if (withdrawnMeanwhile()) {
+      reply(withdrawn);
+      return null;
+    }
     const truncated = events.length > 0 && firstSeq > from + 1;
     reply({ ok: true, snapshot, ...(truncated ? { truncated: true as const, firstSeq } : {}) });
     return { from, events };
