@@ -14,7 +14,7 @@
 // envelopes PUBLISHed at once onto the channel the monitor (or the relay) listens to, no worker involved;
 // deliveries/s = receipts / (last receipt − first PUBLISH).
 import type { Redis } from 'ioredis';
-import { defaultTenant, demoSteps, eventFormatVersion, type ConveyorEvent } from '@conveyor/contracts';
+import { defaultTenant, demoSteps, encodePublished, eventEnvelope, type ConveyorEvent } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis, RedisKeys } from '@conveyor/redis';
@@ -51,9 +51,9 @@ export async function monitorFanout(redis: RedisServer): Promise<void> {
   try {
     const plainLatency = await relayProgressLatency(publisher, relay.url);
     const conveyorLatency = await conveyorProgressLatency(redis, monitor.url!, env);
-    const plainFlood = await deliveriesPerSecond(publisher, relay.url, { room: floodStream }, relayChannel);
+    const plainFlood = await deliveriesPerSecond(publisher, relay.url, { room: floodStream }, relayChannel, (event) => JSON.stringify(event));
     const channel = new RedisKeys(prefix).eventsChannel(demoSteps.queue);
-    const conveyorFlood = await deliveriesPerSecond(publisher, monitor.url!, { queue: demoSteps.queue }, channel);
+    const conveyorFlood = await deliveriesPerSecond(publisher, monitor.url!, { queue: demoSteps.queue }, channel, encodePublished);
 
     const perStream = 1000 / progressIntervalMs;
     console.log(
@@ -81,25 +81,15 @@ function streamId(i: number): string {
 }
 
 /** A progress event as a worker publishes it, stamped now. */
-function progressEvent(executionId: string, step: number): string {
-  const event: ConveyorEvent<'execution.progress'> = {
-    v: eventFormatVersion,
-    type: 'execution.progress',
-    executionId,
-    queue: demoSteps.queue,
-    task: demoSteps.name,
-    tenant: defaultTenant,
-    seq: step + 1,
-    ts: new Date().toISOString(),
-    data: { percent: (step / stepsPerStream) * 100, step, message: `step ${step} of ${stepsPerStream}` },
-  };
-  return JSON.stringify(event);
+function progressEvent(executionId: string, step: number): ConveyorEvent<'execution.progress'> {
+  const data = { percent: (step / stepsPerStream) * 100, step, message: `step ${step} of ${stepsPerStream}` };
+  return eventEnvelope({ type: 'execution.progress', executionId, queue: demoSteps.queue, task: demoSteps.name, tenant: defaultTenant, data }, step + 1);
 }
 
 /** Message n goes to stream n % streams, so each stream gets one per coalescing window, as an execution would. */
 function relayProgressLatency(publisher: Redis, relayUrl: string): Promise<Latency> {
   return latencyOf(relayUrl, (i) => ({ room: streamId(i) }), () =>
-    paced(streams * stepsPerStream, eventsPerSecond, (n) => publisher.publish(relayChannel, progressEvent(streamId(n), Math.floor(n / streams) + 1))),
+    paced(streams * stepsPerStream, eventsPerSecond, (n) => publisher.publish(relayChannel, JSON.stringify(progressEvent(streamId(n), Math.floor(n / streams) + 1)))),
   );
 }
 
@@ -145,7 +135,8 @@ function latencyOf(url: string, requestOf: (i: number) => object, drive: () => P
   });
 }
 
-function deliveriesPerSecond(publisher: Redis, url: string, request: object, channel: string): Promise<number> {
+/** `encode`: how the listener expects a message (the relay: the envelope's JSON; the monitor: the published form). */
+function deliveriesPerSecond(publisher: Redis, url: string, request: object, channel: string, encode: (event: ConveyorEvent) => string): Promise<number> {
   return withClients(url, floodClients, () => request, async (clients) => {
     let received = 0;
     let lastReceived = 0;
@@ -156,7 +147,7 @@ function deliveriesPerSecond(publisher: Redis, url: string, request: object, cha
       });
     }
     const started = performance.now();
-    await Promise.all(Array.from({ length: floodEvents }, (_, i) => publisher.publish(channel, progressEvent(floodStream, i + 1))));
+    await Promise.all(Array.from({ length: floodEvents }, (_, i) => publisher.publish(channel, encode(progressEvent(floodStream, i + 1)))));
     await untilReceived(() => received, floodEvents * floodClients, 'deliveries');
     return received / ((lastReceived - started) / 1000);
   });

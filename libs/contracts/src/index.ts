@@ -1,5 +1,6 @@
 export * from './errors/non-retryable.error.js';
 export * from './events/conveyor-event.js';
+export * from './events/event-codec.js';
 export * from './executions/backoff-policy.js';
 export * from './executions/execution-status.js';
 export * from './executions/execution.view.js';

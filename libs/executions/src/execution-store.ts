@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import {
-  eventFormatVersion,
+  decodeStored,
+  encodeNumbered,
+  encodePublished,
+  eventEnvelope,
   executionStatuses,
   limits,
   type ConveyorEvent,
@@ -9,8 +12,9 @@ import {
   type ExecutionEventType,
   type LogLevel,
   type LogLine,
+  type NewEvent,
 } from '@conveyor/contracts';
-import { defineConveyorScripts, readEventLog, splitAtSeq, type EventLogPage, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, readEventLog, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -84,13 +88,13 @@ export class ExecutionStore {
   async appendLog(ref: ExecutionRef, level: LogLevel, text: string): Promise<void> {
     const line = cutLogLine(text);
     const ts = new Date().toISOString();
-    const event = envelope(ref, 'execution.log', ts, { level, line });
+    const event = eventEnvelope(newEvent(ref, 'execution.log', { level, line }), undefined, ts);
     await this.redis.conveyorAppendLog(
       this.keys.executionLogs(ref.queue, ref.id),
       this.keys.eventsChannel(ref.queue),
       JSON.stringify({ ts, level, line }),
       logLinesCap,
-      JSON.stringify(event),
+      encodePublished(event),
     );
   }
 
@@ -174,7 +178,7 @@ export class ExecutionStore {
 
   /** Events with `seq > since`, oldest first, at most `limit`. */
   readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
-    return readEventLog<ConveyorEvent>(this.redis, this.keys.executionEvents(queue, id), since, limit);
+    return readEventLog(this.redis, this.keys.executionEvents(queue, id), since, limit, decodeStored);
   }
 
   /** Executions per status, of a tenant in the given queues (from the counters the scripts keep). */
@@ -210,8 +214,7 @@ export class ExecutionStore {
     fields: Partial<ExecutionRecord>,
     onlyFrom: readonly ExecutionStatus[] = [],
   ): Parameters<Redis['conveyorAppendEvent']> {
-    const event = JSON.stringify(envelope(ref, type, new Date().toISOString(), data));
-    const [head, tail] = splitAtSeq(event);
+    const { route, head, tail } = encodeNumbered(newEvent(ref, type, data));
     return [
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),
@@ -220,6 +223,7 @@ export class ExecutionStore {
       this.keys.statusCounts(ref.queue, null),
       this.keys.finished(ref.queue),
       mode,
+      route,
       head,
       tail,
       eventLogCap,
@@ -231,10 +235,9 @@ export class ExecutionStore {
   }
 }
 
-function envelope<T extends ExecutionEventType>(ref: ExecutionRef, type: T, ts: string, data: EventDataMap[T]) {
-  const seq = type === 'execution.log' ? undefined : 0;
-  const scheduleId = ref.scheduleId ?? undefined;
-  return { v: eventFormatVersion, type, executionId: ref.id, scheduleId, queue: ref.queue, task: ref.task, tenant: ref.tenant, seq, ts, data };
+function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {
+  const { id: executionId, queue, task, tenant } = ref;
+  return { type, executionId, scheduleId: ref.scheduleId ?? undefined, queue, task, tenant, data };
 }
 
 function cutLogLine(line: string): string {

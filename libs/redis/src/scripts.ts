@@ -8,41 +8,54 @@ import type { Redis, Result } from 'ioredis';
  * process emits them, and lists and totals never disagree with the records.
  */
 
+// Numbers an event, stores it in the capped log and publishes it with its route line.
+// Expects: record KEYS[1], event log KEYS[2], channel KEYS[3]; ARGV route, head, tail, log cap at ROUTE..ROUTE+3.
+const numberAndPublish = (route: number) => `
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[${route + 3}], seq .. '-0', 'e', event)
+redis.call('PUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
+return seq
+`;
+
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended)
--- ARGV: mode (create | update | fields: no event), envelope head (up to "seq":), envelope tail,
---       log cap, index key prefix (of the execution's queue and tenant), now (ms),
+-- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
+--       envelope tail, log cap, index key prefix (of the execution's queue and tenant), now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
 --       field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
-if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+if ARGV[8] ~= '' and not string.find(ARGV[8], ',' .. (before or '') .. ',', 1, true) then return -2 end
+if #ARGV > 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
 local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
   local id = redis.call('HGET', KEYS[1], 'id')
   if before then
-    redis.call('ZREM', ARGV[5] .. 'status:' .. before, id)
+    redis.call('ZREM', ARGV[6] .. 'status:' .. before, id)
     redis.call('HINCRBY', KEYS[4], before, -1)
     redis.call('HINCRBY', KEYS[5], before, -1)
   end
-  redis.call('ZADD', ARGV[5] .. 'status:' .. after, 0, id)
+  redis.call('ZADD', ARGV[6] .. 'status:' .. after, 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
   redis.call('HINCRBY', KEYS[5], after, 1)
   if after == 'completed' or after == 'failed' or after == 'cancelled' then
-    redis.call('ZADD', KEYS[6], ARGV[6], id)
+    redis.call('ZADD', KEYS[6], ARGV[7], id)
   else
     redis.call('ZREM', KEYS[6], id)
   end
 end
 if ARGV[1] == 'fields' then return 0 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local event = ARGV[2] .. seq .. ARGV[3]
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'e', event)
-redis.call('PUBLISH', KEYS[3], event)
-return seq
-`;
+${numberAndPublish(2)}`;
+
+const appendScheduleEvent = `
+-- KEYS: schedule record, event log, events channel
+-- ARGV: mode (create | update), route line, envelope head (up to "seq":), envelope tail, log cap,
+--       field/value pairs…
+if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+${numberAndPublish(2)}`;
 
 const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
@@ -77,12 +90,24 @@ declare module 'ioredis' {
       queueStatusCounts: string,
       finished: string,
       mode: 'create' | 'update' | 'fields',
+      route: string,
       head: string,
       tail: string,
       cap: number,
       indexPrefix: string,
       now: number,
       onlyFrom: string,
+      ...fields: string[]
+    ): Result<number, Context>;
+    conveyorAppendScheduleEvent(
+      record: string,
+      eventLog: string,
+      channel: string,
+      mode: 'create' | 'update',
+      route: string,
+      head: string,
+      tail: string,
+      cap: number,
       ...fields: string[]
     ): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
@@ -99,21 +124,13 @@ declare module 'ioredis' {
   }
 }
 
-/**
- * An event envelope serialized with `"seq":0` (placed before `data`), cut where the script puts the
- * real seq: `[head ending in "seq":, tail]`.
- */
-export function splitAtSeq(envelope: string): [string, string] {
-  const at = envelope.indexOf('"seq":0');
-  return [envelope.slice(0, at + '"seq":'.length), envelope.slice(at + '"seq":0'.length)];
-}
-
 const withScripts = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
+    redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     withScripts.add(redis);

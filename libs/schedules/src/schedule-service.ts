@@ -165,12 +165,13 @@ export class ScheduleService {
     };
   }
 
-  /** Applies `fields`, with a `schedule.updated` event carrying the schedule as it now reads. */
+  /** Applies `fields`, with a `schedule.updated` event carrying the schedule as it now reads, without its input (which can be large). */
   private async changed(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
     const updated: ScheduleRecord = { ...record, ...fields, updatedAt: Date.now() };
     const view = await this.view({ ...updated, seq: record.seq + 1 });
     const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
-    const seq = await this.store.append(record, 'schedule.updated', { schedule: view }, stored, mode);
+    const { input: _input, ...schedule } = view;
+    const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode);
     return { ...view, seq: seq ?? view.seq };
   }
 

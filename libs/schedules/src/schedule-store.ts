@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { eventFormatVersion, scheduleQueue, type ConveyorEvent, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
-import { defineConveyorScripts, readEventLog, splitAtSeq, type EventLogPage, type RedisKeys } from '@conveyor/redis';
+import { decodeStored, encodeNumbered, scheduleQueue, type ConveyorEvent, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
+import { defineConveyorScripts, readEventLog, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import { decodeSchedule, encodeSchedule, type ScheduleRecord } from './schedule-record.js';
 
 /** How many events a schedule's log keeps. */
@@ -41,8 +41,8 @@ export class ScheduleStore {
   }
 
   /**
-   * Appends a numbered event of the schedule and applies `fields`, atomically (the executions' script:
-   * a schedule has no `status`, so no execution index is touched). `mode: 'create'` writes a new record.
+   * Appends a numbered event of the schedule and applies `fields`, atomically. `mode: 'create'` writes
+   * a new record.
    */
   async append<T extends ScheduleEventType>(
     record: Pick<ScheduleRecord, 'id' | 'tenant'>,
@@ -52,29 +52,23 @@ export class ScheduleStore {
     mode: 'create' | 'update' = 'update',
   ): Promise<number | null> {
     const recordKey = this.keys.schedule(scheduleQueue, record.id);
-    const envelope = { v: eventFormatVersion, type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, seq: 0, ts: new Date().toISOString(), data };
-    const [head, tail] = splitAtSeq(JSON.stringify(envelope));
-    const seq = await this.redis.conveyorAppendEvent(
+    const { route, head, tail } = encodeNumbered({ type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, data });
+    const seq = await this.redis.conveyorAppendScheduleEvent(
       recordKey,
       this.keys.scheduleEvents(scheduleQueue, record.id),
       this.keys.eventsChannel(scheduleQueue),
-      recordKey,
-      recordKey,
-      recordKey,
       mode,
+      route,
       head,
       tail,
       scheduleEventCap,
-      '',
-      Date.now(),
-      '',
       ...encodeSchedule(fields),
     );
     return seq < 0 ? null : seq;
   }
 
   readEvents(id: string, since: number): Promise<EventLogPage<ConveyorEvent>> {
-    return readEventLog<ConveyorEvent>(this.redis, this.keys.scheduleEvents(scheduleQueue, id), since, scheduleEventCap);
+    return readEventLog<ConveyorEvent>(this.redis, this.keys.scheduleEvents(scheduleQueue, id), since, scheduleEventCap, decodeStored);
   }
 
   /** Applies `fields` without an event. */

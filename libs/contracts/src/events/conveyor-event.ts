@@ -33,8 +33,8 @@ export interface EventDataMap {
   'execution.cancelled': { reason: string | null };
   'schedule.fired': { executionId: string; scheduledFor: string; manual: boolean };
   'schedule.skipped': { scheduledFor: string; blockingExecutionId: string };
-  /** Created, edited, enabled, disabled, finished or deleted. */
-  'schedule.updated': { schedule: ScheduleView };
+  /** Created, edited, enabled, disabled, finished or deleted; the schedule without its `input` (read it over REST). */
+  'schedule.updated': { schedule: Omit<ScheduleView, 'input'> };
   'schedule.paused': { failureStreak: number };
   /** A queue stopped or started handing out work (to every tenant's rooms of the queue). */
   'queue.paused': Record<string, never>;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, eventFormatVersion, type ConveyorEvent, type ExecutionStatus, type QueueEventType, type QueueView } from '@conveyor/contracts';
+import { catalogQueues, encodePublished, eventEnvelope, type ExecutionStatus, type QueueEventType, type QueueView } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
@@ -72,10 +72,9 @@ export class QueuesService {
     return { removed: await this.janitor.removeFinished(name, { status, endedBefore: Date.now() - olderThanMs, limit }) };
   }
 
-  /** Tells the monitors; the event has no tenant, each monitor delivers it to every tenant's rooms of the queue. */
+  /** Tells the monitors; the event has no tenant (`''`), each monitor delivers it to every tenant's rooms of the queue. */
   private async announce(name: string, type: Exclude<QueueEventType, 'queue.counts'>): Promise<void> {
-    const event: Omit<ConveyorEvent<typeof type>, 'tenant'> = { v: eventFormatVersion, type, queue: name, ts: new Date().toISOString(), data: {} };
-    await this.redis.publish(this.keys.eventsChannel(name), JSON.stringify(event));
+    await this.redis.publish(this.keys.eventsChannel(name), encodePublished(eventEnvelope({ type, queue: name, tenant: '', data: {} })));
   }
 
   private get(name: string): ExecutionQueue {

@@ -1,17 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { catalogQueues, scheduleQueue, type ConveyorEvent } from '@conveyor/contracts';
+import { catalogQueues, decodePublished, decodeRoute, scheduleQueue, type ConveyorEvent, type EventRoute } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionStore } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from '../monitor-config.js';
-import { ExecutionFeed, type EventSink, type FeedSubscriber, type IsNumbered, type ReadEventsSince } from './execution-feed.js';
-import { QueueCountsBroadcast } from './queue-counts.js';
+import { ExecutionFeed, type EventSink, type FeedSubscriber, type ReadEventsSince, type Subject } from './execution-feed.js';
 
-/** What a feed follows: `execution:<id>` or `schedule:<id>`. */
-export type Subject = `${'execution' | 'schedule'}:${string}`;
+export type { Subject } from './execution-feed.js';
+import { QueueCountsBroadcast } from './queue-counts.js';
 
 /** A room of live events: one queue of one tenant, or all of a tenant's. */
 export type Room = `queue:${string}:${string}` | `tenant:${string}`;
@@ -22,15 +21,6 @@ export function queueRoom(tenant: string, queue: string): Room {
 
 export function tenantRoom(tenant: string): Room {
   return `tenant:${tenant}`;
-}
-
-/** The value of a string field of a published envelope, read without parsing the whole message. */
-export function fieldOf(message: string, field: 'type' | 'executionId' | 'scheduleId' | 'tenant' | 'queue'): string | null {
-  const marker = `"${field}":"`;
-  const start = message.indexOf(marker);
-  if (start < 0) return null;
-  const from = start + marker.length;
-  return message.slice(from, message.indexOf('"', from));
 }
 
 /** Events of a whole queue: published without a tenant, delivered to every tenant's rooms of the queue. */
@@ -84,10 +74,10 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Starts following a subject for `sink`; events arriving before `catchUp` are kept for it. */
-  attach(subject: Subject, sink: EventSink, readSince: ReadEventsSince, isNumbered: IsNumbered): FeedSubscriber {
+  attach(subject: Subject, sink: EventSink, readSince: ReadEventsSince): FeedSubscriber {
     let feed = this.feeds.get(subject);
     if (!feed) {
-      feed = new ExecutionFeed(readSince, (err) => this.logger.warn({ err, subject }, 'could not refill events from the log'), isNumbered);
+      feed = new ExecutionFeed(subject, readSince, (err) => this.logger.warn({ err, subject }, 'could not refill events from the log'));
       this.feeds.set(subject, feed);
     }
     return feed.attach(sink);
@@ -120,14 +110,14 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Each socket gets an event once, by the most precise way it asked for: its execution's feed
-   * (ordered, replayed), else its schedule's, else its queue's or tenant's room.
+   * (ordered, replayed), else its schedule's, else its queue's or tenant's room. Routed by the
+   * message's route line (set by the server), never by anything in the event's data.
    */
   private route(message: string): void {
-    const queue = fieldOf(message, 'queue') ?? '';
-    if (queueWideTypes.has(fieldOf(message, 'type') ?? '')) return this.routeQueueWide(message, queue);
-    const executionId = fieldOf(message, 'executionId');
-    const scheduleId = fieldOf(message, 'scheduleId');
-    const tenant = fieldOf(message, 'tenant') ?? '';
+    const route = decodeRoute(message);
+    if (!route) return this.logger.warn({ message: message.slice(0, 200) }, 'event message without a route');
+    if (queueWideTypes.has(route.type)) return this.routeQueueWide(message, route);
+    const { executionId, scheduleId, tenant, queue } = route;
     const feeds = [executionId && this.feeds.get(`execution:${executionId}`), scheduleId && this.feeds.get(`schedule:${scheduleId}`)].filter(
       (feed): feed is ExecutionFeed => Boolean(feed),
     );
@@ -138,13 +128,13 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     const reached = new Set<string>();
     const outbox: EventSink[] = [];
     feeds.forEach((feed) => feed.deliver(event, reached, outbox));
-    if (event.type !== 'execution.log') collectMembers(rooms, reached, outbox);
+    if (route.type !== 'execution.log') collectMembers(rooms, reached, outbox);
     this.send(outbox, event);
-    if (rooms.length > 0 && event.executionId && !countNeutralTypes.has(event.type)) this.counts.changedIn(tenant, queue);
+    if (rooms.length > 0 && executionId && !countNeutralTypes.has(route.type)) this.counts.changedIn(tenant, queue);
   }
 
   /** A queue-wide event goes to each tenant's rooms of the queue, as that tenant's event. */
-  private routeQueueWide(message: string, queue: string): void {
+  private routeQueueWide(message: string, { queue }: EventRoute): void {
     const tenants = new Set([...this.rooms.keys()].map(tenantOfRoom));
     if (tenants.size === 0) return;
     const event = this.parse(message);
@@ -169,7 +159,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
 
   private parse(message: string): ConveyorEvent | null {
     try {
-      return JSON.parse(message) as ConveyorEvent;
+      return decodePublished(message);
     } catch (err) {
       this.logger.warn({ err }, 'unreadable event message');
       return null;

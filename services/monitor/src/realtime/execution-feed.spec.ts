@@ -1,11 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConveyorEvent } from '@conveyor/contracts';
-import { fieldOf } from './event-relay.js';
 import { ExecutionFeed, type EventSink } from './execution-feed.js';
 
-const event = (seq: number | undefined, type = 'execution.progress') =>
-  ({ v: 1, type, executionId: 'exec_1', queue: 'demo', tenant: 'default', seq, ts: '', data: {} }) as unknown as ConveyorEvent;
+const event = (seq: number | undefined, type = 'execution.progress', executionId = 'exec_1') =>
+  ({ v: 1, type, executionId, queue: 'demo', tenant: 'default', seq, ts: '', data: {} }) as unknown as ConveyorEvent;
+
+const newFeed = (readSince: (since: number) => Promise<ConveyorEvent[]> = noStore) => new ExecutionFeed('execution:exec_1', readSince, () => undefined);
+
+/** A feed whose event log has nothing to add, counting how often it is read. */
+function feedOverEmptyLog() {
+  let reads = 0;
+  const feed = newFeed(async () => {
+    reads++;
+    return [];
+  });
+  return { feed, reads: () => reads };
+}
+
+/** Lets pending reads of the event log answer. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function sink(id = 's1') {
   const received: (number | undefined)[] = [];
@@ -13,11 +27,11 @@ function sink(id = 's1') {
   return { target, received };
 }
 
-const noStore = async () => [];
+const noStore = async (): Promise<ConveyorEvent[]> => [];
 
 describe('ExecutionFeed', () => {
   it('sends stored events, then what arrived while catching up, each once and in order', () => {
-    const feed = new ExecutionFeed(noStore, () => undefined);
+    const feed = newFeed();
     const { target, received } = sink();
     const subscriber = feed.attach(target);
     feed.deliver(event(4));
@@ -29,7 +43,7 @@ describe('ExecutionFeed', () => {
   });
 
   it('passes live-only events through without a seq', () => {
-    const feed = new ExecutionFeed(noStore, () => undefined);
+    const feed = newFeed();
     const { target, received } = sink();
     feed.attach(target).catchUp(0, [event(1)]);
     feed.deliver(event(undefined, 'execution.log'));
@@ -40,21 +54,21 @@ describe('ExecutionFeed', () => {
   it('fills a gap from the event log', async () => {
     const stored = [event(2), event(3), event(4)];
     let asked = -1;
-    const feed = new ExecutionFeed(async (since) => {
+    const feed = newFeed(async (since) => {
       asked = since;
       return stored.filter((e) => e.seq! > since);
-    }, () => undefined);
+    });
     const { target, received } = sink();
     feed.attach(target).catchUp(0, [event(1)]);
     feed.deliver(event(4));
     feed.deliver(event(5));
-    await new Promise((resolve) => setImmediate(resolve));
+    await settle();
     assert.equal(asked, 1);
     assert.deepEqual(received, [1, 2, 3, 4, 5]);
   });
 
   it('forgets a detached subscriber', () => {
-    const feed = new ExecutionFeed(noStore, () => undefined);
+    const feed = newFeed();
     const { target, received } = sink();
     feed.attach(target).catchUp(0, []);
     feed.detach(target.id);
@@ -62,13 +76,37 @@ describe('ExecutionFeed', () => {
     assert.deepEqual(received, []);
     assert.equal(feed.isEmpty, true);
   });
-});
 
-describe('fieldOf', () => {
-  it('reads ids from an envelope without parsing it', () => {
-    const message = '{"v":1,"type":"execution.started","executionId":"exec_01ABC","scheduleId":"sch_01XYZ","queue":"demo"}';
-    assert.equal(fieldOf(message, 'executionId'), 'exec_01ABC');
-    assert.equal(fieldOf(message, 'scheduleId'), 'sch_01XYZ');
-    assert.equal(fieldOf('{"v":1,"type":"schedule.fired"}', 'executionId'), null);
+  it('skips a gap the log cannot fill, after one refill, and goes on', async () => {
+    const { feed, reads } = feedOverEmptyLog();
+    const { target, received } = sink();
+    feed.attach(target).catchUp(0, [event(1)]);
+    feed.deliver(event(5));
+    await settle();
+    feed.deliver(event(6));
+    feed.deliver(event(9));
+    await settle();
+    assert.equal(reads(), 2);
+    assert.deepEqual(received, [1, 5, 6, 9]);
+  });
+
+  it('sends a trimmed log from where it starts, without refilling', () => {
+    const { feed, reads } = feedOverEmptyLog();
+    const { target, received } = sink();
+    feed.attach(target).catchUp(0, [event(7), event(8)]);
+    feed.deliver(event(9));
+    assert.equal(reads(), 0);
+    assert.deepEqual(received, [7, 8, 9]);
+  });
+
+  it('never orders, drops or refills for a numbered event of another subject', async () => {
+    const { feed, reads } = feedOverEmptyLog();
+    const { target, received } = sink();
+    feed.attach(target).catchUp(0, [event(1)]);
+    feed.deliver(event(40, 'schedule.updated', 'exec_2'));
+    feed.deliver(event(2));
+    await settle();
+    assert.equal(reads(), 0);
+    assert.deepEqual(received, [1, 40, 2]);
   });
 });

@@ -9,17 +9,26 @@ export interface EventSink {
 /** Reads the stored events of the subject with `seq > since`, oldest first. */
 export type ReadEventsSince = (since: number) => Promise<ConveyorEvent[]>;
 
-/** Which events of a feed are numbered in its subject's log (the others are relayed as they come). */
-export type IsNumbered = (event: ConveyorEvent) => boolean;
+/** What a feed follows: `execution:<id>` or `schedule:<id>`. */
+export type Subject = `${'execution' | 'schedule'}:${string}`;
 
-export const executionNumbered: IsNumbered = (event) => event.seq !== undefined;
-/** A schedule's room also carries its executions' events, numbered in their own logs. */
-export const scheduleNumbered: IsNumbered = (event) => event.type.startsWith('schedule.');
+/**
+ * Whether an event is numbered in the subject's own log: an execution's events for an execution, a
+ * schedule's `schedule.*` events for a schedule (whose room also relays its executions' events, each
+ * numbered in its own log). Only these take part in ordering, dedup and refills.
+ */
+export function isNumberedIn(subject: Subject, event: ConveyorEvent): boolean {
+  if (event.seq === undefined) return false;
+  return subject.startsWith('execution:')
+    ? subject === `execution:${event.executionId}`
+    : subject === `schedule:${event.scheduleId}` && event.type.startsWith('schedule.');
+}
 
 /**
  * One subscriber of one execution (or schedule). It sees every numbered event exactly once, in `seq` order:
  * while it catches up from the event log, live events wait in a backlog; afterwards, an event it
- * already has is dropped and a gap (a lost pub/sub message) is filled from the log.
+ * already has is dropped and a gap (a lost pub/sub message) is filled from the log. A gap the log
+ * cannot fill (trimmed events) is skipped, so a refill never repeats itself.
  */
 export class FeedSubscriber {
   private lastSeq = 0;
@@ -27,9 +36,9 @@ export class FeedSubscriber {
 
   constructor(
     readonly sink: EventSink,
+    private readonly subject: Subject,
     private readonly readSince: ReadEventsSince,
     private readonly onError: (error: unknown) => void,
-    private readonly isNumbered: IsNumbered = executionNumbered,
   ) {}
 
   /** The last numbered event sent (or, while catching up, the point it catches up from). */
@@ -41,31 +50,43 @@ export class FeedSubscriber {
     return this.backlog !== null;
   }
 
-  /** Sends the stored events after `since` and then what arrived meanwhile; the subscriber is live afterwards. */
-  catchUp(since: number, stored: ConveyorEvent[]): void {
+  /**
+   * Sends the stored events after `since` (gaps between them are final: the log no longer has
+   * what they skip), then what arrived meanwhile; the subscriber is live afterwards.
+   */
+  catchUp(since: number, stored: ConveyorEvent[], isRefill = false): void {
     this.lastSeq = since;
     const arrived = this.backlog ?? [];
     this.backlog = null;
-    for (const event of [...stored, ...arrived]) this.deliver(event);
+    for (const event of stored) this.accept(event, true);
+    // A refill that brought nothing new would find the same gap again: take the gap as final.
+    const broughtNothing = isRefill && !stored.some((event) => this.isNumbered(event) && event.seq! > since);
+    // An event here may start another refill: the rest then wait in its backlog.
+    for (const event of arrived) this.deliverAfterCatchUp(event, broughtNothing);
   }
 
   /** Sends the event now (or, given an outbox, adds the sink to it), holds it back, or drops it. */
   deliver(event: ConveyorEvent, outbox?: EventSink[]): void {
-    if (this.backlog) {
-      this.backlog.push(event);
-      return;
-    }
-    if (!this.isNumbered(event) || event.seq === undefined) {
-      this.send(event, outbox);
-      return;
-    }
-    if (event.seq <= this.lastSeq) return;
-    if (event.seq > this.lastSeq + 1) {
-      this.refill(event);
-      return;
-    }
-    this.lastSeq = event.seq;
+    if (this.backlog) this.backlog.push(event);
+    else this.accept(event, false, outbox);
+  }
+
+  private deliverAfterCatchUp(event: ConveyorEvent, gapIsFinal: boolean): void {
+    if (this.backlog) this.backlog.push(event);
+    else this.accept(event, gapIsFinal);
+  }
+
+  private accept(event: ConveyorEvent, gapIsFinal: boolean, outbox?: EventSink[]): void {
+    if (!this.isNumbered(event)) return this.send(event, outbox);
+    const seq = event.seq!;
+    if (seq <= this.lastSeq) return;
+    if (seq > this.lastSeq + 1 && !gapIsFinal) return this.refill(event);
+    this.lastSeq = seq;
     this.send(event, outbox);
+  }
+
+  private isNumbered(event: ConveyorEvent): boolean {
+    return isNumberedIn(this.subject, event);
   }
 
   private send(event: ConveyorEvent, outbox: EventSink[] | undefined): void {
@@ -77,10 +98,10 @@ export class FeedSubscriber {
     this.backlog = [event];
     const since = this.lastSeq;
     this.readSince(since).then(
-      (stored) => this.catchUp(since, stored),
+      (stored) => this.catchUp(since, stored, true),
       (error) => {
         this.onError(error);
-        this.catchUp(since, []);
+        this.catchUp(since, [], true);
       },
     );
   }
@@ -91,14 +112,14 @@ export class ExecutionFeed {
   private readonly subscribers = new Map<string, FeedSubscriber>();
 
   constructor(
+    private readonly subject: Subject,
     private readonly readSince: ReadEventsSince,
     private readonly onError: (error: unknown) => void,
-    private readonly isNumbered: IsNumbered = executionNumbered,
   ) {}
 
   /** Starts collecting live events for `sink` at once; call `catchUp` on the result to start sending. */
   attach(sink: EventSink): FeedSubscriber {
-    const subscriber = new FeedSubscriber(sink, this.readSince, this.onError, this.isNumbered);
+    const subscriber = new FeedSubscriber(sink, this.subject, this.readSince, this.onError);
     this.subscribers.set(sink.id, subscriber);
     return subscriber;
   }

@@ -1,4 +1,4 @@
-import { eventFormatVersion, queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus } from '@conveyor/contracts';
+import { eventEnvelope, queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus } from '@conveyor/contracts';
 
 type Counts = Record<ExecutionStatus, number>;
 
@@ -38,7 +38,7 @@ export class QueueCountsBroadcast {
       pairs.map(async ([tenant, queue]) => {
         try {
           const counts = await this.readCounts(queue, tenant);
-          this.send({ v: eventFormatVersion, type: 'queue.counts', queue, tenant, ts: new Date().toISOString(), data: { counts } });
+          this.send(eventEnvelope({ type: 'queue.counts', queue, tenant, data: { counts } }));
         } catch (error) {
           this.onError(error);
         }

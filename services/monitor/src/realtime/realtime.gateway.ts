@@ -17,7 +17,6 @@ import type { EventLogPage } from '@conveyor/redis';
 import { ScheduleService, ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { EventRelay, queueRoom, tenantRoom, type Room, type Subject } from './event-relay.js';
-import { executionNumbered, scheduleNumbered, type IsNumbered } from './execution-feed.js';
 
 type Reply = (answer: SubscribeAck<unknown> | { ok: true }) => void;
 
@@ -25,7 +24,6 @@ type Reply = (answer: SubscribeAck<unknown> | { ok: true }) => void;
 interface Source {
   snapshot(): Promise<{ seq: number } | null>;
   readSince(since: number): Promise<EventLogPage<ConveyorEvent>>;
-  isNumbered: IsNumbered;
 }
 
 /** The subjects this socket follows. */
@@ -75,7 +73,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
         for (const event of answered?.events ?? []) if ((event.seq ?? 0) <= followed.position) socket.emit(event.type, event);
         return;
       }
-      const subscriber = this.relay.attach(subject, socket, async (from) => (await source.readSince(from)).events, source.isNumbered);
+      const subscriber = this.relay.attach(subject, socket, async (from) => (await source.readSince(from)).events);
       followedOf(socket).add(subject);
       attached = true;
       const answered = await this.answer(subject, source, since, reply, withdrawnMeanwhile);
@@ -162,7 +160,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
       return {
         snapshot: () => this.reader.get(id, tenant),
         readSince: (since) => this.store.readEvents(location.queue, id, since),
-        isNumbered: executionNumbered,
       };
     }
     const record = await this.scheduleStore.read(id);
@@ -173,7 +170,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
         return current && this.schedules.view(current);
       },
       readSince: (since) => this.scheduleStore.readEvents(id, since),
-      isNumbered: scheduleNumbered,
     };
   }
 

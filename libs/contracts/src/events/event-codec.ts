@@ -1,0 +1,90 @@
+import { eventFormatVersion, type ConveyorEvent, type EventDataMap, type EventType } from './conveyor-event.js';
+
+/*
+ * The one encoder and decoder of events. An event is stored as its envelope's JSON; it is published
+ * as a route line, then a newline, then that JSON. The route line holds only what the server set
+ * (type, queue, tenant, execution and schedule ids) and is JSON itself, so a newline can only end
+ * it: monitors route on it, and nothing inside an event's data can ever be taken for it.
+ */
+
+/** Who an event is about, as its publisher set it: what monitors route on. */
+export interface EventRoute {
+  type: EventType;
+  queue: string;
+  tenant: string;
+  executionId: string | null;
+  scheduleId: string | null;
+}
+
+/** An event's envelope without its `v`, `ts` and `seq`, which the encoder and the event script add. */
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
+  queue: string;
+  tenant: string;
+  executionId?: string;
+  scheduleId?: string;
+  task?: string;
+  data: EventDataMap[T];
+}
+
+/** A numbered event for the event script: its route, and its JSON cut where the script writes the `seq`. */
+export interface NumberedEventParts {
+  route: string;
+  head: string;
+  tail: string;
+}
+
+/** The envelope, with its fields always in the contract's order. */
+export function eventEnvelope<T extends EventType>(event: NewEvent<T>, seq?: number, ts = new Date().toISOString()): ConveyorEvent<T> {
+  const { type, executionId, scheduleId, queue, task, tenant, data } = event;
+  return { v: eventFormatVersion, type, executionId, scheduleId, queue, task, tenant, seq, ts, data } as ConveyorEvent<T>;
+}
+
+/** The message that publishes an event (live-only events, and numbered ones once they have their `seq`). */
+export function encodePublished(event: ConveyorEvent): string {
+  return `${encodeRoute(event)}\n${JSON.stringify(event)}`;
+}
+
+/**
+ * A numbered event in the parts the event script joins as `head + seq + tail` (stored) and
+ * `route + "\n" + head + seq + tail` (published); no text is searched, so data cannot shift the cut.
+ */
+export function encodeNumbered<T extends EventType>(event: NewEvent<T>, ts = new Date().toISOString()): NumberedEventParts {
+  const { v, type, executionId, scheduleId, queue, task, tenant, data } = eventEnvelope(event, undefined, ts);
+  const before = JSON.stringify({ v, type, executionId, scheduleId, queue, task, tenant });
+  const after = JSON.stringify({ ts, data });
+  return { route: encodeRoute(event), head: `${before.slice(0, -1)},"seq":`, tail: `,${after.slice(1)}` };
+}
+
+/** The route of a published message, or `null` when it has none (not Conveyor's, or malformed). */
+export function decodeRoute(message: string): EventRoute | null {
+  const end = message.indexOf('\n');
+  if (end < 0) return null;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(message.slice(0, end));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(fields) || fields.length !== 5) return null;
+  const [type, queue, tenant, executionId, scheduleId] = fields as unknown[];
+  if (![type, queue, tenant].every(isString) || ![executionId, scheduleId].every(isStringOrNull)) return null;
+  return { type, queue, tenant, executionId, scheduleId } as EventRoute;
+}
+
+/** The event a published message carries (throws on a malformed one). */
+export function decodePublished(message: string): ConveyorEvent {
+  return JSON.parse(message.slice(message.indexOf('\n') + 1)) as ConveyorEvent;
+}
+
+/** A stored event (an event log's entry). */
+export function decodeStored(entry: string): ConveyorEvent {
+  return JSON.parse(entry) as ConveyorEvent;
+}
+
+function encodeRoute(event: Pick<NewEvent, 'type' | 'queue' | 'tenant' | 'executionId' | 'scheduleId'>): string {
+  return JSON.stringify([event.type, event.queue, event.tenant, event.executionId ?? null, event.scheduleId ?? null]);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
