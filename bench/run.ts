@@ -3,6 +3,7 @@
 // contains `tick`.
 import { RedisServer } from '@conveyor/launcher';
 import { batchSubmit } from './batch-submit.js';
+import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
 import { tickLateness } from './tick-lateness.js';
@@ -11,6 +12,7 @@ import { workerThroughput } from './worker-throughput.js';
 const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'worker-throughput': workerThroughput,
   'batch-submit': batchSubmit,
+  'health-under-batches': healthUnderBatches,
   'list-executions': listExecutions,
   'tick-lateness': tickLateness,
   'monitor-fanout': monitorFanout,

@@ -1,0 +1,56 @@
+// The plain submit server Conveyor's gateway is measured against: node:http, JSON.parse, and BullMQ
+// `add` (`POST /add`) or `addBulk` (`POST /batch`, `{ executions: [{ task, input }] }`), with a
+// `GET /health`. No validation, no records, no events. It runs as a process of its own, as the
+// gateway does.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
+import { createRedis } from '@conveyor/redis';
+
+const entry = fileURLToPath(import.meta.url);
+
+export interface PlainGateway {
+  url: string;
+  process: ManagedProcess;
+}
+
+/** Starts the plain server as a child process on queue `queue`, and resolves once it listens. */
+export async function startPlainGateway(redisUrl: string, queue: string): Promise<PlainGateway> {
+  const env = { ...process.env, REDIS_URL: redisUrl, PLAIN_QUEUE: queue };
+  const server = spawnManaged('plain gateway', process.execPath, [entry], { env });
+  const ready = await server.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
+  return { url: (JSON.parse(ready) as { url: string }).url, process: server };
+}
+
+async function serve(redisUrl: string, name: string): Promise<void> {
+  const queue = new Queue(name, { connection: createRedis({ url: redisUrl, prefix: name }, 'request'), prefix: name });
+  await queue.waitUntilReady();
+  const http = createServer((request, response) => {
+    const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (request.method === 'GET' && request.url === '/health') return answer(200, { status: 'ok' });
+    readJson(request)
+      .then(async (body) => {
+        if (request.url === '/add') return answer(202, { id: (await queue.add(String(body.task), body.input)).id });
+        const jobs = await queue.addBulk((body.executions as { task: string; input: unknown }[]).map((e) => ({ name: e.task, data: e.input })));
+        answer(202, { items: jobs.map((job) => ({ id: job.id })) });
+      })
+      .catch((error: Error) => answer(400, { message: error.message }));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  console.log(JSON.stringify({ msg: 'ready', url: `http://127.0.0.1:${port}` }));
+  process.once('SIGTERM', () => {
+    http.close();
+    void queue.close();
+  });
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+}
+
+if (process.argv[1] === entry) await serve(process.env.REDIS_URL!, process.env.PLAIN_QUEUE!);
