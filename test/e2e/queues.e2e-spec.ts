@@ -16,8 +16,9 @@ describe('queue operations and retention', () => {
   before(async () => {
     flaky = createServer((_request, response) => response.writeHead(healthy ? 200 : 503).end());
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
-    flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`;
-    stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: '127.0.0.1' } });
+    const { port } = flaky.address() as AddressInfo;
+    flakyUrl = `http://127.0.0.1:${port}/`;
+    stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: `127.0.0.1:${port}`, EGRESS_ALLOW_PRIVATE: '127.0.0.1' } });
     client = stack.client();
   });
   after(async () => {

@@ -47,8 +47,10 @@ describe('workers', () => {
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ path: request.url, method: request.method }));
       });
       await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-      targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-      stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: '127.0.0.1' } });
+      const { port } = target.address() as AddressInfo;
+      targetUrl = `http://127.0.0.1:${port}`;
+      // The target is on loopback: its address must be listed, as a host name never unlocks one.
+      stack = await Stack.start({ env: { HTTP_TASK_ALLOWED_HOSTS: `127.0.0.1:${port}`, EGRESS_ALLOW_PRIVATE: '127.0.0.1' } });
       client = stack.client();
     });
     after(async () => {

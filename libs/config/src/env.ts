@@ -1,9 +1,21 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { parseAddressRules, parseHostRules, type ParsedList } from '@conveyor/egress';
 
 // The only place that names environment variables. Each process validates its own class once, at start-up.
 
 const hostPortList = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A comma list whose every entry `parse` accepts; the message quotes the entries it does not. */
+function IsEntryList(parse: (list: string) => ParsedList<unknown>, expected: string) {
+  return ValidateBy({
+    name: 'isEntryList',
+    validator: {
+      validate: (value) => typeof value === 'string' && parse(value).invalid.length === 0,
+      defaultMessage: (args) => `must list ${expected}; not: ${parse(String(args?.value)).invalid.map((entry) => JSON.stringify(entry)).join(', ')}`,
+    },
+  });
+}
 
 export class RedisEnv {
   @IsOptional()
@@ -27,6 +39,11 @@ export class ServiceEnv extends RedisEnv {
   @IsOptional()
   @IsIn(logLevels)
   LOG_LEVEL: (typeof logLevels)[number] = 'info';
+
+  /** Whether `demo.steps` / `demo.noop` are offered (gateway) and run (worker); deployments turn them off. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  CONVEYOR_DEMO_TASKS: 'true' | 'false' = 'true';
 }
 
 export class WorkerEnv extends ServiceEnv {
@@ -79,10 +96,15 @@ export class WorkerEnv extends ServiceEnv {
   @Min(100)
   RETENTION_INTERVAL_MS: number = 60_000;
 
-  /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains). */
+  /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains), each with an optional `:port`. */
   @IsOptional()
-  @IsString()
+  @IsEntryList(parseHostRules, 'host names (`*.domain` for subdomains) with an optional :port')
   HTTP_TASK_ALLOWED_HOSTS = '';
+
+  /** Comma-separated IPs or CIDRs (optional `:port`, IPv6 in brackets then) that outbound calls may reach although not public. */
+  @IsOptional()
+  @IsEntryList(parseAddressRules, 'IPs or CIDRs with an optional :port (IPv6 in brackets then)')
+  EGRESS_ALLOW_PRIVATE = '';
 }
 
 export class MonitorEnv extends ServiceEnv {

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor' },
       logLevel: 'info',
       idempotencyTtlMs: 86_400_000,
+      demoTasks: true,
       monitor: { port: 3001 },
     });
     assert.ok(Object.isFrozen(config.http));
@@ -19,7 +20,10 @@ describe('loadConfig', () => {
     const config = loadWorkerConfig({ WORKER_CONCURRENCY: '3', WORKER_QUEUES: 'demo', HTTP_TASK_ALLOWED_HOSTS: 'A.example, b.example ', WORKER_HEALTH_PORT: '0' });
     assert.equal(config.concurrency, 3);
     assert.deepEqual(config.queues, ['demo']);
-    assert.deepEqual(config.httpTask.allowedHosts, ['a.example', 'b.example']);
+    assert.deepEqual(config.httpTask.allowedHosts, [
+      { host: 'a.example', port: null },
+      { host: 'b.example', port: null },
+    ]);
     assert.deepEqual(config.health, { host: '127.0.0.1', port: 0 });
     assert.deepEqual(loadWorkerConfig({}).queues, ['demo', 'http', 'schedules']);
   });
@@ -32,6 +36,29 @@ describe('loadConfig', () => {
         /GATEWAY_PORT: must not be greater than 65535/.test(error.message) &&
         /REDIS_URL/.test(error.message) &&
         /CONVEYOR_PREFIX/.test(error.message),
+    );
+  });
+
+  it('reads the egress lists and the demo switch', () => {
+    const config = loadWorkerConfig({ HTTP_TASK_ALLOWED_HOSTS: 'localhost:8080', EGRESS_ALLOW_PRIVATE: '127.0.0.1,[::1]:8080', CONVEYOR_DEMO_TASKS: 'false' });
+    assert.deepEqual(config.httpTask.allowedHosts, [{ host: 'localhost', port: 8080 }]);
+    assert.deepEqual(config.egress.allowPrivate, [
+      { address: '127.0.0.1', prefix: 32, port: null },
+      { address: '::1', prefix: 128, port: 8080 },
+    ]);
+    assert.equal(config.demoTasks, false);
+    assert.equal(loadWorkerConfig({}).demoTasks, true);
+    assert.equal(loadGatewayConfig({ CONVEYOR_DEMO_TASKS: 'false' }).demoTasks, false);
+  });
+
+  it('refuses to start on a bad egress entry, quoting it', () => {
+    assert.throws(
+      () => loadWorkerConfig({ EGRESS_ALLOW_PRIVATE: '10.0.0.0/8, localhost, 10.0.0.0/33', HTTP_TASK_ALLOWED_HOSTS: 'a.example:99999', CONVEYOR_DEMO_TASKS: 'no' }),
+      (error: Error) =>
+        error instanceof InvalidEnvironmentError &&
+        /EGRESS_ALLOW_PRIVATE: must list IPs or CIDRs with an optional :port \(IPv6 in brackets then\); not: "localhost", "10\.0\.0\.0\/33"/.test(error.message) &&
+        /HTTP_TASK_ALLOWED_HOSTS: .*not: "a\.example:99999"/.test(error.message) &&
+        /CONVEYOR_DEMO_TASKS/.test(error.message),
     );
   });
 

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { workerQueues } from '@conveyor/contracts';
+import { parseAddressRules, parseHostRules, type AddressRule, type HostRule } from '@conveyor/egress';
 import { GatewayEnv, MonitorEnv, RedisEnv, ServiceEnv, WorkerEnv } from './env.js';
 
 export interface RedisConfig {
@@ -16,6 +17,8 @@ export interface ServiceConfig {
 
 export interface GatewayConfig extends ServiceConfig {
   idempotencyTtlMs: number;
+  /** Whether the demo tasks are offered (listed and accepted). */
+  demoTasks: boolean;
   /** Where browsers reach the monitor: a URL, or the monitor's port on the dashboard's own host. */
   monitor: { url: string } | { port: number };
 }
@@ -29,7 +32,11 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   shutdownGraceMs: number;
   cancelGraceMs: number;
   retention: { maxAgeMs: number; maxCount: number; intervalMs: number };
-  httpTask: { allowedHosts: string[] };
+  httpTask: { allowedHosts: HostRule[] };
+  /** Addresses outbound calls may reach although not public. */
+  egress: { allowPrivate: AddressRule[] };
+  /** Whether jobs of the demo tasks run (otherwise they fail for good). */
+  demoTasks: boolean;
 }
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
@@ -68,6 +75,7 @@ export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
     (env): GatewayConfig => ({
       ...toServiceConfig(env, env.GATEWAY_PORT),
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+      demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
       monitor: env.MONITOR_URL ? { url: env.MONITOR_URL } : { port: env.MONITOR_PORT },
     }),
     source,
@@ -96,7 +104,9 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
         cancelGraceMs: env.WORKER_CANCEL_GRACE_MS,
         retention: { maxAgeMs: env.RETENTION_MAX_AGE_MS, maxCount: env.RETENTION_MAX_COUNT, intervalMs: env.RETENTION_INTERVAL_MS },
-        httpTask: { allowedHosts: splitList(env.HTTP_TASK_ALLOWED_HOSTS).map((host) => host.toLowerCase()) },
+        httpTask: { allowedHosts: parseHostRules(env.HTTP_TASK_ALLOWED_HOSTS).rules },
+        egress: { allowPrivate: parseAddressRules(env.EGRESS_ALLOW_PRIVATE).rules },
+        demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
       };
     },
     source,

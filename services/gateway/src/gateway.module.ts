@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { GatewayConfig } from '@conveyor/config';
+import { offeredTasks } from '@conveyor/contracts';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
-import { GATEWAY_CONFIG } from './gateway-config.js';
+import { GATEWAY_CONFIG, OFFERED_TASKS } from './gateway-config.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
@@ -22,6 +23,7 @@ export class GatewayModule {
       controllers: [ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },
         { provide: LOGGER, useValue: logger },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         QueuesService,

@@ -24,6 +24,8 @@ export interface TaskDefinition<Name extends string = string, Input extends obje
   /** Phantom: carries the result type to producers; never read at run time. */
   readonly output?: Output;
   readonly defaults: TaskDefaults;
+  /** A task for demos and tests: offered and run only while `CONVEYOR_DEMO_TASKS` is on (the default). */
+  readonly demo?: boolean;
 }
 
 /** A task as `GET /v1/tasks` shows it: the input as a JSON Schema built from the validating class. */

@@ -19,4 +19,5 @@ export const demoNoop = defineTask({
   input: DemoNoopInput,
   output: type<DemoNoopOutput>(),
   defaults: { attempts: 1, backoff: { type: 'fixed', delayMs: 0 }, timeoutMs: null, priority: 'normal' },
+  demo: true,
 });

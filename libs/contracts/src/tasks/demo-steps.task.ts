@@ -26,7 +26,7 @@ export class DemoStepsInput {
   @Max(10_000)
   failAtStep?: number;
 
-  /** Go on as if `ctx.signal` had not aborted (to show what happens to handlers that ignore it). */
+  /** Go on as if `ctx.signal` had not aborted (to show what happens to handlers that ignore it); demo-only, like the task. */
   @IsOptional()
   @IsBoolean()
   ignoreSignal?: boolean;
@@ -45,4 +45,5 @@ export const demoSteps = defineTask({
   input: DemoStepsInput,
   output: type<DemoStepsOutput>(),
   defaults: { attempts: 3, backoff: { type: 'exponential', delayMs: 1000, jitter: 0.2 }, timeoutMs: null, priority: 'normal' },
+  demo: true,
 });

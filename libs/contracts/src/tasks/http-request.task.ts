@@ -41,12 +41,18 @@ export class HttpRequestInput {
 
 export interface HttpRequestOutput {
   status: number;
+  /** Repeated headers joined with `, `; `set-cookie` (and any credential header) reads `[redacted]`. */
   headers: Record<string, string>;
-  /** Parsed when the response is JSON, text otherwise (cut to 64 KiB). */
+  /** Parsed when the response is JSON and whole, text otherwise (the first 64 KiB). */
   body: unknown;
+  /** The response was longer than 64 KiB: the rest was never read, and the connection was closed. */
+  truncated: boolean;
 }
 
-/** Calls a URL on an allowed host (`HTTP_TASK_ALLOWED_HOSTS`). */
+/**
+ * Calls a URL on an allowed host (`HTTP_TASK_ALLOWED_HOSTS`) at a public address, or at one listed in
+ * `EGRESS_ALLOW_PRIVATE`; the guard lives in `@conveyor/egress`.
+ */
 export const httpRequest = defineTask({
   name: 'http.request', // persisted: never rename (see task-catalog.ts)
   queue: 'http',

@@ -22,6 +22,11 @@ export function findTask(name: string): AnyTask | undefined {
   return tasksByName.get(name);
 }
 
+/** The tasks a deployment offers: the whole catalogue, or all but the demo tasks (`CONVEYOR_DEMO_TASKS=false`). */
+export function offeredTasks(demoTasks: boolean): readonly AnyTask[] {
+  return demoTasks ? taskCatalog : taskCatalog.filter((task) => !task.demo);
+}
+
 /** The queues of the catalogue, each once, in catalogue order. */
 export const catalogQueues: readonly string[] = [...new Set(taskCatalog.map((task) => task.queue))];
 

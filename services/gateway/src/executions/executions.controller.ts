@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, type ExecutionView, type LogLine } from '@conveyor/contracts';
+import { defaultTenant, limits, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -10,6 +10,7 @@ import {
   type ExecutionPage,
 } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
+import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto } from './execution-requests.dto.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
@@ -22,6 +23,7 @@ export class ExecutionsController {
     private readonly actions: ExecutionActions,
     private readonly store: ExecutionStore,
     private readonly finder: ExecutionFinder,
+    @Inject(OFFERED_TASKS) private readonly tasks: readonly AnyTask[],
   ) {}
 
   /** `202` with a new execution; `200` with the first one when an idempotency key repeats a request. */
@@ -32,7 +34,7 @@ export class ExecutionsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
-    const submission = validateSubmission(headerKey === undefined ? body : { ...(body as object), idempotencyKey: headerKey });
+    const submission = validateSubmission(headerKey === undefined ? body : { ...(body as object), idempotencyKey: headerKey }, this.tasks);
     if (!submission.ok) throw ApiError.validation(submission.errors);
     const bodyKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
     if (headerKey !== undefined && bodyKey !== undefined && bodyKey !== headerKey) {
@@ -50,7 +52,7 @@ export class ExecutionsController {
   @Post('batch')
   @HttpCode(202)
   async submitBatch(@Body() body: unknown): Promise<{ items: ExecutionView[] }> {
-    const submissions = validateBatch(body);
+    const submissions = validateBatch(body, this.tasks);
     return { items: await this.submitter.submitMany(submissions, defaultTenant) };
   }
 

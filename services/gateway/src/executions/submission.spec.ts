@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { demoSteps } from '@conveyor/contracts';
+import { demoSteps, offeredTasks, taskCatalog } from '@conveyor/contracts';
 import { fingerprint, isInputTooLarge, validateSubmission } from './submission.js';
 
 describe('validateSubmission', () => {
   it('resolves the task, the validated input and the options', () => {
-    const result = validateSubmission({
-      task: 'demo.steps',
-      input: { steps: 2, stepMs: 5 },
-      priority: 'low',
-      runAt: '2030-01-01T00:00:00.000Z',
-      backoff: { type: 'fixed', delayMs: 10 },
-    });
+    const result = validateSubmission(
+      {
+        task: 'demo.steps',
+        input: { steps: 2, stepMs: 5 },
+        priority: 'low',
+        runAt: '2030-01-01T00:00:00.000Z',
+        backoff: { type: 'fixed', delayMs: 10 },
+      },
+      taskCatalog,
+    );
     assert.ok(result.ok);
     assert.equal(result.value.task, demoSteps);
     assert.deepEqual({ ...result.value.input }, { steps: 2, stepMs: 5 });
@@ -22,7 +25,7 @@ describe('validateSubmission', () => {
 
   it('turns delayMs into a start time', () => {
     const before = Date.now();
-    const result = validateSubmission({ task: 'demo.noop', delayMs: 5000 });
+    const result = validateSubmission({ task: 'demo.noop', delayMs: 5000 }, taskCatalog);
     assert.ok(result.ok);
     assert.ok(result.value.options.runAt!.getTime() >= before + 5000);
   });
@@ -39,15 +42,21 @@ describe('validateSubmission', () => {
   ];
   for (const [name, body, paths] of invalid) {
     it(`rejects ${name}`, () => {
-      const result = validateSubmission(body);
+      const result = validateSubmission(body, taskCatalog);
       assert.equal(result.ok, false);
       assert.deepEqual(!result.ok && result.errors.map((e) => e.path).sort(), paths);
     });
   }
 
   it('prefixes paths, for batches', () => {
-    const result = validateSubmission({ task: 'demo.steps', input: { steps: 0, stepMs: 0 } }, 'executions[3]');
+    const result = validateSubmission({ task: 'demo.steps', input: { steps: 0, stepMs: 0 } }, taskCatalog, 'executions[3]');
     assert.deepEqual(!result.ok && result.errors.map((e) => e.path), ['executions[3].input.steps']);
+  });
+
+  it('knows only the offered tasks: without the demo tasks, a demo task is unknown', () => {
+    const result = validateSubmission({ task: 'demo.noop' }, offeredTasks(false));
+    assert.deepEqual(!result.ok && result.errors, [{ path: 'task', message: 'is not a known task (known: http.request)' }]);
+    assert.ok(validateSubmission({ task: 'demo.noop' }, offeredTasks(true)).ok);
   });
 
   it('measures the input against 256 KiB', () => {

@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  findTask,
-  limits,
-  SubmitExecutionDto,
-  taskCatalog,
-  validateAs,
-  type FieldError,
-  type Validated,
-} from '@conveyor/contracts';
+import { limits, SubmitExecutionDto, validateAs, type AnyTask, type FieldError, type Validated } from '@conveyor/contracts';
 import type { Submission } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 
@@ -16,16 +8,19 @@ export interface ValidSubmission extends Submission {
   idempotencyKey?: string;
 }
 
-/** The task a request names and its input validated against the task's class (`null` when it cannot be checked). */
-export function validateTaskInput(raw: { task?: unknown; input?: unknown }, at: (field: string) => string) {
-  const task = typeof raw.task === 'string' ? findTask(raw.task) : undefined;
+/**
+ * The task a request names, among the offered `tasks`, and its input validated against the task's
+ * class (`null` when it cannot be checked).
+ */
+export function validateTaskInput(raw: { task?: unknown; input?: unknown }, at: (field: string) => string, tasks: readonly AnyTask[]) {
+  const task = typeof raw.task === 'string' ? tasks.find((offered) => offered.name === raw.task) : undefined;
   const inputIsObject = raw.input === undefined || (typeof raw.input === 'object' && raw.input !== null && !Array.isArray(raw.input));
   const input = task && inputIsObject ? validateAs(task.input as new () => object, raw.input ?? {}, at('input')) : null;
   return { task, input };
 }
 
-export function unknownTask(path: string): FieldError {
-  return { path, message: `is not a known task (known: ${taskCatalog.map((t) => t.name).join(', ')})` };
+export function unknownTask(path: string, tasks: readonly AnyTask[]): FieldError {
+  return { path, message: `is not a known task (known: ${tasks.map((t) => t.name).join(', ')})` };
 }
 
 /** Whether the input is over the contract's size limit (→ 413, before any validation). */
@@ -38,15 +33,15 @@ export function isInputTooLarge(body: unknown): boolean {
  * Validates a submission: the envelope, the task name, and the input against the task's own class,
  * listing every bad field (`task`, `priority`, `input.steps` …) in one answer.
  */
-export function validateSubmission(body: unknown, pathPrefix = ''): Validated<ValidSubmission> {
+export function validateSubmission(body: unknown, tasks: readonly AnyTask[], pathPrefix = ''): Validated<ValidSubmission> {
   const envelope = validateAs(SubmitExecutionDto, body, pathPrefix);
   const errors: FieldError[] = envelope.ok ? [] : [...envelope.errors];
   const raw = (body ?? {}) as Partial<SubmitExecutionDto>;
   const at = (field: string) => (pathPrefix ? `${pathPrefix}.${field}` : field);
 
-  const { task, input } = validateTaskInput(raw, at);
+  const { task, input } = validateTaskInput(raw, at, tasks);
   if (input && !input.ok) errors.push(...input.errors);
-  if (typeof raw.task === 'string' && !task) errors.push(unknownTask(at('task')));
+  if (typeof raw.task === 'string' && !task) errors.push(unknownTask(at('task'), tasks));
   if (raw.delayMs !== undefined && raw.runAt !== undefined) {
     errors.push({ path: at('runAt'), message: 'cannot be combined with delayMs: give one or the other' });
   }
@@ -90,7 +85,7 @@ function canonicalJson(value: unknown): string {
  * A batch `{ executions: [...] }`: every item validated like a single submission, errors named by
  * index (`executions[3].input.steps`); any error rejects the whole batch.
  */
-export function validateBatch(body: unknown): Submission[] {
+export function validateBatch(body: unknown, tasks: readonly AnyTask[]): Submission[] {
   const items = (body as { executions?: unknown } | null)?.executions;
   if (!Array.isArray(items) || items.length === 0 || items.length > limits.batchSize) {
     throw ApiError.validation([{ path: 'executions', message: `must be an array of 1 to ${limits.batchSize} submissions` }]);
@@ -101,7 +96,7 @@ export function validateBatch(body: unknown): Submission[] {
   items.forEach((item, index) => {
     const at = `executions[${index}]`;
     if (isInputTooLarge(item)) throw ApiError.payloadTooLarge(`The input of ${at} is larger than 256 KiB.`);
-    const result = validateSubmission(item, at);
+    const result = validateSubmission(item, tasks, at);
     if (!result.ok) return errors.push(...result.errors);
     if (result.value.idempotencyKey) errors.push({ path: `${at}.idempotencyKey`, message: 'is not supported in a batch' });
     submissions.push(result.value);

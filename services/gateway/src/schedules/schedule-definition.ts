@@ -1,4 +1,4 @@
-import { CreateScheduleDto, validateAs, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
+import { CreateScheduleDto, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
 import { triggerProblems } from '@conveyor/schedules';
 import { unknownTask, validateTaskInput } from '../executions/submission.js';
 
@@ -6,12 +6,16 @@ import { unknownTask, validateTaskInput } from '../executions/submission.js';
  * Validates a new schedule: the fields, the task and its input (exactly as a submission's), and the
  * trigger (one at most; a cron and zone that parse; `at` ahead), listing every problem at once.
  */
-export function validateScheduleDefinition(body: unknown, now = Date.now()): Validated<{ definition: ScheduleDefinition; enabled: boolean }> {
+export function validateScheduleDefinition(
+  body: unknown,
+  tasks: readonly AnyTask[],
+  now = Date.now(),
+): Validated<{ definition: ScheduleDefinition; enabled: boolean }> {
   const envelope = validateAs(CreateScheduleDto, body);
   const raw = (body ?? {}) as Partial<CreateScheduleDto>;
   const errors: FieldError[] = envelope.ok ? [] : [...envelope.errors];
-  const { task, input } = validateTaskInput(raw, (field) => field);
-  if (typeof raw.task === 'string' && !task) errors.push(unknownTask('task'));
+  const { task, input } = validateTaskInput(raw, (field) => field, tasks);
+  if (typeof raw.task === 'string' && !task) errors.push(unknownTask('task', tasks));
   if (input && !input.ok) errors.push(...input.errors);
   if (!envelope.ok || !task || !input?.ok) return { ok: false, errors };
 

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, type ScheduleView } from '@conveyor/contracts';
+import { defaultTenant, limits, type AnyTask, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
 import { ListExecutionsQueryDto } from '../executions/execution-requests.dto.js';
+import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
 
@@ -14,11 +15,12 @@ export class SchedulesController {
     private readonly schedules: ScheduleService,
     private readonly ticks: ScheduleTicks,
     private readonly finder: ExecutionFinder,
+    @Inject(OFFERED_TASKS) private readonly tasks: readonly AnyTask[],
   ) {}
 
   @Post()
   async create(@Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ScheduleView> {
-    const validated = validateScheduleDefinition(body);
+    const validated = validateScheduleDefinition(body, this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
     const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, defaultTenant);
     response.status(201).location(`/v1/schedules/${schedule.id}`);
@@ -39,7 +41,7 @@ export class SchedulesController {
   @Patch(':id')
   async update(@Param('id') id: string, @Body() patch: unknown): Promise<ScheduleView> {
     const record = await this.schedules.get(id, defaultTenant);
-    const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch));
+    const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch), this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
     return this.schedules.update(record, validated.value.definition, validated.value.enabled);
   }

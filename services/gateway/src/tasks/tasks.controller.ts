@@ -1,21 +1,26 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
-import { taskCatalog, type TaskView } from '@conveyor/contracts';
+import type { AnyTask, TaskView } from '@conveyor/contracts';
+import { OFFERED_TASKS } from '../gateway-config.js';
 
-/** The catalogue as clients see it; input schemas come from the same classes that validate input. */
-const catalogView = taskCatalog.map((task): TaskView => ({
-  name: task.name,
-  queue: task.queue,
-  version: task.version,
-  description: task.description,
-  defaults: task.defaults,
-  inputSchema: targetConstructorToSchema(task.input),
-}));
-
+/** The offered tasks as clients see them; input schemas come from the same classes that validate input. */
 @Controller('v1/tasks')
 export class TasksController {
+  private readonly catalogView: TaskView[];
+
+  constructor(@Inject(OFFERED_TASKS) tasks: readonly AnyTask[]) {
+    this.catalogView = tasks.map((task) => ({
+      name: task.name,
+      queue: task.queue,
+      version: task.version,
+      description: task.description,
+      defaults: task.defaults,
+      inputSchema: targetConstructorToSchema(task.input),
+    }));
+  }
+
   @Get()
   list(): { items: TaskView[] } {
-    return { items: catalogView };
+    return { items: this.catalogView };
   }
 }

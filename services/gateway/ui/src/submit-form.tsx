@@ -21,7 +21,15 @@ export function SubmitForm({ onSubmitted }: { onSubmitted: (execution: Execution
   const [priority, setPriority] = useState<(typeof priorities)[number]>('normal');
   const action = useAction();
 
-  useEffect(() => void client.tasks().then(({ items }) => setTasks(items), () => undefined), [client]);
+  useEffect(
+    () =>
+      void client.tasks().then(({ items }) => {
+        setTasks(items);
+        // The demo tasks may be turned off: start from a task the gateway offers.
+        if (items[0] && !items.some((t) => t.name === task)) chooseTask(items[0].name);
+      }, () => undefined),
+    [client],
+  );
 
   const chooseTask = (name: string) => {
     setTask(name);

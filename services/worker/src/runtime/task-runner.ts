@@ -194,6 +194,9 @@ export class TaskRunner {
     if (!task || task.queue !== queue) {
       throw new NonRetryableError(`No task "${job.name}" runs on queue "${queue}"`, 'unknown_task');
     }
+    if (task.demo && !this.config.demoTasks) {
+      throw new NonRetryableError(`Task "${task.name}" is a demo task, turned off on this worker (CONVEYOR_DEMO_TASKS=false)`, 'task_disabled');
+    }
     if (job.data?.v !== undefined && job.data.v > storedFormatVersion) {
       throw new NonRetryableError(`Job data format v${job.data.v} is newer than this worker understands`, 'unsupported_format');
     }

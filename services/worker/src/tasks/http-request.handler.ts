@@ -1,18 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NonRetryableError, type httpRequest, type HttpRequestInput, type HttpRequestOutput } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
+import { EgressGuard, sendEgressRequest } from '@conveyor/egress';
 import type { ExecutionContext } from '../runtime/execution-context.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from './task-handler.js';
 
-const maxBodyChars = 64 * 1024;
+const maxBodyBytes = 64 * 1024;
 const defaultTimeoutMs = 30_000;
-
-/** `true` when `host` is listed, or matches a listed `*.domain` wildcard. */
-export function isHostAllowed(host: string, allowedHosts: readonly string[]): boolean {
-  const name = host.toLowerCase();
-  return allowedHosts.some((allowed) => (allowed.startsWith('*.') ? name.endsWith(allowed.slice(1)) : name === allowed));
-}
 
 /** Whether a response status counts as success, as a retryable failure, or as a final one. */
 export function judgeStatus(status: number, expectStatus: number | undefined): 'ok' | 'retry' | 'fail' {
@@ -23,35 +18,35 @@ export function judgeStatus(status: number, expectStatus: number | undefined): '
 
 @Injectable()
 export class HttpRequestHandler implements TaskHandler<typeof httpRequest> {
-  constructor(@Inject(WORKER_CONFIG) private readonly config: WorkerConfig) {}
+  private readonly guard: EgressGuard;
+
+  constructor(@Inject(WORKER_CONFIG) config: WorkerConfig) {
+    this.guard = new EgressGuard({ ...config.httpTask, ...config.egress, hostsSetting: 'HTTP_TASK_ALLOWED_HOSTS' });
+  }
 
   async run(input: HttpRequestInput, ctx: ExecutionContext): Promise<HttpRequestOutput> {
-    const url = new URL(input.url);
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (!isHostAllowed(host, this.config.httpTask.allowedHosts)) {
-      throw new NonRetryableError(`Host ${host} is not in HTTP_TASK_ALLOWED_HOSTS`, 'host_not_allowed');
-    }
+    const target = await this.guard.check(new URL(input.url));
     const isText = typeof input.body === 'string';
-    const headers = { ...(input.body !== undefined && !isText ? { 'content-type': 'application/json' } : {}), ...input.headers };
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(input.timeoutMs ?? defaultTimeoutMs)]);
-    const response = await fetch(url, {
-      method: input.method ?? (input.body === undefined ? 'GET' : 'POST'),
-      headers,
+    const method = input.method ?? (input.body === undefined ? 'GET' : 'POST');
+    const response = await sendEgressRequest(target, {
+      method,
+      headers: { ...(input.body !== undefined && !isText ? { 'content-type': 'application/json' } : {}), ...input.headers },
       body: input.body === undefined ? undefined : isText ? (input.body as string) : JSON.stringify(input.body),
-      signal,
-      redirect: 'manual',
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(input.timeoutMs ?? defaultTimeoutMs)]),
+      maxBodyBytes,
     });
-    const text = await response.text();
     const verdict = judgeStatus(response.status, input.expectStatus);
-    const summary = `${input.method ?? 'GET'} ${url.origin}${url.pathname} answered ${response.status}`;
-    ctx.log(summary);
+    const summary = `${method} ${target.url.origin}${target.url.pathname} answered ${response.status}`;
+    ctx.log(response.truncated ? `${summary} (body cut at ${maxBodyBytes} bytes)` : summary);
     if (verdict === 'fail') throw new NonRetryableError(summary, 'http_status');
     if (verdict === 'retry') throw Object.assign(new Error(summary), { code: 'http_status' });
-    const isJson = response.headers.get('content-type')?.includes('json') ?? false;
+    const text = response.body.toString('utf8');
+    const isJson = response.headers['content-type']?.includes('json') ?? false;
     return {
       status: response.status,
-      headers: Object.fromEntries(response.headers),
-      body: isJson && text ? parseJson(text) : text.slice(0, maxBodyChars),
+      headers: response.headers,
+      body: isJson && text && !response.truncated ? parseJson(text) : text,
+      truncated: response.truncated,
     };
   }
 }
@@ -60,6 +55,6 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return text.slice(0, maxBodyChars);
+    return text;
   }
 }
