@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: percentiles, pacing, and many socket.io clients at once.
 import { io, type Socket } from 'socket.io-client';
+import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
 import { poll } from '@conveyor/testing';
 
 /** p50 and p99 of the samples (nearest rank). */
@@ -62,4 +63,17 @@ async function subscribe(client: Socket, request: object): Promise<void> {
 /** Resolves once `received()` reaches `expected`; fails after `timeoutMs` saying how many came. */
 export async function untilReceived(received: () => number, expected: number, label: string, timeoutMs = 60_000): Promise<void> {
   await poll(async () => received(), { until: (n) => n >= expected, label: `${expected} ${label}`, timeoutMs, intervalMs: 20 });
+}
+
+/** A baseline server of a benchmark, running as a process of its own. */
+export interface BaselineServer {
+  url: string;
+  process: ManagedProcess;
+}
+
+/** Runs the module at `entry` as a process and resolves once it logs `ready` with its URL. */
+export async function startBaseline(label: string, entry: string, env: Record<string, string>): Promise<BaselineServer> {
+  const server = spawnManaged(label, process.execPath, [entry], { env: { ...process.env, ...env } });
+  const ready = await server.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
+  return { url: (JSON.parse(ready) as { url: string }).url, process: server };
 }

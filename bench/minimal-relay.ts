@@ -7,21 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
+import { startBaseline, type BaselineServer } from './common.js';
 
 const entry = fileURLToPath(import.meta.url);
 
-export interface MinimalRelay {
-  url: string;
-  process: ManagedProcess;
-}
-
 /** Starts the relay as a child process and resolves once it listens. */
-export async function startMinimalRelay(redisUrl: string, channel: string): Promise<MinimalRelay> {
-  const env = { ...process.env, REDIS_URL: redisUrl, RELAY_CHANNEL: channel };
-  const relay = spawnManaged('minimal relay', process.execPath, [entry], { env });
-  const ready = await relay.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
-  return { url: (JSON.parse(ready) as { url: string }).url, process: relay };
+export function startMinimalRelay(redisUrl: string, channel: string): Promise<BaselineServer> {
+  return startBaseline('minimal relay', entry, { REDIS_URL: redisUrl, RELAY_CHANNEL: channel });
 }
 
 async function serve(redisUrl: string, channel: string): Promise<void> {

@@ -6,22 +6,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
+import { startBaseline, type BaselineServer } from './common.js';
 import { createRedis } from '@conveyor/redis';
 
 const entry = fileURLToPath(import.meta.url);
 
-export interface PlainGateway {
-  url: string;
-  process: ManagedProcess;
-}
-
 /** Starts the plain server as a child process on queue `queue`, and resolves once it listens. */
-export async function startPlainGateway(redisUrl: string, queue: string): Promise<PlainGateway> {
-  const env = { ...process.env, REDIS_URL: redisUrl, PLAIN_QUEUE: queue };
-  const server = spawnManaged('plain gateway', process.execPath, [entry], { env });
-  const ready = await server.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
-  return { url: (JSON.parse(ready) as { url: string }).url, process: server };
+export function startPlainGateway(redisUrl: string, queue: string): Promise<BaselineServer> {
+  return startBaseline('plain gateway', entry, { REDIS_URL: redisUrl, PLAIN_QUEUE: queue });
 }
 
 async function serve(redisUrl: string, name: string): Promise<void> {
