@@ -278,9 +278,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal, graceMs: (reason
   });
 }
 
+/** Another attempt would return the same oversize result: fail at once. */
 function assertWithinLimit(result: unknown): void {
   const size = Buffer.byteLength(JSON.stringify(result) ?? '');
   if (size > limits.payloadBytes) {
-    throw new NonRetryableError(`Result of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'payload_too_large');
+    throw new NonRetryableError(`Result of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'result_too_large');
   }
 }
