@@ -1,19 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ulid } from 'ulid';
 import type { ConveyorClient } from '@conveyor/client';
 import { limits } from '@conveyor/contracts';
-import { Stack, submitAndWatch } from '@conveyor/testing';
+import { RedisKeys } from '@conveyor/redis';
+import { poll, Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('the worker against oversize output, hand-made jobs and corrupted schedules', () => {
   let stack: Stack;
   let client: ConveyorClient;
+  let redis: Redis;
+  let keys: RedisKeys;
 
   before(async () => {
     stack = await Stack.start();
     client = stack.client();
+    redis = new Redis(stack.redis.url);
+    keys = new RedisKeys(stack.prefix);
   });
   after(async () => {
     client?.close();
+    redis?.disconnect();
     await stack?.stop();
   });
 
@@ -38,5 +47,40 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     assert.match(final.error?.message ?? '', /over the 262144-byte limit/);
     assert.deepEqual(final.attempts, { made: 1, max: 3 });
     assert.ok(!types(run.events).includes('execution.retrying'));
+  });
+
+  it('fails jobs added by hand with a malformed envelope, saying why, and builds no key from their fields', async () => {
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: { url: stack.redis.url }, prefix: stack.prefix });
+    try {
+      const data = { v: 1, tenant: 'default', input: {}, timeoutMs: null, backoff: { type: 'fixed', delayMs: 0 } };
+      const cases = [
+        { name: 'demo.noop', data: { ...data, tenant: 'Evil:{x}' }, reason: /tenant/, marker: 'Evil' },
+        { name: 'demo.noop', data: { ...data, scheduleId: 'sch_nope:*' }, reason: /scheduleId/, marker: 'sch_nope' },
+        { name: 'no.such-task', data, reason: /No task "no\.such-task"/, marker: 'no.such-task' },
+        { name: 'demo.noop', data: { ...data, v: 7 }, reason: /format v7/ },
+        { name: 'demo.noop', data: { ...data, timeoutMs: 'soon' }, reason: /timeoutMs/ },
+        { name: 'demo.noop', data, id: 'not-an-execution-id', reason: /not an execution id/, marker: 'not-an-execution-id' },
+      ];
+      const added = await Promise.all(
+        cases.map((c) => demo.add(c.name, c.data as never, { jobId: c.id ?? `exec_${ulid()}`, attempts: 3 })),
+      );
+      for (const [i, job] of added.entries()) {
+        await poll(() => demo.getJobState(job.id!), { until: (state) => state === 'failed', label: `job ${i} to fail` });
+        const failed = (await demo.getJob(job.id!))!;
+        assert.match(failed.failedReason, cases[i].reason, `case ${i}: ${failed.failedReason}`);
+        assert.equal(failed.attemptsMade, 1, `case ${i} is not retried`);
+        assert.equal((await stack.api.get(`/v1/executions/${job.id}`)).status, 404, `case ${i} was not adopted`);
+      }
+      // BullMQ keeps each job under its own id; Conveyor must add nothing.
+      const jobKeys = new Set(added.map((job) => `${stack.prefix}:${keys.bullQueueName('demo')}:${job.id}`));
+      const stored = (await redis.keys(`${stack.prefix}:*`)).filter((key) => !jobKeys.has(key));
+      for (const { marker } of cases) {
+        if (marker) assert.deepEqual(stored.filter((key) => key.includes(marker)), [], `no key holds ${marker}`);
+      }
+      const ids = await redis.hkeys(keys.executionIndex());
+      assert.ok(!ids.some((id) => added.some((job) => job.id === id)), 'none is in the execution index');
+    } finally {
+      await demo.close();
+    }
   });
 });

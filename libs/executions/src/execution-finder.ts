@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   catalogQueues,
+  executionIdPattern,
   findTask,
   type ExecutionStatus,
   type ExecutionView,
@@ -124,5 +125,5 @@ export function encodeCursor(id: string): string {
 /** The id a cursor stands for; `null` when it is not one of ours. */
 export function decodeCursor(cursor: string): string | null {
   const id = Buffer.from(cursor, 'base64url').toString();
-  return /^exec_[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? id : null;
+  return executionIdPattern.test(id) ? id : null;
 }

@@ -109,7 +109,10 @@ export class ScheduleService {
    * A run of the schedule ended: a completion resets the failure streak, a failure adds to it and,
    * at `pauseAfterFailures`, pauses the schedule (`schedule.paused`); a cancellation does neither.
    */
-  async recordOutcome(id: string, outcome: 'completed' | 'failed'): Promise<void> {
+  async recordOutcome(id: string, tenant: string, outcome: 'completed' | 'failed'): Promise<void> {
+    // A job added by hand may name any schedule: only an existing one of its tenant counts it.
+    const before = await this.store.read(id);
+    if (!before || before.tenant !== tenant) return;
     if (outcome === 'completed') {
       await this.store.update(id, { failureStreak: 0 });
       return;
@@ -117,7 +120,7 @@ export class ScheduleService {
     const streak = await this.store.countFailure(id);
     const record = await this.store.read(id);
     const limit = record?.definition.pauseAfterFailures ?? null;
-    if (!record || limit === null || streak < limit || record.state !== 'active') return;
+    if (!record || typeof limit !== 'number' || streak < limit || record.state !== 'active') return;
     await this.unregister(record);
     await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
   }
