@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ulid } from 'ulid';
 import type { ConveyorClient } from '@conveyor/client';
-import { limits } from '@conveyor/contracts';
+import { limits, scheduleQueue } from '@conveyor/contracts';
 import { RedisKeys } from '@conveyor/redis';
 import { poll, Stack, submitAndWatch } from '@conveyor/testing';
 
@@ -82,5 +82,51 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     } finally {
       await demo.close();
     }
+  });
+
+  it('fails each run of a stored schedule that no longer validates, pauses it after pauseAfterFailures, and ticks on once fixed', async () => {
+    const schedule = await client.schedules.create({
+      name: 'corrupted',
+      task: 'demo.steps',
+      input: { steps: 1, stepMs: 0 },
+      every: 1000,
+      pauseAfterFailures: 2,
+      enabled: false,
+    });
+    // As if edited in Redis, or validated by an older, laxer input class.
+    const key = keys.schedule(scheduleQueue, schedule.id);
+    const definition = JSON.parse((await redis.hget(key, 'definition'))!);
+    await redis.hset(key, 'definition', JSON.stringify({ ...definition, input: { steps: 'many', stepMs: 0 }, tags: 'oops' }));
+    await client.schedules.enable(schedule.id);
+
+    const paused = await poll(() => client.schedules.get(schedule.id), {
+      until: (s) => s.state === 'paused-after-failures',
+      label: 'the schedule to pause after two failed runs',
+    });
+    assert.equal(paused.failureStreak, 2);
+    const runs = (await client.schedules.runs(schedule.id)).items;
+    assert.equal(runs.length, 2);
+    for (const run of runs) {
+      assert.equal(run.status, 'failed');
+      assert.equal(run.scheduleId, schedule.id);
+      assert.equal(run.error?.code, 'invalid_schedule');
+      assert.equal(run.error?.retryable, false);
+      assert.match(run.error?.message ?? '', /input\.steps/);
+      assert.match(run.error?.message ?? '', /tags/);
+    }
+    const log = await redis.xrange(keys.scheduleEvents(scheduleQueue, schedule.id), '-', '+');
+    assert.deepEqual(
+      types(log.map(([, fields]) => JSON.parse(fields[1]))).filter((type) => type !== 'schedule.updated'),
+      ['schedule.fired', 'schedule.fired', 'schedule.paused'],
+    );
+
+    await client.schedules.update(schedule.id, { input: { steps: 1, stepMs: 0 }, tags: [] });
+    await client.schedules.enable(schedule.id);
+    const fixed = await poll(() => client.schedules.runs(schedule.id), {
+      until: (page) => page.items.some((run) => run.status === 'completed'),
+      label: 'a run of the fixed schedule to complete',
+    });
+    assert.equal(fixed.items.filter((run) => run.status === 'failed').length, 2);
+    await client.schedules.disable(schedule.id);
   });
 });

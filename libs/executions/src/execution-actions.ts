@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { activeStatuses, isTerminal, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
-import type { ExecutionRecord, ExecutionRef, PendingAction, RemovedJob } from './execution-record.js';
+import { keptAside, type ExecutionRecord, type ExecutionRef, type PendingAction } from './execution-record.js';
 import type { ExecutionReader, LoadedExecution } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -35,8 +35,7 @@ export class ExecutionActions {
     // Marked first: whoever sees the job vanish or start knows Conveyor is cancelling it.
     await this.store.update(ref, { pendingAction: 'cancel', cancelReason: reason });
     if (status !== 'running' && job && (await queue.remove(id)) === 1) {
-      const removedJob: RemovedJob = { name: job.name, data: job.data, opts: { priority: job.opts.priority, attempts: job.opts.attempts, backoff: job.opts.backoff } };
-      const fields = { status: 'cancelled' as const, pendingAction: null, finishedAt: Date.now(), removedJob };
+      const fields = { status: 'cancelled' as const, pendingAction: null, finishedAt: Date.now(), removedJob: keptAside(job) };
       await this.store.append(ref, 'execution.cancelled', { reason }, fields, activeStatuses);
     } else {
       // Running (or it started between our read and the removal): its worker ends it.

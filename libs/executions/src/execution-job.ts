@@ -7,7 +7,7 @@ import {
   findTask,
   scheduleIdPattern,
   tenantPattern,
-  validateAs,
+  validateStored,
   type AnyTask,
   type Validated,
 } from '@conveyor/contracts';
@@ -72,7 +72,7 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
   if (typeof envelope.v === 'number' && envelope.v > storedFormatVersion) {
     return { code: 'unsupported_format', message: `Job data format v${envelope.v} is newer than this worker understands` };
   }
-  const checked = validateSafely(ExecutionJobDataDto, envelope, 'data');
+  const checked = validateStored(ExecutionJobDataDto, envelope, 'data');
   if (!checked.ok) return { code: 'invalid_job', message: `Invalid job data: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
   const { tenant, timeoutMs, backoff, scheduleId } = checked.value;
   const data: ExecutionJobData = {
@@ -88,16 +88,7 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
 
 /** The input checked against the task's class (again: a job added by hand may carry anything). */
 export function checkJobInput(task: AnyTask, input: unknown): Validated<object> {
-  return validateSafely(task.input as new () => object, input, 'input');
-}
-
-function validateSafely<T extends object>(cls: new () => T, plain: unknown, path: string): Validated<T> {
-  try {
-    return validateAs(cls, plain, path);
-  } catch (error) {
-    // class-transformer throws on some hostile keys (`constructor`): as malformed as any other bad field, not a reason to retry.
-    return { ok: false, errors: [{ path, message: `could not be checked (${(error as Error).message})` }] };
-  }
+  return validateStored(task.input as new () => object, input, 'input');
 }
 
 export function isJobRefusal(checked: CheckedJob | JobRefusal): checked is JobRefusal {
