@@ -129,4 +129,16 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     assert.equal(fixed.items.filter((run) => run.status === 'failed').length, 2);
     await client.schedules.disable(schedule.id);
   });
+  it('answers run-now of a schedule whose task left the catalogue with 409 invalid_schedule, counting the failure', async () => {
+    const schedule = await client.schedules.create({ name: 'orphaned', task: 'demo.noop', pauseAfterFailures: 5 });
+    const key = keys.schedule(scheduleQueue, schedule.id);
+    const definition = JSON.parse((await redis.hget(key, 'definition'))!);
+    await redis.hset(key, 'definition', JSON.stringify({ ...definition, task: 'demo.gone' }));
+
+    const refused = await stack.api.post(`/v1/schedules/${schedule.id}/run-now`);
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'invalid_schedule');
+    assert.match(refused.body.message, /task: is not a known task/);
+    assert.equal((await client.schedules.get(schedule.id)).failureStreak, 1);
+  });
 });

@@ -3,11 +3,11 @@ import {
   catalogQueues,
   executionIdPattern,
   findTask,
+  InvalidFieldsError,
   type ExecutionStatus,
   type ExecutionView,
 } from '@conveyor/contracts';
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -53,7 +53,7 @@ export class ExecutionFinder {
 
   async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
     const after = cursor === null ? null : decodeCursor(cursor);
-    if (cursor !== null && after === null) throw ApiError.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
+    if (cursor !== null && after === null) throw new InvalidFieldsError([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     const queues = queuesFor(filters);
     const perQueue = await Promise.all(queues.map(async (queue) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
     const found = perQueue

@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
 import {
+  IdempotencyConflictError,
   priorityNumber,
   type AnyTask,
   type BackoffPolicy,
@@ -12,7 +13,6 @@ import {
   type TaskInput,
 } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
 import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
 import type { ExecutionQueues } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
@@ -140,7 +140,7 @@ export class ExecutionSubmitter {
     }
     const [firstId, firstFingerprint] = ((await this.redis.get(slot)) ?? '').split(' ');
     if (firstFingerprint !== fingerprint) {
-      throw new ApiError(409, 'idempotency_conflict', `Idempotency key "${key}" was used for a different request.`);
+      throw new IdempotencyConflictError(`Idempotency key "${key}" was used for a different request.`);
     }
     return { execution: await this.waitForFirst(firstId, tenant), created: false };
   }
@@ -152,7 +152,7 @@ export class ExecutionSubmitter {
       if (execution) return execution;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new ApiError(409, 'idempotency_conflict', 'A request with this idempotency key is still being processed; try again.');
+    throw new IdempotencyConflictError('A request with this idempotency key is still being processed; try again.');
   }
 }
 
