@@ -84,6 +84,17 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     }
   });
 
+  it('fails a schedule tick added by hand that names no schedule id', async () => {
+    const ticks = new Queue(keys.bullQueueName(scheduleQueue), { connection: { url: stack.redis.url }, prefix: stack.prefix });
+    try {
+      const job = await ticks.add('tick', { v: 1, scheduleId: 'sch_x:*' });
+      await poll(() => ticks.getJobState(job.id!), { until: (state) => state === 'failed', label: 'the tick to fail' });
+      assert.match((await ticks.getJob(job.id!))!.failedReason, /no schedule id \(sch_<ULID>\): sch_x:\*/);
+    } finally {
+      await ticks.close();
+    }
+  });
+
   it('fails each run of a stored schedule that no longer validates, pauses it after pauseAfterFailures, and ticks on once fixed', async () => {
     const schedule = await client.schedules.create({
       name: 'corrupted',
