@@ -1,3 +1,4 @@
+export * from './errors/domain-errors.js';
 export * from './errors/non-retryable.error.js';
 export * from './events/conveyor-event.js';
 export * from './events/event-codec.js';

@@ -1,8 +1,14 @@
 import type { Redis } from 'ioredis';
-import { activeStatuses, isTerminal, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
+import {
+  activeStatuses,
+  ExecutionNotFoundError,
+  ExecutionStateError,
+  isTerminal,
+  type ExecutionStatus,
+  type ExecutionView,
+} from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
-import type { ExecutionRecord, ExecutionRef, PendingAction, RemovedJob } from './execution-record.js';
+import { keptAside, type ExecutionRecord, type ExecutionRef, type PendingAction } from './execution-record.js';
 import type { ExecutionReader, LoadedExecution } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -35,8 +41,7 @@ export class ExecutionActions {
     // Marked first: whoever sees the job vanish or start knows Conveyor is cancelling it.
     await this.store.update(ref, { pendingAction: 'cancel', cancelReason: reason });
     if (status !== 'running' && job && (await queue.remove(id)) === 1) {
-      const removedJob: RemovedJob = { name: job.name, data: job.data, opts: { priority: job.opts.priority, attempts: job.opts.attempts, backoff: job.opts.backoff } };
-      const fields = { status: 'cancelled' as const, pendingAction: null, finishedAt: Date.now(), removedJob };
+      const fields = { status: 'cancelled' as const, pendingAction: null, finishedAt: Date.now(), removedJob: keptAside(job) };
       await this.store.append(ref, 'execution.cancelled', { reason }, fields, activeStatuses);
     } else {
       // Running (or it started between our read and the removal): its worker ends it.
@@ -52,7 +57,7 @@ export class ExecutionActions {
   async pause(id: string, tenant: string): Promise<ExecutionView> {
     const { ref, record, status } = await this.load(id, tenant);
     if (isTerminal(status)) throw alreadyTerminal(id, status);
-    if (status === 'paused') throw new ApiError(409, 'already_paused', `Execution ${id} is already paused.`);
+    if (status === 'paused') throw new ExecutionStateError('already_paused', `Execution ${id} is already paused.`);
     if (status === 'running') {
       await this.store.update(ref, { pendingAction: 'pause' });
       await this.tellWorkers(ref, 'pause');
@@ -65,7 +70,7 @@ export class ExecutionActions {
   /** A paused execution is queued again and continues from its last checkpoint (a held-back scheduled one keeps its runAt). */
   async resume(id: string, tenant: string): Promise<ExecutionView> {
     const { ref, record, job, status } = await this.load(id, tenant);
-    if (status !== 'paused') throw new ApiError(409, 'not_paused', `Execution ${id} is ${status}, not paused.`);
+    if (status !== 'paused') throw new ExecutionStateError('not_paused', `Execution ${id} is ${status}, not paused.`);
     const now = Date.now();
     const stillAhead = record.runAt > now;
     const fromCheckpoint = (await this.store.readStartState(ref)).checkpoint !== undefined;
@@ -79,7 +84,7 @@ export class ExecutionActions {
   async retry(id: string, tenant: string): Promise<ExecutionView> {
     const { ref, record, queue, job, status } = await this.load(id, tenant);
     if (status !== 'failed' && status !== 'cancelled') {
-      throw new ApiError(409, 'not_retryable', `Execution ${id} is ${status}; only failed or cancelled executions can be retried.`);
+      throw new ExecutionStateError('not_retryable', `Execution ${id} is ${status}; only failed or cancelled executions can be retried.`);
     }
     const now = Date.now();
     // The event comes first, so that the worker's `execution.started` follows it.
@@ -106,7 +111,7 @@ export class ExecutionActions {
   async delete(id: string, tenant: string): Promise<void> {
     const { record, job, status } = await this.load(id, tenant);
     if (!isTerminal(status)) {
-      throw new ApiError(409, 'not_terminal', `Execution ${id} is ${status}; cancel it first, or wait until it ends.`);
+      throw new ExecutionStateError('not_terminal', `Execution ${id} is ${status}; cancel it first, or wait until it ends.`);
     }
     await job?.remove();
     await this.store.forget(record);
@@ -119,17 +124,17 @@ export class ExecutionActions {
 
   private async load(id: string, tenant: string): Promise<LoadedExecution & { ref: ExecutionRef }> {
     const loaded = await this.reader.load(id, tenant);
-    if (!loaded) throw ApiError.notFound(`Execution ${id}`);
+    if (!loaded) throw new ExecutionNotFoundError(id);
     return { ...loaded, ref: loaded.record };
   }
 
   private async read(id: string, tenant: string, record: ExecutionRecord): Promise<ExecutionView> {
     const view = await this.reader.get(id, tenant);
-    if (!view) throw ApiError.notFound(`Execution ${record.id}`);
+    if (!view) throw new ExecutionNotFoundError(record.id);
     return view;
   }
 }
 
-function alreadyTerminal(id: string, status: ExecutionStatus): ApiError {
-  return new ApiError(409, 'already_terminal', `Execution ${id} already ended: it is ${status}.`);
+function alreadyTerminal(id: string, status: ExecutionStatus): ExecutionStateError {
+  return new ExecutionStateError('already_terminal', `Execution ${id} already ended: it is ${status}.`);
 }

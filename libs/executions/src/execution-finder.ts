@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import {
   catalogQueues,
+  executionIdPattern,
   findTask,
+  InvalidFieldsError,
   type ExecutionStatus,
   type ExecutionView,
 } from '@conveyor/contracts';
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -52,7 +53,7 @@ export class ExecutionFinder {
 
   async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
     const after = cursor === null ? null : decodeCursor(cursor);
-    if (cursor !== null && after === null) throw ApiError.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
+    if (cursor !== null && after === null) throw new InvalidFieldsError([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     const queues = queuesFor(filters);
     const perQueue = await Promise.all(queues.map(async (queue) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
     const found = perQueue
@@ -124,5 +125,5 @@ export function encodeCursor(id: string): string {
 /** The id a cursor stands for; `null` when it is not one of ours. */
 export function decodeCursor(cursor: string): string | null {
   const id = Buffer.from(cursor, 'base64url').toString();
-  return /^exec_[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? id : null;
+  return executionIdPattern.test(id) ? id : null;
 }

@@ -46,6 +46,11 @@ export interface RemovedJob {
   opts: Pick<JobsOptions, 'priority' | 'attempts' | 'backoff'>;
 }
 
+/** What a job without a queue entry keeps, so that a retry can queue it again. */
+export function keptAside(job: { name: string; data: ExecutionJobData; opts: JobsOptions }): RemovedJob {
+  return { name: job.name, data: job.data, opts: { priority: job.opts.priority, attempts: job.opts.attempts, backoff: job.opts.backoff } };
+}
+
 /** Current version of stored payloads (record, job data). */
 export const storedFormatVersion = 1;
 

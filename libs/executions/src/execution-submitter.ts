@@ -2,17 +2,18 @@ import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
 import {
+  IdempotencyConflictError,
   priorityNumber,
   type AnyTask,
   type BackoffPolicy,
   type EventDataMap,
+  type ExecutionError,
   type ExecutionView,
   type Priority,
   type TaskInput,
 } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
-import { storedFormatVersion, type ExecutionJobData } from './execution-record.js';
+import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
 import type { ExecutionQueues } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore, NewRecord } from './execution-store.js';
@@ -100,13 +101,38 @@ export class ExecutionSubmitter {
    * Submits once per `key` (per tenant, for the idempotency TTL): the same key with the same
    * `fingerprint` returns the first execution; with another fingerprint it is a `409`.
    */
-  async submitOnce(key: string, fingerprint: string, submission: Submission, tenant: string): Promise<{ execution: ExecutionView; created: boolean }> {
+  submitOnce(key: string, fingerprint: string, submission: Submission, tenant: string): Promise<{ execution: ExecutionView; created: boolean }> {
+    return this.once(key, fingerprint, tenant, (id) => this.submit(submission, tenant, id));
+  }
+
+  /**
+   * Like `submitOnce`, for a run that fails before it is queued (a schedule's run whose stored
+   * definition no longer validates): recorded `failed` with `error`, its job kept aside, so that a
+   * retry queues it as for a cancelled execution.
+   */
+  failOnce(key: string, fingerprint: string, submission: Submission, tenant: string, error: ExecutionError): Promise<{ execution: ExecutionView; created: boolean }> {
+    return this.once(key, fingerprint, tenant, (id) => this.recordFailed(submission, tenant, id, error));
+  }
+
+  private async recordFailed(submission: Submission, tenant: string, id: string, error: ExecutionError): Promise<ExecutionView> {
+    const { record, queued, job } = prepare(submission, tenant, id);
+    await this.store.create({ ...record, removedJob: keptAside(job) }, queued);
+    await this.store.append(record, 'execution.failed', { error, attempt: 0, willRetry: false }, { status: 'failed', error, finishedAt: Date.now() });
+    return (await this.reader.get(id, tenant))!;
+  }
+
+  private async once(
+    key: string,
+    fingerprint: string,
+    tenant: string,
+    create: (id: string) => Promise<ExecutionView>,
+  ): Promise<{ execution: ExecutionView; created: boolean }> {
     const slot = this.keys.idempotency(tenant, key);
     const id = newExecutionId();
     const claimed = await this.redis.set(slot, `${id} ${fingerprint}`, 'PX', this.idempotencyTtlMs, 'NX');
     if (claimed) {
       try {
-        return { execution: await this.submit(submission, tenant, id), created: true };
+        return { execution: await create(id), created: true };
       } catch (error) {
         await this.redis.del(slot).catch(() => undefined);
         throw error;
@@ -114,7 +140,7 @@ export class ExecutionSubmitter {
     }
     const [firstId, firstFingerprint] = ((await this.redis.get(slot)) ?? '').split(' ');
     if (firstFingerprint !== fingerprint) {
-      throw new ApiError(409, 'idempotency_conflict', `Idempotency key "${key}" was used for a different request.`);
+      throw new IdempotencyConflictError(`Idempotency key "${key}" was used for a different request.`);
     }
     return { execution: await this.waitForFirst(firstId, tenant), created: false };
   }
@@ -126,7 +152,7 @@ export class ExecutionSubmitter {
       if (execution) return execution;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new ApiError(409, 'idempotency_conflict', 'A request with this idempotency key is still being processed; try again.');
+    throw new IdempotencyConflictError('A request with this idempotency key is still being processed; try again.');
   }
 }
 

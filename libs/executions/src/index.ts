@@ -9,3 +9,4 @@ export * from './execution-actions.js';
 export * from './executions-core.js';
 export * from './execution-finder.js';
 export * from './execution-janitor.js';
+export * from './execution-job.js';

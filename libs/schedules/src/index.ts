@@ -5,3 +5,4 @@ export * from './schedule-ticks.js';
 export * from './schedule-timing.js';
 export * from './schedules-core.js';
 export * from './schedules.module.js';
+export * from './stored-definition.js';

@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
-import { scheduleQueue, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
+import { ScheduleNotFoundError, scheduleQueue, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
-import { ApiError } from '@conveyor/service';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { nextCronTime, planTicks } from './schedule-timing.js';
@@ -32,7 +31,7 @@ export class ScheduleService {
   async create(definition: ScheduleDefinition, enabled: boolean, tenant: string): Promise<ScheduleView> {
     const id = `sch_${nextUlid()}`;
     if (!(await this.store.claimName(tenant, definition.name, id))) {
-      throw new ApiError(409, 'name_taken', `A schedule named "${definition.name}" already exists.`);
+      throw nameTaken(definition.name);
     }
     const now = Date.now();
     const record: ScheduleRecord = {
@@ -58,7 +57,7 @@ export class ScheduleService {
   async update(record: ScheduleRecord, definition: ScheduleDefinition, enabled: boolean): Promise<ScheduleView> {
     const renamed = definition.name !== record.definition.name;
     if (renamed && !(await this.store.claimName(record.tenant, definition.name, record.id))) {
-      throw new ApiError(409, 'name_taken', `A schedule named "${definition.name}" already exists.`);
+      throw nameTaken(definition.name);
     }
     if (renamed) await this.store.releaseName(record.tenant, record.definition.name);
     const { cron, tz, every, at, runImmediately, startAt } = record.definition;
@@ -73,7 +72,7 @@ export class ScheduleService {
 
   async get(id: string, tenant: string): Promise<ScheduleRecord> {
     const record = await this.store.read(id);
-    if (!record || record.tenant !== tenant) throw ApiError.notFound(`Schedule ${id}`);
+    if (!record || record.tenant !== tenant) throw new ScheduleNotFoundError(id);
     return record;
   }
 
@@ -86,7 +85,7 @@ export class ScheduleService {
   /** Turns it on (also clearing a failure pause), resuming from its next due time: no burst, no run at once. */
   async enable(id: string, tenant: string): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
-    if (record.state === 'finished') throw new ApiError(409, 'schedule_finished', `Schedule ${id} has finished.`);
+    if (record.state === 'finished') throw new ScheduleStateError('schedule_finished', `Schedule ${id} has finished.`);
     if (record.state !== 'active') await this.register(record, Date.now());
     return this.changed(record, { enabled: true, state: 'active', failureStreak: 0 });
   }
@@ -109,7 +108,10 @@ export class ScheduleService {
    * A run of the schedule ended: a completion resets the failure streak, a failure adds to it and,
    * at `pauseAfterFailures`, pauses the schedule (`schedule.paused`); a cancellation does neither.
    */
-  async recordOutcome(id: string, outcome: 'completed' | 'failed'): Promise<void> {
+  async recordOutcome(id: string, tenant: string, outcome: 'completed' | 'failed'): Promise<void> {
+    // A job added by hand may name any schedule: only an existing one of its tenant counts it.
+    const before = await this.store.read(id);
+    if (!before || before.tenant !== tenant) return;
     if (outcome === 'completed') {
       await this.store.update(id, { failureStreak: 0 });
       return;
@@ -117,7 +119,7 @@ export class ScheduleService {
     const streak = await this.store.countFailure(id);
     const record = await this.store.read(id);
     const limit = record?.definition.pauseAfterFailures ?? null;
-    if (!record || limit === null || streak < limit || record.state !== 'active') return;
+    if (!record || typeof limit !== 'number' || streak < limit || record.state !== 'active') return;
     await this.unregister(record);
     await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
   }
@@ -198,6 +200,10 @@ export class ScheduleService {
     if (every !== null) return iso((await this.ticks.getJobScheduler(record.id))?.next ?? null);
     return null;
   }
+}
+
+function nameTaken(name: string): ScheduleStateError {
+  return new ScheduleStateError('name_taken', `A schedule named "${name}" already exists.`);
 }
 
 function onceJobId(scheduleId: string): string {

@@ -1,8 +1,9 @@
-import { activeStatuses, findTask, type ExecutionView } from '@conveyor/contracts';
+import { activeStatuses, findTask, ScheduleDefinitionError, type ExecutionView, type ScheduleDefinition } from '@conveyor/contracts';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleService } from './schedule-service.js';
 import type { ScheduleStore } from './schedule-store.js';
+import { checkStoredDefinition } from './stored-definition.js';
 
 /**
  * What a tick does — the same for BullMQ's ticks and for run-now: apply Conveyor's rules (state,
@@ -17,11 +18,17 @@ export class ScheduleTicks {
     private readonly reader: ExecutionReader,
   ) {}
 
-  /** Returns the execution it fired, or `null` when the tick was skipped or had fired already. */
+  /**
+   * Returns the execution it fired, or `null` when the tick was skipped or had fired already. A
+   * definition that no longer validates fires a run recorded `failed` (`invalid_schedule`); when even
+   * its task is gone, there can be no run: the failure is counted and thrown (for the tick's log).
+   */
   async fire(scheduleId: string, dueMs: number, manual: boolean): Promise<ExecutionView | null> {
     const record = await this.store.read(scheduleId);
     if (!record || (!manual && record.state !== 'active')) return null;
-    const { definition } = record;
+    const checked = checkStoredDefinition(record.definition);
+    if (!checked.ok) return this.failRun(record, dueMs, manual, new ScheduleDefinitionError(record.id, checked.errors));
+    const { definition, task } = checked.value;
     // A one-off tick is due at its `at` (its delayed job does not keep the time it was due).
     const tickMs = !manual && definition.at !== null ? Date.parse(definition.at) : dueMs;
     const scheduledFor = new Date(tickMs).toISOString();
@@ -34,10 +41,8 @@ export class ScheduleTicks {
       await this.store.append(record, 'schedule.skipped', { scheduledFor, blockingExecutionId: blocking.id }, {});
       return null;
     }
-    const task = findTask(definition.task);
-    if (!task) return null;
     const { execution, created } = await this.submitter.submitOnce(
-      `sch:${record.id}:${tickMs}${manual ? ':manual' : ''}`,
+      tickKey(record, tickMs, manual),
       'tick',
       {
         task,
@@ -55,15 +60,48 @@ export class ScheduleTicks {
       record.tenant,
     );
     if (!created) return null;
+    await this.recordFired(record, definition, execution, tickMs, manual);
+    return execution;
+  }
+
+  /** The run of a definition that no longer validates: recorded failed, with the task's defaults and none of its bad options. */
+  private async failRun(record: ScheduleRecord, tickMs: number, manual: boolean, error: ScheduleDefinitionError): Promise<ExecutionView | null> {
+    const task = findTask(String(record.definition?.task));
+    if (!task) {
+      await this.schedules.recordOutcome(record.id, record.tenant, 'failed');
+      throw error;
+    }
+    const input = record.definition.input;
+    const { execution, created } = await this.submitter.failOnce(
+      tickKey(record, tickMs, manual),
+      'tick',
+      { task, input: (input && typeof input === 'object' ? input : {}) as never, options: { scheduleId: record.id, scheduledFor: new Date(tickMs) } },
+      record.tenant,
+      { name: error.name, code: error.code, message: error.message, retryable: false },
+    );
+    if (!created) return null;
+    const { at, limit } = record.definition;
+    await this.recordFired(record, { at: typeof at === 'string' ? at : null, limit: typeof limit === 'number' ? limit : null }, execution, tickMs, manual);
+    await this.schedules.recordOutcome(record.id, record.tenant, 'failed');
+    return execution;
+  }
+
+  /** `schedule.fired`, the run counted (run-now aside), and the schedule finished when that was its last tick. */
+  private async recordFired(
+    record: ScheduleRecord,
+    definition: Pick<ScheduleDefinition, 'at' | 'limit'>,
+    execution: ExecutionView,
+    tickMs: number,
+    manual: boolean,
+  ): Promise<void> {
     const runCount = manual ? record.runCount : await this.store.countRun(record.id);
-    await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor, manual }, {
+    await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, {
       lastRunAt: Date.now(),
       lastExecutionId: execution.id,
       ...(manual || record.anchor !== null ? {} : { anchor: tickMs }),
     });
     const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
     if (!manual && done) await this.schedules.finish({ ...record, runCount });
-    return execution;
   }
 
   /** The schedule's last execution, if it has not ended yet. */
@@ -72,4 +110,9 @@ export class ScheduleTicks {
     const last = await this.reader.get(record.lastExecutionId, record.tenant);
     return last && activeStatuses.includes(last.status) ? last : null;
   }
+}
+
+/** The idempotency key of a tick: a tick run twice never makes a second execution. */
+function tickKey(record: ScheduleRecord, tickMs: number, manual: boolean): string {
+  return `sch:${record.id}:${tickMs}${manual ? ':manual' : ''}`;
 }

@@ -1,4 +1,5 @@
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { limits } from '../limits.js';
 import { defineTask, type } from './define-task.js';
 
 export class DemoStepsInput {
@@ -30,10 +31,26 @@ export class DemoStepsInput {
   @IsOptional()
   @IsBoolean()
   ignoreSignal?: boolean;
+
+  /** Pad the result with this many bytes (to show what happens to a result over the size limit). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(limits.requestBodyBytes)
+  resultBytes?: number;
+
+  /** Pad every checkpoint with this many bytes (to show what happens to a checkpoint over the size limit). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(limits.requestBodyBytes)
+  checkpointBytes?: number;
 }
 
 export interface DemoStepsOutput {
   steps: number;
+  /** `resultBytes` bytes of filler, when asked for. */
+  padding?: string;
 }
 
 /** Runs `steps` steps of `stepMs` each, reporting progress and checkpointing after every step. */

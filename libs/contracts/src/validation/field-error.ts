@@ -23,6 +23,18 @@ export function validateAs<T extends object>(cls: new () => T, plain: unknown, p
   return { ok: false, errors: flattenValidationErrors(errors, pathPrefix) };
 }
 
+/**
+ * `validateAs` for data read back from Redis (job data, stored definitions), which may hold anything:
+ * where class-transformer throws (on some prototype keys), the value is reported invalid instead.
+ */
+export function validateStored<T extends object>(cls: new () => T, plain: unknown, pathPrefix = ''): Validated<T> {
+  try {
+    return validateAs(cls, plain, pathPrefix);
+  } catch (error) {
+    return { ok: false, errors: [{ path: pathPrefix || '(value)', message: `could not be checked (${(error as Error).message})` }] };
+  }
+}
+
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const path = joinPath(prefix, error.property);

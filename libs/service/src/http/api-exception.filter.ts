@@ -1,6 +1,7 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
+import { DomainError, InvalidFieldsError } from '@conveyor/contracts';
 import { isRedisAvailable, REDIS } from '@conveyor/redis';
 import { LOGGER, type Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
@@ -23,11 +24,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown): ApiError {
     if (exception instanceof ApiError) return exception;
+    if (exception instanceof DomainError) return fromDomainError(exception);
     if (exception instanceof HttpException) return fromHttpException(exception);
     const message = exception instanceof Error ? exception.message : String(exception);
     if (!isRedisAvailable(this.redis) || redisDown.test(message)) return ApiError.redisUnavailable();
     return new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged.');
   }
+}
+
+/** The status of each kind of domain refusal: the one place the libraries' errors meet HTTP. */
+const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400 };
+
+export function fromDomainError(error: DomainError): ApiError {
+  if (error instanceof InvalidFieldsError) return ApiError.validation(error.details);
+  return new ApiError(statusOfKind[error.kind], error.code, error.message);
 }
 
 export function fromHttpException(exception: HttpException): ApiError {

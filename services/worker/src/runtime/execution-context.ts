@@ -1,4 +1,4 @@
-import { limits, type LogLevel } from '@conveyor/contracts';
+import { limits, NonRetryableError, type LogLevel } from '@conveyor/contracts';
 import type { ExecutionStore, PendingAction } from '@conveyor/executions';
 import type { ExecutionEvents } from './execution-events.js';
 
@@ -17,7 +17,10 @@ export interface ExecutionContext<State = unknown> {
   /** Synchronous and coalesced: call it as often as you like. */
   progress(percent: number, step?: number | string, message?: string): void;
   log(line: string, level?: LogLevel): void;
-  /** Durable: a later attempt starts with `ctx.state` = this state. Where a requested pause takes effect (it throws then). */
+  /**
+   * Durable: a later attempt starts with `ctx.state` = this state. Where a requested pause takes effect (it throws then).
+   * Rejects, storing nothing, with a `NonRetryableError` (`checkpoint_too_large`) for a state over 256 KiB as JSON.
+   */
   checkpoint(state: State): Promise<void>;
 }
 
@@ -61,7 +64,8 @@ export class AttemptContext<State = unknown> implements ExecutionContext<State> 
   async checkpoint(state: State): Promise<void> {
     if (this.ended) return;
     const size = Buffer.byteLength(JSON.stringify(state) ?? '');
-    if (size > limits.payloadBytes) throw new RangeError(`Checkpoint of ${size} bytes is over the ${limits.payloadBytes}-byte limit`);
+    // Not stored; a handler that lets this through fails without retry (the next attempt would write the same).
+    if (size > limits.payloadBytes) throw new NonRetryableError(`Checkpoint of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'checkpoint_too_large');
     const requested = await this.store.saveCheckpoint(this.events.ref, state);
     if (requested && !this.ended) {
       this.onRequest(requested);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { activeStatuses, type ExecutionError } from '@conveyor/contracts';
+import { activeStatuses, executionIdPattern, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
@@ -34,13 +34,16 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     for (const queue of executionQueuesOf(this.config)) {
       const connection = createRedis(this.config.redis, 'worker');
       const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix });
-      const handle = (what: string, work: () => Promise<unknown>) =>
+      const handle = (what: string, jobId: string, work: () => Promise<unknown>) => {
+        // A job under another id (added by hand) has no record: no key is built from its id.
+        if (!executionIdPattern.test(jobId)) return;
         work().catch((err) => this.logger.warn({ err, queue }, `could not record ${what} done outside Conveyor`));
+      };
       events.on('waiting', ({ jobId, prev }) => {
-        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', () => this.waiting(queue, jobId, prev));
+        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev));
       });
-      events.on('removed', ({ jobId }) => handle('a removal', () => this.removed(queue, jobId)));
-      events.on('failed', ({ jobId, failedReason }) => handle('a failure', () => this.failed(queue, jobId, failedReason)));
+      events.on('removed', ({ jobId }) => handle('a removal', jobId, () => this.removed(queue, jobId)));
+      events.on('failed', ({ jobId, failedReason }) => handle('a failure', jobId, () => this.failed(queue, jobId, failedReason)));
       events.on('error', (err) => this.logger.warn({ err, queue }, 'queue events error'));
       this.listeners.push({ events, connection });
     }

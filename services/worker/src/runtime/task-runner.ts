@@ -1,25 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import {
-  activeStatuses,
-  defaultTenant,
-  findTask,
-  limits,
-  NonRetryableError,
-  validateAs,
-  type AnyTask,
-  type ExecutionError,
-} from '@conveyor/contracts';
+import { activeStatuses, limits, NonRetryableError, type AnyTask, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import {
+  checkExecutionJob,
+  checkJobInput,
   ExecutionStore,
+  isJobRefusal,
   parkedDelayMs,
-  storedFormatVersion,
   type StartState,
   type ExecutionJobData,
   type ExecutionRecord,
   type ExecutionRef,
+  type JobRefusal,
 } from '@conveyor/executions';
 import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -61,14 +55,16 @@ export class TaskRunner {
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
-    const ref = refOf(queue, job);
+    const checked = checkExecutionJob(queue, job);
+    if (isJobRefusal(checked)) throw this.refuse(job, checked);
+    const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
     const start = await this.store.readStartState(ref);
     if (start.pendingAction === 'pause') throw await this.park(job, token, events, start.status !== 'paused');
     await this.begin(job, events, attempt, start);
 
-    const timeoutMs = job.data?.timeoutMs ?? null;
+    const { timeoutMs } = data;
     const control = new AbortController();
     const abort = (reason: AbortReason) => control.signal.aborted || control.abort(reason);
     const forward = () => abort(signal?.reason as AbortReason);
@@ -77,18 +73,22 @@ export class TaskRunner {
     let ctx: AttemptContext | undefined;
     try {
       if (start.pendingAction === 'cancel') abort('cancel');
-      const { task, input } = this.resolve(queue, job);
+      if (task.demo && !this.config.demoTasks) {
+        throw new NonRetryableError(`Task "${task.name}" is a demo task, turned off on this worker (CONVEYOR_DEMO_TASKS=false)`, 'task_disabled');
+      }
+      const input = checkJobInput(task, data.input);
+      if (!input.ok) throw new NonRetryableError(`Invalid input: ${input.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'invalid_input');
       ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
       this.running.set(ref.id, ctx);
       const handler = this.moduleRef.get<TaskHandler<AnyTask>>(taskHandlers[task.name]);
       // A cancelled handler gets a grace period to stop; after a timeout or at shutdown it is abandoned at once.
       const graceMs = (reason: AbortReason) => (reason === 'cancel' ? this.config.cancelGraceMs : 0);
-      const result = await untilAborted(handler.run(input as never, ctx), control.signal, graceMs);
+      const result = await untilAborted(handler.run(input.value as never, ctx), control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
       return result;
     } catch (error) {
-      throw await this.failAttempt(job, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
+      throw await this.failAttempt(job, data, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
     } finally {
       this.running.delete(ref.id);
       ctx?.end();
@@ -105,20 +105,24 @@ export class TaskRunner {
 
   /** After BullMQ has stored the result. */
   async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
-    const events = new ExecutionEvents(this.store, refOf(queue, job), this.logger);
+    const checked = checkExecutionJob(queue, job);
+    if (isJobRefusal(checked)) return;
+    const events = new ExecutionEvents(this.store, checked.ref, this.logger);
     const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
-    if (seq !== null && job.data?.scheduleId) await this.schedules.recordOutcome(job.data.scheduleId, 'completed');
+    if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
   }
 
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
   async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
-    if (plannedRetryDelay(error) >= 0) return;
+    const checked = checkExecutionJob(queue, job);
+    // A refused job has no record, and none may be made from its fields.
+    if (plannedRetryDelay(error) >= 0 || isJobRefusal(checked)) return;
     const outcome: AttemptOutcome['conveyor'] = (error as Partial<AttemptOutcome>).conveyor ?? {
       error: describeFailure(error, null, null),
       attempt: job.attemptsMade,
       retryDelayMs: null,
     };
-    const ref = refOf(queue, job);
+    const { ref } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const finishedAt = job.finishedOn ?? Date.now();
     if (outcome.cancelled) {
@@ -133,7 +137,13 @@ export class TaskRunner {
       { status: 'failed', error: outcome.error, finishedAt },
       activeStatuses,
     );
-    if (seq !== null && job.data?.scheduleId) await this.schedules.recordOutcome(job.data.scheduleId, 'failed');
+    if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
+  }
+
+  /** A job that cannot be run fails at once, with the reason as BullMQ's `failedReason` (shown in Bull Board). */
+  private refuse(job: ExecutionJob, refusal: JobRefusal): UnrecoverableError {
+    this.logger.warn({ jobId: job.id, task: job.name, code: refusal.code, reason: refusal.message }, 'refused a malformed job');
+    return new UnrecoverableError(`${refusal.message} (${refusal.code})`);
   }
 
   /**
@@ -189,28 +199,10 @@ export class TaskRunner {
     );
   }
 
-  private resolve(queue: string, job: ExecutionJob): { task: AnyTask; input: object } {
-    const task = findTask(job.name);
-    if (!task || task.queue !== queue) {
-      throw new NonRetryableError(`No task "${job.name}" runs on queue "${queue}"`, 'unknown_task');
-    }
-    if (task.demo && !this.config.demoTasks) {
-      throw new NonRetryableError(`Task "${task.name}" is a demo task, turned off on this worker (CONVEYOR_DEMO_TASKS=false)`, 'task_disabled');
-    }
-    if (job.data?.v !== undefined && job.data.v > storedFormatVersion) {
-      throw new NonRetryableError(`Job data format v${job.data.v} is newer than this worker understands`, 'unsupported_format');
-    }
-    const validated = validateAs(task.input as new () => object, job.data?.input ?? {}, 'input');
-    if (!validated.ok) {
-      const details = validated.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-      throw new NonRetryableError(`Invalid input: ${details}`, 'invalid_input');
-    }
-    return { task, input: validated.value };
-  }
-
   /** Reports a failed attempt and returns the error for BullMQ: retried after the announced delay, or final. */
   private async failAttempt(
     job: ExecutionJob,
+    data: ExecutionJobData,
     token: string | undefined,
     events: ExecutionEvents,
     attempt: number,
@@ -237,14 +229,14 @@ export class TaskRunner {
       return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: true } });
     }
     await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
-    const error = describeFailure(thrown, abortReason, job.data?.timeoutMs ?? null);
+    const error = describeFailure(thrown, abortReason, data.timeoutMs);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {
       // Readers see the reason as soon as BullMQ reports the job failed, before `execution.failed` is written.
       await this.store.update(events.ref, { error });
       return Object.assign(new UnrecoverableError(error.message), { conveyor: { error, attempt, retryDelayMs: null } });
     }
-    const retryDelayMs = retryDelay(job.data?.backoff ?? { type: 'fixed', delayMs: 0 }, attempt);
+    const retryDelayMs = retryDelay(data.backoff, attempt);
     const retryAt = Date.now() + retryDelayMs;
     await events.state(
       'execution.retrying',
@@ -253,10 +245,6 @@ export class TaskRunner {
     );
     return Object.assign(new Error(error.message), { conveyor: { error, attempt, retryDelayMs } });
   }
-}
-
-function refOf(queue: string, job: ExecutionJob): ExecutionRef {
-  return { id: job.id ?? '', queue, task: job.name, tenant: job.data?.tenant ?? defaultTenant, scheduleId: job.data?.scheduleId };
 }
 
 /**
@@ -281,9 +269,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal, graceMs: (reason
   });
 }
 
+/** Another attempt would return the same oversize result: fail at once. */
 function assertWithinLimit(result: unknown): void {
   const size = Buffer.byteLength(JSON.stringify(result) ?? '');
   if (size > limits.payloadBytes) {
-    throw new NonRetryableError(`Result of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'payload_too_large');
+    throw new NonRetryableError(`Result of ${size} bytes is over the ${limits.payloadBytes}-byte limit`, 'result_too_large');
   }
 }

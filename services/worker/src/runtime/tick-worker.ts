@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
-import { scheduleQueue } from '@conveyor/contracts';
+import { scheduleIdPattern, scheduleQueue } from '@conveyor/contracts';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -34,10 +34,15 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const connection = createRedis(this.config.redis, 'worker');
     const worker = new Worker<TickJobData>(
       this.keys.bullQueueName(scheduleQueue),
-      async (job) => void (await this.ticks.fire(job.data.scheduleId, tickTime(job), false)),
+      async (job) => {
+        // A tick added by hand may carry anything: only a schedule id reaches a key name.
+        const scheduleId = String(job.data?.scheduleId);
+        if (!scheduleIdPattern.test(scheduleId)) throw new UnrecoverableError(`Tick data names no schedule id (sch_<ULID>): ${scheduleId}`);
+        await this.ticks.fire(scheduleId, tickTime(job), false);
+      },
       { connection, prefix: this.keys.prefix, concurrency: this.config.concurrency },
     );
-    worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data.scheduleId }, 'tick failed'));
+    worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
     this.running = { worker, connection };
   }

@@ -6,6 +6,7 @@ import type { TaskHandler } from './task-handler.js';
 interface DemoStepsState {
   /** Steps done so far. */
   done: number;
+  padding?: string;
 }
 
 @Injectable()
@@ -19,11 +20,15 @@ export class DemoStepsHandler implements TaskHandler<typeof demoSteps> {
       if (failing && step === failAtStep) throw new Error(`Failing attempt ${ctx.attempt} at step ${step} as asked (failTimes ${input.failTimes})`);
       await sleep(input.stepMs, input.ignoreSignal ? new AbortController().signal : ctx.signal);
       // Checkpoint first: a step reported done is a step that never runs again.
-      await ctx.checkpoint({ done: step } satisfies DemoStepsState);
+      await ctx.checkpoint({ done: step, ...padding(input.checkpointBytes) } satisfies DemoStepsState);
       ctx.progress((step / input.steps) * 100, step, `step ${step} of ${input.steps}`);
     }
-    return { steps: input.steps };
+    return { steps: input.steps, ...padding(input.resultBytes) };
   }
+}
+
+function padding(bytes: number | undefined): { padding?: string } {
+  return bytes ? { padding: 'x'.repeat(bytes) } : {};
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

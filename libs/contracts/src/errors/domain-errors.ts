@@ -1,0 +1,90 @@
+import type { FieldError } from '../validation/field-error.js';
+
+/**
+ * A refusal of Conveyor's domain (executions, schedules), free of any framework: `code` is stable
+ * (clients branch on it) and `kind` says what went wrong, which each service's edge maps to its
+ * status once (as bullmq's error classes and bull-board's stable error keys are mapped).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly kind: 'not_found' | 'conflict' | 'invalid';
+
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An id names nothing the caller may see (unknown, or another tenant's). */
+export class NotFoundError extends DomainError {
+  readonly kind = 'not_found';
+
+  constructor(what: string) {
+    super('not_found', `${what} was not found.`);
+  }
+}
+
+export class ExecutionNotFoundError extends NotFoundError {
+  constructor(readonly executionId: string) {
+    super(`Execution ${executionId}`);
+  }
+}
+
+export class ScheduleNotFoundError extends NotFoundError {
+  constructor(readonly scheduleId: string) {
+    super(`Schedule ${scheduleId}`);
+  }
+}
+
+/** Codes of actions an execution's status does not allow. */
+export type ExecutionStateCode = 'already_terminal' | 'already_paused' | 'not_paused' | 'not_retryable' | 'not_terminal';
+
+/** The execution's status does not allow the action. */
+export class ExecutionStateError extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(code: ExecutionStateCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** An idempotency key was used for another request, or its first request is still being written. */
+export class IdempotencyConflictError extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(message: string) {
+    super('idempotency_conflict', message);
+  }
+}
+
+/** The schedule's name or state does not allow the change (`name_taken`, `schedule_finished`). */
+export class ScheduleStateError extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(code: 'name_taken' | 'schedule_finished', message: string) {
+    super(code, message);
+  }
+}
+
+/** A stored schedule no longer validates (its task's input class got stricter, or its JSON was edited). */
+export class ScheduleDefinitionError extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(
+    readonly scheduleId: string,
+    readonly problems: FieldError[],
+  ) {
+    super('invalid_schedule', `Schedule ${scheduleId} no longer validates: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  }
+}
+
+/** Fields of a request a domain library checks itself (a list's cursor): the edge answers `400 validation_failed`. */
+export class InvalidFieldsError extends DomainError {
+  readonly kind = 'invalid';
+
+  constructor(readonly details: FieldError[]) {
+    super('validation_failed', `Invalid: ${details.map((d) => d.path).join(', ')}`);
+  }
+}

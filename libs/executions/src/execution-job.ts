@@ -1,0 +1,96 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  BackoffDto,
+  defaultTenant,
+  executionIdPattern,
+  findTask,
+  scheduleIdPattern,
+  tenantPattern,
+  validateStored,
+  type AnyTask,
+  type Validated,
+} from '@conveyor/contracts';
+import { storedFormatVersion, type ExecutionJobData, type ExecutionRef } from './execution-record.js';
+
+/**
+ * The job data a worker accepts, but for `input` (checked against the task's class). Conveyor writes
+ * all of it; a job added by hand (Bull Board, a plain BullMQ `add`) may leave it out and gets the defaults.
+ */
+class ExecutionJobDataDto {
+  @IsOptional()
+  @IsIn([storedFormatVersion])
+  v?: number;
+
+  @IsOptional()
+  @Matches(tenantPattern, { message: 'must be a tenant name (1 to 32 of a-z, 0-9 and -)' })
+  tenant?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 60 * 60 * 1000)
+  timeoutMs?: number | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackoffDto)
+  backoff?: BackoffDto;
+
+  @IsOptional()
+  @Matches(scheduleIdPattern, { message: 'must be a schedule id (sch_<ULID>)' })
+  scheduleId?: string;
+}
+
+/** A job fit to run: its task, where its keys live, and its data with the defaults filled in. */
+export interface CheckedJob {
+  task: AnyTask;
+  ref: ExecutionRef;
+  data: ExecutionJobData;
+}
+
+/** Why a job cannot be run (nor given a record): `code` is stable, `message` says what to fix. */
+export interface JobRefusal {
+  code: 'invalid_job' | 'unknown_task' | 'unsupported_format';
+  message: string;
+}
+
+/**
+ * Checks a job's envelope (id, name, data) before any key is built from it: a job added outside
+ * Conveyor may carry anything, and its tenant, id or schedule id would otherwise become key names.
+ * The input is checked later, against the task's class.
+ */
+export function checkExecutionJob(queue: string, job: { id?: string; name: string; data: unknown }): CheckedJob | JobRefusal {
+  const id = job.id ?? '';
+  if (!executionIdPattern.test(id)) {
+    return { code: 'invalid_job', message: `Job id "${id}" is not an execution id (exec_<ULID>): submit through Conveyor, or give the job such an id` };
+  }
+  const task = findTask(job.name);
+  if (!task || task.queue !== queue) return { code: 'unknown_task', message: `No task "${job.name}" runs on queue "${queue}"` };
+  if (job.data === null || typeof job.data !== 'object' || Array.isArray(job.data)) return { code: 'invalid_job', message: 'Job data must be an object' };
+  const { input, ...envelope } = job.data as { input?: unknown; v?: unknown };
+  if (typeof envelope.v === 'number' && envelope.v > storedFormatVersion) {
+    return { code: 'unsupported_format', message: `Job data format v${envelope.v} is newer than this worker understands` };
+  }
+  const checked = validateStored(ExecutionJobDataDto, envelope, 'data');
+  if (!checked.ok) return { code: 'invalid_job', message: `Invalid job data: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
+  const { tenant, timeoutMs, backoff, scheduleId } = checked.value;
+  const data: ExecutionJobData = {
+    v: storedFormatVersion,
+    tenant: tenant ?? defaultTenant,
+    input: input ?? {},
+    timeoutMs: timeoutMs ?? null,
+    backoff: backoff ? { ...backoff } : { type: 'fixed', delayMs: 0 },
+    ...(scheduleId ? { scheduleId } : {}),
+  };
+  return { task, ref: { id, queue, task: task.name, tenant: data.tenant, scheduleId }, data };
+}
+
+/** The input checked against the task's class (again: a job added by hand may carry anything). */
+export function checkJobInput(task: AnyTask, input: unknown): Validated<object> {
+  return validateStored(task.input as new () => object, input, 'input');
+}
+
+export function isJobRefusal(checked: CheckedJob | JobRefusal): checked is JobRefusal {
+  return 'code' in checked;
+}

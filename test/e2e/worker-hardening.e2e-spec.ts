@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ulid } from 'ulid';
+import type { ConveyorClient } from '@conveyor/client';
+import { limits, scheduleQueue } from '@conveyor/contracts';
+import { RedisKeys } from '@conveyor/redis';
+import { poll, Stack, submitAndWatch } from '@conveyor/testing';
+
+describe('the worker against oversize output, hand-made jobs and corrupted schedules', () => {
+  let stack: Stack;
+  let client: ConveyorClient;
+  let redis: Redis;
+  let keys: RedisKeys;
+
+  before(async () => {
+    stack = await Stack.start();
+    client = stack.client();
+    redis = new Redis(stack.redis.url);
+    keys = new RedisKeys(stack.prefix);
+  });
+  after(async () => {
+    client?.close();
+    redis?.disconnect();
+    await stack?.stop();
+  });
+
+  const overLimit = limits.payloadBytes + 1024;
+  const types = (events: { type: string }[]) => events.map((e) => e.type);
+
+  it('fails an attempt whose result is over the limit at once, as result_too_large, without retrying', async () => {
+    const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, resultBytes: overLimit }, { attempts: 3 });
+    const final = await run.done;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'result_too_large');
+    assert.equal(final.error?.retryable, false);
+    assert.deepEqual(final.attempts, { made: 1, max: 3 });
+    assert.ok(!types(run.events).includes('execution.retrying'));
+  });
+
+  it('rejects an oversize checkpoint: a handler that lets it through fails as checkpoint_too_large, without retrying', async () => {
+    const run = await submitAndWatch(client, 'demo.steps', { steps: 2, stepMs: 0, checkpointBytes: overLimit }, { attempts: 3 });
+    const final = await run.done;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'checkpoint_too_large');
+    assert.match(final.error?.message ?? '', /over the 262144-byte limit/);
+    assert.deepEqual(final.attempts, { made: 1, max: 3 });
+    assert.ok(!types(run.events).includes('execution.retrying'));
+  });
+
+  it('fails jobs added by hand with a malformed envelope, saying why, and builds no key from their fields', async () => {
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: { url: stack.redis.url }, prefix: stack.prefix });
+    try {
+      const data = { v: 1, tenant: 'default', input: {}, timeoutMs: null, backoff: { type: 'fixed', delayMs: 0 } };
+      const cases = [
+        { name: 'demo.noop', data: { ...data, tenant: 'Evil:{x}' }, reason: /tenant/, marker: 'Evil' },
+        { name: 'demo.noop', data: { ...data, scheduleId: 'sch_nope:*' }, reason: /scheduleId/, marker: 'sch_nope' },
+        { name: 'no.such-task', data, reason: /No task "no\.such-task"/, marker: 'no.such-task' },
+        { name: 'demo.noop', data: { ...data, v: 7 }, reason: /format v7/ },
+        { name: 'demo.noop', data: { ...data, timeoutMs: 'soon' }, reason: /timeoutMs/ },
+        { name: 'demo.noop', data, id: 'not-an-execution-id', reason: /not an execution id/, marker: 'not-an-execution-id' },
+      ];
+      const added = await Promise.all(
+        cases.map((c) => demo.add(c.name, c.data as never, { jobId: c.id ?? `exec_${ulid()}`, attempts: 3 })),
+      );
+      for (const [i, job] of added.entries()) {
+        await poll(() => demo.getJobState(job.id!), { until: (state) => state === 'failed', label: `job ${i} to fail` });
+        const failed = (await demo.getJob(job.id!))!;
+        assert.match(failed.failedReason, cases[i].reason, `case ${i}: ${failed.failedReason}`);
+        assert.equal(failed.attemptsMade, 1, `case ${i} is not retried`);
+        assert.equal((await stack.api.get(`/v1/executions/${job.id}`)).status, 404, `case ${i} was not adopted`);
+      }
+      // BullMQ keeps each job under its own id; Conveyor must add nothing.
+      const jobKeys = new Set(added.map((job) => `${stack.prefix}:${keys.bullQueueName('demo')}:${job.id}`));
+      const stored = (await redis.keys(`${stack.prefix}:*`)).filter((key) => !jobKeys.has(key));
+      for (const { marker } of cases) {
+        if (marker) assert.deepEqual(stored.filter((key) => key.includes(marker)), [], `no key holds ${marker}`);
+      }
+      const ids = await redis.hkeys(keys.executionIndex());
+      assert.ok(!ids.some((id) => added.some((job) => job.id === id)), 'none is in the execution index');
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('fails a schedule tick added by hand that names no schedule id', async () => {
+    const ticks = new Queue(keys.bullQueueName(scheduleQueue), { connection: { url: stack.redis.url }, prefix: stack.prefix });
+    try {
+      const job = await ticks.add('tick', { v: 1, scheduleId: 'sch_x:*' });
+      await poll(() => ticks.getJobState(job.id!), { until: (state) => state === 'failed', label: 'the tick to fail' });
+      assert.match((await ticks.getJob(job.id!))!.failedReason, /no schedule id \(sch_<ULID>\): sch_x:\*/);
+    } finally {
+      await ticks.close();
+    }
+  });
+
+  it('fails each run of a stored schedule that no longer validates, pauses it after pauseAfterFailures, and ticks on once fixed', async () => {
+    const schedule = await client.schedules.create({
+      name: 'corrupted',
+      task: 'demo.steps',
+      input: { steps: 1, stepMs: 0 },
+      every: 1000,
+      pauseAfterFailures: 2,
+      enabled: false,
+    });
+    // As if edited in Redis, or validated by an older, laxer input class.
+    const key = keys.schedule(scheduleQueue, schedule.id);
+    const definition = JSON.parse((await redis.hget(key, 'definition'))!);
+    await redis.hset(key, 'definition', JSON.stringify({ ...definition, input: { steps: 'many', stepMs: 0 }, tags: 'oops' }));
+    await client.schedules.enable(schedule.id);
+
+    const paused = await poll(() => client.schedules.get(schedule.id), {
+      until: (s) => s.state === 'paused-after-failures',
+      label: 'the schedule to pause after two failed runs',
+    });
+    assert.equal(paused.failureStreak, 2);
+    const runs = (await client.schedules.runs(schedule.id)).items;
+    assert.equal(runs.length, 2);
+    for (const run of runs) {
+      assert.equal(run.status, 'failed');
+      assert.equal(run.scheduleId, schedule.id);
+      assert.equal(run.error?.code, 'invalid_schedule');
+      assert.equal(run.error?.retryable, false);
+      assert.match(run.error?.message ?? '', /input\.steps/);
+      assert.match(run.error?.message ?? '', /tags/);
+    }
+    const log = await redis.xrange(keys.scheduleEvents(scheduleQueue, schedule.id), '-', '+');
+    assert.deepEqual(
+      types(log.map(([, fields]) => JSON.parse(fields[1]))).filter((type) => type !== 'schedule.updated'),
+      ['schedule.fired', 'schedule.fired', 'schedule.paused'],
+    );
+
+    await client.schedules.update(schedule.id, { input: { steps: 1, stepMs: 0 }, tags: [] });
+    await client.schedules.enable(schedule.id);
+    const fixed = await poll(() => client.schedules.runs(schedule.id), {
+      until: (page) => page.items.some((run) => run.status === 'completed'),
+      label: 'a run of the fixed schedule to complete',
+    });
+    assert.equal(fixed.items.filter((run) => run.status === 'failed').length, 2);
+    await client.schedules.disable(schedule.id);
+  });
+  it('answers run-now of a schedule whose task left the catalogue with 409 invalid_schedule, counting the failure', async () => {
+    const schedule = await client.schedules.create({ name: 'orphaned', task: 'demo.noop', pauseAfterFailures: 5 });
+    const key = keys.schedule(scheduleQueue, schedule.id);
+    const definition = JSON.parse((await redis.hget(key, 'definition'))!);
+    await redis.hset(key, 'definition', JSON.stringify({ ...definition, task: 'demo.gone' }));
+
+    const refused = await stack.api.post(`/v1/schedules/${schedule.id}/run-now`);
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'invalid_schedule');
+    assert.match(refused.body.message, /task: is not a known task/);
+    assert.equal((await client.schedules.get(schedule.id)).failureStreak, 1);
+  });
+});
