@@ -26,7 +26,8 @@ export function validateAs<T extends object>(cls: new () => T, plain: unknown, p
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const path = joinPath(prefix, error.property);
-    const own = Object.values(error.constraints ?? {}).map((message) => stripProperty(message, error.property));
+    // A missing field breaks every rule it has: saying it is missing is the one useful message.
+    const own = error.value === undefined && error.constraints ? ['is required'] : Object.values(error.constraints ?? {}).map((message) => stripProperty(message, error.property));
     const here = own.length > 0 ? [{ path, message: own.join('; ') }] : [];
     return [...here, ...flattenValidationErrors(error.children ?? [], path)];
   });
