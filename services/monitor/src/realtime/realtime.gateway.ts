@@ -59,13 +59,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     const reply: Reply = ack ?? (() => undefined);
     const request = parseSubscription(body, tenantOf(socket));
     if ('refusal' in request) return reply(request.refusal);
-    if (!isWithinSubscriptionLimit(socket, 'room' in request ? request.room : request.subject)) return reply(tooManySubscriptions);
-    pendingOf(socket).count++;
+    const key = 'room' in request ? request.room : request.subject;
+    if (!isWithinSubscriptionLimit(socket, key)) return reply(tooManySubscriptions);
+    const pending = pendingOf(socket);
+    pending.add(key);
     try {
       if ('room' in request) return await this.join(socket, request.room, request.queues, reply);
       return await this.follow(socket, request.subject, request.since, reply);
     } finally {
-      pendingOf(socket).count--;
+      pending.delete(key);
     }
   }
 
@@ -220,15 +222,19 @@ function invalid(errors: { path: string; message: string }[]): Refusal {
   return { ok: false, code: 'validation_failed', message: errors.slice(0, 10).map((e) => `${e.path} ${e.message}`).join('; ') };
 }
 
-/** Subscribes in flight on this socket: they count toward its limit before they are attached. */
-const pendingOf = (socket: Socket): { count: number } => (socket.data.pending ??= { count: 0 });
+/** What this socket's subscribes in flight ask for: they count toward its limit before they are attached. */
+const pendingOf = (socket: Socket): Set<Subject | Room> => (socket.data.pending ??= new Set<Subject | Room>());
 
-/** Whether the socket may take this subscription: one it already holds always, a new one within the limit. */
+/** Whether the socket may take this subscription: one it holds or is asking for already always, a new one within the limit. */
 function isWithinSubscriptionLimit(socket: Socket, key: Subject | Room): boolean {
   const followed = followedOf(socket);
   const rooms = roomsOf(socket);
-  if (followed.has(key as Subject) || rooms.has(key as Room)) return true;
-  return followed.size + rooms.size + pendingOf(socket).count < limits.subscriptionsPerSocket;
+  const pending = pendingOf(socket);
+  const holds = (k: Subject | Room) => followed.has(k as Subject) || rooms.has(k as Room);
+  if (holds(key) || pending.has(key)) return true;
+  let count = followed.size + rooms.size;
+  for (const asked of pending) if (!holds(asked)) count++;
+  return count < limits.subscriptionsPerSocket;
 }
 
 const tooManySubscriptions = {
