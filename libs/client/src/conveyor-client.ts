@@ -187,7 +187,7 @@ export class ConveyorClient {
     const text = await response.text();
     const parsed = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
-      throw new ConveyorApiError(response.status, parsed?.code ?? 'http_error', parsed?.message ?? response.statusText, parsed?.details);
+      throw new ConveyorApiError(response.status, parsed?.code ?? 'http_error', parsed?.message ?? response.statusText, parsed?.details, parsed?.detailsOmitted);
     }
     return parsed as T;
   }
