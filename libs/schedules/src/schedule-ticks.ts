@@ -1,4 +1,4 @@
-import { activeStatuses, findTask, type ExecutionView } from '@conveyor/contracts';
+import { activeStatuses, findTask, scheduleTickKeyPrefix, type ExecutionView } from '@conveyor/contracts';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleService } from './schedule-service.js';
@@ -37,7 +37,7 @@ export class ScheduleTicks {
     const task = findTask(definition.task);
     if (!task) return null;
     const { execution, created } = await this.submitter.submitOnce(
-      `sch:${record.id}:${tickMs}${manual ? ':manual' : ''}`,
+      `${scheduleTickKeyPrefix}${record.id}:${tickMs}${manual ? ':manual' : ''}`,
       'tick',
       {
         task,
