@@ -70,15 +70,14 @@ export class ExecutionFinder {
       .flatMap(({ queue, ids }) => ids.map((id) => ({ queue, id })))
       .sort((a, b) => (a.id < b.id ? 1 : -1));
     const page = found.slice(0, limit);
-    const [views, totals] = await Promise.all([
-      Promise.all(page.map(({ queue, id }) => this.reader.getIn(queue, id))),
-      this.store.statusCounts(queues, tenant),
-    ]);
+    const read = include.length > 0
+      ? async (queue: string, id: string) => { const view = await this.reader.getIn(queue, id); return view && summaryOf(view, include); }
+      : (queue: string, id: string) => this.reader.getSummaryIn(queue, id);
+    const [summaries, totals] = await Promise.all([Promise.all(page.map(({ queue, id }) => read(queue, id))), this.store.statusCounts(queues, tenant)]);
     const items: ExecutionSummary[] = [];
     let bytes = 0;
-    for (const [i, view] of views.entries()) {
-      if (!view) continue;
-      const item = summaryOf(view, include);
+    for (const [i, item] of summaries.entries()) {
+      if (!item) continue;
       if (include.length > 0) bytes += Buffer.byteLength(JSON.stringify(item));
       // The next page starts after the last item sent (at least one is, however large).
       if (bytes > limits.listPageBytes && items.length > 0) return { items, nextCursor: encodeCursor(page[i - 1].id), totals };
