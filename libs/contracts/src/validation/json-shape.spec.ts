@@ -55,6 +55,10 @@ describe('jsonShapeProblems', () => {
     assert.equal(jsonShapeProblems(deep)[0].message, 'is nested deeper than 64 levels');
   });
 
+  it('takes binary data for a leaf', () => {
+    assert.deepEqual(jsonShapeProblems({ data: Buffer.alloc(1024 * 1024), raw: new ArrayBuffer(8) }), []);
+  });
+
   it('stops after `max` problems', () => {
     const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, { constructor: i }]));
     assert.equal(jsonShapeProblems(many, { max: 3 }).length, 3);

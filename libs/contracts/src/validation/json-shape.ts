@@ -24,7 +24,8 @@ export function jsonShapeProblems(value: unknown, options: { pathPrefix?: string
   while (pending.length > 0 && problems.length < max) {
     const visit = pending.pop()!;
     const { value: here, depth } = visit;
-    if (here === null || typeof here !== 'object') continue;
+    // Binary data (a socket.io attachment) holds no keys: a leaf, however long.
+    if (here === null || typeof here !== 'object' || ArrayBuffer.isView(here) || here instanceof ArrayBuffer) continue;
     if (depth > maxDepth) return [{ path: pathOf(visit, pathPrefix), message: `is nested deeper than ${maxDepth} levels` }];
     if (Array.isArray(here)) {
       for (let i = here.length - 1; i >= 0; i--) pending.push({ value: here[i], parent: visit, key: i, depth: depth + 1 });
