@@ -112,7 +112,10 @@ export class SubmitExecutionDto extends TaskTemplateDto {
   @IsISO8601({ strict: true, strictSeparator: true })
   @ValidateBy({
     name: 'isWithinDelayLimit',
-    validator: { validate: (v) => typeof v !== 'string' || !(Date.parse(v) - Date.now() > limits.delayMs), defaultMessage: () => 'must not be more than 366 days ahead' },
+    validator: {
+      validate: (v) => typeof v !== 'string' || !(Date.parse(v) - Date.now() > limits.delayMs),
+      defaultMessage: () => `must not be more than ${limits.delayMs / oneDayMs} days ahead`,
+    },
   })
   runAt?: string;
 
