@@ -1,3 +1,5 @@
+// class-transformer's @Type and the opaque-field check read design-time types through reflect-metadata.
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
@@ -17,10 +19,24 @@ export function validateAs<T extends object>(cls: new () => T, plain: unknown, p
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { ok: false, errors: [{ path: pathPrefix || '(body)', message: 'must be an object' }] };
   }
-  const instance = plainToInstance(cls, plain);
+  const instance = toInstance(cls, plain as Record<string, unknown>);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length === 0) return { ok: true, value: instance };
   return { ok: false, errors: flattenValidationErrors(errors, pathPrefix) };
+}
+
+/**
+ * `plainToInstance`, except that a field declared as a plain object (`unknown`, `Record<…>`) keeps the
+ * value as sent: class-transformer would copy it key by key, the larger part of validating a wide input.
+ */
+function toInstance<T extends object>(cls: new () => T, plain: Record<string, unknown>): T {
+  const opaque = Object.keys(plain).filter(
+    (key) => typeof plain[key] === 'object' && plain[key] !== null && Reflect.getMetadata('design:type', cls.prototype, key) === Object,
+  );
+  if (opaque.length === 0) return plainToInstance(cls, plain);
+  const instance = plainToInstance(cls, { ...plain, ...Object.fromEntries(opaque.map((key) => [key, {}])) }) as Record<string, unknown>;
+  for (const key of opaque) instance[key] = plain[key];
+  return instance as T;
 }
 
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {

@@ -40,7 +40,7 @@ export function isInputTooLarge(body: unknown): boolean {
  * listing every bad field (`task`, `priority`, `input.steps` …) in one answer.
  */
 export function validateSubmission(body: unknown, pathPrefix = ''): Validated<ValidSubmission> {
-  const envelope = validateAs(SubmitExecutionDto, withoutInput(body), pathPrefix);
+  const envelope = validateAs(SubmitExecutionDto, body, pathPrefix);
   const errors: FieldError[] = envelope.ok ? [] : [...envelope.errors];
   const raw = (body ?? {}) as Partial<SubmitExecutionDto>;
   const at = (field: string) => (pathPrefix ? `${pathPrefix}.${field}` : field);
@@ -70,12 +70,6 @@ export function validateSubmission(body: unknown, pathPrefix = ''): Validated<Va
       },
     },
   };
-}
-
-// The envelope's own check of `input` is only "an object": copying a large input for it would double the work.
-function withoutInput(body: unknown): unknown {
-  const input = (body as { input?: unknown } | null)?.input;
-  return typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...(body as object), input: {} } : body;
 }
 
 /** A request's identity for idempotency: its canonical JSON without the key, hashed. */
