@@ -39,6 +39,15 @@ describe('finding executions', () => {
     assert.deepEqual(page.totals, { queued: 25, scheduled: 10, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 5 });
   });
 
+  it('lists summaries: each execution as it reads, without input and result', async () => {
+    const { items } = await client.list({ status: ['cancelled', 'queued', 'scheduled'], tag: ['a'], limit: 50 });
+    assert.ok(items.some((e) => e.status === 'cancelled') && items.some((e) => e.status === 'scheduled'));
+    for (const item of items) {
+      const { input: _input, result: _result, ...summary } = await client.get(item.id);
+      assert.deepEqual(item, summary);
+    }
+  });
+
   it('filters by status, task, tag and queue: alternatives with commas, filters combined', async () => {
     const cases: [ListFilters, (e: ExecutionView) => boolean][] = [
       [{ status: ['cancelled'] }, (e) => statusOf(e) === 'cancelled'],

@@ -18,7 +18,7 @@ describe('schedules', () => {
 
   const create = (definition: Record<string, unknown>) => client.schedules.create(definition);
   const read = (id: string) => client.schedules.get(id);
-  const runsOf = async (id: string) => (await client.schedules.runs(id)).items;
+  const runsOf = async (id: string) => (await client.schedules.runs(id, { include: ['input'] })).items;
 
   it('fires an `every` schedule on time, once per tick, until its limit', async () => {
     const created = Date.now();

@@ -14,6 +14,8 @@ export class ConveyorApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: FieldProblem[] = [],
+    /** How many bad fields there were beyond the (at most 100) `details`. */
+    readonly detailsOmitted = 0,
   ) {
     super(message);
   }

@@ -1,7 +1,9 @@
 import type {
   ConveyorEvent,
   ExecutionStatus,
+  ExecutionSummary,
   ExecutionView,
+  ListInclude,
   LogLine,
   QueueView,
   ScheduleView,
@@ -35,10 +37,13 @@ export interface ListFilters {
   scheduleId?: string[];
   limit?: number;
   cursor?: string;
+  /** `['input', 'result']`: the items carry them (then `limit` is at most 50, and a page may stop early at 8 MiB). */
+  include?: ListInclude[];
 }
 
+/** A page of executions: summaries, without `input` and `result` unless `include` asked for them. */
 export interface ExecutionList {
-  items: ExecutionView[];
+  items: ExecutionSummary[];
   nextCursor: string | null;
   totals: Record<ExecutionStatus, number>;
 }
@@ -182,7 +187,7 @@ export class ConveyorClient {
     const text = await response.text();
     const parsed = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
-      throw new ConveyorApiError(response.status, parsed?.code ?? 'http_error', parsed?.message ?? response.statusText, parsed?.details);
+      throw new ConveyorApiError(response.status, parsed?.code ?? 'http_error', parsed?.message ?? response.statusText, parsed?.details, parsed?.detailsOmitted);
     }
     return parsed as T;
   }

@@ -18,3 +18,5 @@ export * from './realtime/subscribe-request.js';
 export * from './executions/queue.view.js';
 export * from './schedules/schedule.dto.js';
 export * from './schedules/schedule.view.js';
+export * from './ids.js';
+export * from './validation/json-shape.js';

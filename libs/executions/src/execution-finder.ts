@@ -1,11 +1,14 @@
 import type { Redis } from 'ioredis';
 import {
   catalogQueues,
-  executionIdPattern,
   findTask,
   InvalidFieldsError,
+  isId,
+  limits,
   type ExecutionStatus,
+  type ExecutionSummary,
   type ExecutionView,
+  type ListInclude,
 } from '@conveyor/contracts';
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
 import type { ExecutionReader } from './execution-reader.js';
@@ -21,7 +24,7 @@ export interface ExecutionFilters {
 }
 
 export interface ExecutionPage {
-  items: ExecutionView[];
+  items: ExecutionSummary[];
   nextCursor: string | null;
   /** Per status, the tenant's executions in the queues the filters cover (from counters, not a scan). */
   totals: Record<ExecutionStatus, number>;
@@ -51,7 +54,14 @@ export class ExecutionFinder {
     private readonly store: ExecutionStore,
   ) {}
 
-  async find(tenant: string, filters: ExecutionFilters, limit: number, cursor: string | null): Promise<ExecutionPage> {
+  /** A page of at most `limit` summaries; with `include`, they carry those fields and the page stops early at `limits.listPageBytes`. */
+  async find(
+    tenant: string,
+    filters: ExecutionFilters,
+    limit: number,
+    cursor: string | null,
+    include: readonly ListInclude[] = [],
+  ): Promise<ExecutionPage> {
     const after = cursor === null ? null : decodeCursor(cursor);
     if (cursor !== null && after === null) throw new InvalidFieldsError([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     const queues = queuesFor(filters);
@@ -60,15 +70,20 @@ export class ExecutionFinder {
       .flatMap(({ queue, ids }) => ids.map((id) => ({ queue, id })))
       .sort((a, b) => (a.id < b.id ? 1 : -1));
     const page = found.slice(0, limit);
-    const [items, totals] = await Promise.all([
-      Promise.all(page.map(({ queue, id }) => this.reader.getIn(queue, id))),
-      this.store.statusCounts(queues, tenant),
-    ]);
-    return {
-      items: items.filter((item): item is ExecutionView => item !== null),
-      nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].id) : null,
-      totals,
-    };
+    const read = include.length > 0
+      ? async (queue: string, id: string) => { const view = await this.reader.getIn(queue, id); return view && summaryOf(view, include); }
+      : (queue: string, id: string) => this.reader.getSummaryIn(queue, id);
+    const [summaries, totals] = await Promise.all([Promise.all(page.map(({ queue, id }) => read(queue, id))), this.store.statusCounts(queues, tenant)]);
+    const items: ExecutionSummary[] = [];
+    let bytes = 0;
+    for (const [i, item] of summaries.entries()) {
+      if (!item) continue;
+      if (include.length > 0) bytes += Buffer.byteLength(JSON.stringify(item));
+      // The next page starts after the last item sent (at least one is, however large).
+      if (bytes > limits.listPageBytes && items.length > 0) return { items, nextCursor: encodeCursor(page[i - 1].id), totals };
+      items.push(item);
+    }
+    return { items, nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].id) : null, totals };
   }
 
   /** Up to `wanted` ids of the queue matching the filters, newest first, older than `after`. */
@@ -112,6 +127,10 @@ export class ExecutionFinder {
   }
 }
 
+function summaryOf({ input, result, ...summary }: ExecutionView, include: readonly ListInclude[]): ExecutionSummary {
+  return { ...summary, ...(include.includes('input') ? { input } : {}), ...(include.includes('result') ? { result } : {}) };
+}
+
 /** The queues a list must look at: those named, or those of the tasks named, else all. */
 function queuesFor(filters: ExecutionFilters): string[] {
   const ofTasks = filters.task?.map((name) => findTask(name)?.queue).filter((queue): queue is string => queue !== undefined);
@@ -125,5 +144,5 @@ export function encodeCursor(id: string): string {
 /** The id a cursor stands for; `null` when it is not one of ours. */
 export function decodeCursor(cursor: string): string | null {
   const id = Buffer.from(cursor, 'base64url').toString();
-  return executionIdPattern.test(id) ? id : null;
+  return isId('execution', id) ? id : null;
 }

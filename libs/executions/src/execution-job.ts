@@ -3,9 +3,9 @@ import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateNested } from 'clas
 import {
   BackoffDto,
   defaultTenant,
-  executionIdPattern,
   findTask,
-  scheduleIdPattern,
+  idPatterns,
+  isId,
   tenantPattern,
   validateStored,
   type AnyTask,
@@ -38,7 +38,7 @@ class ExecutionJobDataDto {
   backoff?: BackoffDto;
 
   @IsOptional()
-  @Matches(scheduleIdPattern, { message: 'must be a schedule id (sch_<ULID>)' })
+  @Matches(idPatterns.schedule, { message: 'must be a schedule id (sch_<ULID>)' })
   scheduleId?: string;
 }
 
@@ -62,7 +62,7 @@ export interface JobRefusal {
  */
 export function checkExecutionJob(queue: string, job: { id?: string; name: string; data: unknown }): CheckedJob | JobRefusal {
   const id = job.id ?? '';
-  if (!executionIdPattern.test(id)) {
+  if (!isId('execution', id)) {
     return { code: 'invalid_job', message: `Job id "${id}" is not an execution id (exec_<ULID>): submit through Conveyor, or give the job such an id` };
   }
   const task = findTask(job.name);

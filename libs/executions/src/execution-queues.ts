@@ -10,7 +10,10 @@ export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
 export class ExecutionQueues {
   private readonly queues: ReadonlyMap<string, ExecutionQueue>;
 
-  constructor(connection: Redis, keys: RedisKeys) {
+  constructor(
+    private readonly connection: Redis,
+    keys: RedisKeys,
+  ) {
     this.queues = new Map(
       catalogQueues.map((name) => [
         name,
@@ -23,6 +26,11 @@ export class ExecutionQueues {
     const queue = this.queues.get(name);
     if (!queue) throw new Error(`No task uses queue "${name}"`);
     return queue;
+  }
+
+  /** Some fields of a job's hash, without loading its data (a list's summary needs no input). */
+  jobFields(name: string, id: string, fields: string[]): Promise<(string | null)[]> {
+    return this.connection.hmget(this.get(name).toKey(id), ...fields);
   }
 
   all(): ExecutionQueue[] {

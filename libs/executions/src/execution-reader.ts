@@ -1,4 +1,4 @@
-import type { ExecutionStatus, ExecutionView } from '@conveyor/contracts';
+import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
@@ -29,6 +29,19 @@ export class ExecutionReader {
   async getIn(queueName: string, id: string): Promise<ExecutionView | null> {
     const loaded = await this.loadIn(queueName, id);
     return loaded && viewOf(loaded);
+  }
+
+  /** The execution of a known queue as lists show it, without input and result: the job's data is never loaded. */
+  async getSummaryIn(queueName: string, id: string): Promise<ExecutionSummary | null> {
+    const [record, state, [failedReason, finishedOn]] = await Promise.all([
+      this.store.read(queueName, id),
+      this.queues.get(queueName).getJobState(id),
+      this.queues.jobFields(queueName, id, ['failedReason', 'finishedOn']),
+    ]);
+    if (!record) return null;
+    const facts = { input: null, result: null, failedReason, finishedOn: finishedOn === null ? null : Number(finishedOn) };
+    const { input: _input, result: _result, ...summary } = toExecutionView(record, deriveStatus(state, record), facts);
+    return summary;
   }
 
   /** Record, job and status (one round trip after the index), or `null` for an unknown id or another tenant's. */

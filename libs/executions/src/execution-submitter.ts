@@ -44,6 +44,9 @@ export const conveyorBackoffType = 'conveyor';
 
 const nextUlid = monotonicFactory();
 
+/** Executions a batch writes per round trip (one chunk's encoding never holds the event loop long). */
+const writeChunkSize = 100;
+
 export function newExecutionId(): string {
   return `exec_${nextUlid()}`;
 }
@@ -82,14 +85,21 @@ export class ExecutionSubmitter {
     return prepared.view;
   }
 
-  /** Many submissions: the records in one round trip, then the jobs in one round trip per queue. */
+  /**
+   * Many submissions, written in chunks: each chunk's records in one round trip, then its jobs in one
+   * per queue. The round trips between chunks let a gateway answer other requests meanwhile; if any
+   * write fails, every record of the batch is forgotten.
+   */
   async submitMany(submissions: Submission[], tenant: string): Promise<ExecutionView[]> {
     const prepared = submissions.map((submission) => prepare(submission, tenant, newExecutionId()));
-    await this.store.createMany(prepared);
-    const byQueue = new Map<string, Prepared[]>();
-    for (const p of prepared) byQueue.set(p.record.queue, [...(byQueue.get(p.record.queue) ?? []), p]);
     try {
-      await Promise.all([...byQueue].map(([queue, items]) => this.queues.get(queue).addBulk(items.map((p) => p.job))));
+      for (let start = 0; start < prepared.length; start += writeChunkSize) {
+        const chunk = prepared.slice(start, start + writeChunkSize);
+        await this.store.createMany(chunk);
+        const byQueue = new Map<string, Prepared[]>();
+        for (const p of chunk) byQueue.set(p.record.queue, [...(byQueue.get(p.record.queue) ?? []), p]);
+        await Promise.all([...byQueue].map(([queue, items]) => this.queues.get(queue).addBulk(items.map((p) => p.job))));
+      }
     } catch (error) {
       await Promise.all(prepared.map((p) => this.store.forget(p.record).catch(() => undefined)));
       throw error;

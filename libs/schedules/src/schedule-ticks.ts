@@ -1,4 +1,4 @@
-import { activeStatuses, findTask, ScheduleDefinitionError, type ExecutionView, type ScheduleDefinition } from '@conveyor/contracts';
+import { activeStatuses, findTask, ScheduleDefinitionError, scheduleTickKeyPrefix, type ExecutionView, type ScheduleDefinition } from '@conveyor/contracts';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleService } from './schedule-service.js';
@@ -114,5 +114,5 @@ export class ScheduleTicks {
 
 /** The idempotency key of a tick: a tick run twice never makes a second execution. */
 function tickKey(record: ScheduleRecord, tickMs: number, manual: boolean): string {
-  return `sch:${record.id}:${tickMs}${manual ? ':manual' : ''}`;
+  return `${scheduleTickKeyPrefix}${record.id}:${tickMs}${manual ? ':manual' : ''}`;
 }

@@ -39,6 +39,10 @@ describe('schedule timing', () => {
     assert.deepEqual(problems({ cron: '* * * * *', every: 1000 }), ['every']);
     assert.deepEqual(problems({ cron: '0 9 * * 1-5', tz: 'Europe/Berlin' }), []);
     assert.deepEqual(problems({ cron: '0 0 * * * * *' }), ['cron']);
+    assert.deepEqual(problems({ cron: '*/59 */23 * * *' }), []);
+    assert.deepEqual(problems({ cron: '*/90 * * * *' }), ['cron']);
+    assert.deepEqual(problems({ cron: '*/61 * * * * *' }), ['cron']);
+    assert.deepEqual(problems({ cron: '0 0 1-10/40 * *' }), ['cron']);
     assert.deepEqual(problems({ tz: 'Nowhere/Land' }), ['tz']);
     assert.deepEqual(problems({ at: '2026-03-28T11:59:59.000Z' }), ['at']);
     assert.deepEqual(problems({ every: 1000, runImmediately: true, startAt: '2026-04-01T00:00:00Z' }), ['runImmediately']);

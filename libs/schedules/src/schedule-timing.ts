@@ -21,6 +21,8 @@ export function triggerProblems(trigger: Trigger, now: number): FieldError[] {
     else {
       try {
         CronExpressionParser.parse(trigger.cron, { tz: 'UTC' });
+        const step = oversizeStep(trigger.cron);
+        if (step) problems.push({ path: 'cron', message: step });
       } catch (error) {
         problems.push({ path: 'cron', message: `is not a valid cron expression: ${(error as Error).message}` });
       }
@@ -33,6 +35,27 @@ export function triggerProblems(trigger: Trigger, now: number): FieldError[] {
     problems.push({ path: 'endAt', message: 'must be after startAt' });
   }
   return problems;
+}
+
+const cronFields = [
+  { name: 'minute', max: 59 },
+  { name: 'hour', max: 23 },
+  { name: 'day-of-month', max: 31 },
+  { name: 'month', max: 12 },
+  { name: 'day-of-week', max: 7 },
+];
+
+/** Why a step is larger than its field (a step of 90 in minutes fires once an hour, not every 90 minutes), or `null`. */
+function oversizeStep(cron: string): string | null {
+  const parts = cron.trim().split(/\s+/);
+  const fields = parts.length === 6 ? [{ name: 'second', max: 59 }, ...cronFields] : cronFields;
+  for (const [i, part] of parts.entries()) {
+    for (const [, step] of part.matchAll(/\/(\d+)/g)) {
+      const { name, max } = fields[i];
+      if (Number(step) > max) return `has a step of ${step} in its ${name} field, larger than the field (at most ${max}): it would not repeat as it reads`;
+    }
+  }
+  return null;
 }
 
 function isTimeZone(tz: string): boolean {

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from './logger.js';
 import { closeOnSignals } from './shutdown.js';
@@ -6,7 +7,12 @@ import { closeOnSignals } from './shutdown.js';
 export async function serveHttp(app: INestApplication, http: { host: string; port: number }, logger: Logger): Promise<void> {
   closeOnSignals(app, logger);
   await app.listen(http.port, http.host);
-  announceReady(logger, { url: await app.getUrl() });
+  announceReady(logger, { url: boundUrl(app.getHttpServer().address() as AddressInfo) });
+}
+
+/** The URL of the address actually bound (Nest's `getUrl()` names loopback for every host). */
+export function boundUrl({ address, family, port }: AddressInfo): string {
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 /** The `ready` line launchers and tests wait for, whatever LOG_LEVEL says. */

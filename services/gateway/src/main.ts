@@ -5,6 +5,7 @@ import { limits } from '@conveyor/contracts';
 import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { dashboardRoot } from './dashboard/dashboard.controller.js';
 import { GatewayModule } from './gateway.module.js';
+import { refuseHostileJson } from './http/request-guards.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
@@ -12,6 +13,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: limits.requestBodyBytes });
+  app.use(refuseHostileJson);
   app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
   await serveHttp(app, config.http, logger);
 });

@@ -40,3 +40,13 @@ export interface ExecutionView<Input = unknown, Output = unknown> {
   startedAt: string | null;
   finishedAt: string | null;
 }
+
+/** What a list may be asked to include besides each execution's summary (`?include=input,result`). */
+export const listIncludes = ['input', 'result'] as const;
+export type ListInclude = (typeof listIncludes)[number];
+
+/**
+ * An execution as lists return it: without `input` and `result` unless the list was asked to
+ * include them, so that a page stays small whatever the executions carry.
+ */
+export type ExecutionSummary = Omit<ExecutionView, 'input' | 'result'> & Partial<Pick<ExecutionView, 'input' | 'result'>>;

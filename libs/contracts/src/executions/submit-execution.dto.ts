@@ -15,9 +15,11 @@ import {
   Max,
   Min,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { scheduleTickKeyPrefix } from '../ids.js';
 import { limits } from '../limits.js';
 import { backoffTypes, type BackoffPolicy } from './backoff-policy.js';
 import { isPriority, maxPriority, priorityLevels, type Priority } from './priority.js';
@@ -91,8 +93,8 @@ export class TaskTemplateDto extends ExecutionOptionsDto {
   @Length(1, 200)
   task!: string;
 
-  /** Validated separately against the task's own input class. */
-  @IsOptional()
+  /** Validated separately against the task's own input class; `null` is not an input. */
+  @ValidateIf((template: TaskTemplateDto) => template.input !== undefined)
   @IsObject()
   input?: Record<string, unknown>;
 }
@@ -102,16 +104,31 @@ export class SubmitExecutionDto extends TaskTemplateDto {
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(366 * oneDayMs)
+  @Max(limits.delayMs)
   delayMs?: number;
 
+  /** At most as far ahead as `delayMs` may reach; a past time runs now. */
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @ValidateBy({
+    name: 'isWithinDelayLimit',
+    validator: {
+      validate: (v) => typeof v !== 'string' || !(Date.parse(v) - Date.now() > limits.delayMs),
+      defaultMessage: () => `must not be more than ${limits.delayMs / oneDayMs} days ahead`,
+    },
+  })
   runAt?: string;
 
-  /** The same key within the idempotency TTL returns the first execution (or `409` for another request). */
+  /** The same key within the idempotency TTL returns the first execution (or `409` for another request); `sch:…` is reserved. */
   @IsOptional()
   @IsString()
   @Length(1, 200)
+  @ValidateBy({
+    name: 'isUserIdempotencyKey',
+    validator: {
+      validate: (v) => typeof v !== 'string' || !v.startsWith(scheduleTickKeyPrefix),
+      defaultMessage: () => `must not begin with ${scheduleTickKeyPrefix} (reserved for schedule ticks)`,
+    },
+  })
   idempotencyKey?: string;
 }

@@ -1,30 +1,32 @@
-import { Equals, IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { Equals, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { ExecutionStatus } from '../executions/execution-status.js';
 import { catalogQueues } from '../tasks/task-catalog.js';
 
 /** `subscribe` / `unsubscribe` to one execution's events; `since` = the last seq the client has. */
 export class ExecutionSubscriptionDto {
+  /** Any string: one that is not an execution id (`idPatterns`) is answered `not_found`. */
   @IsString()
-  @Matches(/^exec_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'must be an execution id (exec_<ULID>)' })
   execution!: string;
 
   /** Events with a higher seq are sent; absent = from the snapshot's seq on; 0 = the whole history. */
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   since?: number;
 }
 
 /** `subscribe` / `unsubscribe` to one schedule's events (and its executions' events, live). */
 export class ScheduleSubscriptionDto {
+  /** Any string: one that is not a schedule id (`idPatterns`) is answered `not_found`. */
   @IsString()
-  @Matches(/^sch_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'must be a schedule id (sch_<ULID>)' })
   schedule!: string;
 
   /** As for executions, counted in the schedule's own events. */
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   since?: number;
 }
 

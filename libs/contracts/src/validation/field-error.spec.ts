@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SubmitExecutionDto } from '../executions/submit-execution.dto.js';
 import { DemoStepsInput } from '../tasks/demo-steps.task.js';
+import { HttpRequestInput } from '../tasks/http-request.task.js';
 import { validateAs } from './field-error.js';
 
 describe('validateAs', () => {
@@ -9,6 +10,21 @@ describe('validateAs', () => {
     const result = validateAs(DemoStepsInput, { steps: 3, stepMs: 0 });
     assert.ok(result.ok);
     assert.ok(result.value instanceof DemoStepsInput);
+  });
+
+  it('keeps a field declared as a plain object as sent, and still checks it', () => {
+    const headers = { accept: 'text/plain' };
+    const result = validateAs(HttpRequestInput, { url: 'https://example.com', headers });
+    assert.ok(result.ok);
+    assert.equal(result.value.headers, headers);
+    const bad = validateAs(HttpRequestInput, { url: 'https://example.com', headers: { accept: 1 } });
+    assert.deepEqual(!bad.ok && bad.errors, [{ path: 'headers', message: 'must map header names to strings' }]);
+  });
+
+  it('still transforms a nested class', () => {
+    const result = validateAs(SubmitExecutionDto, { task: 'demo.noop', backoff: { type: 'fixed', delayMs: 1 }, input: { a: 1 } });
+    assert.ok(result.ok);
+    assert.equal(result.value.backoff?.constructor.name, 'BackoffDto');
   });
 
   const cases: { name: string; value: unknown; prefix?: string; errors: { path: string; message: string }[] }[] = [

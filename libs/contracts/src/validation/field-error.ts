@@ -1,3 +1,5 @@
+// class-transformer's @Type and the opaque-field check read design-time types through reflect-metadata.
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
@@ -17,7 +19,7 @@ export function validateAs<T extends object>(cls: new () => T, plain: unknown, p
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { ok: false, errors: [{ path: pathPrefix || '(body)', message: 'must be an object' }] };
   }
-  const instance = plainToInstance(cls, plain);
+  const instance = toInstance(cls, plain as Record<string, unknown>);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length === 0) return { ok: true, value: instance };
   return { ok: false, errors: flattenValidationErrors(errors, pathPrefix) };
@@ -35,10 +37,25 @@ export function validateStored<T extends object>(cls: new () => T, plain: unknow
   }
 }
 
+/**
+ * `plainToInstance`, except that a field declared as a plain object (`unknown`, `Record<…>`) keeps the
+ * value as sent: class-transformer would copy it key by key, the larger part of validating a wide input.
+ */
+function toInstance<T extends object>(cls: new () => T, plain: Record<string, unknown>): T {
+  const opaque = Object.keys(plain).filter(
+    (key) => typeof plain[key] === 'object' && plain[key] !== null && Reflect.getMetadata('design:type', cls.prototype, key) === Object,
+  );
+  if (opaque.length === 0) return plainToInstance(cls, plain);
+  const instance = plainToInstance(cls, { ...plain, ...Object.fromEntries(opaque.map((key) => [key, {}])) }) as Record<string, unknown>;
+  for (const key of opaque) instance[key] = plain[key];
+  return instance as T;
+}
+
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const path = joinPath(prefix, error.property);
-    const own = Object.values(error.constraints ?? {}).map((message) => stripProperty(message, error.property));
+    // A missing field breaks every rule it has: saying it is missing is the one useful message.
+    const own = error.value === undefined && error.constraints ? ['is required'] : Object.values(error.constraints ?? {}).map((message) => stripProperty(message, error.property));
     const here = own.length > 0 ? [{ path, message: own.join('; ') }] : [];
     return [...here, ...flattenValidationErrors(error.children ?? [], path)];
   });

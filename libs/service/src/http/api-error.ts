@@ -1,4 +1,4 @@
-import type { FieldError } from '@conveyor/contracts';
+import { limits, type FieldError } from '@conveyor/contracts';
 
 /**
  * A failure the API reports as `{ statusCode, code, message, details? }`.
@@ -10,13 +10,18 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: FieldError[],
+    /** How many more bad fields there were than `details` lists. */
+    readonly detailsOmitted = 0,
   ) {
     super(message);
   }
 
+  /** A `400 validation_failed` listing at most `limits.errorDetails` bad fields (and how many more there were). */
   static validation(details: FieldError[]): ApiError {
-    const fields = [...new Set(details.map((d) => d.path))].join(', ');
-    return new ApiError(400, 'validation_failed', `The request is invalid: check ${fields}.`, details);
+    const listed = details.slice(0, limits.errorDetails);
+    const paths = [...new Set(listed.map((d) => d.path))];
+    const fields = paths.length > 10 ? `${paths.slice(0, 10).join(', ')} and more` : paths.join(', ');
+    return new ApiError(400, 'validation_failed', `The request is invalid: check ${fields}.`, listed, details.length - listed.length);
   }
 
   static notFound(what: string): ApiError {
@@ -32,6 +37,12 @@ export class ApiError extends Error {
   }
 
   toBody() {
-    return { statusCode: this.statusCode, code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      statusCode: this.statusCode,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+      ...(this.detailsOmitted > 0 ? { detailsOmitted: this.detailsOmitted } : {}),
+    };
   }
 }

@@ -48,7 +48,8 @@ export function fromHttpException(exception: HttpException): ApiError {
     case 413:
       return ApiError.payloadTooLarge('The request body is larger than 1 MiB.');
     case 400:
-      // Raised by the JSON body parser before any handler runs.
+      // Raised before any handler runs: by the router for a bad percent-escape, else by the JSON body parser.
+      if (exception.cause instanceof URIError) return new ApiError(400, 'invalid_path', 'The request path holds a malformed percent-escape.');
       return new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${exception.message}`);
     default:
       return new ApiError(status, status >= 500 ? 'internal_error' : 'bad_request', exception.message);

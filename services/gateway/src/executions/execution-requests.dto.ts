@@ -1,7 +1,9 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { executionStatuses, limits, type ExecutionStatus } from '@conveyor/contracts';
+import { executionStatuses, idPatterns, limits, listIncludes, type ExecutionStatus, type ListInclude } from '@conveyor/contracts';
 import { eventLogCap } from '@conveyor/executions';
+import { ApiError } from '@conveyor/service';
+import { parseRequest } from '../http/parse-request.js';
 
 /** `a,b` → `['a', 'b']`: a filter's alternatives. */
 const commaList = () => Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value));
@@ -20,6 +22,7 @@ export class EventsQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   since?: number;
 
   @IsOptional()
@@ -41,24 +44,27 @@ export class ListExecutionsQueryDto {
   @commaList()
   @ArrayMaxSize(20)
   @IsString({ each: true })
+  @Length(1, 200, { each: true })
   task?: string[];
 
   @IsOptional()
   @commaList()
   @ArrayMaxSize(20)
   @IsString({ each: true })
+  @Length(1, 64, { each: true })
   queue?: string[];
 
   @IsOptional()
   @commaList()
   @ArrayMaxSize(20)
   @IsString({ each: true })
+  @Length(1, limits.tagLength, { each: true })
   tag?: string[];
 
   @IsOptional()
   @commaList()
   @ArrayMaxSize(20)
-  @IsString({ each: true })
+  @Matches(idPatterns.schedule, { each: true, message: 'each value must be a schedule id (sch_<ULID>)' })
   scheduleId?: string[];
 
   @IsOptional()
@@ -71,4 +77,19 @@ export class ListExecutionsQueryDto {
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be a cursor from a previous page' })
   cursor?: string;
+
+  /** `input,result`: the items carry them (then `limit` is at most 50, and a page stops early at 8 MiB). */
+  @IsOptional()
+  @commaList()
+  @IsIn(listIncludes, { each: true })
+  include?: ListInclude[];
+}
+
+/** A list's query: filters, paging and what the items include (at most 50 a page when inputs or results are). */
+export function parseListQuery(query: unknown) {
+  const { limit, cursor, include = [], ...filters } = parseRequest(ListExecutionsQueryDto, query);
+  if (include.length > 0 && limit !== undefined && limit > limits.listMaxWithPayloads) {
+    throw ApiError.validation([{ path: 'limit', message: `must not be greater than ${limits.listMaxWithPayloads} with include` }]);
+  }
+  return { limit: limit ?? limits.listDefault, cursor: cursor ?? null, include, filters };
 }

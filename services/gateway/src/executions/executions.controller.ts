@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
+import { defaultTenant, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -12,7 +12,8 @@ import {
 import { ApiError } from '@conveyor/service';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
-import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto } from './execution-requests.dto.js';
+import { executionId } from '../http/request-guards.js';
+import { CancelExecutionDto, EventsQueryDto, parseListQuery } from './execution-requests.dto.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
@@ -52,64 +53,64 @@ export class ExecutionsController {
   @Post('batch')
   @HttpCode(202)
   async submitBatch(@Body() body: unknown): Promise<{ items: ExecutionView[] }> {
-    const submissions = validateBatch(body, this.tasks);
+    const submissions = await validateBatch(body, this.tasks);
     return { items: await this.submitter.submitMany(submissions, defaultTenant) };
   }
 
   /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
   @Get()
   async list(@Query() query: unknown): Promise<ExecutionPage> {
-    const { limit = limits.listDefault, cursor, ...filters } = parseRequest(ListExecutionsQueryDto, query);
-    return this.finder.find(defaultTenant, filters, limit, cursor ?? null);
+    const { limit, cursor, include, filters } = parseListQuery(query);
+    return this.finder.find(defaultTenant, filters, limit, cursor, include);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<ExecutionView> {
+  async get(@Param('id', executionId) id: string): Promise<ExecutionView> {
     const execution = await this.reader.get(id, defaultTenant);
     if (!execution) throw ApiError.notFound(`Execution ${id}`);
     return execution;
   }
 
   @Get(':id/events')
-  async events(@Param('id') id: string, @Query() query: unknown) {
+  async events(@Param('id', executionId) id: string, @Query() query: unknown) {
     const { since = 0, limit } = parseRequest(EventsQueryDto, query);
     const { queue } = await this.locate(id);
     return { items: (await this.store.readEvents(queue, id, since, limit)).events };
   }
 
   @Get(':id/logs')
-  async logs(@Param('id') id: string): Promise<{ items: LogLine[] }> {
+  async logs(@Param('id', executionId) id: string): Promise<{ items: LogLine[] }> {
     const { queue } = await this.locate(id);
     return { items: await this.store.readLogs(queue, id) };
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id') id: string, @Body() body: unknown): Promise<ExecutionView> {
+  cancel(@Param('id', executionId) id: string, @Body() body: unknown): Promise<ExecutionView> {
     return this.actions.cancel(id, defaultTenant, parseRequest(CancelExecutionDto, body).reason ?? null);
   }
 
   @Post(':id/pause')
   @HttpCode(200)
-  pause(@Param('id') id: string): Promise<ExecutionView> {
+  pause(@Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.pause(id, defaultTenant);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
-  resume(@Param('id') id: string): Promise<ExecutionView> {
+  resume(@Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.resume(id, defaultTenant);
   }
 
   @Post(':id/retry')
   @HttpCode(200)
-  retry(@Param('id') id: string): Promise<ExecutionView> {
+  retry(@Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.retry(id, defaultTenant);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id') id: string): Promise<void> {
+  async delete(@Param('id', executionId) id: string): Promise<void> {
     await this.actions.delete(id, defaultTenant);
   }
 

@@ -3,14 +3,17 @@ import { describe, it } from 'node:test';
 import { demoSteps, offeredTasks, taskCatalog } from '@conveyor/contracts';
 import { fingerprint, isInputTooLarge, validateSubmission } from './submission.js';
 
+const inDays = (days: number) => new Date(Date.now() + days * 24 * 60 * 60 * 1000).toISOString();
+
 describe('validateSubmission', () => {
   it('resolves the task, the validated input and the options', () => {
+    const runAt = inDays(30);
     const result = validateSubmission(
       {
         task: 'demo.steps',
         input: { steps: 2, stepMs: 5 },
         priority: 'low',
-        runAt: '2030-01-01T00:00:00.000Z',
+        runAt,
         backoff: { type: 'fixed', delayMs: 10 },
       },
       taskCatalog,
@@ -19,7 +22,7 @@ describe('validateSubmission', () => {
     assert.equal(result.value.task, demoSteps);
     assert.deepEqual({ ...result.value.input }, { steps: 2, stepMs: 5 });
     assert.equal(result.value.options.priority, 'low');
-    assert.equal(result.value.options.runAt?.toISOString(), '2030-01-01T00:00:00.000Z');
+    assert.equal(result.value.options.runAt?.toISOString(), runAt);
     assert.deepEqual(result.value.options.backoff, { type: 'fixed', delayMs: 10 });
   });
 
@@ -35,7 +38,10 @@ describe('validateSubmission', () => {
     ['a task that is not a string, and no input check then', { task: 5, input: { x: 1 } }, ['task']],
     ['envelope and input errors together', { task: 'demo.steps', input: { steps: 0, stepMs: 1 }, attempts: 0 }, ['attempts', 'input.steps']],
     ['an input that is not an object', { task: 'demo.steps', input: 'x' }, ['input']],
-    ['delayMs with runAt', { task: 'demo.noop', delayMs: 1, runAt: '2030-01-01T00:00:00Z' }, ['runAt']],
+    ['delayMs with runAt', { task: 'demo.noop', delayMs: 1, runAt: inDays(1) }, ['runAt']],
+    ['a runAt further ahead than delayMs may reach', { task: 'demo.noop', runAt: inDays(367) }, ['runAt']],
+    ['an idempotency key in the schedule ticks\' space', { task: 'demo.noop', idempotencyKey: 'sch:x:1' }, ['idempotencyKey']],
+    ['a null input', { task: 'demo.noop', input: null }, ['input']],
     ['a timestamp that is not ISO 8601', { task: 'demo.noop', runAt: 'tomorrow' }, ['runAt']],
     ['too many tags', { task: 'demo.noop', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, ['tags']],
     ['a missing task', {}, ['task']],
@@ -47,6 +53,14 @@ describe('validateSubmission', () => {
       assert.deepEqual(!result.ok && result.errors.map((e) => e.path).sort(), paths);
     });
   }
+
+  it('says a missing field is required, rather than every rule it breaks', () => {
+    const result = validateSubmission({ task: 'demo.steps', input: { steps: 0 } }, taskCatalog);
+    assert.deepEqual(!result.ok && result.errors, [
+      { path: 'input.steps', message: 'must not be less than 1' },
+      { path: 'input.stepMs', message: 'is required' },
+    ]);
+  });
 
   it('prefixes paths, for batches', () => {
     const result = validateSubmission({ task: 'demo.steps', input: { steps: 0, stepMs: 0 } }, taskCatalog, 'executions[3]');

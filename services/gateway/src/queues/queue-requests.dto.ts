@@ -9,6 +9,7 @@ export class CleanQueueDto {
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   olderThanMs?: number;
 
   @IsOptional()

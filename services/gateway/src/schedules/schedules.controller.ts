@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, limits, type AnyTask, type ScheduleView } from '@conveyor/contracts';
+import { defaultTenant, type AnyTask, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
-import { ListExecutionsQueryDto } from '../executions/execution-requests.dto.js';
+import { parseListQuery } from '../executions/execution-requests.dto.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
-import { parseRequest } from '../http/parse-request.js';
+import { scheduleId } from '../http/request-guards.js';
 import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
@@ -33,13 +33,13 @@ export class SchedulesController {
   }
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<ScheduleView> {
+  async get(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.view(await this.schedules.get(id, defaultTenant));
   }
 
   /** A JSON merge patch of the definition (or `enabled`); it takes effect from the next tick. */
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() patch: unknown): Promise<ScheduleView> {
+  async update(@Param('id', scheduleId) id: string, @Body() patch: unknown): Promise<ScheduleView> {
     const record = await this.schedules.get(id, defaultTenant);
     const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch), this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
@@ -48,26 +48,26 @@ export class SchedulesController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id') id: string): Promise<void> {
+  async delete(@Param('id', scheduleId) id: string): Promise<void> {
     await this.schedules.delete(id, defaultTenant);
   }
 
   @Post(':id/enable')
   @HttpCode(200)
-  enable(@Param('id') id: string): Promise<ScheduleView> {
+  enable(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.enable(id, defaultTenant);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
-  disable(@Param('id') id: string): Promise<ScheduleView> {
+  disable(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.disable(id, defaultTenant);
   }
 
   /** Fires once now through the tick path (not counted toward `limit`, not shifting the timing). */
   @Post(':id/run-now')
   @HttpCode(200)
-  async runNow(@Param('id') id: string): Promise<ScheduleView> {
+  async runNow(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
     await this.schedules.get(id, defaultTenant);
     await this.ticks.fire(id, Date.now(), true);
     return this.schedules.view(await this.schedules.get(id, defaultTenant));
@@ -75,9 +75,9 @@ export class SchedulesController {
 
   /** The schedule's executions, newest first, filtered and paged like `GET /v1/executions`. */
   @Get(':id/runs')
-  async runs(@Param('id') id: string, @Query() query: unknown): Promise<ExecutionPage> {
+  async runs(@Param('id', scheduleId) id: string, @Query() query: unknown): Promise<ExecutionPage> {
     await this.schedules.get(id, defaultTenant);
-    const { limit = limits.listDefault, cursor, ...filters } = parseRequest(ListExecutionsQueryDto, query);
-    return this.finder.find(defaultTenant, { ...filters, scheduleId: [id] }, limit, cursor ?? null);
+    const { limit, cursor, include, filters } = parseListQuery(query);
+    return this.finder.find(defaultTenant, { ...filters, scheduleId: [id] }, limit, cursor, include);
   }
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ExecutionList } from '@conveyor/client';
-import type { ExecutionStatus, ExecutionView } from '@conveyor/contracts';
+import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts';
 import { Card, Empty, ErrorNote, ProgressBar, StatusBadge } from './components';
 import { duration, isActive, relativeTime, shortId, statusLabels, statuses } from './format';
 import { useAction, useApp, useLive, useNow, useThrottled } from './live';
@@ -110,7 +110,7 @@ function FilterInput({ label, value, onChange, placeholder }: { label: string; v
   );
 }
 
-function ExecutionTable({ items, onChanged }: { items: ExecutionView[]; onChanged: () => void }) {
+function ExecutionTable({ items, onChanged }: { items: ExecutionSummary[]; onChanged: () => void }) {
   const now = useNow();
   return (
     <table class="table executions">
@@ -163,7 +163,7 @@ function ExecutionTable({ items, onChanged }: { items: ExecutionView[]; onChange
 }
 
 /** The buttons an execution's status allows: cancel, pause, resume, retry. */
-export function ExecutionActions({ execution, onChanged, compact = false }: { execution: ExecutionView; onChanged: (view: ExecutionView) => void; compact?: boolean }) {
+export function ExecutionActions({ execution, onChanged, compact = false }: { execution: ExecutionSummary; onChanged: (view: ExecutionView) => void; compact?: boolean }) {
   const { client } = useApp();
   const action = useAction();
   const { status, id } = execution;

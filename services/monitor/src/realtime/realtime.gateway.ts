@@ -5,6 +5,9 @@ import {
   catalogQueues,
   defaultTenant,
   ExecutionSubscriptionDto,
+  isId,
+  jsonShapeProblems,
+  limits,
   QueueSubscriptionDto,
   ScheduleSubscriptionDto,
   TenantSubscriptionDto,
@@ -53,9 +56,20 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): Promise<void> {
     const reply: Reply = ack ?? (() => undefined);
     const request = parseSubscription(body, tenantOf(socket));
-    if ('message' in request) return reply({ ok: false, code: 'validation_failed', message: request.message });
-    if ('room' in request) return this.join(socket, request.room, request.queues, reply);
-    const { subject, since } = request;
+    if ('refusal' in request) return reply(request.refusal);
+    const key = 'room' in request ? request.room : request.subject;
+    if (!isWithinSubscriptionLimit(socket, key)) return reply(tooManySubscriptions);
+    const pending = pendingOf(socket);
+    pending.add(key);
+    try {
+      if ('room' in request) return await this.join(socket, request.room, request.queues, reply);
+      return await this.follow(socket, request.subject, request.since, reply);
+    } finally {
+      pending.delete(key);
+    }
+  }
+
+  private async follow(socket: Socket, subject: Subject, since: number | undefined, reply: Reply): Promise<void> {
     const unsubscribes = unsubscribesOf(socket);
     const unsubscribed = unsubscribes.get(subject);
     let attached = false;
@@ -95,7 +109,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
       this.unfollow(socket, request.subject);
     }
     if ('room' in request) this.leave(socket, request.room);
-    ack?.('message' in request ? { ok: false, code: 'validation_failed', message: request.message } : { ok: true });
+    ack?.('refusal' in request ? request.refusal : { ok: true });
   }
 
   afterInit(server: Server): void {
@@ -179,19 +193,51 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   }
 }
 
-type Subscription = { subject: Subject; since?: number } | { room: Room; queues: readonly string[] } | { message: string };
+type Refusal = { ok: false; code: string; message: string };
+type Subscription = { subject: Subject; since?: number } | { room: Room; queues: readonly string[] } | { refusal: Refusal };
 
+/** The request, or the ack refusing it: its shape is checked first (iteratively), so no payload can make validation throw. */
 function parseSubscription(body: unknown, tenant: string): Subscription {
+  const shape = jsonShapeProblems(body, { max: 1 });
+  if (shape.length > 0) return { refusal: invalid(shape) };
   const has = (key: string) => typeof body === 'object' && body !== null && key in body;
   const dto = has('schedule') ? ScheduleSubscriptionDto : has('queue') ? QueueSubscriptionDto : has('tenant') ? TenantSubscriptionDto : ExecutionSubscriptionDto;
   const result = validateAs(dto as new () => object, body);
-  if (!result.ok) return { message: result.errors.map((e) => `${e.path} ${e.message}`).join('; ') };
+  if (!result.ok) return { refusal: invalid(result.errors) };
   const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto & QueueSubscriptionDto & TenantSubscriptionDto>;
   if (value.queue) return { room: queueRoom(tenant, value.queue), queues: [value.queue] };
   if (value.tenant) return { room: tenantRoom(tenant), queues: catalogQueues };
-  const subject: Subject = value.schedule ? `schedule:${value.schedule}` : `execution:${value.execution}`;
+  const subject: Subject = value.schedule !== undefined ? `schedule:${value.schedule}` : `execution:${value.execution}`;
+  // A malformed id is unknown: answered without a lookup, so it never reaches a key name.
+  const kind = value.schedule !== undefined ? 'schedule' : 'execution';
+  if (!isId(kind, value[kind])) return { refusal: notFound(subject) };
   return { subject, since: value.since };
 }
+
+function invalid(errors: { path: string; message: string }[]): Refusal {
+  return { ok: false, code: 'validation_failed', message: errors.slice(0, 10).map((e) => `${e.path} ${e.message}`).join('; ') };
+}
+
+/** What this socket's subscribes in flight ask for: they count toward its limit before they are attached. */
+const pendingOf = (socket: Socket): Set<Subject | Room> => (socket.data.pending ??= new Set<Subject | Room>());
+
+/** Whether the socket may take this subscription: one it holds or is asking for already always, a new one within the limit. */
+function isWithinSubscriptionLimit(socket: Socket, key: Subject | Room): boolean {
+  const followed = followedOf(socket);
+  const rooms = roomsOf(socket);
+  const pending = pendingOf(socket);
+  const holds = (k: Subject | Room) => followed.has(k as Subject) || rooms.has(k as Room);
+  if (holds(key) || pending.has(key)) return true;
+  let count = followed.size + rooms.size;
+  for (const asked of pending) if (!holds(asked)) count++;
+  return count < limits.subscriptionsPerSocket;
+}
+
+const tooManySubscriptions = {
+  ok: false,
+  code: 'too_many_subscriptions',
+  message: `A socket holds at most ${limits.subscriptionsPerSocket} subscriptions: unsubscribe from some first.`,
+} as const;
 
 /** How many times the socket unsubscribed from each subject. */
 const unsubscribesOf = (socket: Socket): Map<Subject, number> => (socket.data.unsubscribes ??= new Map<Subject, number>());
@@ -209,6 +255,13 @@ const withdrawn = { ok: false, code: 'unsubscribed', message: 'Unsubscribed befo
 const unavailable = { ok: false, code: 'redis_unavailable', message: 'Redis is unavailable; try again shortly.' } as const;
 
 function notFound(subject: Subject) {
-  const [kind, id] = subject.split(':');
-  return { ok: false, code: 'not_found', message: `${kind === 'execution' ? 'Execution' : 'Schedule'} ${id} was not found.` } as const;
+  const [kind, id] = splitSubject(subject);
+  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+  return { ok: false, code: 'not_found', message: `${kind === 'execution' ? 'Execution' : 'Schedule'} ${shown} was not found.` } as const;
+}
+
+/** `execution:<id>` → its kind and id (an id that is not well formed may hold colons itself). */
+function splitSubject(subject: Subject): [string, string] {
+  const colon = subject.indexOf(':');
+  return [subject.slice(0, colon), subject.slice(colon + 1)];
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { activeStatuses, executionIdPattern, type ExecutionError } from '@conveyor/contracts';
+import { activeStatuses, isId, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
@@ -36,7 +36,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
       const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix });
       const handle = (what: string, jobId: string, work: () => Promise<unknown>) => {
         // A job under another id (added by hand) has no record: no key is built from its id.
-        if (!executionIdPattern.test(jobId)) return;
+        if (!isId('execution', jobId)) return;
         work().catch((err) => this.logger.warn({ err, queue }, `could not record ${what} done outside Conveyor`));
       };
       events.on('waiting', ({ jobId, prev }) => {

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
-import { scheduleIdPattern, scheduleQueue } from '@conveyor/contracts';
+import { isId, scheduleQueue } from '@conveyor/contracts';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -37,7 +37,7 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
       async (job) => {
         // A tick added by hand may carry anything: only a schedule id reaches a key name.
         const scheduleId = String(job.data?.scheduleId);
-        if (!scheduleIdPattern.test(scheduleId)) throw new UnrecoverableError(`Tick data names no schedule id (sch_<ULID>): ${scheduleId}`);
+        if (!isId('schedule', scheduleId)) throw new UnrecoverableError(`Tick data names no schedule id (sch_<ULID>): ${scheduleId}`);
         await this.ticks.fire(scheduleId, tickTime(job), false);
       },
       { connection, prefix: this.keys.prefix, concurrency: this.config.concurrency },

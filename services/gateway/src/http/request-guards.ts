@@ -1,0 +1,27 @@
+import type { PipeTransform } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { isId, jsonShapeProblems, type IdKind } from '@conveyor/contracts';
+import { ApiError } from '@conveyor/service';
+
+/**
+ * Runs right after the JSON body parser, before routing: a body or query nested deeper than the
+ * limit or holding a prototype key is a `400` before any other work (nothing recursive ever sees it).
+ */
+export function refuseHostileJson(request: Request, _response: Response, next: NextFunction): void {
+  const problems = [...jsonShapeProblems(request.body), ...jsonShapeProblems(request.query)];
+  next(problems.length > 0 ? ApiError.validation(problems) : undefined);
+}
+
+/** A path's id: one not of its kind's format is unknown (`404`) before any lookup, so it never reaches a key name. */
+export class IdPipe implements PipeTransform<string, string> {
+  constructor(private readonly kind: IdKind) {}
+
+  transform(id: string): string {
+    if (isId(this.kind, id)) return id;
+    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+    throw ApiError.notFound(`${this.kind === 'execution' ? 'Execution' : 'Schedule'} ${shown}`);
+  }
+}
+
+export const executionId = new IdPipe('execution');
+export const scheduleId = new IdPipe('schedule');
