@@ -26,7 +26,7 @@ import type { ServiceProcess } from '@conveyor/launcher';
 const seed = Number(process.env.FUZZ_SEED ?? 20261130);
 const runs = (n: number) => Math.max(1, Math.round(n * Number(process.env.FUZZ_RUNS ?? 1)));
 const answerTimeoutMs = 10_000;
-const ackTimeoutMs = 3_000;
+const ackTimeoutMs = 5_000;
 
 const stackTrace = /\n\s+at |\bat [\w$.<>]+ \(|node:internal|node_modules\//;
 const isWrite = (route: Route) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method);
