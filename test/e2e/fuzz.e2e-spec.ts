@@ -238,7 +238,7 @@ describe('hostile input (property-based, seeded)', () => {
       for (const route of routes.filter(isWrite)) {
         const label = `${route.method} ${route.path}`;
         await t.test(label, () =>
-          check(label, writeCase(route), runs(route.path.includes(':') ? 60 : 100), async (c) => {
+          check(label, writeCase(route), runs(route.path.includes(':') ? 90 : 150), async (c) => {
             const { status, text } = await send(stack.gatewayUrl, c);
             assertContractAnswer(c, status, text, known, stack.gateways[0]);
           }),
@@ -252,7 +252,7 @@ describe('hostile input (property-based, seeded)', () => {
       for (const route of routes.filter((r) => r.method === 'GET')) {
         const label = `GET ${route.path}`;
         await t.test(label, () =>
-          check(label, readCase(route), runs(60), async (c) => {
+          check(label, readCase(route), runs(80), async (c) => {
             const { status, text } = await send(stack.gatewayUrl, c);
             assertContractAnswer(c, status, text, known, stack.gateways[0]);
           }),
@@ -301,7 +301,7 @@ describe('hostile input (property-based, seeded)', () => {
 
     it('acks every request, refusing what the contract refuses', async () => {
       await connect();
-      await check('socket', socketCase(), runs(400), async ({ event, args }) => {
+      await check('socket', socketCase(), runs(600), async ({ event, args }) => {
         if (!socket.connected) await connect();
         const refuse = args.length === 0 ? ['no payload'] : refusalsOf(args[0]);
         let onException: (error: unknown) => void = () => undefined;
@@ -333,7 +333,7 @@ describe('hostile input (property-based, seeded)', () => {
         .tuple(text(awkward), fc.nat(), fc.constantFrom(...awkward))
         .map(([a, at, char]): [string, string] => [a, a.slice(0, at % a.length) + char + a.slice((at % a.length) + 1)])
         .filter(([a, b]) => a !== b);
-      await check('idempotency keys', pair, runs(40), async ([a, b]) => {
+      await check('idempotency keys', pair, runs(60), async ([a, b]) => {
         const [first, second] = [await submit(a), await submit(b)];
         if (first.status === 400 || second.status === 400) return;
         assert.notEqual(second.body.id, first.body.id, `keys ${quote(a)} and ${quote(b)} share an execution (${first.status}, ${second.status})`);
@@ -341,7 +341,7 @@ describe('hostile input (property-based, seeded)', () => {
     });
 
     it('finds an execution by each tag it was accepted with', async () => {
-      await check('tags', text(awkward), runs(40), async (tag) => {
+      await check('tags', text(awkward), runs(60), async (tag) => {
         const submitted = await stack.api.post('/v1/executions', { task: 'demo.noop', delayMs: 3_600_000, tags: [tag] });
         if (submitted.status === 400) return;
         const listed = await stack.api.get(`/v1/executions?tag=${encode(tag)}&limit=500`);
