@@ -12,8 +12,8 @@ import {
   hostileNumberText,
   hostileString,
   inspectJson,
+  isTooDeep,
   jsonTree,
-  maxJsonDepth,
   Stack,
   submitAndWatch,
   type Route,
@@ -80,7 +80,7 @@ function demands(c: HttpCase, known: Set<string>): Demands {
   const unknownTarget = values.some((value) => value !== undefined && !known.has(value));
   const json = c.body !== undefined && c.contentType === 'application/json' ? inspectJson(c.body) : undefined;
   if (json && json.bytes > limits.requestBodyBytes) return { statuses: [413], refuse: ['a body over 1 MiB'], badPathOnly: false };
-  const deep = json !== undefined && json.depth > maxJsonDepth + 1;
+  const deep = json !== undefined && isTooDeep(json.depth);
   const refuse = [
     ...(badPercent ? ['a bad percent-escape in the path'] : []),
     ...(unknownTarget ? ['no such id or name'] : []),
@@ -376,7 +376,7 @@ describe('hostile input (property-based, seeded)', () => {
 function refusalsOf(text: string): string[] {
   const { depth, reservedKeys } = inspectJson(text);
   const reasons = reservedKeys.map((key) => `the reserved key ${key}`);
-  if (depth > maxJsonDepth + 1) reasons.push(`JSON nested ${depth} deep`);
+  if (isTooDeep(depth)) reasons.push(`JSON nested ${depth} deep`);
   if (!text.startsWith('{')) reasons.push('not an object');
   return reasons;
 }

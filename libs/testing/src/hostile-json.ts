@@ -3,10 +3,13 @@ import fc from 'fast-check';
 /** Keys the contract refuses wherever they appear. */
 export const reservedKeys = ['__proto__', 'constructor', 'prototype'] as const;
 
-/** The deepest JSON the contract accepts; `inspectJson` flags text beyond it (with one level of slack for how levels are counted). */
+/** The deepest JSON the contract accepts. */
 export const maxJsonDepth = 64;
 
-/** What the contract requires of a JSON text, read from the text itself (so generators need no bookkeeping). */
+/** Deeper than the contract accepts, with one level of slack for how levels are counted. */
+export const isTooDeep = (depth: number) => depth > maxJsonDepth + 1;
+
+/** What the contract looks at in a JSON text, read from the text itself (so generators need no bookkeeping). */
 export interface JsonFacts {
   bytes: number;
   depth: number;
