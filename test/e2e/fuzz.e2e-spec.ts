@@ -221,7 +221,11 @@ describe('hostile input (property-based, seeded)', () => {
         contentType: fc.oneof({ arbitrary: fc.constant('application/json'), weight: 12 }, fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded')),
         headers: fc.oneof({ arbitrary: fc.constant({}), weight: 6 }, fc.constantFrom('sch:sch_01M000000000000000000000ZZ:1', 'x'.repeat(5_000), '', '__proto__').map((key) => ({ 'idempotency-key': key }))),
       })
-      .map(({ segments, body, contentType, headers }) => described({ route, segments, query: '', body: body ?? undefined, contentType: body === null ? undefined : contentType, headers }));
+      .map(({ segments, body, contentType, headers }) => {
+        // A URL past the header limit is answered before its body is read: a large body would only race the close.
+        const sent = body !== null && !(segments.join('').length > 8_000 && body.length > 16_000) ? body : undefined;
+        return described({ route, segments, query: '', body: sent, contentType: sent === undefined ? undefined : contentType, headers });
+      });
 
   const readCase = (route: Route) =>
     fc.record({ segments: segmentsFor(route), query }).map(({ segments, query }) => described({ route, segments, query, headers: {} }));
