@@ -116,6 +116,25 @@ describe('hostile input: answered 4xx, never 500, and never stalling the gateway
     assertValidation(await stack.api.request('POST', '/v1/executions', { task: 'demo.noop' }, { 'idempotency-key': 'sch:x:1' }), ['idempotencyKey']);
   });
 
+  it('refuses what could not be told apart once stored: lone surrogates in idempotency keys, commas and end spaces in tags', async () => {
+    // Redis would store both keys as U+FFFD; a tag with a comma could never be found by `?tag=`.
+    assertValidation(await submit({ task: 'demo.noop', idempotencyKey: 'key-\ud800' }), ['idempotencyKey']);
+    assertValidation(await submit({ task: 'demo.noop', tags: ['fine', 'a,b', ' padded'] }), ['tags']);
+    assertValidation(await stack.api.get('/v1/executions?tag=%01'), ['tag']);
+  });
+
+  it('refuses an Idempotency-Key on a batch instead of ignoring it', async () => {
+    const batch = { executions: [{ task: 'demo.noop' }] };
+    assertValidation(await stack.api.request('POST', '/v1/executions/batch', batch, { 'idempotency-key': 'once' }), ['Idempotency-Key']);
+  });
+
+  it("answers a request line and headers over Node's 16 KiB limit with the error body", async () => {
+    const reply = await stack.api.get(`/v1/executions/exec_${'A'.repeat(17_000)}`);
+    assert.equal(reply.status, 431);
+    assert.equal(reply.body.code, 'headers_too_large');
+    assert.equal((await stack.api.get('/health')).status, 200);
+  });
+
   it('says a missing field is required, names a null input, caps runAt and refuses an oversize cron step', async () => {
     const missing = await submit({ task: 'demo.steps', input: { steps: 0 } });
     assert.equal(messageAt(missing, 'input.stepMs'), 'is required');

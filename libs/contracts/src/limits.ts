@@ -22,6 +22,18 @@ export const limits = {
   delayMs: 366 * 24 * 60 * 60 * 1000,
 } as const;
 
+/**
+ * A tag: 1–64 characters, no comma (lists are filtered by `?tag=a,b`), no control character, lone
+ * surrogate or bidi control, no space at either end (filters are trimmed): what is accepted can be found.
+ */
+export const tagPattern = new RegExp(`^(?!\\s)[^,\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]{1,${limits.tagLength}}(?<!\\s)$`, 'u');
+
+/**
+ * An idempotency key: 1–200 characters, no control character or lone surrogate (Redis would store a
+ * lone surrogate as U+FFFD, so two different keys would meet).
+ */
+export const idempotencyKeyPattern = /^[^\p{Cc}\p{Cs}]{1,200}$/u;
+
 /** Tenant names: also used in keys and rooms. */
 export const tenantPattern = /^[a-z0-9-]{1,32}$/;
 export const defaultTenant = 'default';

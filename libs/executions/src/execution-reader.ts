@@ -53,7 +53,10 @@ export class ExecutionReader {
 
   private async loadIn(queueName: string, id: string): Promise<LoadedExecution | null> {
     const queue = this.queues.get(queueName);
-    const [record, job, state] = await Promise.all([this.store.read(queueName, id), queue.getJob(id), queue.getJobState(id)]);
+    const [record, firstRead, state] = await Promise.all([this.store.read(queueName, id), queue.getJob(id), queue.getJobState(id)]);
+    // The job may have finished between the two reads: its outcome is then read again, to match the state.
+    const finishedMeanwhile = (state === 'completed' || state === 'failed') && firstRead && !firstRead.finishedOn;
+    const job = finishedMeanwhile ? await queue.getJob(id) : firstRead;
     return record && { record, queue, job, status: deriveStatus(state, record) };
   }
 }

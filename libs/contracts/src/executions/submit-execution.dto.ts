@@ -12,6 +12,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  Matches,
   Max,
   Min,
   ValidateBy,
@@ -20,7 +21,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { scheduleTickKeyPrefix } from '../ids.js';
-import { limits } from '../limits.js';
+import { idempotencyKeyPattern, limits, tagPattern } from '../limits.js';
 import { backoffTypes, type BackoffPolicy } from './backoff-policy.js';
 import { isPriority, maxPriority, priorityLevels, type Priority } from './priority.js';
 
@@ -57,6 +58,9 @@ export class BackoffDto implements BackoffPolicy {
 }
 
 /** Options a submission (or a schedule's template) may set; unset ones come from the task's defaults. */
+/** What a tag that breaks `tagPattern` is told. */
+export const tagMessage = 'each value must be 1 to 64 characters, without commas, control characters or spaces at either end';
+
 export class ExecutionOptionsDto {
   @IsOptional()
   @IsPriority()
@@ -83,7 +87,7 @@ export class ExecutionOptionsDto {
   @IsArray()
   @ArrayMaxSize(limits.tags)
   @IsString({ each: true })
-  @Length(1, limits.tagLength, { each: true })
+  @Matches(tagPattern, { each: true, message: tagMessage })
   tags?: string[];
 }
 
@@ -122,7 +126,7 @@ export class SubmitExecutionDto extends TaskTemplateDto {
   /** The same key within the idempotency TTL returns the first execution (or `409` for another request); `sch:…` is reserved. */
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Matches(idempotencyKeyPattern, { message: 'must be 1 to 200 characters, without control characters or lone surrogates' })
   @ValidateBy({
     name: 'isUserIdempotencyKey',
     validator: {

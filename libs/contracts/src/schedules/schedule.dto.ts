@@ -53,6 +53,7 @@ export class CreateScheduleDto extends TaskTemplateDto {
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   limit?: number;
 
   @IsOptional()

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { jsonShapeProblems } from './json-shape.js';
 
 /** One bad field of a request: `{ path: 'input.steps', message: 'must not be greater than 10000' }`. */
 export interface FieldError {
@@ -27,9 +28,12 @@ export function validateAs<T extends object>(cls: new () => T, plain: unknown, p
 
 /**
  * `validateAs` for data read back from Redis (job data, stored definitions), which may hold anything:
- * where class-transformer throws (on some prototype keys), the value is reported invalid instead.
+ * the API's shape rules (nesting, prototype keys) hold for it too, and where class-transformer still
+ * throws, the value is reported invalid instead.
  */
 export function validateStored<T extends object>(cls: new () => T, plain: unknown, pathPrefix = ''): Validated<T> {
+  const shape = jsonShapeProblems(plain, { pathPrefix });
+  if (shape.length > 0) return { ok: false, errors: shape };
   try {
     return validateAs(cls, plain, pathPrefix);
   } catch (error) {

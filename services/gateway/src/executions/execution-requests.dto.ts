@@ -1,6 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { executionStatuses, idPatterns, limits, listIncludes, type ExecutionStatus, type ListInclude } from '@conveyor/contracts';
+import { executionStatuses, idPatterns, limits, listIncludes, tagMessage, tagPattern, type ExecutionStatus, type ListInclude } from '@conveyor/contracts';
 import { eventLogCap } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 import { parseRequest } from '../http/parse-request.js';
@@ -58,7 +58,7 @@ export class ListExecutionsQueryDto {
   @commaList()
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @Length(1, limits.tagLength, { each: true })
+  @Matches(tagPattern, { each: true, message: tagMessage })
   tag?: string[];
 
   @IsOptional()

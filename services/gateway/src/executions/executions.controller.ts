@@ -52,7 +52,9 @@ export class ExecutionsController {
   /** Up to 1,000 submissions, all validated before any is enqueued. */
   @Post('batch')
   @HttpCode(202)
-  async submitBatch(@Body() body: unknown): Promise<{ items: ExecutionView[] }> {
+  async submitBatch(@Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined): Promise<{ items: ExecutionView[] }> {
+    // Silently ignoring it would run a repeated batch twice.
+    if (headerKey !== undefined) throw ApiError.validation([{ path: 'Idempotency-Key', message: 'is not supported for batches' }]);
     const submissions = await validateBatch(body, this.tasks);
     return { items: await this.submitter.submitMany(submissions, defaultTenant) };
   }
