@@ -37,7 +37,7 @@ describe('REST API: validation, errors, catalogue, Bull Board', () => {
     assert.equal(byPath['input.stepMs'], 'must not be less than 0');
     assert.equal(byPath['input.extra'], 'should not exist');
     assert.match(byPath.priority, /must be one of critical, high, normal, low/);
-    assert.match(byPath.tags, /each value must be longer than or equal to 1/);
+    assert.match(byPath.tags, /each value must be 1 to 64 characters/);
     assert.match(byPath['backoff.type'], /must be one of the following values: exponential, fixed/);
     assert.equal(byPath.unknown, 'should not exist');
     assert.match(reply.body.message, /input\.steps/);

@@ -31,7 +31,7 @@ describe('checkExecutionJob', () => {
     ['a bad timeout', { data: { ...data, timeoutMs: -1 } }, 'invalid_job', /data\.timeoutMs/],
     ['a bad backoff', { data: { ...data, backoff: { type: 'sometimes', delayMs: 1 } } }, 'invalid_job', /data\.backoff\.type/],
     ['an unknown field', { data: { ...data, queue: 'other' } }, 'invalid_job', /data\.queue: should not exist/],
-    ['a prototype key that class-transformer throws on', { data: JSON.parse('{"tenant":{"constructor":1}}') }, 'invalid_job', /data: could not be checked/],
+    ['a prototype key', { data: JSON.parse('{"tenant":{"constructor":1}}') }, 'invalid_job', /data\.tenant\.constructor/],
   ];
   for (const [what, job, code, message] of refused) {
     it(`refuses ${what} (${code})`, () => {
