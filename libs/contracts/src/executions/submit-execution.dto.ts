@@ -59,7 +59,7 @@ export class BackoffDto implements BackoffPolicy {
 
 /** Options a submission (or a schedule's template) may set; unset ones come from the task's defaults. */
 /** What a tag that breaks `tagPattern` is told. */
-export const tagMessage = 'each value must be 1 to 64 characters, without commas, control characters or spaces at either end';
+export const tagMessage = 'each value must be 1 to 64 characters: no commas, no control characters, no leading or trailing spaces';
 
 export class ExecutionOptionsDto {
   @IsOptional()
