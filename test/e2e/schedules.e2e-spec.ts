@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent, ScheduleView } from '@conveyor/contracts';
+import { createExecutionsCore } from '@conveyor/executions';
+import { createRedis, waitForRedis } from '@conveyor/redis';
+import { createSchedulesCore } from '@conveyor/schedules';
 import { EventLog, ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('schedules', () => {
@@ -41,6 +44,24 @@ describe('schedules', () => {
     const secondPage = await client.schedules.runs(schedule.id, { limit: 2, cursor: firstPage.nextCursor! });
     assert.deepEqual([...firstPage.items, ...secondPage.items].map((run) => run.id), runs.map((run) => run.id), 'the runs page by page');
     assert.equal(secondPage.nextCursor, null);
+  });
+
+  it('fires no more runs than its limit when late ticks are handled at once', async () => {
+    const schedule = await create({ name: 'late ticks', task: 'demo.noop', every: 3_600_000, limit: 2 });
+    // Ticks as a worker would handle three late ones together: each is checked against the limit before it fires.
+    const redis = createRedis({ url: stack.redis.url, prefix: stack.prefix }, 'request');
+    try {
+      await waitForRedis(redis, 10_000);
+      const { ticks } = createSchedulesCore(redis, createExecutionsCore(redis, stack.prefix));
+      const due = Date.now();
+      const fired = await Promise.all([0, 1, 2].map((n) => ticks.fire(schedule.id, due + n, false)));
+      assert.equal(fired.filter((execution) => execution !== null).length, 2);
+    } finally {
+      redis.disconnect();
+    }
+    const after = await read(schedule.id);
+    assert.deepEqual([after.runCount, after.state], [2, 'finished']);
+    assert.equal((await runsOf(schedule.id)).length, 2);
   });
 
   it('runs a schedule by hand through the tick path, without counting toward its limit', async () => {

@@ -57,6 +57,14 @@ if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 ${numberAndPublish(2)}`;
 
+const claimScheduleRun = `
+-- KEYS: schedule record. ARGV: limit ("" = none)
+-- Counts a fired tick unless the limit is reached: two late ticks processed at once never both take the last run.
+local count = tonumber(redis.call('HGET', KEYS[1], 'runCount') or '0')
+if ARGV[1] ~= '' and count >= tonumber(ARGV[1]) then return -1 end
+return redis.call('HINCRBY', KEYS[1], 'runCount', 1)
+`;
+
 const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
 --       queue's finished executions. ARGV: index key prefix (of the execution's queue and tenant)
@@ -110,6 +118,7 @@ declare module 'ioredis' {
       cap: number,
       ...fields: string[]
     ): Result<number, Context>;
+    conveyorClaimScheduleRun(record: string, limit: number | ''): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorForgetExecution(
       record: string,
@@ -131,6 +140,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
+    redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 1, lua: claimScheduleRun });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     withScripts.add(redis);

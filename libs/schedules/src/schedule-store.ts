@@ -76,9 +76,15 @@ export class ScheduleStore {
     await this.redis.hset(this.keys.schedule(scheduleQueue, id), ...encodeSchedule(fields));
   }
 
-  /** Adds one to the run count (fired ticks), returning the new count. */
-  async countRun(id: string): Promise<number> {
-    return this.redis.hincrby(this.keys.schedule(scheduleQueue, id), 'runCount', 1);
+  /** Counts a fired tick, returning the new run count; `null` when `limit` runs were counted already. */
+  async claimRun(id: string, limit: number | null): Promise<number | null> {
+    const count = await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), limit ?? '');
+    return count < 0 ? null : count;
+  }
+
+  /** Gives back a run claimed for a tick that did not fire after all. */
+  async releaseRun(id: string): Promise<void> {
+    await this.redis.hincrby(this.keys.schedule(scheduleQueue, id), 'runCount', -1);
   }
 
   /** Adds one to the failure streak, returning it. */

@@ -41,27 +41,38 @@ export class ScheduleTicks {
       await this.store.append(record, 'schedule.skipped', { scheduledFor, blockingExecutionId: blocking.id }, {});
       return null;
     }
-    const { execution, created } = await this.submitter.submitOnce(
-      tickKey(record, tickMs, manual),
-      'tick',
-      {
-        task,
-        input: definition.input as never,
-        options: {
-          priority: definition.priority ?? undefined,
-          attempts: definition.attempts ?? undefined,
-          backoff: definition.backoff ?? undefined,
-          timeoutMs: definition.timeoutMs ?? undefined,
-          tags: definition.tags,
-          scheduleId: record.id,
-          scheduledFor: new Date(tickMs),
+    // Claimed before the submission, so that two late ticks processed at once cannot both take the last run.
+    const runCount = manual ? record.runCount : await this.store.claimRun(record.id, definition.limit);
+    if (runCount === null) return null;
+    const fired = await this.submitter
+      .submitOnce(
+        tickKey(record, tickMs, manual),
+        'tick',
+        {
+          task,
+          input: definition.input as never,
+          options: {
+            priority: definition.priority ?? undefined,
+            attempts: definition.attempts ?? undefined,
+            backoff: definition.backoff ?? undefined,
+            timeoutMs: definition.timeoutMs ?? undefined,
+            tags: definition.tags,
+            scheduleId: record.id,
+            scheduledFor: new Date(tickMs),
+          },
         },
-      },
-      record.tenant,
-    );
-    if (!created) return null;
-    await this.recordFired(record, definition, execution, tickMs, manual);
-    return execution;
+        record.tenant,
+      )
+      .catch(async (error: unknown) => {
+        if (!manual) await this.store.releaseRun(record.id);
+        throw error;
+      });
+    if (!fired.created) {
+      if (!manual) await this.store.releaseRun(record.id);
+      return null;
+    }
+    await this.recordFired(record, definition, fired.execution, tickMs, manual, runCount);
+    return fired.execution;
   }
 
   /** The run of a definition that no longer validates: recorded failed, with the task's defaults and none of its bad options. */
@@ -81,20 +92,21 @@ export class ScheduleTicks {
     );
     if (!created) return null;
     const { at, limit } = record.definition;
-    await this.recordFired(record, { at: typeof at === 'string' ? at : null, limit: typeof limit === 'number' ? limit : null }, execution, tickMs, manual);
+    const runCount = manual ? record.runCount : ((await this.store.claimRun(record.id, null)) ?? record.runCount);
+    await this.recordFired(record, { at: typeof at === 'string' ? at : null, limit: typeof limit === 'number' ? limit : null }, execution, tickMs, manual, runCount);
     await this.schedules.recordOutcome(record.id, record.tenant, 'failed');
     return execution;
   }
 
-  /** `schedule.fired`, the run counted (run-now aside), and the schedule finished when that was its last tick. */
+  /** `schedule.fired`, and the schedule finished when that was its last tick (`runCount`: the runs counted with this one). */
   private async recordFired(
     record: ScheduleRecord,
     definition: Pick<ScheduleDefinition, 'at' | 'limit'>,
     execution: ExecutionView,
     tickMs: number,
     manual: boolean,
+    runCount: number,
   ): Promise<void> {
-    const runCount = manual ? record.runCount : await this.store.countRun(record.id);
     await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, {
       lastRunAt: Date.now(),
       lastExecutionId: execution.id,
