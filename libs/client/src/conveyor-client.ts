@@ -5,6 +5,7 @@ import type {
   ExecutionView,
   ListInclude,
   LogLine,
+  Priority,
   QueueView,
   ScheduleView,
   TaskName,
@@ -19,7 +20,7 @@ import { RoomFollow, type RoomHandlers, type RoomRequest } from './room-follow.j
 
 /** What a submission may set besides the task and its input (unset: the task's defaults). */
 export interface SubmitOptions {
-  priority?: 'critical' | 'high' | 'normal' | 'low' | number;
+  priority?: Priority;
   delayMs?: number;
   runAt?: string;
   attempts?: number;

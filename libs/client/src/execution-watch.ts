@@ -1,4 +1,4 @@
-import type { ConveyorEvent, ExecutionView } from '@conveyor/contracts';
+import { isTerminal, terminalEventTypes, type ConveyorEvent, type ExecutionView } from '@conveyor/contracts/core';
 import { isRefusal, type RealtimeConnection } from './realtime-connection.js';
 
 export interface WatchHandlers {
@@ -7,9 +7,6 @@ export interface WatchHandlers {
   /** Each event once, in order (log lines, which have no seq, as they come). */
   onEvent?(event: ConveyorEvent): void;
 }
-
-const endings = new Set(['execution.completed', 'execution.failed', 'execution.cancelled']);
-const endedStatuses = new Set(['completed', 'failed', 'cancelled']);
 
 /** A running watch of one execution: see `ConveyorClient.watch`. */
 export class ExecutionWatch {
@@ -72,7 +69,7 @@ export class ExecutionWatch {
       this.handlers.onSnapshot?.(ack.snapshot);
       // The ending event is the last numbered one; unless it is still to come in the replay or
       // live (BullMQ can finish a job just before the worker writes it), the watch is over.
-      if (endedStatuses.has(ack.snapshot.status) && this.lastSeq >= ack.snapshot.seq) this.finish();
+      if (isTerminal(ack.snapshot.status) && this.lastSeq >= ack.snapshot.seq) this.finish();
     });
   }
 
@@ -89,7 +86,7 @@ export class ExecutionWatch {
     if (event.seq !== undefined) this.lastSeq = event.seq;
     this.events.push(event);
     this.handlers.onEvent?.(event);
-    if (endings.has(event.type) && this.snapshotSeq !== null && (event.seq ?? 0) >= this.snapshotSeq) this.finish();
+    if (terminalEventTypes.has(event.type) && this.snapshotSeq !== null && (event.seq ?? 0) >= this.snapshotSeq) this.finish();
   }
 
   private finish(): void {

@@ -1,27 +1,10 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ConveyorEvent, EventType, ExecutionView, ScheduleView, SubscribeAck } from '@conveyor/contracts';
+import type { SubscribeAck } from '@conveyor/contracts';
+import { eventTypes, terminalEventTypes, type ConveyorEvent, type ExecutionView, type ScheduleView } from '@conveyor/contracts/core';
 import { EventLog } from './event-log.js';
 
-const eventTypes: EventType[] = [
-  'execution.queued',
-  'execution.started',
-  'execution.progress',
-  'execution.log',
-  'execution.paused',
-  'execution.resumed',
-  'execution.retrying',
-  'execution.failed',
-  'execution.retried',
-  'execution.recovered',
-  'execution.completed',
-  'execution.cancelled',
-  'schedule.fired',
-  'schedule.skipped',
-  'schedule.updated',
-  'schedule.paused',
-];
-
-const terminal = new Set<EventType>(['execution.completed', 'execution.failed', 'execution.cancelled']);
+/** The events a watcher records: an execution's and a schedule's (rooms' queue events are not its subject). */
+const recorded = eventTypes.filter((type) => !type.startsWith('queue.'));
 
 /**
  * A raw socket.io client of the monitor that records every event it receives, in order: for tests
@@ -30,7 +13,7 @@ const terminal = new Set<EventType>(['execution.completed', 'execution.failed', 
 export class ExecutionWatcher extends EventLog {
   private constructor(readonly socket: Socket) {
     super();
-    for (const type of eventTypes) socket.on(type, (event: ConveyorEvent) => this.onEvent(event));
+    for (const type of recorded) socket.on(type, (event: ConveyorEvent) => this.onEvent(event));
   }
 
   static async connect(monitorUrl: string): Promise<ExecutionWatcher> {
@@ -62,7 +45,7 @@ export class ExecutionWatcher extends EventLog {
 
   /** Waits for the execution's terminal event. */
   waitForEnd(executionId: string): Promise<ConveyorEvent> {
-    return this.waitUntil((e) => e.executionId === executionId && terminal.has(e.type), `the end of ${executionId}`);
+    return this.waitUntil((e) => e.executionId === executionId && terminalEventTypes.has(e.type), `the end of ${executionId}`);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type { FieldError } from '../validation/field-error.js';
+import type { FieldError } from '../validation/validated.js';
 
 /**
  * A refusal of Conveyor's domain (executions, schedules), free of any framework: `code` is stable

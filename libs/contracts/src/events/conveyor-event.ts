@@ -68,6 +68,32 @@ export type ConveyorEvent<T extends EventType = EventType> = {
   [K in T]: EventEnvelope & { type: K; data: EventDataMap[K] };
 }[T];
 
+/** Every event type, as a value (for clients that listen to each); a type missing here does not compile. */
+export const eventTypes = Object.keys({
+  'execution.queued': true,
+  'execution.started': true,
+  'execution.progress': true,
+  'execution.log': true,
+  'execution.paused': true,
+  'execution.resumed': true,
+  'execution.retrying': true,
+  'execution.failed': true,
+  'execution.retried': true,
+  'execution.recovered': true,
+  'execution.completed': true,
+  'execution.cancelled': true,
+  'schedule.fired': true,
+  'schedule.skipped': true,
+  'schedule.updated': true,
+  'schedule.paused': true,
+  'queue.paused': true,
+  'queue.resumed': true,
+  'queue.counts': true,
+} satisfies Record<EventType, true>) as EventType[];
+
+/** The events that end an execution (until a retry). */
+export const terminalEventTypes: ReadonlySet<EventType> = new Set(['execution.completed', 'execution.failed', 'execution.cancelled']);
+
 /** Event types that are not stored, numbered or replayed. */
 export const liveOnlyEventTypes: readonly EventType[] = ['execution.log', 'queue.paused', 'queue.resumed', 'queue.counts'];
 

@@ -1,8 +1,6 @@
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { TaskTemplateDto } from '../executions/submit-execution.dto.js';
-
-export const overlapPolicies = ['allow', 'skip'] as const;
-export type OverlapPolicy = (typeof overlapPolicies)[number];
+import { overlapPolicies, type OverlapPolicy } from './schedule.view.js';
 
 /** `POST /v1/schedules`: an execution template plus at most one trigger (`cron`, `every`, `at`; none = by hand only). */
 export class CreateScheduleDto extends TaskTemplateDto {

@@ -1,6 +1,9 @@
 import type { Priority } from '../executions/priority.js';
 import type { BackoffPolicy } from '../executions/backoff-policy.js';
-import type { OverlapPolicy } from './schedule.dto.js';
+
+/** What a tick does while the schedule's previous run is still going. */
+export const overlapPolicies = ['allow', 'skip'] as const;
+export type OverlapPolicy = (typeof overlapPolicies)[number];
 
 export const scheduleStates = ['active', 'disabled', 'paused-after-failures', 'finished'] as const;
 /** `active` fires; `disabled` by the user; `paused-after-failures` by itself; `finished` after `limit` or `endAt`. */

@@ -4,13 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { jsonShapeProblems } from './json-shape.js';
 
-/** One bad field of a request: `{ path: 'input.steps', message: 'must not be greater than 10000' }`. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+import type { FieldError, Validated } from './validated.js';
 
 /**
  * Validates a plain value against a class-validator class, rejecting unknown fields,

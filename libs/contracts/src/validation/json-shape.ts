@@ -1,5 +1,5 @@
 import { limits } from '../limits.js';
-import type { FieldError } from './field-error.js';
+import type { FieldError } from './validated.js';
 
 /** Keys that reach an object's prototype when a value is copied or transformed: refused wherever they appear. */
 export const prototypeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

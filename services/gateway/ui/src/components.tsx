@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import type { ExecutionProgress, ExecutionStatus } from '@conveyor/contracts';
+import type { ExecutionProgress, ExecutionStatus } from '@conveyor/contracts/core';
 import { statusLabels } from './format';
 
 export function StatusBadge({ status }: { status: ExecutionStatus }) {

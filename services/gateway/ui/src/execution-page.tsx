@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ConveyorEvent, ExecutionView, LogLine } from '@conveyor/contracts';
+import type { ConveyorEvent, ExecutionView, LogLine } from '@conveyor/contracts/core';
 import { Card, ErrorNote, Json, ProgressBar, StatusBadge } from './components';
 import { ExecutionActions } from './executions-page';
 import { clockTime, dateTime, duration, isActive } from './format';

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ExecutionList } from '@conveyor/client';
-import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts';
+import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts/core';
 import { Card, Empty, ErrorNote, ProgressBar, StatusBadge } from './components';
 import { duration, isActive, relativeTime, shortId, statusLabels, statuses } from './format';
 import { useAction, useApp, useLive, useNow, useThrottled } from './live';

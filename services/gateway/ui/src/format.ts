@@ -1,4 +1,4 @@
-import type { ExecutionStatus, ScheduleView } from '@conveyor/contracts';
+import type { ExecutionStatus, ScheduleView } from '@conveyor/contracts/core';
 
 /** Every status with its label, in the order the dashboard shows them. */
 export const statusLabels: Record<ExecutionStatus, string> = {

@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { ConveyorClient } from '@conveyor/client';
-import type { ConveyorEvent } from '@conveyor/contracts';
+import type { ConveyorEvent } from '@conveyor/contracts/core';
 
 type Listener = (event: ConveyorEvent) => void;
 

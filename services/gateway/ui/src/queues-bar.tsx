@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { QueueView } from '@conveyor/contracts';
+import type { QueueView } from '@conveyor/contracts/core';
 import { ErrorNote } from './components';
 import { statuses, statusLabels } from './format';
 import { useAction, useApp, useLive } from './live';

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { ScheduleState, ScheduleView } from '@conveyor/contracts';
+import type { ScheduleState, ScheduleView } from '@conveyor/contracts/core';
 import { Card, Empty, ErrorNote } from './components';
 import { dateTime, relativeTime, timing } from './format';
 import { useAction, useApp, useLive, useNow, useThrottled } from './live';

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ExecutionView, TaskView } from '@conveyor/contracts';
+import type { TaskView } from '@conveyor/contracts';
+import { priorityLevels, type ExecutionView, type PriorityName } from '@conveyor/contracts/core';
 import { ErrorNote } from './components';
 import { useAction, useApp } from './live';
 
@@ -10,7 +11,7 @@ const examples: Record<string, object> = {
   'http.request': { url: 'https://example.com/' },
 };
 
-const priorities = ['normal', 'high', 'critical', 'low'] as const;
+const priorities = Object.keys(priorityLevels) as PriorityName[];
 
 /** Submits an execution of any task of the catalogue, with its input as JSON. */
 export function SubmitForm({ onSubmitted }: { onSubmitted: (execution: ExecutionView) => void }) {
@@ -18,7 +19,7 @@ export function SubmitForm({ onSubmitted }: { onSubmitted: (execution: Execution
   const [tasks, setTasks] = useState<TaskView[]>([]);
   const [task, setTask] = useState('demo.steps');
   const [input, setInput] = useState(JSON.stringify(examples['demo.steps']));
-  const [priority, setPriority] = useState<(typeof priorities)[number]>('normal');
+  const [priority, setPriority] = useState<PriorityName>('normal');
   const action = useAction();
 
   useEffect(
