@@ -3,6 +3,9 @@
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { hasRedisServer, RedisServer, startService, type ServiceName, type ServiceProcess } from '@conveyor/launcher';
+import { requireSupportedNode } from '@conveyor/service';
+
+requireSupportedNode('npm start');
 
 const defaultRedisPort = 6379;
 const colors: Record<string, string> = { redis: '31', gateway: '36', worker: '33', monitor: '35' };

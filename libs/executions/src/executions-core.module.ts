@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { RedisConfig } from '@conveyor/config';
-import { createRedis, REDIS, RedisKeys, type RedisRole } from '@conveyor/redis';
+import { createRedis, REDIS, RedisKeys, waitForRedis, type RedisRole } from '@conveyor/redis';
 import { ExecutionActions } from './execution-actions.js';
 import { ExecutionFinder } from './execution-finder.js';
 import { ExecutionJanitor } from './execution-janitor.js';
@@ -14,6 +14,9 @@ import { createExecutionsCore, type ExecutionsCore, type ExecutionsCoreOptions }
 /** The whole execution core, for modules built on it. */
 export const EXECUTIONS_CORE = Symbol('EXECUTIONS_CORE');
 const CORE = EXECUTIONS_CORE;
+
+/** How long a service waits for Redis at start-up before it serves anyway (readiness then says 503). */
+const startupRedisWaitMs = 5000;
 
 /** Each part of the core, injectable by its class. */
 const parts: [abstract new (...args: never[]) => unknown, keyof ExecutionsCore][] = [
@@ -37,7 +40,15 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
 
   static forRoot(redis: RedisConfig, role: RedisRole, options: ExecutionsCoreOptions = {}): DynamicModule {
     const providers = [
-      { provide: REDIS, useFactory: () => createRedis(redis, role) },
+      {
+        provide: REDIS,
+        // Connected before the service announces `ready`, so that it is ready when it says so.
+        useFactory: async () => {
+          const connection = createRedis(redis, role);
+          await waitForRedis(connection, startupRedisWaitMs).catch(() => undefined);
+          return connection;
+        },
+      },
       { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, options) },
       ...parts.map(([type, part]) => ({ provide: type, inject: [CORE], useFactory: (core: ExecutionsCore) => core[part] })),
     ];

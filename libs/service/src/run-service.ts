@@ -1,15 +1,18 @@
 import { InvalidEnvironmentError } from '@conveyor/config';
 import { createLogger, type Logger } from './logger.js';
+import { requireSupportedNode } from './node-version.js';
 
 /**
- * Starts a service: validates its environment first (an invalid one prints every bad variable and
- * exits 1, without a stack), then runs `start` with a logger. A start-up failure exits 1 too.
+ * Starts a service: checks the Node.js version and validates its environment first (an old Node or an
+ * invalid environment prints what is wrong and exits 1, without a stack), then runs `start` with a
+ * logger. A start-up failure exits 1 too.
  */
 export async function runService<C extends { logLevel: Parameters<typeof createLogger>[1] }>(
   service: string,
   loadConfig: () => C,
   start: (config: C, logger: Logger) => Promise<void>,
 ): Promise<void> {
+  requireSupportedNode(service);
   let config: C;
   try {
     config = loadConfig();
