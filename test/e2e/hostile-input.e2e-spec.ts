@@ -123,6 +123,12 @@ describe('hostile input: answered 4xx, never 500, and never stalling the gateway
     assertValidation(await stack.api.get('/v1/executions?tag=%01'), ['tag']);
   });
 
+  it('names the body when it is JSON but no object, for a submission or a schedule patch', async () => {
+    for (const body of ['false', '"x"', '[1,2]']) assertValidation(await submit(body), ['(body)']);
+    const schedule = await client.schedules.create({ name: 'patched with an array', task: 'demo.noop' });
+    assertValidation(await stack.api.request('PATCH', `/v1/schedules/${schedule.id}`, '[1,2]'), ['(body)']);
+  });
+
   it('refuses an Idempotency-Key on a batch instead of ignoring it', async () => {
     const batch = { executions: [{ task: 'demo.noop' }] };
     assertValidation(await stack.api.request('POST', '/v1/executions/batch', batch, { 'idempotency-key': 'once' }), ['Idempotency-Key']);

@@ -12,7 +12,8 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: limits.requestBodyBytes });
+  // Not strict: a JSON body that is no object (`false`, `"x"`) is valid JSON, refused by validation naming `(body)`.
+  app.useBodyParser('json', { limit: limits.requestBodyBytes, strict: false });
   app.use(refuseHostileJson);
   app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
   await serveHttp(app, config.http, logger);

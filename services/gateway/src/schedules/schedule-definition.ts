@@ -1,5 +1,6 @@
 import { CreateScheduleDto, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
 import { triggerProblems } from '@conveyor/schedules';
+import { ApiError } from '@conveyor/service';
 import { unknownTask, validateTaskInput } from '../executions/submission.js';
 
 /**
@@ -51,7 +52,9 @@ const triggerFields = ['cron', 'tz', 'every', 'at', 'runImmediately'] as const;
  * trigger fields are replaced together (a patch naming one of them drops the others it does not name).
  */
 export function mergeSchedulePatch(definition: ScheduleDefinition, enabled: boolean, patch: unknown): Record<string, unknown> {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return { invalid: patch };
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    throw ApiError.validation([{ path: '(body)', message: 'must be an object: a JSON merge patch of the schedule' }]);
+  }
   const changes = patch as Record<string, unknown>;
   const base: Record<string, unknown> = { ...definition, enabled };
   if (triggerFields.some((field) => field in changes)) triggerFields.forEach((field) => delete base[field]);
