@@ -13,6 +13,7 @@ import {
   type ExecutionJobData,
   type ExecutionRecord,
   type ExecutionRef,
+  type CheckedJob,
   type JobRefusal,
 } from '@conveyor/executions';
 import { ScheduleService } from '@conveyor/schedules';
@@ -45,6 +46,8 @@ export function plannedRetryDelay(error: unknown): number {
 export class TaskRunner {
   /** The contexts of the attempts running here, by execution id. */
   private readonly running = new Map<string, AttemptContext>();
+  /** Each job's check, made once: BullMQ hands the completion and failure events the job it processed. */
+  private readonly checks = new WeakMap<ExecutionJob, CheckedJob | JobRefusal>();
 
   constructor(
     private readonly store: ExecutionStore,
@@ -55,7 +58,7 @@ export class TaskRunner {
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
-    const checked = checkExecutionJob(queue, job);
+    const checked = this.check(queue, job);
     if (isJobRefusal(checked)) throw this.refuse(job, checked);
     const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
@@ -97,6 +100,12 @@ export class TaskRunner {
     }
   }
 
+  private check(queue: string, job: ExecutionJob): CheckedJob | JobRefusal {
+    let checked = this.checks.get(job);
+    if (!checked) this.checks.set(job, (checked = checkExecutionJob(queue, job)));
+    return checked;
+  }
+
   /** A pause was requested for an execution this worker may be running: its handler is told to checkpoint soon. */
   notePauseRequested(executionId: string): void {
     const ctx = this.running.get(executionId);
@@ -105,7 +114,7 @@ export class TaskRunner {
 
   /** After BullMQ has stored the result. */
   async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
-    const checked = checkExecutionJob(queue, job);
+    const checked = this.check(queue, job);
     if (isJobRefusal(checked)) return;
     const events = new ExecutionEvents(this.store, checked.ref, this.logger);
     const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
@@ -114,7 +123,7 @@ export class TaskRunner {
 
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
   async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
-    const checked = checkExecutionJob(queue, job);
+    const checked = this.check(queue, job);
     // A refused job has no record, and none may be made from its fields.
     if (plannedRetryDelay(error) >= 0 || isJobRefusal(checked)) return;
     const outcome: AttemptOutcome['conveyor'] = (error as Partial<AttemptOutcome>).conveyor ?? {
