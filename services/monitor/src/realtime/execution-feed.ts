@@ -17,7 +17,7 @@ export type Subject = `${'execution' | 'schedule'}:${string}`;
  * schedule's `schedule.*` events for a schedule (whose room also relays its executions' events, each
  * numbered in its own log). Only these take part in ordering, dedup and refills.
  */
-export function isNumberedIn(subject: Subject, event: ConveyorEvent): boolean {
+function isNumberedIn(subject: Subject, event: ConveyorEvent): boolean {
   if (event.seq === undefined) return false;
   return subject.startsWith('execution:')
     ? subject === `execution:${event.executionId}`
