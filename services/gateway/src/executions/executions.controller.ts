@@ -35,7 +35,9 @@ export class ExecutionsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
-    const submission = validateSubmission(headerKey === undefined ? body : { ...(body as object), idempotencyKey: headerKey }, this.tasks);
+    // Only an object takes the header's key: spreading a string body would make a key of each character.
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    const submission = validateSubmission(headerKey === undefined || !isObject ? body : { ...body, idempotencyKey: headerKey }, this.tasks);
     if (!submission.ok) throw ApiError.validation(submission.errors);
     const bodyKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
     if (headerKey !== undefined && bodyKey !== undefined && bodyKey !== headerKey) {

@@ -90,6 +90,18 @@ describe('ExecutionFeed', () => {
     assert.deepEqual(received, [1, 5, 6, 9]);
   });
 
+  it('sends nothing more to a subscriber detached while its refill was under way', async () => {
+    let answer: (events: ConveyorEvent[]) => void = () => undefined;
+    const feed = newFeed(() => new Promise((resolve) => (answer = resolve)));
+    const { target, received } = sink();
+    feed.attach(target).catchUp(0, [event(1)]);
+    feed.deliver(event(3));
+    feed.detach(target.id);
+    answer([event(2), event(3)]);
+    await settle();
+    assert.deepEqual(received, [1]);
+  });
+
   it('sends a trimmed log from where it starts, without refilling', () => {
     const { feed, reads } = feedOverEmptyLog();
     const { target, received } = sink();

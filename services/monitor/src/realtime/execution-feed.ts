@@ -33,6 +33,8 @@ function isNumberedIn(subject: Subject, event: ConveyorEvent): boolean {
 export class FeedSubscriber {
   private lastSeq = 0;
   private backlog: ConveyorEvent[] | null = [];
+  /** Detached: a refill still under way must send nothing. */
+  private closed = false;
 
   constructor(
     readonly sink: EventSink,
@@ -55,6 +57,7 @@ export class FeedSubscriber {
    * what they skip), then what arrived meanwhile; the subscriber is live afterwards.
    */
   catchUp(since: number, stored: ConveyorEvent[], isRefill = false): void {
+    if (this.closed) return;
     this.lastSeq = since;
     const arrived = this.backlog ?? [];
     this.backlog = null;
@@ -63,6 +66,11 @@ export class FeedSubscriber {
     const broughtNothing = isRefill && !stored.some((event) => this.isNumbered(event) && event.seq! > since);
     // An event here may start another refill: the rest then wait in its backlog.
     for (const event of arrived) this.deliverAfterCatchUp(event, broughtNothing);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.backlog = null;
   }
 
   /** Sends the event now (or, given an outbox, adds the sink to it), holds it back, or drops it. */
@@ -125,6 +133,7 @@ export class ExecutionFeed {
   }
 
   detach(sinkId: string): void {
+    this.subscribers.get(sinkId)?.close();
     this.subscribers.delete(sinkId);
   }
 

@@ -66,6 +66,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
       return await this.follow(socket, request.subject, request.since, reply);
     } finally {
       pending.delete(key);
+      // Unsubscribes are counted only while a subscribe is being answered: the count goes with it.
+      unsubscribesOf(socket).delete(key as Subject);
     }
   }
 
@@ -76,8 +78,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     try {
       const source = await this.sourceOf(subject, tenantOf(socket));
       if (!source) return reply(notFound(subject));
-      // An unsubscribe that comes before the answer is the client's last word: nothing stays attached.
-      const withdrawnMeanwhile = () => unsubscribes.get(subject) !== unsubscribed;
+      // An unsubscribe (or a disconnect) that comes before the answer is the client's last word: nothing stays attached.
+      const withdrawnMeanwhile = () => socket.disconnected || unsubscribes.get(subject) !== unsubscribed;
       if (withdrawnMeanwhile()) return reply(withdrawn);
       const followed = this.relay.subscriberOf(subject, socket.id);
       if (followed) {
@@ -105,7 +107,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     const request = parseSubscription(body, tenantOf(socket));
     if ('subject' in request) {
       const unsubscribes = unsubscribesOf(socket);
-      unsubscribes.set(request.subject, (unsubscribes.get(request.subject) ?? 0) + 1);
+      if (pendingOf(socket).has(request.subject)) unsubscribes.set(request.subject, (unsubscribes.get(request.subject) ?? 0) + 1);
       this.unfollow(socket, request.subject);
     }
     if ('room' in request) this.leave(socket, request.room);
@@ -153,6 +155,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   private async join(socket: Socket, room: Room, queues: readonly string[], reply: Reply): Promise<void> {
     try {
       const counts = await this.store.statusCounts(queues, tenantOf(socket));
+      // Gone while its counts were read: joining now would leave a member nobody removes.
+      if (socket.disconnected) return;
       this.relay.join(room, socket);
       roomsOf(socket).add(room);
       reply({ ok: true, snapshot: { counts } });
