@@ -84,6 +84,24 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     }
   });
 
+  it("ends the record of an execution Conveyor made but this worker refuses (a newer job format) failed, saying why", async () => {
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: { url: stack.redis.url }, prefix: stack.prefix });
+    try {
+      const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
+      // As a newer gateway would have written it.
+      const jobKey = `${stack.prefix}:${keys.bullQueueName('demo')}:${id}`;
+      const data = JSON.parse((await redis.hget(jobKey, 'data'))!);
+      await redis.hset(jobKey, 'data', JSON.stringify({ ...data, v: 2 }));
+      await (await demo.getJob(id))!.promote();
+      // Lists follow Conveyor's record (a read alone would derive `failed` from the job).
+      await poll(() => client.list({ status: ['failed'] }), { until: (page) => page.items.some((item) => item.id === id), label: 'the record to end failed' });
+      const failed = await client.get(id);
+      assert.deepEqual([failed.status, failed.error?.code, failed.error?.retryable], ['failed', 'unsupported_format', false]);
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('fails a schedule tick added by hand that names no schedule id', async () => {
     const ticks = new Queue(keys.bullQueueName(scheduleQueue), { connection: { url: stack.redis.url }, prefix: stack.prefix });
     try {

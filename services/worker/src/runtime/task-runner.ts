@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { activeStatuses, limits, NonRetryableError, type AnyTask, type ExecutionError } from '@conveyor/contracts';
+import { activeStatuses, isId, limits, NonRetryableError, type AnyTask, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import {
   checkExecutionJob,
@@ -124,8 +124,8 @@ export class TaskRunner {
   /** After BullMQ has stored a final failure (retries were announced before the job moved). */
   async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
     const checked = this.check(queue, job);
-    // A refused job has no record, and none may be made from its fields.
-    if (plannedRetryDelay(error) >= 0 || isJobRefusal(checked)) return;
+    if (plannedRetryDelay(error) >= 0) return;
+    if (isJobRefusal(checked)) return this.recordRefusal(queue, job, checked);
     const outcome: AttemptOutcome['conveyor'] = (error as Partial<AttemptOutcome>).conveyor ?? {
       error: describeFailure(error, null, null),
       attempt: job.attemptsMade,
@@ -150,6 +150,22 @@ export class TaskRunner {
   }
 
   /** A job that cannot be run fails at once, with the reason as BullMQ's `failedReason` (shown in Bull Board). */
+  /**
+   * A refused job that Conveyor itself created (a newer gateway's task or format, a task since
+   * removed) ends its record `failed`, saying why. A job added by hand has no record, and none is
+   * made from its fields.
+   */
+  private async recordRefusal(queue: string, job: ExecutionJob, refusal: JobRefusal): Promise<void> {
+    const record = isId('execution', job.id) ? await this.store.read(queue, job.id!) : null;
+    if (!record) return;
+    const { id, task, tenant, scheduleId } = record;
+    const error: ExecutionError = { message: refusal.message, name: 'JobRefusedError', code: refusal.code, retryable: false };
+    const events = new ExecutionEvents(this.store, { id, queue, task, tenant, scheduleId }, this.logger);
+    const failed = { status: 'failed' as const, error, finishedAt: job.finishedOn ?? Date.now() };
+    const seq = await events.state('execution.failed', { error, attempt: job.attemptsMade, willRetry: false }, failed, activeStatuses);
+    if (seq !== null && scheduleId) await this.schedules.recordOutcome(scheduleId, tenant, 'failed');
+  }
+
   private refuse(job: ExecutionJob, refusal: JobRefusal): UnrecoverableError {
     this.logger.warn({ jobId: job.id, task: job.name, code: refusal.code, reason: refusal.message }, 'refused a malformed job');
     return new UnrecoverableError(`${refusal.message} (${refusal.code})`);
