@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { ulid } from 'ulid';
 import type { ConveyorClient } from '@conveyor/client';
-import { demoNoop, encodePublished, eventEnvelope } from '@conveyor/contracts';
+import { demoNoop, encodePublished, eventEnvelope, scheduleQueue } from '@conveyor/contracts';
 import { RedisKeys } from '@conveyor/redis';
 import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
@@ -65,6 +66,13 @@ describe('event routing', () => {
 
     await edit(scheduleFollower, schedule.id, { input: { payload: { executionId: followed.id } } });
     const readsBefore = await logReads();
+    // Schedule events no longer carry the input, so the data that names the execution is forged too:
+    // an event of a schedule nobody follows, numbered past the execution (misrouted, it would be a gap).
+    const forged = eventEnvelope(
+      { type: 'schedule.paused', scheduleId: `sch_${ulid()}`, queue: scheduleQueue, tenant: 'default', data: { executionId: followed.id } as never },
+      followed.seq + 5,
+    );
+    await redis.publish(new RedisKeys(stack.prefix).eventsChannel(scheduleQueue), encodePublished(forged));
     await edit(scheduleFollower, schedule.id, { tags: ['barrier'] });
     assert.equal(await logReads(), readsBefore, 'no event log is read while nothing is missing');
     assert.deepEqual(
