@@ -79,8 +79,9 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
     v: storedFormatVersion,
     tenant: tenant ?? defaultTenant,
     input: input ?? {},
-    timeoutMs: timeoutMs ?? null,
-    backoff: backoff ? { ...backoff } : { type: 'fixed', delayMs: 0 },
+    // A job added by hand without them runs with the task's defaults, as a submission would.
+    timeoutMs: timeoutMs === undefined ? task.defaults.timeoutMs : timeoutMs,
+    backoff: { ...(backoff ?? task.defaults.backoff) },
     ...(scheduleId ? { scheduleId } : {}),
   };
   return { task, ref: { id, queue, task: task.name, tenant: data.tenant, scheduleId }, data };

@@ -29,8 +29,9 @@ export function announceReady(logger: Logger, fields: Record<string, unknown>): 
  * malformed request) still gets the contract's error body, not a bare status line.
  */
 function answerClientErrors(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) return socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: unknown }) => {
+    // A request still being answered on this connection (pipelining) must not get a second response.
+    if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage) return socket.destroy();
     const answer =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? new ApiError(431, 'headers_too_large', 'The request line and headers are larger than 16 KiB.')
@@ -39,6 +40,6 @@ function answerClientErrors(server: Server): void {
           : new ApiError(400, 'bad_request', 'The request is not valid HTTP.');
     const body = JSON.stringify(answer.toBody());
     const head = [`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}`, 'content-type: application/json; charset=utf-8', `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
   });
 }
