@@ -58,10 +58,13 @@ if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 ${numberAndPublish(2)}`;
 
 const claimScheduleRun = `
--- KEYS: schedule record. ARGV: limit ("" = none)
--- Counts a fired tick unless the limit is reached: two late ticks processed at once never both take the last run.
+-- KEYS: schedule record. ARGV: claim | release, limit ("" = none)
+-- Counts a fired tick unless the limit is reached (two late ticks processed at once never both take
+-- the last run), or gives one back; a schedule deleted meanwhile is left alone (-2).
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if ARGV[1] == 'release' then return redis.call('HINCRBY', KEYS[1], 'runCount', -1) end
 local count = tonumber(redis.call('HGET', KEYS[1], 'runCount') or '0')
-if ARGV[1] ~= '' and count >= tonumber(ARGV[1]) then return -1 end
+if ARGV[2] ~= '' and count >= tonumber(ARGV[2]) then return -1 end
 return redis.call('HINCRBY', KEYS[1], 'runCount', 1)
 `;
 
@@ -118,7 +121,7 @@ declare module 'ioredis' {
       cap: number,
       ...fields: string[]
     ): Result<number, Context>;
-    conveyorClaimScheduleRun(record: string, limit: number | ''): Result<number, Context>;
+    conveyorClaimScheduleRun(record: string, action: 'claim' | 'release', limit: number | ''): Result<number, Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorForgetExecution(
       record: string,

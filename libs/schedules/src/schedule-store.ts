@@ -76,15 +76,15 @@ export class ScheduleStore {
     await this.redis.hset(this.keys.schedule(scheduleQueue, id), ...encodeSchedule(fields));
   }
 
-  /** Counts a fired tick, returning the new run count; `null` when `limit` runs were counted already. */
+  /** Counts a fired tick, returning the new run count; `null` when `limit` runs were counted already, or the schedule is gone. */
   async claimRun(id: string, limit: number | null): Promise<number | null> {
-    const count = await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), limit ?? '');
+    const count = await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), 'claim', limit ?? '');
     return count < 0 ? null : count;
   }
 
   /** Gives back a run claimed for a tick that did not fire after all. */
   async releaseRun(id: string): Promise<void> {
-    await this.redis.hincrby(this.keys.schedule(scheduleQueue, id), 'runCount', -1);
+    await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), 'release', '');
   }
 
   /** Adds one to the failure streak, returning it. */
