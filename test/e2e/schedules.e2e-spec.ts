@@ -46,21 +46,42 @@ describe('schedules', () => {
     assert.equal(secondPage.nextCursor, null);
   });
 
-  it('fires no more runs than its limit when late ticks are handled at once', async () => {
-    const schedule = await create({ name: 'late ticks', task: 'demo.noop', every: 3_600_000, limit: 2 });
-    // Ticks as a worker would handle three late ones together: each is checked against the limit before it fires.
+  /** The schedules core in this process, on the stack's Redis: ticks handled as a worker would. */
+  const withCore = async (use: (core: ReturnType<typeof createSchedulesCore>) => Promise<void>) => {
     const redis = createRedis({ url: stack.redis.url, prefix: stack.prefix }, 'request');
     try {
       await waitForRedis(redis, 10_000);
-      const { ticks } = createSchedulesCore(redis, createExecutionsCore(redis, stack.prefix));
-      const due = Date.now();
-      const fired = await Promise.all([0, 1, 2].map((n) => ticks.fire(schedule.id, due + n, false)));
-      assert.equal(fired.filter((execution) => execution !== null).length, 2);
+      await use(createSchedulesCore(redis, createExecutionsCore(redis, stack.prefix)));
     } finally {
       redis.disconnect();
     }
+  };
+
+  it('fires no more runs than its limit when late ticks are handled at once', async () => {
+    const schedule = await create({ name: 'late ticks', task: 'demo.noop', every: 3_600_000, limit: 2 });
+    // Three late ticks handled together: each is checked against the limit before it fires.
+    await withCore(async ({ ticks }) => {
+      const due = Date.now();
+      const fired = await Promise.all([0, 1, 2].map((n) => ticks.fire(schedule.id, due + n, false)));
+      assert.equal(fired.filter((execution) => execution !== null).length, 2);
+    });
     const after = await read(schedule.id);
     assert.deepEqual([after.runCount, after.state], [2, 'finished']);
+    assert.equal((await runsOf(schedule.id)).length, 2);
+  });
+
+  it('counts a tick once when it runs again, also after a worker died between its claim and its run', async () => {
+    const schedule = await create({ name: 'ticks run again', task: 'demo.noop', every: 3_600_000, limit: 5 });
+    await withCore(async ({ ticks, scheduleStore }) => {
+      const due = Date.now();
+      assert.ok(await ticks.fire(schedule.id, due, false));
+      assert.equal(await ticks.fire(schedule.id, due, false), null, 'the same tick again fires nothing');
+      // A worker claimed the next tick's run and died: the tick, run again, goes on with that claim.
+      assert.ok(await scheduleStore.claimRun(schedule.id, due + 1, 5));
+      assert.ok(await ticks.fire(schedule.id, due + 1, false));
+    });
+    const after = await read(schedule.id);
+    assert.equal(after.runCount, 2);
     assert.equal((await runsOf(schedule.id)).length, 2);
   });
 

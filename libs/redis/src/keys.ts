@@ -86,6 +86,11 @@ export class RedisKeys {
     return this.tagged(queue, 'schedule', id, 'events');
   }
 
+  /** Sorted set: the schedule's ticks that claimed a run and have not recorded it yet (tick time → tick time). */
+  scheduleClaims(queue: string, id: string): string {
+    return this.tagged(queue, 'schedule', id, 'claims');
+  }
+
   /** Set: every schedule's id, of all tenants (for reconciling at start-up). */
   scheduleIds(queue: string): string {
     return this.tagged(queue, 'schedule-ids');

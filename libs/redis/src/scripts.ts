@@ -58,14 +58,27 @@ if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 ${numberAndPublish(2)}`;
 
 const claimScheduleRun = `
--- KEYS: schedule record. ARGV: claim | release, limit ("" = none)
--- Counts a fired tick unless the limit is reached (two late ticks processed at once never both take
--- the last run), or gives one back; a schedule deleted meanwhile is left alone (-2).
-if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
-if ARGV[1] == 'release' then return redis.call('HINCRBY', KEYS[1], 'runCount', -1) end
+-- KEYS: schedule record, its open claims. ARGV: claim | release | settle, tick time, limit ("" = none)
+-- A tick claims its run before it submits, so that two late ticks processed at once never both take
+-- the last one; the claim is the tick's own, so a tick run again after its worker died goes on with
+-- it instead of counting twice. Returns { run count, 1 when the claim was there already }, or
+-- { -1 } at the limit, { -2 } when the schedule is gone.
+if redis.call('EXISTS', KEYS[1]) == 0 then return { -2, 0 } end
+local open = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if ARGV[1] == 'settle' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return { 0, 0 }
+end
+if ARGV[1] == 'release' then
+  if not open then return { 0, 0 } end
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return { redis.call('HINCRBY', KEYS[1], 'runCount', -1), 0 }
+end
 local count = tonumber(redis.call('HGET', KEYS[1], 'runCount') or '0')
-if ARGV[2] ~= '' and count >= tonumber(ARGV[2]) then return -1 end
-return redis.call('HINCRBY', KEYS[1], 'runCount', 1)
+if open then return { count, 1 } end
+if ARGV[3] ~= '' and count >= tonumber(ARGV[3]) then return { -1, 0 } end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[2])
+return { redis.call('HINCRBY', KEYS[1], 'runCount', 1), 0 }
 `;
 
 const forgetExecution = `
@@ -121,7 +134,7 @@ declare module 'ioredis' {
       cap: number,
       ...fields: string[]
     ): Result<number, Context>;
-    conveyorClaimScheduleRun(record: string, action: 'claim' | 'release', limit: number | ''): Result<number, Context>;
+    conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorForgetExecution(
       record: string,
@@ -143,7 +156,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
-    redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 1, lua: claimScheduleRun });
+    redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     withScripts.add(redis);

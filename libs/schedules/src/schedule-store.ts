@@ -76,15 +76,28 @@ export class ScheduleStore {
     await this.redis.hset(this.keys.schedule(scheduleQueue, id), ...encodeSchedule(fields));
   }
 
-  /** Counts a fired tick, returning the new run count; `null` when `limit` runs were counted already, or the schedule is gone. */
-  async claimRun(id: string, limit: number | null): Promise<number | null> {
-    const count = await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), 'claim', limit ?? '');
-    return count < 0 ? null : count;
+  /**
+   * Claims the tick's run before it submits: the run count with it, and whether an earlier try of
+   * the same tick had claimed it (then it goes on with that claim); `null` when `limit` runs were
+   * counted already, or the schedule is gone.
+   */
+  async claimRun(id: string, tickMs: number, limit: number | null): Promise<{ runCount: number; resumed: boolean } | null> {
+    const [runCount, resumed] = await this.claim(id, 'claim', tickMs, limit);
+    return runCount < 0 ? null : { runCount, resumed: resumed === 1 };
   }
 
-  /** Gives back a run claimed for a tick that did not fire after all. */
-  async releaseRun(id: string): Promise<void> {
-    await this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), 'release', '');
+  /** Gives back the run a tick claimed but did not fire after all. */
+  async releaseRun(id: string, tickMs: number): Promise<void> {
+    await this.claim(id, 'release', tickMs, null);
+  }
+
+  /** The tick's run is recorded (`schedule.fired`): its claim is done with. */
+  async settleRun(id: string, tickMs: number): Promise<void> {
+    await this.claim(id, 'settle', tickMs, null);
+  }
+
+  private claim(id: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | null) {
+    return this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), this.keys.scheduleClaims(scheduleQueue, id), action, tickMs, limit ?? '');
   }
 
   /** Adds one to the failure streak, returning it. */
@@ -93,7 +106,11 @@ export class ScheduleStore {
   }
 
   async forget(record: Pick<ScheduleRecord, 'id'>): Promise<void> {
-    await this.redis.del(this.keys.schedule(scheduleQueue, record.id), this.keys.scheduleEvents(scheduleQueue, record.id));
+    await this.redis.del(
+      this.keys.schedule(scheduleQueue, record.id),
+      this.keys.scheduleEvents(scheduleQueue, record.id),
+      this.keys.scheduleClaims(scheduleQueue, record.id),
+    );
     await this.redis.srem(this.keys.scheduleIds(scheduleQueue), record.id);
   }
 }

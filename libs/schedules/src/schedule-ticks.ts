@@ -42,8 +42,12 @@ export class ScheduleTicks {
       return null;
     }
     // Claimed before the submission, so that two late ticks processed at once cannot both take the last run.
-    const runCount = manual ? record.runCount : await this.store.claimRun(record.id, definition.limit);
-    if (runCount === null) return null;
+    const claim = manual ? { runCount: record.runCount, resumed: false } : await this.store.claimRun(record.id, tickMs, definition.limit);
+    if (!claim) return null;
+    // A claim this try made is given back when the tick does not fire; an earlier try's goes on.
+    const release = async () => {
+      if (!manual && !claim.resumed) await this.store.releaseRun(record.id, tickMs);
+    };
     const fired = await this.submitter
       .submitOnce(
         tickKey(record, tickMs, manual),
@@ -64,14 +68,16 @@ export class ScheduleTicks {
         record.tenant,
       )
       .catch(async (error: unknown) => {
-        if (!manual) await this.store.releaseRun(record.id);
+        await release();
         throw error;
       });
-    if (!fired.created) {
-      if (!manual) await this.store.releaseRun(record.id);
+    // Not made now: this tick fired already (its claim goes back), unless an earlier try of it made
+    // the execution and died before recording it, which is done now.
+    if (!fired.created && !claim.resumed) {
+      await release();
       return null;
     }
-    await this.recordFired(record, definition, fired.execution, tickMs, manual, runCount);
+    await this.recordFired(record, definition, fired.execution, tickMs, manual, claim.runCount);
     return fired.execution;
   }
 
@@ -92,7 +98,7 @@ export class ScheduleTicks {
     );
     if (!created) return null;
     const { at, limit } = record.definition;
-    const runCount = manual ? record.runCount : ((await this.store.claimRun(record.id, null)) ?? record.runCount);
+    const runCount = manual ? record.runCount : ((await this.store.claimRun(record.id, tickMs, null))?.runCount ?? record.runCount);
     await this.recordFired(record, { at: typeof at === 'string' ? at : null, limit: typeof limit === 'number' ? limit : null }, execution, tickMs, manual, runCount);
     await this.schedules.recordOutcome(record.id, record.tenant, 'failed');
     return execution;
@@ -112,6 +118,7 @@ export class ScheduleTicks {
       lastExecutionId: execution.id,
       ...(manual || record.anchor !== null ? {} : { anchor: tickMs }),
     });
+    if (!manual) await this.store.settleRun(record.id, tickMs);
     const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
     if (!manual && done) await this.schedules.finish({ ...record, runCount });
   }
