@@ -58,7 +58,8 @@ describe('schedules', () => {
   };
 
   it('fires no more runs than its limit when late ticks are handled at once', async () => {
-    const schedule = await create({ name: 'late ticks', task: 'demo.noop', every: 3_600_000, limit: 2 });
+    // Overlap allowed: whether the previous run has ended yet is not the subject here.
+    const schedule = await create({ name: 'late ticks', task: 'demo.noop', every: 3_600_000, limit: 2, overlap: 'allow' });
     // Three late ticks handled together: each is checked against the limit before it fires.
     await withCore(async ({ ticks }) => {
       const due = Date.now();
@@ -71,7 +72,7 @@ describe('schedules', () => {
   });
 
   it('counts a tick once when it runs again, also after a worker died between its claim and its run', async () => {
-    const schedule = await create({ name: 'ticks run again', task: 'demo.noop', every: 3_600_000, limit: 5 });
+    const schedule = await create({ name: 'ticks run again', task: 'demo.noop', every: 3_600_000, limit: 5, overlap: 'allow' });
     await withCore(async ({ ticks, scheduleStore }) => {
       const due = Date.now();
       assert.ok(await ticks.fire(schedule.id, due, false));
