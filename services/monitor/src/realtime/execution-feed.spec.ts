@@ -102,6 +102,25 @@ describe('ExecutionFeed', () => {
     assert.deepEqual(received, [1]);
   });
 
+  it('reads the log again when a refill fails, and fills the gap once it answers', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let reads = 0;
+    const feed = newFeed(async (since) => {
+      if (++reads < 3) throw new Error('Redis is away');
+      return [event(2), event(3)].filter((e) => e.seq! > since);
+    });
+    const { target, received } = sink();
+    feed.attach(target).catchUp(0, [event(1)]);
+    feed.deliver(event(3));
+    for (let tick = 0; tick < 2; tick++) {
+      await settle();
+      t.mock.timers.tick(1000);
+    }
+    await settle();
+    assert.equal(reads, 3);
+    assert.deepEqual(received, [1, 2, 3]);
+  });
+
   it('sends a trimmed log from where it starts, without refilling', () => {
     const { feed, reads } = feedOverEmptyLog();
     const { target, received } = sink();

@@ -9,6 +9,10 @@ export interface EventSink {
 /** Reads the stored events of the subject with `seq > since`, oldest first. */
 export type ReadEventsSince = (since: number) => Promise<ConveyorEvent[]>;
 
+/** How many times a refill reads the log, a second apart, before a gap it cannot read counts as final. */
+const refillReads = 4;
+const refillRetryMs = 1000;
+
 /** What a feed follows: `execution:<id>` or `schedule:<id>`. */
 export type Subject = `${'execution' | 'schedule'}:${string}`;
 
@@ -104,12 +108,17 @@ export class FeedSubscriber {
 
   private refill(event: ConveyorEvent): void {
     this.backlog = [event];
-    const since = this.lastSeq;
+    this.readLog(this.lastSeq, 0);
+  }
+
+  /** Reads the log for a refill; a failed read (Redis away) is tried again a few times before the gap counts as final. */
+  private readLog(since: number, failures: number): void {
     this.readSince(since).then(
       (stored) => this.catchUp(since, stored, true),
       (error) => {
         this.onError(error);
-        this.catchUp(since, [], true);
+        if (failures + 1 < refillReads && !this.closed) setTimeout(() => this.readLog(since, failures + 1), refillRetryMs).unref();
+        else this.catchUp(since, [], true);
       },
     );
   }
