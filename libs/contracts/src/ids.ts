@@ -16,5 +16,10 @@ export function isId(kind: IdKind, value: unknown): boolean {
   return typeof value === 'string' && idPatterns[kind].test(value);
 }
 
+/** An id as an error message shows it: a long (malformed) one is cut. */
+export function shownId(id: string): string {
+  return id.length > 40 ? `${id.slice(0, 40)}…` : id;
+}
+
 /** Idempotency keys with this prefix belong to schedule ticks (`sch:<id>:<tick time>`): users may not send them. */
 export const scheduleTickKeyPrefix = 'sch:';

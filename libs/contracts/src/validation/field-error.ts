@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
-import { jsonShapeProblems } from './json-shape.js';
+import { isPlainObject, jsonShapeProblems } from './json-shape.js';
 
 import type { FieldError, Validated } from './validated.js';
 
@@ -11,11 +11,11 @@ import type { FieldError, Validated } from './validated.js';
  * and names every bad field by its full path under `pathPrefix`.
  */
 export function validateAs<T extends object>(cls: new () => T, plain: unknown, pathPrefix = ''): Validated<T> {
-  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+  if (!isPlainObject(plain)) {
     return { ok: false, errors: [{ path: pathPrefix || '(body)', message: 'must be an object' }] };
   }
   const undeclared: FieldError[] = [];
-  const instance = toInstance(cls, declaredOnly(cls, plain as Record<string, unknown>, pathPrefix, undeclared));
+  const instance = toInstance(cls, declaredOnly(cls, plain, pathPrefix, undeclared));
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length === 0 && undeclared.length === 0) return { ok: true, value: instance };
   return { ok: false, errors: [...flattenValidationErrors(errors, pathPrefix), ...undeclared] };
@@ -52,10 +52,6 @@ function declaredOnly(cls: Function, plain: Record<string, unknown>, path: strin
     kept[key] = nested && isPlainObject(value) ? declaredOnly(type as Function, value, joinPath(path, key), undeclared) : value;
   }
   return kept;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

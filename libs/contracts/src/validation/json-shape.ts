@@ -1,6 +1,11 @@
 import { limits } from '../limits.js';
 import type { FieldError } from './validated.js';
 
+/** A JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Keys that reach an object's prototype when a value is copied or transformed: refused wherever they appear. */
 export const prototypeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
+import { defaultTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -36,8 +36,7 @@ export class ExecutionsController {
   ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
     // Only an object takes the header's key: spreading a string body would make a key of each character.
-    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-    const submission = validateSubmission(headerKey === undefined || !isObject ? body : { ...body, idempotencyKey: headerKey }, this.tasks);
+    const submission = validateSubmission(headerKey === undefined || !isPlainObject(body) ? body : { ...body, idempotencyKey: headerKey }, this.tasks);
     if (!submission.ok) throw ApiError.validation(submission.errors);
     const bodyKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
     if (headerKey !== undefined && bodyKey !== undefined && bodyKey !== headerKey) {

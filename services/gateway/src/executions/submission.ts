@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { limits, SubmitExecutionDto, validateAs, type AnyTask, type FieldError, type Validated } from '@conveyor/contracts';
+import { isPlainObject, limits, SubmitExecutionDto, validateAs, type AnyTask, type FieldError, type Validated } from '@conveyor/contracts';
 import type { Submission } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 
@@ -15,7 +15,7 @@ export interface ValidSubmission extends Submission {
  */
 export function validateTaskInput(raw: { task?: unknown; input?: unknown }, at: (field: string) => string, tasks: readonly AnyTask[]) {
   const task = typeof raw.task === 'string' ? tasks.find((offered) => offered.name === raw.task) : undefined;
-  const inputIsObject = raw.input === undefined || (typeof raw.input === 'object' && raw.input !== null && !Array.isArray(raw.input));
+  const inputIsObject = raw.input === undefined || isPlainObject(raw.input);
   const input = task && inputIsObject ? validateAs(task.input as new () => object, raw.input ?? {}, at('input')) : null;
   return { task, input };
 }

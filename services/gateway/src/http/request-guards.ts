@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { isId, jsonShapeProblems, type IdKind } from '@conveyor/contracts';
+import { isId, jsonShapeProblems, shownId, type IdKind } from '@conveyor/contracts';
 import { ApiError } from '@conveyor/service';
 
 /**
@@ -18,8 +18,7 @@ export class IdPipe implements PipeTransform<string, string> {
 
   transform(id: string): string {
     if (isId(this.kind, id)) return id;
-    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-    throw ApiError.notFound(`${this.kind === 'execution' ? 'Execution' : 'Schedule'} ${shown}`);
+    throw ApiError.notFound(`${this.kind === 'execution' ? 'Execution' : 'Schedule'} ${shownId(id)}`);
   }
 }
 

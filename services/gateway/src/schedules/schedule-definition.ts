@@ -1,4 +1,4 @@
-import { CreateScheduleDto, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
+import { CreateScheduleDto, isPlainObject, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
 import { triggerProblems } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
 import { unknownTask, validateTaskInput } from '../executions/submission.js';
@@ -52,10 +52,10 @@ const triggerFields = ['cron', 'tz', 'every', 'at', 'runImmediately'] as const;
  * trigger fields are replaced together (a patch naming one of them drops the others it does not name).
  */
 export function mergeSchedulePatch(definition: ScheduleDefinition, enabled: boolean, patch: unknown): Record<string, unknown> {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+  if (!isPlainObject(patch)) {
     throw ApiError.validation([{ path: '(body)', message: 'must be an object: a JSON merge patch of the schedule' }]);
   }
-  const changes = patch as Record<string, unknown>;
+  const changes = patch;
   const base: Record<string, unknown> = { ...definition, enabled };
   if (triggerFields.some((field) => field in changes)) triggerFields.forEach((field) => delete base[field]);
   const merged = { ...base, ...changes };

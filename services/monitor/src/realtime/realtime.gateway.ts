@@ -6,7 +6,9 @@ import {
   defaultTenant,
   ExecutionSubscriptionDto,
   isId,
+  isPlainObject,
   jsonShapeProblems,
+  shownId,
   limits,
   QueueSubscriptionDto,
   ScheduleSubscriptionDto,
@@ -204,7 +206,7 @@ type Subscription = { subject: Subject; since?: number } | { room: Room; queues:
 function parseSubscription(body: unknown, tenant: string): Subscription {
   const shape = jsonShapeProblems(body, { max: 1 });
   if (shape.length > 0) return { refusal: invalid(shape) };
-  const has = (key: string) => typeof body === 'object' && body !== null && key in body;
+  const has = (key: string) => isPlainObject(body) && key in body;
   const dto = has('schedule') ? ScheduleSubscriptionDto : has('queue') ? QueueSubscriptionDto : has('tenant') ? TenantSubscriptionDto : ExecutionSubscriptionDto;
   const result = validateAs(dto as new () => object, body);
   if (!result.ok) return { refusal: invalid(result.errors) };
@@ -260,8 +262,7 @@ const unavailable = { ok: false, code: 'redis_unavailable', message: 'Redis is u
 
 function notFound(subject: Subject) {
   const [kind, id] = splitSubject(subject);
-  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-  return { ok: false, code: 'not_found', message: `${kind === 'execution' ? 'Execution' : 'Schedule'} ${shown} was not found.` } as const;
+  return { ok: false, code: 'not_found', message: `${kind === 'execution' ? 'Execution' : 'Schedule'} ${shownId(id)} was not found.` } as const;
 }
 
 /** `execution:<id>` → its kind and id (an id that is not well formed may hold colons itself). */
