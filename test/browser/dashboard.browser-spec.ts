@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ConveyorClient } from '@conveyor/client';
+import { freePort } from '@conveyor/launcher';
 import { Stack } from '@conveyor/testing';
 
 // Debian's chromium (`apt-get install chromium`); browser downloads are not used.
@@ -20,8 +21,10 @@ describe('the dashboard at /ui, in a real browser', () => {
   before(async () => {
     stack = await Stack.start({ env: { WORKER_CONCURRENCY: '4' } });
     client = stack.client();
-    // A gateway that sends browsers to this stack's monitor, which listens on a free port.
-    const gateway = await stack.startGateway({ MONITOR_URL: stack.monitorUrl });
+    // A gateway on a port chosen first, so that the monitor it sends browsers to allows the page's origin.
+    const port = await freePort();
+    const monitor = await stack.startMonitor({ CONVEYOR_CORS_ORIGINS: `http://127.0.0.1:${port}` });
+    const gateway = await stack.startGateway({ GATEWAY_PORT: String(port), MONITOR_URL: monitor.url! });
     dashboard = `${gateway.url}/ui/`;
     browser = await chromium.launch({
       executablePath,
@@ -38,7 +41,7 @@ describe('the dashboard at /ui, in a real browser', () => {
 
   it('tells the dashboard where the monitor is: MONITOR_URL, else its own host on MONITOR_PORT', async () => {
     const configured = await (await fetch(new URL('/ui/settings.json', dashboard))).json();
-    assert.deepEqual(configured, { monitorUrl: stack.monitorUrl, bullBoardPath: '/admin/queues' });
+    assert.deepEqual(configured, { monitorUrl: stack.monitors.at(-1)!.url, bullBoardPath: '/admin/queues' });
     const derived = await stack.api.get('/ui/settings.json');
     assert.equal(derived.body.monitorUrl, 'http://127.0.0.1:3001');
   });

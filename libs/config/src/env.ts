@@ -1,5 +1,6 @@
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { parseAddressRules, parseHostRules, type ParsedList } from '@conveyor/egress';
+import { parseOrigins } from './origins.js';
 
 // The only place that names environment variables. Each process validates its own class once, at start-up.
 
@@ -107,22 +108,47 @@ export class WorkerEnv extends ServiceEnv {
   EGRESS_ALLOW_PRIVATE = '';
 }
 
+const tenantKeyList = /^[a-z0-9-]{1,32}:[^\s,:]{24,}(,[a-z0-9-]{1,32}:[^\s,:]{24,})*$/;
+
+/** What the services browsers talk to (gateway and monitor) share: their ports, credentials and allowed origins. */
 export class MonitorEnv extends ServiceEnv {
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(65535)
   MONITOR_PORT: number = 3001;
-}
 
-/** The gateway knows the monitor's port too: its dashboard connects there unless `MONITOR_URL` says otherwise. */
-export class GatewayEnv extends MonitorEnv {
+  /** The monitor reads it too: the dashboard's own origin is allowed by default. */
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(65535)
   GATEWAY_PORT: number = 3000;
 
+  /** The admin's API key: every tenant, queue operations, keys, limits, Bull Board. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S{24,}$/, { message: 'must be at least 24 characters without spaces (use a random value: openssl rand -hex 32)' })
+  CONVEYOR_ADMIN_KEY?: string;
+
+  /** Bootstrap tenant keys, `tenant:key,tenant:key`. */
+  @IsOptional()
+  @Matches(tenantKeyList, { message: 'must be a comma-separated list of tenant:key (tenant: a-z, 0-9 and -; key: at least 24 characters, no spaces, commas or colons)' })
+  CONVEYOR_API_KEYS?: string;
+
+  /** Signs browser tokens and dashboard sessions. */
+  @IsOptional()
+  @Matches(/^\S{32,}$/, { message: 'must be at least 32 characters without spaces (use a random value: openssl rand -hex 32)' })
+  CONVEYOR_TOKEN_SECRET?: string;
+
+  /** Origins browsers may call the gateway and the monitor from; unset: the dashboard's own on loopback. */
+  @IsOptional()
+  @IsEntryList(parseOrigins, 'origins such as https://app.example.com (scheme, host and optional port; no path, no *)')
+  CONVEYOR_CORS_ORIGINS?: string;
+}
+
+/** The gateway knows the monitor's port too: its dashboard connects there unless `MONITOR_URL` says otherwise. */
+export class GatewayEnv extends MonitorEnv {
   /** Where browsers reach the monitor; unset: the dashboard's own host name, on `MONITOR_PORT`. */
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       idempotencyTtlMs: 86_400_000,
       demoTasks: true,
       monitor: { port: 3001 },
+      auth: null,
+      corsOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
     });
     assert.ok(Object.isFrozen(config.http));
   });

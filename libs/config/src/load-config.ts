@@ -3,6 +3,7 @@ import { validateSync } from 'class-validator';
 import { workerQueues } from '@conveyor/contracts';
 import { parseAddressRules, parseHostRules, type AddressRule, type HostRule } from '@conveyor/egress';
 import { GatewayEnv, MonitorEnv, RedisEnv, ServiceEnv, WorkerEnv } from './env.js';
+import { parseOrigins } from './origins.js';
 
 export interface RedisConfig {
   url: string;
@@ -15,14 +16,29 @@ export interface ServiceConfig {
   logLevel: ServiceEnv['LOG_LEVEL'];
 }
 
-export interface GatewayConfig extends ServiceConfig {
+/** Who may call: the bootstrap keys and the secret that signs browser tokens and sessions. */
+export interface AuthConfig {
+  adminKey: string | null;
+  tenantKeys: { tenant: string; key: string }[];
+  tokenSecret: string;
+}
+
+/** What the services browsers reach (gateway and monitor) share. */
+export interface BrowserFacingConfig extends ServiceConfig {
+  /** `null`: auth is off (no keys, loopback only), every caller is the admin of tenant `default`. */
+  auth: AuthConfig | null;
+  /** Origins allowed to call from a browser (CORS), as browsers send them. */
+  corsOrigins: string[];
+}
+
+export interface GatewayConfig extends BrowserFacingConfig {
   idempotencyTtlMs: number;
   /** Whether the demo tasks are offered (listed and accepted). */
   demoTasks: boolean;
   /** Where browsers reach the monitor: a URL, or the monitor's port on the dashboard's own host. */
   monitor: { url: string } | { port: number };
 }
-export type MonitorConfig = ServiceConfig;
+export type MonitorConfig = BrowserFacingConfig;
 
 export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   /** Where `/health` is served; `null` = no listener. */
@@ -67,13 +83,43 @@ function toServiceConfig(env: ServiceEnv, port: number): ServiceConfig {
   return { http: { host: env.HOST, port }, redis: toRedisConfig(env), logLevel: env.LOG_LEVEL };
 }
 
+/** Loopback host names and addresses: a service bound there is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const howToSetKeys =
+  'set CONVEYOR_ADMIN_KEY (and CONVEYOR_API_KEYS=tenant:key,… for tenants) and CONVEYOR_TOKEN_SECRET to random values, e.g. openssl rand -hex 32';
+
+function toBrowserFacingConfig(env: MonitorEnv, port: number): BrowserFacingConfig {
+  const service = toServiceConfig(env, port);
+  const tenantKeys = splitList(env.CONVEYOR_API_KEYS).map((entry) => {
+    const [tenant, key] = entry.split(':') as [string, string];
+    return { tenant, key };
+  });
+  const adminKey = env.CONVEYOR_ADMIN_KEY ?? null;
+  let auth: AuthConfig | null = null;
+  if (adminKey === null && tenantKeys.length === 0) {
+    if (!isLoopbackHost(env.HOST)) {
+      throw new InvalidEnvironmentError(`Invalid environment: HOST=${env.HOST} is reachable from other machines, and no API keys are set: ${howToSetKeys}`);
+    }
+  } else if (!env.CONVEYOR_TOKEN_SECRET) {
+    throw new InvalidEnvironmentError(`Invalid environment: CONVEYOR_TOKEN_SECRET: required when API keys are set (it signs browser tokens and dashboard sessions): ${howToSetKeys}`);
+  } else {
+    auth = { adminKey, tenantKeys, tokenSecret: env.CONVEYOR_TOKEN_SECRET };
+  }
+  const loopbackDashboard = [`http://localhost:${env.GATEWAY_PORT}`, `http://127.0.0.1:${env.GATEWAY_PORT}`];
+  const corsOrigins = env.CONVEYOR_CORS_ORIGINS ? parseOrigins(env.CONVEYOR_CORS_ORIGINS).rules : loopbackDashboard;
+  return { ...service, auth, corsOrigins };
+}
+
 const splitList = (list: string | undefined) => (list ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
   loadConfig(
     GatewayEnv,
     (env): GatewayConfig => ({
-      ...toServiceConfig(env, env.GATEWAY_PORT),
+      ...toBrowserFacingConfig(env, env.GATEWAY_PORT),
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
       monitor: env.MONITOR_URL ? { url: env.MONITOR_URL } : { port: env.MONITOR_PORT },
@@ -82,7 +128,7 @@ export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
   );
 
 export const loadMonitorConfig = (source?: NodeJS.ProcessEnv) =>
-  loadConfig(MonitorEnv, (env): MonitorConfig => toServiceConfig(env, env.MONITOR_PORT), source);
+  loadConfig(MonitorEnv, (env): MonitorConfig => toBrowserFacingConfig(env, env.MONITOR_PORT), source);
 
 export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
   loadConfig(

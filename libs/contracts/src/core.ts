@@ -12,6 +12,7 @@ export * from './executions/execution-status.js';
 export * from './executions/execution.view.js';
 export * from './executions/priority.js';
 export * from './executions/queue.view.js';
+export * from './identity/identity.view.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './schedules/schedule.view.js';

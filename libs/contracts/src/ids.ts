@@ -8,6 +8,7 @@ const ulid = '[0-9A-HJKMNP-TV-Z]{26}';
 export const idPatterns = {
   execution: new RegExp(`^exec_${ulid}$`),
   schedule: new RegExp(`^sch_${ulid}$`),
+  apiKey: new RegExp(`^key_${ulid}$`),
 } as const;
 
 export type IdKind = keyof typeof idPatterns;

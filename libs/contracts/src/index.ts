@@ -8,3 +8,4 @@ export * from './tasks/demo-steps.task.js';
 export * from './tasks/http-request.task.js';
 export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
+export * from './identity/identity.dto.js';

@@ -36,5 +36,13 @@ export const idempotencyKeyPattern = /^[^\p{Cc}\p{Cs}]{1,200}$/u;
 
 /** Tenant names: also used in keys and rooms. */
 export const tenantPattern = /^[a-z0-9-]{1,32}$/;
+export const tenantMessage = 'must be 1 to 32 characters of a-z, 0-9 and -';
 export const defaultTenant = 'default';
 
+
+/** The tenants a read or an action covers: one, or `null` for every tenant (an admin's). */
+export type TenantFilter = string | null;
+
+export function inTenant(filter: TenantFilter, tenant: string): boolean {
+  return filter === null || filter === tenant;
+}

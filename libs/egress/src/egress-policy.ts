@@ -81,7 +81,8 @@ export class AddressAllowList {
   }
 }
 
-function parseList<R>(list: string, parse: (entry: string) => R | null): ParsedList<R> {
+/** Splits a comma list and parses each entry, keeping the entries `parse` refuses to name them. */
+export function parseList<R>(list: string, parse: (entry: string) => R | null): ParsedList<R> {
   const parsed: ParsedList<R> = { rules: [], invalid: [] };
   for (const entry of list.split(',').map((item) => item.trim()).filter(Boolean)) {
     const rule = parse(entry);

@@ -6,6 +6,7 @@ import {
   isTerminal,
   type ExecutionStatus,
   type ExecutionView,
+  type TenantFilter,
 } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import { keptAside, type ExecutionRecord, type ExecutionRef, type PendingAction } from './execution-record.js';
@@ -35,7 +36,7 @@ export class ExecutionActions {
    * Queued or scheduled: removed and `cancelled` at once. Running: the worker holding it is asked
    * to abort it (`pendingAction: 'cancel'` until it ends `cancelled`).
    */
-  async cancel(id: string, tenant: string, reason: string | null): Promise<ExecutionView> {
+  async cancel(id: string, tenant: TenantFilter, reason: string | null): Promise<ExecutionView> {
     const { ref, record, queue, job, status } = await this.load(id, tenant);
     if (isTerminal(status)) throw alreadyTerminal(id, status);
     // Marked first: whoever sees the job vanish or start knows Conveyor is cancelling it.
@@ -54,7 +55,7 @@ export class ExecutionActions {
    * Running: parks at the handler's next checkpoint, freeing the worker slot (`pendingAction: 'pause'`
    * until then). Queued or scheduled: held back; the worker that picks it up parks it at once.
    */
-  async pause(id: string, tenant: string): Promise<ExecutionView> {
+  async pause(id: string, tenant: TenantFilter): Promise<ExecutionView> {
     const { ref, record, status } = await this.load(id, tenant);
     if (isTerminal(status)) throw alreadyTerminal(id, status);
     if (status === 'paused') throw new ExecutionStateError('already_paused', `Execution ${id} is already paused.`);
@@ -68,7 +69,7 @@ export class ExecutionActions {
   }
 
   /** A paused execution is queued again and continues from its last checkpoint (a held-back scheduled one keeps its runAt). */
-  async resume(id: string, tenant: string): Promise<ExecutionView> {
+  async resume(id: string, tenant: TenantFilter): Promise<ExecutionView> {
     const { ref, record, job, status } = await this.load(id, tenant);
     if (status !== 'paused') throw new ExecutionStateError('not_paused', `Execution ${id} is ${status}, not paused.`);
     const now = Date.now();
@@ -81,7 +82,7 @@ export class ExecutionActions {
   }
 
   /** A failed or cancelled execution runs again: same id, attempts counted from zero, its event log continued. */
-  async retry(id: string, tenant: string): Promise<ExecutionView> {
+  async retry(id: string, tenant: TenantFilter): Promise<ExecutionView> {
     const { ref, record, queue, job, status } = await this.load(id, tenant);
     if (status !== 'failed' && status !== 'cancelled') {
       throw new ExecutionStateError('not_retryable', `Execution ${id} is ${status}; only failed or cancelled executions can be retried.`);
@@ -108,7 +109,7 @@ export class ExecutionActions {
   }
 
   /** Forgets a terminal execution: its job, record, events, logs and checkpoint. */
-  async delete(id: string, tenant: string): Promise<void> {
+  async delete(id: string, tenant: TenantFilter): Promise<void> {
     const { record, job, status } = await this.load(id, tenant);
     if (!isTerminal(status)) {
       throw new ExecutionStateError('not_terminal', `Execution ${id} is ${status}; cancel it first, or wait until it ends.`);
@@ -122,13 +123,13 @@ export class ExecutionActions {
     await this.redis.publish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
   }
 
-  private async load(id: string, tenant: string): Promise<LoadedExecution & { ref: ExecutionRef }> {
+  private async load(id: string, tenant: TenantFilter): Promise<LoadedExecution & { ref: ExecutionRef }> {
     const loaded = await this.reader.load(id, tenant);
     if (!loaded) throw new ExecutionNotFoundError(id);
     return { ...loaded, ref: loaded.record };
   }
 
-  private async read(id: string, tenant: string, record: ExecutionRecord): Promise<ExecutionView> {
+  private async read(id: string, tenant: TenantFilter, record: ExecutionRecord): Promise<ExecutionView> {
     const view = await this.reader.get(id, tenant);
     if (!view) throw new ExecutionNotFoundError(record.id);
     return view;

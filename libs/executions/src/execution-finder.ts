@@ -9,6 +9,7 @@ import {
   type ExecutionSummary,
   type ExecutionView,
   type ListInclude,
+  type TenantFilter,
 } from '@conveyor/contracts';
 import type { IndexDimension, RedisKeys } from '@conveyor/redis';
 import type { ExecutionReader } from './execution-reader.js';
@@ -56,7 +57,7 @@ export class ExecutionFinder {
 
   /** A page of at most `limit` summaries; with `include`, they carry those fields and the page stops early at `limits.listPageBytes`. */
   async find(
-    tenant: string,
+    tenant: TenantFilter,
     filters: ExecutionFilters,
     limit: number,
     cursor: string | null,
@@ -65,7 +66,8 @@ export class ExecutionFinder {
     const after = cursor === null ? null : decodeCursor(cursor);
     if (cursor !== null && after === null) throw new InvalidFieldsError([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
     const queues = queuesFor(filters);
-    const perQueue = await Promise.all(queues.map(async (queue) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
+    const sources = await this.sourcesOf(queues, tenant);
+    const perQueue = await Promise.all(sources.map(async ({ queue, tenant }) => ({ queue, ids: await this.idsIn(queue, tenant, filters, limit + 1, after) })));
     const found = perQueue
       .flatMap(({ queue, ids }) => ids.map((id) => ({ queue, id })))
       .sort((a, b) => (a.id < b.id ? 1 : -1));
@@ -84,6 +86,13 @@ export class ExecutionFinder {
       items.push(item);
     }
     return { items, nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].id) : null, totals };
+  }
+
+  /** The queue and tenant pairs whose indexes a list reads: every tenant's of each queue for an admin's list. */
+  private async sourcesOf(queues: readonly string[], tenant: TenantFilter): Promise<{ queue: string; tenant: string }[]> {
+    if (tenant !== null) return queues.map((queue) => ({ queue, tenant }));
+    const tenantsPerQueue = await Promise.all(queues.map((queue) => this.redis.smembers(this.keys.tenants(queue))));
+    return queues.flatMap((queue, i) => tenantsPerQueue[i].map((tenant) => ({ queue, tenant })));
   }
 
   /** Up to `wanted` ids of the queue matching the filters, newest first, older than `after`. */

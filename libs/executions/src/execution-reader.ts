@@ -1,4 +1,4 @@
-import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts';
+import { inTenant, type ExecutionStatus, type ExecutionSummary, type ExecutionView, type TenantFilter } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
@@ -20,7 +20,7 @@ export class ExecutionReader {
   ) {}
 
   /** The execution, or `null` when the id is unknown or belongs to another tenant. */
-  async get(id: string, tenant: string): Promise<ExecutionView | null> {
+  async get(id: string, tenant: TenantFilter): Promise<ExecutionView | null> {
     const loaded = await this.load(id, tenant);
     return loaded && viewOf(loaded);
   }
@@ -45,9 +45,9 @@ export class ExecutionReader {
   }
 
   /** Record, job and status (one round trip after the index), or `null` for an unknown id or another tenant's. */
-  async load(id: string, tenant: string): Promise<LoadedExecution | null> {
+  async load(id: string, tenant: TenantFilter): Promise<LoadedExecution | null> {
     const location = await this.store.locate(id);
-    if (!location || location.tenant !== tenant) return null;
+    if (!location || !inTenant(tenant, location.tenant)) return null;
     return this.loadIn(location.queue, id);
   }
 

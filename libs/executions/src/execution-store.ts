@@ -59,6 +59,9 @@ export class ExecutionStore {
   /** Creates many records at once, in one round trip. */
   async createMany(entries: { record: NewRecord; queued: EventDataMap['execution.queued'] }[]): Promise<void> {
     const pipeline = this.redis.pipeline();
+    for (const [queue, tenant] of [...new Set(entries.map(({ record }) => `${record.queue}\n${record.tenant}`))].map((pair) => pair.split('\n'))) {
+      pipeline.sadd(this.keys.tenants(queue), tenant);
+    }
     for (const { record, queued } of entries) {
       pipeline.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
       pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));

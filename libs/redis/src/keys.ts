@@ -53,6 +53,11 @@ export class RedisKeys {
     return tenant === null ? this.tagged(queue, 'counts') : this.tagged(queue, 'counts', tenant);
   }
 
+  /** Set: the tenants with executions in the queue (an admin's lists span them). */
+  tenants(queue: string): string {
+    return this.tagged(queue, 'tenants');
+  }
+
   /** Sorted set: the queue's terminal executions, scored by when they ended (for cleaning and retention). */
   finished(queue: string): string {
     return this.tagged(queue, 'finished');
@@ -104,6 +109,16 @@ export class RedisKeys {
   /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
   executionIndex(): string {
     return `${this.prefix}:execution-index`;
+  }
+
+  /** Hash: managed API key id → its record (tenant, name, role, createdAt, hash). Global, under its own hash tag. */
+  apiKeys(): string {
+    return `${this.prefix}:{auth}:api-keys`;
+  }
+
+  /** Hash: SHA-256 of a managed API key → its id (the key itself is never stored). */
+  apiKeyHashes(): string {
+    return `${this.prefix}:{auth}:api-key-hashes`;
   }
 
   private tagged(queue: string, ...parts: string[]): string {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
-import { ScheduleNotFoundError, scheduleQueue, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
+import { inTenant, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -70,37 +70,37 @@ export class ScheduleService {
     return this.changed(record, { definition, enabled, state, anchor: updated.anchor });
   }
 
-  async get(id: string, tenant: string): Promise<ScheduleRecord> {
+  async get(id: string, tenant: TenantFilter): Promise<ScheduleRecord> {
     const record = await this.store.read(id);
-    if (!record || record.tenant !== tenant) throw new ScheduleNotFoundError(id);
+    if (!record || !inTenant(tenant, record.tenant)) throw new ScheduleNotFoundError(id);
     return record;
   }
 
-  async list(tenant: string): Promise<ScheduleView[]> {
+  async list(tenant: TenantFilter): Promise<ScheduleView[]> {
     const records = await Promise.all((await this.store.idsOf(tenant)).map((id) => this.store.read(id)));
     const present = records.filter((record): record is ScheduleRecord => record !== null).sort((a, b) => (a.id < b.id ? 1 : -1));
     return Promise.all(present.map((record) => this.view(record)));
   }
 
   /** Turns it on (also clearing a failure pause), resuming from its next due time: no burst, no run at once. */
-  async enable(id: string, tenant: string): Promise<ScheduleView> {
+  async enable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
     if (record.state === 'finished') throw new ScheduleStateError('schedule_finished', `Schedule ${id} has finished.`);
     if (record.state !== 'active') await this.register(record, Date.now());
     return this.changed(record, { enabled: true, state: 'active', failureStreak: 0 });
   }
 
-  async disable(id: string, tenant: string): Promise<ScheduleView> {
+  async disable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
     await this.unregister(record);
     return this.changed(record, { enabled: false, state: record.state === 'finished' ? 'finished' : 'disabled' });
   }
 
-  async delete(id: string, tenant: string): Promise<void> {
+  async delete(id: string, tenant: TenantFilter): Promise<void> {
     const record = await this.get(id, tenant);
     await this.unregister(record);
     await this.changed(record, { state: 'disabled', enabled: false });
-    await this.store.releaseName(tenant, record.definition.name);
+    await this.store.releaseName(record.tenant, record.definition.name);
     await this.store.forget(record);
   }
 

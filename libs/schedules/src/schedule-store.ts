@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeStored, encodeNumbered, scheduleQueue, type ConveyorEvent, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
+import { decodeStored, encodeNumbered, scheduleQueue, type TenantFilter, type ConveyorEvent, type EventDataMap, type ScheduleEventType } from '@conveyor/contracts';
 import { defineConveyorScripts, readEventLog, type EventLogPage, type RedisKeys } from '@conveyor/redis';
 import { decodeSchedule, encodeSchedule, type ScheduleRecord } from './schedule-record.js';
 
@@ -32,7 +32,9 @@ export class ScheduleStore {
   }
 
   /** The tenant's schedules, by name. */
-  async idsOf(tenant: string): Promise<string[]> {
+  /** The ids of a tenant's schedules (`null`: every tenant's). */
+  async idsOf(tenant: TenantFilter): Promise<string[]> {
+    if (tenant === null) return this.redis.smembers(this.keys.scheduleIds(scheduleQueue));
     return Object.values(await this.redis.hgetall(this.keys.scheduleNames(scheduleQueue, tenant)));
   }
 

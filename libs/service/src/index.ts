@@ -1,3 +1,4 @@
+export * from './http/access.js';
 export * from './http/api-error.js';
 export * from './http/api-exception.filter.js';
 export * from './http/health.controller.js';

@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { GatewayConfig } from '@conveyor/config';
 import { offeredTasks } from '@conveyor/contracts';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
+import { IdentityModule } from '@conveyor/identity';
+import { AuthGuard } from './auth/auth.guard.js';
+import { IdentityController } from './auth/identity.controller.js';
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
@@ -19,13 +22,19 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }), BullBoardAdminModule, SchedulesModule],
-      controllers: [ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
+      imports: [
+        ExecutionsCoreModule.forRoot(config.redis, 'request', { idempotencyTtlMs: config.idempotencyTtlMs }),
+        IdentityModule.forRoot(config.auth),
+        BullBoardAdminModule,
+        SchedulesModule,
+      ],
+      controllers: [IdentityController, ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },
         { provide: LOGGER, useValue: logger },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
         QueuesService,
       ],
     };

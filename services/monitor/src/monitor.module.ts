@@ -7,13 +7,15 @@ import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conv
 import { MONITOR_CONFIG } from './monitor-config.js';
 import { EventRelay } from './realtime/event-relay.js';
 import { RealtimeGateway } from './realtime/realtime.gateway.js';
+import { SocketAuthenticator } from './realtime/socket-authenticator.js';
+import { IdentityModule } from '@conveyor/identity';
 
 @Module({})
 export class MonitorModule {
   static forRoot(config: MonitorConfig, logger: Logger): DynamicModule {
     return {
       module: MonitorModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), SchedulesModule],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), IdentityModule.forRoot(config.auth), SchedulesModule],
       controllers: [HealthController],
       providers: [
         { provide: MONITOR_CONFIG, useValue: config },
@@ -21,6 +23,7 @@ export class MonitorModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         EventRelay,
         RealtimeGateway,
+        SocketAuthenticator,
       ],
     };
   }

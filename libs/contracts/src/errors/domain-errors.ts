@@ -6,7 +6,7 @@ import type { FieldError } from '../validation/validated.js';
  * status once (as bullmq's error classes and bull-board's stable error keys are mapped).
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not_found' | 'conflict' | 'invalid';
+  abstract readonly kind: 'not_found' | 'conflict' | 'invalid' | 'unauthorized' | 'forbidden';
 
   constructor(
     readonly code: string,
@@ -86,5 +86,32 @@ export class InvalidFieldsError extends DomainError {
 
   constructor(readonly details: FieldError[]) {
     super('validation_failed', `Invalid: ${details.map((d) => d.path).join(', ')}`);
+  }
+}
+
+/** No credential, or one that is unknown, revoked or expired. */
+export class UnauthorizedError extends DomainError {
+  readonly kind = 'unauthorized';
+
+  constructor(message = 'A valid API key or token is required (Authorization: Bearer <key>).') {
+    super('unauthorized', message);
+  }
+}
+
+/** The credential is valid, but its role or scope does not allow the action. */
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden';
+
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** An admin wrote without naming the tenant the work belongs to (`?tenant=`). */
+export class TenantRequiredError extends DomainError {
+  readonly kind = 'invalid';
+
+  constructor() {
+    super('tenant_required', 'An admin key acts for every tenant: name the tenant this change belongs to with ?tenant=<name>.');
   }
 }

@@ -1,5 +1,6 @@
-import { Equals, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import type { ExecutionStatus } from '../executions/execution-status.js';
+import { tenantMessage, tenantPattern } from '../limits.js';
 import { catalogQueues } from '../tasks/task-catalog.js';
 
 /** `subscribe` / `unsubscribe` to one execution's events; `since` = the last seq the client has. */
@@ -30,16 +31,21 @@ export class ScheduleSubscriptionDto {
   since?: number;
 }
 
-/** `subscribe` / `unsubscribe` to a queue's live state events (the caller's tenant's only). */
+/** `subscribe` / `unsubscribe` to a queue's live state events (the caller's tenant's only; an admin names the tenant). */
 export class QueueSubscriptionDto {
   @IsIn(catalogQueues)
   queue!: string;
+
+  @IsOptional()
+  @Matches(tenantPattern, { message: tenantMessage })
+  tenant?: string;
 }
 
-/** `subscribe` / `unsubscribe` to all the live state events of the caller's tenant. */
+/** `subscribe` / `unsubscribe` to all the live state events of the caller's tenant (`true`), or of the tenant an admin names. */
 export class TenantSubscriptionDto {
-  @Equals(true)
-  tenant!: true;
+  @ValidateIf((dto: TenantSubscriptionDto) => dto.tenant !== true)
+  @Matches(tenantPattern, { message: `must be true (your tenant) or a tenant's name: ${tenantMessage}` })
+  tenant!: true | string;
 }
 
 /** The snapshot of a queue or tenant room: executions per status. */

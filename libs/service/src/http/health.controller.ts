@@ -1,11 +1,14 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS } from '@conveyor/redis';
-import { ApiError } from '../http/api-error.js';
+import { Access } from './access.js';
+import { ApiError } from './api-error.js';
 
 const readinessTimeoutMs = 1000;
 
+/** Public: load balancers and orchestrators probe it without credentials. */
 @Controller('health')
+@Access('public')
 export class HealthController {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Req } from '@nestjs/common';
 import { fileURLToPath } from 'node:url';
 import type { Request } from 'express';
 import type { GatewayConfig } from '@conveyor/config';
+import { Access } from '@conveyor/service';
 import { GATEWAY_CONFIG } from '../gateway-config.js';
 
 /** The built dashboard (index.html and its bundle), served at `/ui`. */
@@ -15,6 +16,7 @@ export interface DashboardSettings {
 }
 
 @Controller('ui')
+@Access('public')
 export class DashboardController {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 

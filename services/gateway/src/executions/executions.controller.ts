@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
+import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -9,7 +9,8 @@ import {
   ExecutionSubmitter,
   type ExecutionPage,
 } from '@conveyor/executions';
-import { ApiError } from '@conveyor/service';
+import type { Caller } from '@conveyor/identity';
+import { Access, ApiError, CallerOf } from '@conveyor/service';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
@@ -17,6 +18,7 @@ import { CancelExecutionDto, EventsQueryDto, parseListQuery } from './execution-
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
+@Access('write')
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,
@@ -30,6 +32,7 @@ export class ExecutionsController {
   /** `202` with a new execution; `200` with the first one when an idempotency key repeats a request. */
   @Post()
   async submit(
+    @CallerOf() caller: Caller,
     @Body() body: unknown,
     @Headers('idempotency-key') headerKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
@@ -43,9 +46,10 @@ export class ExecutionsController {
       throw ApiError.validation([{ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' }]);
     }
     const { idempotencyKey, ...rest } = submission.value;
+    const tenant = caller.writeTenant;
     const { execution, created } = idempotencyKey
-      ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, defaultTenant)
-      : { execution: await this.submitter.submit(rest, defaultTenant), created: true };
+      ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, tenant)
+      : { execution: await this.submitter.submit(rest, tenant), created: true };
     response.status(created ? 202 : 200).location(`/v1/executions/${execution.id}`);
     return execution;
   }
@@ -53,73 +57,85 @@ export class ExecutionsController {
   /** Up to 1,000 submissions, all validated before any is enqueued. */
   @Post('batch')
   @HttpCode(202)
-  async submitBatch(@Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined): Promise<{ items: ExecutionView[] }> {
+  async submitBatch(@CallerOf() caller: Caller, @Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined): Promise<{ items: ExecutionView[] }> {
     // Silently ignoring it would run a repeated batch twice.
     if (headerKey !== undefined) throw ApiError.validation([{ path: 'Idempotency-Key', message: 'is not supported for batches' }]);
+    const tenant = caller.writeTenant;
     const submissions = await validateBatch(body, this.tasks);
-    return { items: await this.submitter.submitMany(submissions, defaultTenant) };
+    return { items: await this.submitter.submitMany(submissions, tenant) };
   }
 
   /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
   @Get()
-  async list(@Query() query: unknown): Promise<ExecutionPage> {
+  @Access('read')
+  async list(@CallerOf() caller: Caller, @Query() query: unknown): Promise<ExecutionPage> {
     const { limit, cursor, include, filters } = parseListQuery(query);
-    return this.finder.find(defaultTenant, filters, limit, cursor, include);
+    return this.finder.find(caller.tenant, filters, limit, cursor, include);
   }
 
   @Get(':id')
-  async get(@Param('id', executionId) id: string): Promise<ExecutionView> {
-    const execution = await this.reader.get(id, defaultTenant);
-    if (!execution) throw ApiError.notFound(`Execution ${id}`);
+  @Access('read', { tokens: true })
+  async get(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
+    const execution = await this.reader.get(id, caller.tenant);
+    if (!execution || !caller.sees({ execution: id, tenant: execution.tenant, tags: execution.tags, scheduleId: execution.scheduleId })) {
+      throw ApiError.notFound(`Execution ${id}`);
+    }
     return execution;
   }
 
   @Get(':id/events')
-  async events(@Param('id', executionId) id: string, @Query() query: unknown) {
+  @Access('read', { tokens: true })
+  async events(@CallerOf() caller: Caller, @Param('id', executionId) id: string, @Query() query: unknown) {
     const { since = 0, limit } = parseRequest(EventsQueryDto, query);
-    const { queue } = await this.locate(id);
+    const { queue } = await this.locate(caller, id);
     return { items: (await this.store.readEvents(queue, id, since, limit)).events };
   }
 
   @Get(':id/logs')
-  async logs(@Param('id', executionId) id: string): Promise<{ items: LogLine[] }> {
-    const { queue } = await this.locate(id);
+  @Access('read', { tokens: true })
+  async logs(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<{ items: LogLine[] }> {
+    const { queue } = await this.locate(caller, id);
     return { items: await this.store.readLogs(queue, id) };
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id', executionId) id: string, @Body() body: unknown): Promise<ExecutionView> {
-    return this.actions.cancel(id, defaultTenant, parseRequest(CancelExecutionDto, body).reason ?? null);
+  cancel(@CallerOf() caller: Caller, @Param('id', executionId) id: string, @Body() body: unknown): Promise<ExecutionView> {
+    return this.actions.cancel(id, caller.tenant, parseRequest(CancelExecutionDto, body).reason ?? null);
   }
 
   @Post(':id/pause')
   @HttpCode(200)
-  pause(@Param('id', executionId) id: string): Promise<ExecutionView> {
-    return this.actions.pause(id, defaultTenant);
+  pause(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
+    return this.actions.pause(id, caller.tenant);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
-  resume(@Param('id', executionId) id: string): Promise<ExecutionView> {
-    return this.actions.resume(id, defaultTenant);
+  resume(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
+    return this.actions.resume(id, caller.tenant);
   }
 
   @Post(':id/retry')
   @HttpCode(200)
-  retry(@Param('id', executionId) id: string): Promise<ExecutionView> {
-    return this.actions.retry(id, defaultTenant);
+  retry(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
+    return this.actions.retry(id, caller.tenant);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id', executionId) id: string): Promise<void> {
-    await this.actions.delete(id, defaultTenant);
+  async delete(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<void> {
+    await this.actions.delete(id, caller.tenant);
   }
 
-  private async locate(id: string) {
+  /** Where a visible execution lives; a token's out-of-scope id reads as unknown, as another tenant's does. */
+  private async locate(caller: Caller, id: string) {
+    if (caller.principal.kind === 'token') {
+      const execution = await this.get(caller, id);
+      return { queue: execution.queue };
+    }
     const location = await this.store.locate(id);
-    if (!location || location.tenant !== defaultTenant) throw ApiError.notFound(`Execution ${id}`);
+    if (!location || !inTenant(caller.tenant, location.tenant)) throw ApiError.notFound(`Execution ${id}`);
     return location;
   }
 }

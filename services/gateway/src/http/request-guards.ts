@@ -18,9 +18,12 @@ export class IdPipe implements PipeTransform<string, string> {
 
   transform(id: string): string {
     if (isId(this.kind, id)) return id;
-    throw ApiError.notFound(`${this.kind === 'execution' ? 'Execution' : 'Schedule'} ${shownId(id)}`);
+    throw ApiError.notFound(`${idNouns[this.kind]} ${shownId(id)}`);
   }
 }
 
+const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Schedule', apiKey: 'API key' };
+
 export const executionId = new IdPipe('execution');
+export const apiKeyId = new IdPipe('apiKey');
 export const scheduleId = new IdPipe('schedule');

@@ -1,21 +1,27 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import type { QueueView } from '@conveyor/contracts';
+import type { Caller } from '@conveyor/identity';
+import { Access, CallerOf } from '@conveyor/service';
 import { parseRequest } from '../http/parse-request.js';
 import { CleanQueueDto, QueueConcurrencyDto } from './queue-requests.dto.js';
 import { QueuesService } from './queues.service.js';
 
+/** Queues are shared: operations are the admin's; everyone reads the counts of their own tenant. */
 @Controller('v1/queues')
+@Access('admin')
 export class QueuesController {
   constructor(private readonly queues: QueuesService) {}
 
   @Get()
-  async list(): Promise<{ items: QueueView[] }> {
-    return { items: await this.queues.list() };
+  @Access('read')
+  async list(@CallerOf() caller: Caller): Promise<{ items: QueueView[] }> {
+    return { items: await this.queues.list(caller.tenant) };
   }
 
   @Get(':name')
-  get(@Param('name') name: string): Promise<QueueView> {
-    return this.queues.view(name);
+  @Access('read')
+  get(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueView> {
+    return this.queues.view(name, caller.tenant);
   }
 
   @Post(':name/pause')

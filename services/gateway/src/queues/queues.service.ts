@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, encodePublished, eventEnvelope, type ExecutionStatus, type QueueEventType, type QueueView } from '@conveyor/contracts';
+import { catalogQueues, encodePublished, eventEnvelope, type ExecutionStatus, type QueueEventType, type QueueView, type TenantFilter } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
@@ -17,16 +17,17 @@ export class QueuesService {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  list(): Promise<QueueView[]> {
-    return Promise.all(catalogQueues.map((name) => this.view(name)));
+  list(tenant: TenantFilter): Promise<QueueView[]> {
+    return Promise.all(catalogQueues.map((name) => this.view(name, tenant)));
   }
 
-  async view(name: string): Promise<QueueView> {
+  /** The queue, with the counts of `tenant`'s executions (every tenant's: `null`). */
+  async view(name: string, tenant: TenantFilter = null): Promise<QueueView> {
     const queue = this.get(name);
     const [paused, concurrency, counts, completed, failed] = await Promise.all([
       queue.isPaused(),
       queue.getGlobalConcurrency(),
-      this.store.statusCounts([name], null),
+      this.store.statusCounts([name], tenant),
       queue.getMetrics('completed', 0, 0),
       queue.getMetrics('failed', 0, 0),
     ]);

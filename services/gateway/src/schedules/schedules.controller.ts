@@ -1,15 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { defaultTenant, type AnyTask, type ScheduleView } from '@conveyor/contracts';
+import { ScheduleNotFoundError, type AnyTask, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
-import { ApiError } from '@conveyor/service';
+import type { Caller } from '@conveyor/identity';
+import { Access, ApiError, CallerOf } from '@conveyor/service';
 import { parseListQuery } from '../executions/execution-requests.dto.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { scheduleId } from '../http/request-guards.js';
 import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
+@Access('write')
 export class SchedulesController {
   constructor(
     private readonly schedules: ScheduleService,
@@ -19,28 +21,31 @@ export class SchedulesController {
   ) {}
 
   @Post()
-  async create(@Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ScheduleView> {
+  async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ScheduleView> {
+    const tenant = caller.writeTenant;
     const validated = validateScheduleDefinition(body, this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
-    const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, defaultTenant);
+    const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, tenant);
     response.status(201).location(`/v1/schedules/${schedule.id}`);
     return schedule;
   }
 
   @Get()
-  async list(): Promise<{ items: ScheduleView[] }> {
-    return { items: await this.schedules.list(defaultTenant) };
+  @Access('read')
+  async list(@CallerOf() caller: Caller): Promise<{ items: ScheduleView[] }> {
+    return { items: await this.schedules.list(caller.tenant) };
   }
 
   @Get(':id')
-  async get(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
-    return this.schedules.view(await this.schedules.get(id, defaultTenant));
+  @Access('read', { tokens: true })
+  async get(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
+    return this.schedules.view(await this.visible(caller, id));
   }
 
   /** A JSON merge patch of the definition (or `enabled`); it takes effect from the next tick. */
   @Patch(':id')
-  async update(@Param('id', scheduleId) id: string, @Body() patch: unknown): Promise<ScheduleView> {
-    const record = await this.schedules.get(id, defaultTenant);
+  async update(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string, @Body() patch: unknown): Promise<ScheduleView> {
+    const record = await this.schedules.get(id, caller.tenant);
     const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch), this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
     return this.schedules.update(record, validated.value.definition, validated.value.enabled);
@@ -48,36 +53,44 @@ export class SchedulesController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id', scheduleId) id: string): Promise<void> {
-    await this.schedules.delete(id, defaultTenant);
+  async delete(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<void> {
+    await this.schedules.delete(id, caller.tenant);
   }
 
   @Post(':id/enable')
   @HttpCode(200)
-  enable(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
-    return this.schedules.enable(id, defaultTenant);
+  enable(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
+    return this.schedules.enable(id, caller.tenant);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
-  disable(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
-    return this.schedules.disable(id, defaultTenant);
+  disable(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
+    return this.schedules.disable(id, caller.tenant);
   }
 
   /** Fires once now through the tick path (not counted toward `limit`, not shifting the timing). */
   @Post(':id/run-now')
   @HttpCode(200)
-  async runNow(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
-    await this.schedules.get(id, defaultTenant);
+  async runNow(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
+    await this.schedules.get(id, caller.tenant);
     await this.ticks.fire(id, Date.now(), true);
-    return this.schedules.view(await this.schedules.get(id, defaultTenant));
+    return this.schedules.view(await this.schedules.get(id, caller.tenant));
   }
 
   /** The schedule's executions, newest first, filtered and paged like `GET /v1/executions`. */
   @Get(':id/runs')
-  async runs(@Param('id', scheduleId) id: string, @Query() query: unknown): Promise<ExecutionPage> {
-    await this.schedules.get(id, defaultTenant);
+  @Access('read', { tokens: true })
+  async runs(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string, @Query() query: unknown): Promise<ExecutionPage> {
+    const { tenant } = await this.visible(caller, id);
     const { limit, cursor, include, filters } = parseListQuery(query);
-    return this.finder.find(defaultTenant, { ...filters, scheduleId: [id] }, limit, cursor, include);
+    return this.finder.find(tenant, { ...filters, scheduleId: [id] }, limit, cursor, include);
+  }
+
+  /** The schedule, if the caller may read it (a token: one it names, or its whole tenant). */
+  private async visible(caller: Caller, id: string) {
+    const record = await this.schedules.get(id, caller.tenant);
+    if (!caller.sees({ schedule: id, tenant: record.tenant })) throw new ScheduleNotFoundError(id);
+    return record;
   }
 }

@@ -1,10 +1,12 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import type { AnyTask, TaskView } from '@conveyor/contracts';
+import { Access } from '@conveyor/service';
 import { OFFERED_TASKS } from '../gateway-config.js';
 
 /** The offered tasks as clients see them; input schemas come from the same classes that validate input. */
 @Controller('v1/tasks')
+@Access('read')
 export class TasksController {
   private readonly catalogView: TaskView[];
 

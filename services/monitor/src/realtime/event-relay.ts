@@ -180,6 +180,6 @@ function collectMembers(rooms: Map<string, EventSink>[], reached: Set<string>, o
 }
 
 /** `queue:<tenant>:<queue>` or `tenant:<tenant>` → the tenant. */
-function tenantOfRoom(room: Room): string {
+export function tenantOfRoom(room: Room): string {
   return room.split(':')[1];
 }

@@ -1,10 +1,21 @@
 import { Inject, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import {
+  Ack,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import {
   catalogQueues,
-  defaultTenant,
+  DomainError,
   ExecutionSubscriptionDto,
+  inTenant,
   isId,
   isPlainObject,
   jsonShapeProblems,
@@ -18,10 +29,12 @@ import {
   type SubscribeAck,
 } from '@conveyor/contracts';
 import { ExecutionReader, ExecutionStore } from '@conveyor/executions';
+import { readTenant, sees, seesRooms, type Principal } from '@conveyor/identity';
 import type { EventLogPage } from '@conveyor/redis';
 import { ScheduleService, ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { EventRelay, queueRoom, tenantRoom, type Room, type Subject } from './event-relay.js';
+import { EventRelay, queueRoom, tenantOfRoom, tenantRoom, type Room, type Subject } from './event-relay.js';
+import { principalOf, SocketAuthenticator } from './socket-authenticator.js';
 
 type Reply = (answer: SubscribeAck<unknown> | { ok: true }) => void;
 
@@ -34,8 +47,9 @@ interface Source {
 /** The subjects this socket follows. */
 const followedOf = (socket: Socket): Set<Subject> => (socket.data.followed ??= new Set<Subject>());
 
-@WebSocketGateway({ cors: { origin: true } })
-export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, BeforeApplicationShutdown {
+// Origins (CORS, and a refusal of foreign ones) are set by the monitor's BrowserFacingIoAdapter, from its configuration.
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
   @WebSocketServer() private readonly server!: Server;
 
   constructor(
@@ -44,6 +58,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     private readonly store: ExecutionStore,
     private readonly schedules: ScheduleService,
     private readonly scheduleStore: ScheduleStore,
+    private readonly sockets: SocketAuthenticator,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -57,7 +72,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): Promise<void> {
     const reply: Reply = ack ?? (() => undefined);
-    const request = parseSubscription(body, tenantOf(socket));
+    const request = parseSubscription(body, principalOf(socket));
     if ('refusal' in request) return reply(request.refusal);
     const key = 'room' in request ? request.room : request.subject;
     if (!isWithinSubscriptionLimit(socket, key)) return reply(tooManySubscriptions);
@@ -78,7 +93,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     const unsubscribed = unsubscribes.get(subject);
     let attached = false;
     try {
-      const source = await this.sourceOf(subject, tenantOf(socket));
+      const source = await this.sourceOf(subject, principalOf(socket));
+      if (source === 'forbidden') return reply(forbidden('This token does not cover it.'));
       if (!source) return reply(notFound(subject));
       // An unsubscribe (or a disconnect) that comes before the answer is the client's last word: nothing stays attached.
       const withdrawnMeanwhile = () => socket.disconnected || unsubscribes.get(subject) !== unsubscribed;
@@ -106,7 +122,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
 
   @SubscribeMessage('unsubscribe')
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack?: Reply): void {
-    const request = parseSubscription(body, tenantOf(socket));
+    const request = parseSubscription(body, principalOf(socket));
     if ('subject' in request) {
       const unsubscribes = unsubscribesOf(socket);
       if (pendingOf(socket).has(request.subject)) unsubscribes.set(request.subject, (unsubscribes.get(request.subject) ?? 0) + 1);
@@ -118,6 +134,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
 
   afterInit(server: Server): void {
     this.relay.useServer(server);
+    this.sockets.guard(server);
+  }
+
+  handleConnection(socket: Socket): void {
+    this.sockets.watch(socket);
   }
 
   /** Ends every session on shutdown, so clients reconnect (elsewhere, or here once back) and resubscribe. */
@@ -126,6 +147,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
   }
 
   handleDisconnect(socket: Socket): void {
+    this.sockets.forget(socket);
     for (const subject of [...followedOf(socket)]) this.unfollow(socket, subject);
     for (const room of [...roomsOf(socket)]) this.leave(socket, room);
   }
@@ -156,7 +178,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
 
   private async join(socket: Socket, room: Room, queues: readonly string[], reply: Reply): Promise<void> {
     try {
-      const counts = await this.store.statusCounts(queues, tenantOf(socket));
+      const counts = await this.store.statusCounts(queues, tenantOfRoom(room));
       // Gone while its counts were read: joining now would leave a member nobody removes.
       if (socket.disconnected) return;
       this.relay.join(room, socket);
@@ -172,18 +194,26 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, Befo
     if (roomsOf(socket).delete(room)) this.relay.leave(room, socket.id);
   }
 
-  private async sourceOf(subject: Subject, tenant: string): Promise<Source | null> {
+  /** Where the subject's snapshot and events come from; `null` when the principal may not know it exists, `forbidden` when a token does not cover it. */
+  private async sourceOf(subject: Subject, principal: Principal): Promise<Source | null | 'forbidden'> {
     const [kind, id] = subject.split(':') as ['execution' | 'schedule', string];
+    const tenant = readTenant(principal, undefined);
     if (kind === 'execution') {
       const location = await this.store.locate(id);
-      if (!location || location.tenant !== tenant) return null;
+      if (!location || !inTenant(tenant, location.tenant)) return null;
+      if (principal.kind === 'token') {
+        const view = await this.reader.get(id, tenant);
+        if (!view) return null;
+        if (!sees(principal, { execution: id, tenant: view.tenant, tags: view.tags, scheduleId: view.scheduleId })) return 'forbidden';
+      }
       return {
         snapshot: () => this.reader.get(id, tenant),
         readSince: (since) => this.store.readEvents(location.queue, id, since),
       };
     }
     const record = await this.scheduleStore.read(id);
-    if (!record || record.tenant !== tenant) return null;
+    if (!record || !inTenant(tenant, record.tenant)) return null;
+    if (!sees(principal, { schedule: id, tenant: record.tenant })) return 'forbidden';
     return {
       snapshot: async () => {
         const current = await this.scheduleStore.read(id);
@@ -203,16 +233,20 @@ type Refusal = { ok: false; code: string; message: string };
 type Subscription = { subject: Subject; since?: number } | { room: Room; queues: readonly string[] } | { refusal: Refusal };
 
 /** The request, or the ack refusing it: its shape is checked first (iteratively), so no payload can make validation throw. */
-function parseSubscription(body: unknown, tenant: string): Subscription {
+function parseSubscription(body: unknown, principal: Principal): Subscription {
   const shape = jsonShapeProblems(body, { max: 1 });
   if (shape.length > 0) return { refusal: invalid(shape) };
   const has = (key: string) => isPlainObject(body) && key in body;
   const dto = has('schedule') ? ScheduleSubscriptionDto : has('queue') ? QueueSubscriptionDto : has('tenant') ? TenantSubscriptionDto : ExecutionSubscriptionDto;
   const result = validateAs(dto as new () => object, body);
   if (!result.ok) return { refusal: invalid(result.errors) };
-  const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto & QueueSubscriptionDto & TenantSubscriptionDto>;
-  if (value.queue) return { room: queueRoom(tenant, value.queue), queues: [value.queue] };
-  if (value.tenant) return { room: tenantRoom(tenant), queues: catalogQueues };
+  const value = result.value as Partial<ExecutionSubscriptionDto & ScheduleSubscriptionDto & Omit<QueueSubscriptionDto, 'tenant'>> & { tenant?: true | string };
+  if (value.queue || value.tenant) {
+    if (!seesRooms(principal)) return { refusal: forbidden('This token covers some executions or schedules, not whole rooms.') };
+    const tenant = roomTenant(principal, value.tenant === true ? undefined : value.tenant);
+    if (typeof tenant !== 'string') return tenant;
+    return value.queue ? { room: queueRoom(tenant, value.queue), queues: [value.queue] } : { room: tenantRoom(tenant), queues: catalogQueues };
+  }
   const subject: Subject = value.schedule !== undefined ? `schedule:${value.schedule}` : `execution:${value.execution}`;
   // A malformed id is unknown: answered without a lookup, so it never reaches a key name.
   const kind = value.schedule !== undefined ? 'schedule' : 'execution';
@@ -251,9 +285,20 @@ const unsubscribesOf = (socket: Socket): Map<Subject, number> => (socket.data.un
 /** The rooms this socket is in. */
 const roomsOf = (socket: Socket): Set<Room> => (socket.data.rooms ??= new Set<Room>());
 
-/** Every socket acts for the default tenant until authentication exists. */
-function tenantOf(_socket: Socket): string {
-  return defaultTenant;
+/** The tenant whose room a principal joins: its own, or the one an admin names. */
+function roomTenant(principal: Principal, named: string | undefined): string | { refusal: Refusal } {
+  try {
+    const tenant = readTenant(principal, named);
+    if (tenant !== null) return tenant;
+    return { refusal: { ok: false, code: 'tenant_required', message: "An admin key acts for every tenant: name the room's tenant ({ tenant: '<name>' })." } };
+  } catch (error) {
+    if (error instanceof DomainError) return { refusal: { ok: false, code: error.code, message: error.message } };
+    throw error;
+  }
+}
+
+function forbidden(message: string): Refusal {
+  return { ok: false, code: 'forbidden', message };
 }
 
 const withdrawn = { ok: false, code: 'unsubscribed', message: 'Unsubscribed before the subscription was answered.' } as const;
