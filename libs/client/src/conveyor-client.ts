@@ -13,6 +13,7 @@ import type {
   TaskInput,
   TaskView,
 } from '@conveyor/contracts';
+import { sessionRequestHeader } from '@conveyor/contracts/core';
 import { ConveyorApiError } from './api-error.js';
 import { ExecutionWatch, type WatchHandlers } from './execution-watch.js';
 import { RealtimeConnection } from './realtime-connection.js';
@@ -54,8 +55,19 @@ export interface ClientOptions {
   apiUrl: string;
   /** The monitor, for `watch` (e.g. `http://localhost:3001`). */
   monitorUrl?: string;
-  /** An API key, once auth is on. */
+  /** An API key or a browser token, once auth is on. */
   token?: string;
+  /**
+   * Where a fresh credential comes from, for browser tokens, which expire: called before each REST
+   * call and each (re)connect of the socket (the monitor ends a token's socket at its expiry; the
+   * client then connects again with a new one and its watches resume where they were).
+   */
+  getToken?: () => string | Promise<string>;
+  /**
+   * For a page served by the gateway (the dashboard): REST rides its session cookie, with the
+   * header that shows a request comes from a page of the site; `getToken` then serves the socket only.
+   */
+  session?: boolean;
 }
 
 /**
@@ -167,7 +179,7 @@ export class ConveyorClient {
   /** The shared socket.io connection to the monitor, opened on first use. */
   connection(): RealtimeConnection {
     if (!this.options.monitorUrl) throw new Error('watching live events needs monitorUrl');
-    return (this.realtime ??= new RealtimeConnection(this.options.monitorUrl, this.options.token));
+    return (this.realtime ??= new RealtimeConnection(this.options.monitorUrl, () => this.credential()));
   }
 
   /** Closes the socket.io connection, if any. */
@@ -176,12 +188,18 @@ export class ConveyorClient {
     this.realtime = null;
   }
 
+  private async credential(): Promise<string | undefined> {
+    return this.options.getToken ? await this.options.getToken() : this.options.token;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = this.options.session ? undefined : await this.credential();
     const response = await fetch(new URL(path, this.options.apiUrl), {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(this.options.session ? { [sessionRequestHeader]: '1' } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

@@ -16,9 +16,14 @@ export class RealtimeConnection {
   private readonly reconnectListeners = new Set<() => void>();
   private readonly holders = new Map<string, number>();
   private connectedBefore = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(url: string, token?: string) {
-    this.socket = io(url, { transports: ['websocket'], ...(token ? { auth: { token } } : {}) });
+  /** `credential` is asked again at every (re)connect: a browser token may have been renewed meanwhile. */
+  constructor(url: string, credential: () => Promise<string | undefined>) {
+    this.socket = io(url, {
+      transports: ['websocket'],
+      auth: (send) => void credential().then((token) => send(token ? { token } : {}), () => send({})),
+    });
     this.socket.onAny((_type: string, event: ConveyorEvent) => this.eventListeners.forEach((listener) => listener(event)));
     this.socket.on('connect', () => {
       // socket.io reconnects by itself; the monitor's rooms do not survive that, so watches subscribe again.
@@ -27,8 +32,14 @@ export class RealtimeConnection {
     });
     // socket.io does not reconnect by itself when the server ended the session; a monitor that
     // drops its clients (restart, rebalancing) is reconnected to like a dropped transport.
+    // That includes a token's expiry: the next connect asks for a fresh credential.
     this.socket.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') this.socket.connect();
+    });
+    // A refused handshake (`unauthorized`) is not retried by socket.io: a credential renewed
+    // meanwhile may be accepted, so it is asked for again, a second later.
+    this.socket.on('connect_error', () => {
+      if (!this.socket.active) this.retryTimer = setTimeout(() => this.socket.connect(), 1000);
     });
   }
 
@@ -85,6 +96,7 @@ export class RealtimeConnection {
   }
 
   close(): void {
+    clearTimeout(this.retryTimer);
     this.socket.close();
   }
 }

@@ -7,6 +7,7 @@ import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conv
 import { IdentityModule } from '@conveyor/identity';
 import { AuthGuard } from './auth/auth.guard.js';
 import { IdentityController } from './auth/identity.controller.js';
+import { SessionController } from './auth/session.controller.js';
 import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
@@ -28,7 +29,7 @@ export class GatewayModule {
         BullBoardAdminModule,
         SchedulesModule,
       ],
-      controllers: [IdentityController, ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
+      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },

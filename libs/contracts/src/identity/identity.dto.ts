@@ -74,3 +74,14 @@ export class CreateTokenDto {
   @Max(browserTokenTtl.maxSeconds)
   ttlSeconds?: number;
 }
+
+/** `POST /ui/login`: an API key; an admin also picks the tenant the dashboard shows. */
+export class LoginDto {
+  @IsString()
+  @Length(1, 512)
+  key!: string;
+
+  @IsOptional()
+  @Matches(tenantPattern, { message: tenantMessage })
+  tenant?: string;
+}

@@ -31,3 +31,14 @@ export interface BrowserTokenView {
 
 /** Browser tokens live at most a day, a quarter of an hour unless asked otherwise. */
 export const browserTokenTtl = { defaultSeconds: 900, maxSeconds: 86_400 } as const;
+
+/** `GET /ui/session`: who the dashboard acts for, and a browser token for its socket (renewed before `expiresAt`). */
+export interface DashboardSessionView {
+  role: Role;
+  tenant: string;
+  token: string;
+  expiresAt: string;
+}
+
+/** Sent with every request made with the dashboard's session cookie: another site's page cannot add it without a CORS preflight. */
+export const sessionRequestHeader = 'x-conveyor-request';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError, InvalidFieldsError, tenantMessage, tenantPattern, UnauthorizedError } from '@conveyor/contracts';
+import { ForbiddenError, InvalidFieldsError, sessionRequestHeader, tenantMessage, tenantPattern, UnauthorizedError } from '@conveyor/contracts';
 import type { GatewayConfig } from '@conveyor/config';
 import { authorize, Authenticator, Caller, isAllowedOrigin, type Principal } from '@conveyor/identity';
 import { ACCESS, type AccessRule } from '@conveyor/service';
@@ -15,11 +15,6 @@ interface AuthRequest {
   caller?: Caller;
 }
 
-/**
- * The header a state-changing request authenticated by the session cookie must carry: a page on
- * another site cannot add it without a CORS preflight, which only the allowed origins pass.
- */
-export const csrfHeader = 'x-conveyor-request';
 
 /**
  * Every route's gate: finds the caller (API key or browser token as `Authorization: Bearer`, else
@@ -57,8 +52,9 @@ export class AuthGuard implements CanActivate {
     }
     const session = await this.authenticator.session(cookie);
     if (!session) throw new UnauthorizedError('The dashboard session has ended: log in again.');
-    if (!['GET', 'HEAD'].includes(request.method) && headerOf(request, csrfHeader) !== '1') {
-      throw new ForbiddenError(`A change made with the session cookie must carry the ${csrfHeader} header.`);
+    // A page on another site cannot add this header without a CORS preflight, which only allowed origins pass.
+    if (!['GET', 'HEAD'].includes(request.method) && headerOf(request, sessionRequestHeader) !== '1') {
+      throw new ForbiddenError(`A change made with the session cookie must carry the ${sessionRequestHeader}: 1 header.`);
     }
     return session;
   }

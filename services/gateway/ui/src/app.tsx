@@ -4,6 +4,7 @@ import { ExecutionsPage } from './executions-page';
 import { useApp, useConnected } from './live';
 import { QueuesBar } from './queues-bar';
 import { SchedulesPage } from './schedules-page';
+import { logOut } from './session';
 
 type Route = { page: 'executions'; scheduleId: string | null } | { page: 'execution'; id: string } | { page: 'schedules' };
 
@@ -28,7 +29,7 @@ function useRoute(): Route {
 
 export function Dashboard() {
   const route = useRoute();
-  const { bullBoardPath } = useApp();
+  const { bullBoardPath, session } = useApp();
   const connected = useConnected();
   return (
     <>
@@ -44,12 +45,20 @@ export function Dashboard() {
           <a href="#/schedules" aria-current={route.page === 'schedules' ? 'page' : undefined}>
             Schedules
           </a>
-          <a href={bullBoardPath} target="_blank" rel="noreferrer">
-            Bull Board ↗
-          </a>
+          {session.role === 'admin' && (
+            <a href={bullBoardPath} target="_blank" rel="noreferrer">
+              Bull Board ↗
+            </a>
+          )}
         </nav>
         <span class={`live ${connected ? 'up' : 'down'}`} data-live={connected}>
           {connected ? 'Live' : 'Reconnecting…'}
+        </span>
+        <span class="who" data-tenant={session.tenant}>
+          {session.tenant} · {session.role}
+          <button type="button" class="link" onClick={() => void logOut()}>
+            Log out
+          </button>
         </span>
       </header>
       <main>

@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { ConveyorClient } from '@conveyor/client';
-import type { ConveyorEvent } from '@conveyor/contracts/core';
+import type { ConveyorEvent, DashboardSessionView } from '@conveyor/contracts/core';
 
 type Listener = (event: ConveyorEvent) => void;
 
@@ -37,6 +37,8 @@ export interface AppContext {
   client: ConveyorClient;
   live: LiveFeed;
   bullBoardPath: string;
+  /** Who the page acts for. */
+  session: DashboardSessionView;
 }
 
 export const App = createContext<AppContext>(null as unknown as AppContext);
