@@ -15,6 +15,7 @@ export * from './executions/queue.view.js';
 export * from './identity/identity.view.js';
 export * from './ids.js';
 export * from './limits.js';
+export * from './tenants/tenant.view.js';
 export * from './schedules/schedule.view.js';
 export * from './validation/json-shape.js';
 export * from './validation/validated.js';

@@ -9,3 +9,4 @@ export * from './tasks/http-request.task.js';
 export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
 export * from './identity/identity.dto.js';
+export * from './tenants/tenant-limits.dto.js';

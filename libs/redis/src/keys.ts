@@ -121,6 +121,11 @@ export class RedisKeys {
     return `${this.prefix}:{auth}:api-key-hashes`;
   }
 
+  /** Hash: tenant → its limits (JSON). Global, under its own hash tag. */
+  tenantLimits(): string {
+    return `${this.prefix}:{tenants}:limits`;
+  }
+
   private tagged(queue: string, ...parts: string[]): string {
     return [this.prefix, `{${queue}}`, ...parts].join(':');
   }

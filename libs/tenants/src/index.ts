@@ -1,0 +1,2 @@
+export * from './tenant-limits-store.js';
+export * from './tenants.module.js';
