@@ -1,8 +1,19 @@
+import assert from 'node:assert/strict';
+
 /** A reply of the REST API, body parsed. */
 export interface ApiReply<T = any> {
   status: number;
   headers: Headers;
   body: T;
+}
+
+/** Asserts that a reply is the contract's error body: `{ statusCode, code, message }` with this status and code. */
+export function assertApiError(reply: ApiReply, status: number, code: string, label = ''): void {
+  const shown = `${label ? `${label}: ` : ''}${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}`;
+  assert.equal(reply.status, status, shown);
+  assert.equal(reply.body?.statusCode, status, shown);
+  assert.equal(reply.body?.code, code, shown);
+  assert.equal(typeof reply.body?.message, 'string', shown);
 }
 
 /**
@@ -11,7 +22,16 @@ export interface ApiReply<T = any> {
  * as a client use the SDK (`Stack.client()`).
  */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent with every request (an `authorization`, an `origin`); a request's own headers win. */
+    private readonly defaultHeaders: Record<string, string> = {},
+  ) {}
+
+  /** The same gateway, called with `Authorization: Bearer <credential>` (an API key or a browser token). */
+  as(credential: string): ApiClient {
+    return new ApiClient(this.baseUrl, { ...this.defaultHeaders, authorization: `Bearer ${credential}` });
+  }
 
   get<T = any>(path: string): Promise<ApiReply<T>> {
     return this.request<T>('GET', path);
@@ -28,7 +48,7 @@ export class ApiClient {
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiReply<T>> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.defaultHeaders, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();

@@ -1,6 +1,7 @@
-import { io, type Socket } from 'socket.io-client';
-import type { SubscribeAck } from '@conveyor/contracts';
+import type { Socket } from 'socket.io-client';
+import type { CountsSnapshot, SubscribeAck } from '@conveyor/contracts';
 import { eventTypes, terminalEventTypes, type ConveyorEvent, type ExecutionView, type ScheduleView } from '@conveyor/contracts/core';
+import { connectSocket, type SocketOptions } from './monitor-socket.js';
 import { EventLog } from './event-log.js';
 
 /** The events a watcher records: an execution's and a schedule's (rooms' queue events are not its subject). */
@@ -16,13 +17,9 @@ export class ExecutionWatcher extends EventLog {
     for (const type of recorded) socket.on(type, (event: ConveyorEvent) => this.onEvent(event));
   }
 
-  static async connect(monitorUrl: string): Promise<ExecutionWatcher> {
-    const socket = io(monitorUrl, { transports: ['websocket'], forceNew: true, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('connect_error', reject);
-    });
-    return new ExecutionWatcher(socket);
+  /** Connects (with a key or token once auth is on); rejects with the `connect_error`. */
+  static async connect(monitorUrl: string, options: SocketOptions = {}): Promise<ExecutionWatcher> {
+    return new ExecutionWatcher(await connectSocket(monitorUrl, options));
   }
 
   subscribe(execution: string, since?: number): Promise<SubscribeAck<ExecutionView>> {
@@ -31,6 +28,11 @@ export class ExecutionWatcher extends EventLog {
 
   subscribeSchedule(schedule: string, since?: number): Promise<SubscribeAck<ScheduleView>> {
     return this.socket.timeout(10_000).emitWithAck('subscribe', { schedule, ...(since === undefined ? {} : { since }) });
+  }
+
+  /** A queue or tenant room: `{ queue }`, `{ tenant: true }`, or an admin's `{ tenant: '<name>' }` / `{ queue, tenant: '<name>' }`. */
+  subscribeRoom(room: { queue?: string; tenant?: true | string }): Promise<SubscribeAck<CountsSnapshot>> {
+    return this.socket.timeout(10_000).emitWithAck('subscribe', room);
   }
 
   /** Events of one execution, in arrival order. */

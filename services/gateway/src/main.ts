@@ -2,7 +2,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadGatewayConfig } from '@conveyor/config';
 import { limits } from '@conveyor/contracts';
+import { Authenticator } from '@conveyor/identity';
 import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { bullBoardGate } from './auth/bull-board-gate.js';
 import { dashboardRoot } from './dashboard/dashboard.controller.js';
 import { GatewayModule } from './gateway.module.js';
 import { refuseHostileJson } from './http/request-guards.js';
@@ -16,6 +18,8 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
   app.useBodyParser('json', { limit: limits.requestBodyBytes, strict: false });
   app.use(refuseHostileJson);
   app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after'] });
+  // Before Bull Board's own middleware, which Nest mounts when the app starts listening.
+  app.use('/admin/queues', bullBoardGate(app.get(Authenticator), config.corsOrigins));
   app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
   await serveHttp(app, config.http, logger);
 });

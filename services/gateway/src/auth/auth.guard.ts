@@ -38,7 +38,7 @@ export class AuthGuard implements CanActivate {
     const principal = await this.principalOf(request);
     if (principal.kind === 'token' && !rule.tokens) throw new ForbiddenError('A browser token only reads executions and schedules.');
     authorize(principal, rule.need);
-    request.caller = new Caller(principal, takeTenant(request.query));
+    request.caller = new Caller(principal, takeTenant(request));
     return true;
   }
 
@@ -66,9 +66,10 @@ function headerOf(request: AuthRequest, name: string): string | undefined {
 }
 
 /** `?tenant=` names the caller's tenant, not a filter of the route: it is taken off the query the route parses. */
-function takeTenant(query: Record<string, unknown>): string | undefined {
-  const tenant = query.tenant;
-  delete query.tenant;
+function takeTenant(request: AuthRequest): string | undefined {
+  const { tenant, ...rest } = request.query;
+  // Express 5 parses `req.query` anew on every read, so a deletion would not last: the route gets the rest as the request's own.
+  Object.defineProperty(request, 'query', { value: rest, writable: true, enumerable: true, configurable: true });
   if (tenant === undefined) return undefined;
   if (typeof tenant !== 'string' || !tenantPattern.test(tenant)) throw new InvalidFieldsError([{ path: 'tenant', message: tenantMessage }]);
   return tenant;
