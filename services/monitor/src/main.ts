@@ -1,9 +1,10 @@
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadMonitorConfig } from '@conveyor/config';
-import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { httpPlatform, PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { MonitorModule } from './monitor.module.js';
 
 await runService('monitor', loadMonitorConfig, async (config, logger) => {
-  const app = await NestFactory.create(MonitorModule.forRoot(config, logger), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create<NestFastifyApplication>(MonitorModule.forRoot(config, logger), httpPlatform(), { logger: new PinoNestLogger(logger) });
   await serveHttp(app, config.http, logger);
 });

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { defaultTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
@@ -32,7 +32,7 @@ export class ExecutionsController {
   async submit(
     @Body() body: unknown,
     @Headers('idempotency-key') headerKey: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
     // Only an object takes the header's key: spreading a string body would make a key of each character.
@@ -46,7 +46,7 @@ export class ExecutionsController {
     const { execution, created } = idempotencyKey
       ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, defaultTenant)
       : { execution: await this.submitter.submit(rest, defaultTenant), created: true };
-    response.status(created ? 202 : 200).location(`/v1/executions/${execution.id}`);
+    reply.status(created ? 202 : 200).header('location', `/v1/executions/${execution.id}`);
     return execution;
   }
 
