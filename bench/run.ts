@@ -6,10 +6,12 @@ import { batchSubmit } from './batch-submit.js';
 import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
+import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
 
 const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
+  'single-submit': submit,
   'worker-throughput': workerThroughput,
   'batch-submit': batchSubmit,
   'health-under-batches': healthUnderBatches,

@@ -108,6 +108,18 @@ describe('the dashboard at /ui, in a real browser', () => {
     assert.equal(items.length, 1, 'run now made one execution');
     await page.screenshot({ path: resolve('test-results/dashboard-schedules.png') });
   });
+
+  it('opens Bull Board from its link, with every queue', async () => {
+    await page.goto(dashboard);
+    const [board] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('link', { name: /Bull Board/ }).click()]);
+    try {
+      for (const queue of ['demo', 'http', 'schedules']) await board.getByRole('link', { name: queue, exact: true }).waitFor();
+      assert.equal(new URL(board.url()).pathname, '/admin/queues');
+      await board.screenshot({ path: resolve('test-results/bull-board.png') });
+    } finally {
+      await board.close();
+    }
+  });
 });
 
 /** Submits a `demo.steps` run through the dashboard's form; the id it shows. */

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ExecutionView } from '@conveyor/contracts';
-import { Stack } from '@conveyor/testing';
+import { Stack, type ApiReply } from '@conveyor/testing';
 
 // The REST contract itself (status codes, headers, error bodies, input the client's types do not
 // allow) is the subject here: raw HTTP, but for reading back and for the catalogue.
@@ -75,6 +77,46 @@ describe('REST API: validation, errors, catalogue, Bull Board', () => {
     const bigBody = await submit({ task: 'demo.noop', input: { payload: 'x'.repeat(1100 * 1024) } });
     assert.equal(bigBody.status, 413);
     assert.equal(bigBody.body.code, 'payload_too_large');
+  });
+
+  it('reads a body as JSON only by its Content-Type, in a UTF charset, compressed or not', async () => {
+    const body = JSON.stringify({ task: 'demo.noop' });
+    const post = async (headers: Record<string, string>, content: string | Buffer = body): Promise<ApiReply> => {
+      const reply = await fetch(`${stack.gatewayUrl}/v1/executions`, { method: 'POST', headers, body: content });
+      return { status: reply.status, headers: reply.headers, body: await reply.json() };
+    };
+    // Another type is not read: the route sees no body.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json']) {
+      const reply = await post({ 'content-type': type });
+      assert.equal(reply.status, 400, type);
+      assert.deepEqual(reply.body.details, [{ path: '(body)', message: 'must be an object' }], type);
+    }
+    assert.equal((await post({ 'content-type': 'Application/JSON; charset=UTF-8' })).status, 202);
+    assert.equal((await post({ 'content-type': 'application/json' }, `\ufeff${body}`)).status, 202, 'a byte-order mark is dropped');
+    assert.equal((await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(body))).status, 202);
+    // A common slip of clients: an empty body with a JSON Content-Type reads as `{}`.
+    assert.deepEqual((await post({ 'content-type': 'application/json' }, '')).body.details, [{ path: 'task', message: 'is required' }]);
+
+    for (const [headers, message] of [
+      [{ 'content-type': ';;;' }, 'The Content-Type header is not a valid media type.'],
+      [{ 'content-type': 'application/json; charset=latin1' }, 'The charset latin1 is not supported: send JSON as UTF-8.'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'zstd' }, 'The Content-Encoding zstd is not supported.'],
+    ] as const) {
+      assert.deepEqual((await post(headers)).body, { statusCode: 415, code: 'unsupported_media_type', message });
+    }
+    const bomb = await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(JSON.stringify({ task: 'demo.noop', input: { payload: 'x'.repeat(2 * 1024 * 1024) } })));
+    assert.equal(bomb.body.code, 'payload_too_large', 'the limit holds for the inflated body');
+  });
+
+  it('routes any case and a trailing slash, checks a long id by its format, and names no framework', async () => {
+    assert.equal((await stack.api.get('/V1/Executions/?limit=1')).status, 200);
+    const long = await stack.api.get(`/v1/executions/exec_${'A'.repeat(5_000)}`);
+    assert.equal(long.status, 404);
+    assert.match(long.body.message, /^Execution exec_A+… was not found\.$/);
+    const badEscape = await stack.api.get('/v1/%zz');
+    assert.deepEqual(badEscape.body, { statusCode: 400, code: 'invalid_path', message: 'The request path holds a malformed percent-escape.' });
+    const reply = await fetch(`${stack.gatewayUrl}/health`);
+    assert.equal(reply.headers.get('x-powered-by'), null);
   });
 
   it('answers 404 for an unknown execution and an unknown route', async () => {
@@ -177,6 +219,30 @@ describe('REST API: validation, errors, catalogue, Bull Board', () => {
     assert.equal(queues.status, 200);
     const names = queues.body.queues.map((q: { displayName?: string; name: string }) => q.displayName ?? q.name).sort();
     assert.deepEqual(names, ['demo', 'http', 'schedules']);
+
+    // Refused before Bull Board's own routes, with the contract's error body.
+    const hostile = await stack.api.request('PUT', '/admin/queues/api/queues/demo/pause', '{"__proto__":{"x":1}}');
+    assert.equal(hostile.status, 400);
+    assert.equal(hostile.body.code, 'validation_failed');
+    assert.equal((await stack.api.request('PUT', '/admin/queues/api/queues/demo/pause', '{"x":')).body.code, 'invalid_json');
+  });
+
+  it('serves the dashboard at /ui/, where /ui redirects, and nothing outside its folder', async () => {
+    const redirect = await fetch(`${stack.gatewayUrl}/ui?x=1`, { redirect: 'manual' });
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers.get('location'), '/ui/');
+    const page = await fetch(`${stack.gatewayUrl}/ui/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), /<script type="module" src="\/ui\/app\.js">/);
+    assert.equal((await fetch(`${stack.gatewayUrl}/ui/app.js`)).status, 200);
+    assert.equal((await stack.api.get('/ui/nothing.js')).body.code, 'not_found');
+    // Sent as it is (fetch would resolve the dots first).
+    const { port } = new URL(stack.gatewayUrl);
+    const outside = await new Promise<string>((resolve, reject) =>
+      get({ host: '127.0.0.1', port, path: '/ui/../package.json' }, (response) => response.setEncoding('utf8').on('data', resolve)).once('error', reject),
+    );
+    assert.equal(JSON.parse(outside).code, 'not_found');
   });
 
   it('reports liveness and readiness', async () => {

@@ -23,7 +23,9 @@ describe('identity and access on the gateway', () => {
     await stack?.stop();
   });
 
-  const publicRoutes = ['GET /health', 'GET /health/ready', 'GET /ui/settings.json'];
+  /** The routes anyone may call, and what each answers a caller without credentials (the login, sent no key: its 400). */
+  const publicAnswers: Record<string, number> = { 'GET /health': 200, 'GET /health/ready': 200, 'GET /ui/settings.json': 200, 'POST /ui/login': 400, 'POST /ui/logout': 204 };
+  const publicRoutes = Object.keys(publicAnswers);
   const nameOf = (route: Route) => `${route.method} ${route.path}`;
   const isPublic = (route: Route) => publicRoutes.includes(nameOf(route));
   /** The routes a browser token may call (within its scope). */
@@ -79,7 +81,7 @@ describe('identity and access on the gateway', () => {
       const targets = { execution: execution.id, schedule: schedule.id, apiKey: key.id };
       for (const route of routes) {
         const reply = await call(stack.api, route, targets);
-        if (isPublic(route)) assert.equal(reply.status, 200, nameOf(route));
+        if (isPublic(route)) assert.equal(reply.status, publicAnswers[nameOf(route)], nameOf(route));
         else assertApiError(reply, 401, 'unauthorized', nameOf(route));
       }
       assert.deepEqual(routes.filter(isPublic).map(nameOf).sort(), [...publicRoutes].sort(), 'the public routes are served');
@@ -296,6 +298,73 @@ describe('identity and access on the gateway', () => {
     });
   });
 
+  describe('dashboard sessions', () => {
+    /** Logs in with a key (and a tenant, for an admin); returns the `Cookie` header the answer set. */
+    async function logIn(key: string, tenant?: string): Promise<string> {
+      const reply = await stack.api.post('/ui/login', { key, ...(tenant ? { tenant } : {}) });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      const setCookie = reply.headers.get('set-cookie') ?? '';
+      assert.match(setCookie, /^conveyor_session=[^;]+;/);
+      for (const attribute of ['HttpOnly', 'SameSite=Strict', 'Path=/']) assert.ok(setCookie.includes(attribute), `${attribute} in ${setCookie}`);
+      return setCookie.split(';')[0];
+    }
+    /** The gateway, called as a page holding the session cookie (`same`: a page of the site, which adds the header). */
+    const page = (cookie: string, same = true) => new ApiClient(stack.gatewayUrl, { cookie, ...(same ? { 'x-conveyor-request': '1' } : {}) });
+
+    it('turns a key into an HttpOnly, SameSite=Strict cookie that acts as the key, and refuses anything but a valid key', async () => {
+      const cookie = await logIn(credentials.tenants.acme);
+      const mine = await submitWaiting(acme);
+      assert.ok(ids(await page(cookie).get('/v1/executions')).includes(mine.id));
+      assertApiError(await page(cookie).get(`/v1/executions/${(await submitWaiting(globex)).id}`), 404, 'not_found', 'another tenant’s execution');
+      const session = await page(cookie).get('/ui/session');
+      assert.deepEqual([session.body.role, session.body.tenant], ['tenant', 'acme']);
+      assert.equal((await stack.api.as(session.body.token).get(`/v1/executions/${mine.id}`)).status, 200, 'its socket token reads the tenant’s work');
+      assertApiError(await stack.api.as(session.body.token).post('/v1/executions', { task: 'demo.noop' }), 403, 'forbidden', 'and only reads');
+
+      for (const key of ['not-a-key', `cvk_${'x'.repeat(43)}`, (await createToken(acme, { tenant: true })).token]) {
+        assertApiError(await stack.api.post('/ui/login', { key }), 401, 'unauthorized', key.slice(0, 12));
+      }
+      assertApiError(await page('conveyor_session=forged.session.cookie').get('/v1/executions'), 401, 'unauthorized', 'a forged cookie');
+      assertApiError(await stack.api.post('/ui/login', {}), 400, 'validation_failed');
+    });
+
+    it('refuses a change made with the cookie without the page’s header, or from another origin', async () => {
+      const cookie = await logIn(credentials.tenants.acme);
+      const target = await submitWaiting(acme);
+      // What a form or a fetch of another site's page can send: the cookie, without the header.
+      assertApiError(await page(cookie, false).post(`/v1/executions/${target.id}/cancel`), 403, 'forbidden', 'a simple cross-site POST');
+      assertApiError(await page(cookie, false).post('/v1/executions', { task: 'demo.noop' }), 403, 'forbidden', 'a JSON POST without the header');
+      const foreign = await page(cookie).request('POST', `/v1/executions/${target.id}/cancel`, undefined, { origin: 'https://evil.example' });
+      assertApiError(foreign, 403, 'forbidden', 'another origin');
+      assert.equal((await acme.get(`/v1/executions/${target.id}`)).body.status, 'scheduled', 'nothing was cancelled');
+      const made = await page(cookie).post('/v1/executions', { task: 'demo.noop', delayMs: 3_600_000 });
+      assert.equal(made.status, 202);
+      assert.equal(made.body.tenant, 'acme', 'a page of the site acts as the key');
+    });
+
+    it('lets an admin pick the tenant to show, and open Bull Board with the session', async () => {
+      const cookie = await logIn(credentials.admin, 'globex');
+      const session = await page(cookie).get('/ui/session');
+      assert.deepEqual([session.body.role, session.body.tenant], ['admin', 'globex']);
+      const made = await page(cookie).post('/v1/executions', { task: 'demo.noop', delayMs: 3_600_000 });
+      assert.equal(made.body.tenant, 'globex', 'an admin’s session writes in the tenant it picked');
+      assert.equal((await fetch(new URL('/admin/queues/api/queues', stack.gatewayUrl), { headers: { cookie } })).status, 200);
+      const tenantCookie = await logIn(credentials.tenants.acme);
+      assert.equal((await fetch(new URL('/admin/queues/api/queues', stack.gatewayUrl), { headers: { cookie: tenantCookie } })).status, 403);
+    });
+
+    it('ends with a log-out, and with its key’s revocation', async () => {
+      const logout = await stack.api.post('/ui/logout');
+      assert.equal(logout.status, 204);
+      assert.match(logout.headers.get('set-cookie') ?? '', /^conveyor_session=;.*Max-Age=0/);
+      const { id, key } = await createKey({ tenant: 'acme', name: 'dashboard user', role: 'read' });
+      const cookie = await logIn(key);
+      assert.equal((await page(cookie).get('/ui/session')).status, 200);
+      assert.equal((await admin.delete(`/v1/api-keys/${id}`)).status, 204);
+      await poll(() => page(cookie).get('/ui/session'), { until: (reply) => reply.status === 401, timeoutMs: 5_000, label: 'the session to end with its key' });
+    });
+  });
+
   describe('managed keys', () => {
     it('shows a new key once, lists keys without it, and checks the tenant against the role', async () => {
       const made = await admin.post('/v1/api-keys', { tenant: 'acme', name: 'ci', role: 'tenant' });
@@ -400,7 +469,8 @@ describe('identity and access on the gateway', () => {
 
       for (const route of routes) {
         const reply = await call(token, route, { execution, schedule });
-        if (isPublic(route) || tokenRoutes.includes(nameOf(route))) assert.equal(reply.status, 200, `${nameOf(route)}: ${JSON.stringify(reply.body).slice(0, 200)}`);
+        if (isPublic(route)) assert.equal(reply.status, publicAnswers[nameOf(route)], nameOf(route));
+        else if (tokenRoutes.includes(nameOf(route))) assert.equal(reply.status, 200, `${nameOf(route)}: ${JSON.stringify(reply.body).slice(0, 200)}`);
         else assertApiError(reply, 403, 'forbidden', nameOf(route));
       }
       assert.deepEqual((await token.get(`/v1/executions/${execution}`)).body, (await acme.get(`/v1/executions/${execution}`)).body);

@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /** One route the gateway serves: `POST /v1/executions/:id/cancel`. */
 export interface Route {
@@ -6,32 +6,30 @@ export interface Route {
   path: string;
 }
 
-interface RouterLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
-
 /**
- * Every route of the gateway, read from the Express router of a gateway built in-process from its
- * compiled module (initialised, never listening), so that routes added later are found too.
- * Middleware mounts (Bull Board's `/admin/queues`) are not routes and are not listed.
+ * Every route of the gateway, as the router registers it, from a gateway built in-process from its
+ * compiled module (initialised, never listening), so that routes added later are found too. Routes of
+ * plugins mounted under a prefix (Bull Board's `/admin/queues`) and the HEAD twins of GET routes are
+ * not listed.
  */
 export async function gatewayRoutes(env: Record<string, string>): Promise<Route[]> {
   // Loaded here, not at the top: only the tests that ask for routes pay for building a gateway.
-  const [{ NestFactory }, { loadGatewayConfig }, { createLogger }, { GatewayModule }] = await Promise.all([
+  const [{ NestFactory }, { loadGatewayConfig }, { createLogger, httpPlatform }, { GatewayModule }] = await Promise.all([
     import('@nestjs/core'),
     import('@conveyor/config'),
     import('@conveyor/service'),
     import('../../../services/gateway/src/gateway.module.js'),
   ]);
   const module = GatewayModule.forRoot(loadGatewayConfig(env), createLogger('gateway-routes', 'silent'));
-  const app = await NestFactory.create<NestExpressApplication>(module, { logger: false, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, httpPlatform(), { logger: false, bodyParser: false });
+  const routes: Route[] = [];
+  app.getHttpAdapter().getInstance().addHook('onRoute', ({ method, url, prefix }) => {
+    if (prefix !== '') return;
+    for (const one of [method].flat()) if (one !== 'HEAD') routes.push({ method: one, path: url! });
+  });
   try {
     await app.init();
-    // Express's types leave out a route's `methods`.
-    const layers = app.getHttpAdapter().getInstance().router.stack as unknown as RouterLayer[];
-    return layers.flatMap(({ route }) =>
-      route ? Object.keys(route.methods).filter((method) => method !== '_all').map((method) => ({ method: method.toUpperCase(), path: route.path })) : [],
-    );
+    return routes;
   } finally {
     await app.close();
   }

@@ -1,25 +1,26 @@
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadGatewayConfig } from '@conveyor/config';
 import { limits } from '@conveyor/contracts';
 import { Authenticator } from '@conveyor/identity';
-import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { httpPlatform, PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { bullBoardGate } from './auth/bull-board-gate.js';
-import { dashboardRoot } from './dashboard/dashboard.controller.js';
+import { serveDashboard } from './dashboard/dashboard.controller.js';
 import { GatewayModule } from './gateway.module.js';
+import { acceptJsonBodies } from './http/json-body.js';
 import { refuseHostileJson } from './http/request-guards.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), httpPlatform(), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
-  // Not strict: a JSON body that is no object (`false`, `"x"`) is valid JSON, refused by validation naming `(body)`.
-  app.useBodyParser('json', { limit: limits.requestBodyBytes, strict: false });
-  app.use(refuseHostileJson);
+  const fastify = app.getHttpAdapter().getInstance();
+  acceptJsonBodies(fastify, limits.requestBodyBytes);
+  // Every route's, Bull Board's and the not-found handler's: added before any of them is.
+  fastify.addHook('preValidation', refuseHostileJson);
+  fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));
   app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after'] });
-  // Before Bull Board's own middleware, which Nest mounts when the app starts listening.
-  app.use('/admin/queues', bullBoardGate(app.get(Authenticator), config.corsOrigins));
-  app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
+  serveDashboard(app);
   await serveHttp(app, config.http, logger);
 });

@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadMonitorConfig } from '@conveyor/config';
-import { PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { httpPlatform, PinoNestLogger, runService, serveHttp } from '@conveyor/service';
 import { MonitorModule } from './monitor.module.js';
 import { BrowserFacingIoAdapter } from './realtime/browser-facing-io-adapter.js';
 
 await runService('monitor', loadMonitorConfig, async (config, logger) => {
-  const app = await NestFactory.create(MonitorModule.forRoot(config, logger), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create<NestFastifyApplication>(MonitorModule.forRoot(config, logger), httpPlatform(), { logger: new PinoNestLogger(logger) });
   app.useWebSocketAdapter(new BrowserFacingIoAdapter(app, config.corsOrigins));
   await serveHttp(app, config.http, logger);
 });

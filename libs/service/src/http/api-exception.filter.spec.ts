@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HttpException, NotFoundException } from '@nestjs/common';
+import { errorCodes } from 'fastify';
 import {
   ExecutionNotFoundError,
   ExecutionStateError,
@@ -10,7 +12,7 @@ import {
   ScheduleStateError,
   type DomainError,
 } from '@conveyor/contracts';
-import { fromDomainError } from './api-exception.filter.js';
+import { fromDomainError, fromHttpException } from './api-exception.filter.js';
 
 describe('fromDomainError', () => {
   const id = 'exec_01M862CJRHAMBFM3S2NG72JCRG';
@@ -38,6 +40,32 @@ describe('fromDomainError', () => {
   for (const [error, body] of cases) {
     it(`answers ${error.name} (${error.code}) as the contract's error body`, () => {
       assert.deepEqual(fromDomainError(error).toBody(), body);
+    });
+  }
+});
+
+describe('fromHttpException', () => {
+  // As Nest hands Fastify's refusals on: an HTTP exception of the same status, the refusal its cause.
+  const wrapped = (error: Error & { statusCode?: number }) => new HttpException(error.message, error.statusCode!, { cause: error });
+  const cases: [string, HttpException, object][] = [
+    ['a malformed percent-escape', wrapped(new errorCodes.FST_ERR_BAD_URL('/%zz')), { statusCode: 400, code: 'invalid_path', message: 'The request path holds a malformed percent-escape.' }],
+    ['a body over the limit', wrapped(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()), { statusCode: 413, code: 'payload_too_large', message: 'The request body is larger than 1 MiB.' }],
+    [
+      'a Content-Type that is no media type',
+      wrapped(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()),
+      { statusCode: 415, code: 'unsupported_media_type', message: 'The Content-Type header is not a valid media type.' },
+    ],
+    [
+      'a body shorter than its Content-Length',
+      wrapped(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH()),
+      { statusCode: 400, code: 'bad_request', message: 'The request body does not match its Content-Length.' },
+    ],
+    ['an unknown route', new NotFoundException('Cannot GET /nothing'), { statusCode: 404, code: 'not_found', message: 'No such endpoint.' }],
+    ['any other refusal', new HttpException('Method not allowed', 405), { statusCode: 405, code: 'bad_request', message: 'Method not allowed' }],
+  ];
+  for (const [what, exception, body] of cases) {
+    it(`answers ${what} as the contract's error body`, () => {
+      assert.deepEqual(fromHttpException(exception).toBody(), body);
     });
   }
 });

@@ -1,5 +1,6 @@
+import { finished } from 'node:stream';
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DomainError, InvalidFieldsError } from '@conveyor/contracts';
 import { isRedisAvailable, REDIS } from '@conveyor/redis';
@@ -19,7 +20,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const error = this.toApiError(exception);
     if (error.statusCode >= 500) this.logger.error({ err: exception }, error.message);
-    host.switchToHttp().getResponse<Response>().status(error.statusCode).json(error.toBody());
+    const http = host.switchToHttp();
+    const send = () => void http.getResponse<FastifyReply>().status(error.statusCode).send(error.toBody());
+    // Refused before its body was read (over the limit): read it off first, so that a client still
+    // sending gets the answer rather than a reset connection.
+    const { raw } = http.getRequest<FastifyRequest>();
+    if (raw.complete) return send();
+    finished(raw.resume(), send);
   }
 
   private toApiError(exception: unknown): ApiError {
@@ -40,18 +47,26 @@ export function fromDomainError(error: DomainError): ApiError {
   return new ApiError(statusOfKind[error.kind], error.code, error.message);
 }
 
+/** Fastify's own refusals, raised before any handler runs, as the contract's errors (by Fastify's code). */
+const platformErrors = new Map<unknown, ApiError>([
+  ['FST_ERR_BAD_URL', new ApiError(400, 'invalid_path', 'The request path holds a malformed percent-escape.')],
+  ['FST_ERR_CTP_BODY_TOO_LARGE', ApiError.payloadTooLarge('The request body is larger than 1 MiB.')],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', new ApiError(415, 'unsupported_media_type', 'The Content-Type header is not a valid media type.')],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', new ApiError(400, 'bad_request', 'The request body does not match its Content-Length.')],
+  // A path that climbs out of the dashboard's folder names nothing there.
+  ['FST_STATIC_FORBIDDEN_PATH', new ApiError(404, 'not_found', 'No such endpoint.')],
+]);
+
+/** The contract's error for one of Fastify's refusals; `undefined` for anything else. */
+export function fromPlatformError(error: unknown): ApiError | undefined {
+  return platformErrors.get((error as { code?: unknown } | undefined)?.code);
+}
+
+/** Nest wraps Fastify's refusals in an HTTP exception, the refusal as its cause. */
 export function fromHttpException(exception: HttpException): ApiError {
+  const platformError = fromPlatformError(exception.cause);
+  if (platformError) return platformError;
   const status = exception.getStatus();
-  switch (status) {
-    case 404:
-      return new ApiError(404, 'not_found', 'No such endpoint.');
-    case 413:
-      return ApiError.payloadTooLarge('The request body is larger than 1 MiB.');
-    case 400:
-      // Raised before any handler runs: by the router for a bad percent-escape, else by the JSON body parser.
-      if (exception.cause instanceof URIError) return new ApiError(400, 'invalid_path', 'The request path holds a malformed percent-escape.');
-      return new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${exception.message}`);
-    default:
-      return new ApiError(status, status >= 500 ? 'internal_error' : 'bad_request', exception.message);
-  }
+  if (status === 404) return new ApiError(404, 'not_found', 'No such endpoint.');
+  return new ApiError(status, status >= 500 ? 'internal_error' : 'bad_request', exception.message);
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
 import {
   ExecutionActions,
@@ -35,7 +35,7 @@ export class ExecutionsController {
     @CallerOf() caller: Caller,
     @Body() body: unknown,
     @Headers('idempotency-key') headerKey: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionView> {
     if (isInputTooLarge(body)) throw ApiError.payloadTooLarge('The execution input is larger than 256 KiB.');
     // Only an object takes the header's key: spreading a string body would make a key of each character.
@@ -50,7 +50,7 @@ export class ExecutionsController {
     const { execution, created } = idempotencyKey
       ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, tenant)
       : { execution: await this.submitter.submit(rest, tenant), created: true };
-    response.status(created ? 202 : 200).location(`/v1/executions/${execution.id}`);
+    reply.status(created ? 202 : 200).header('location', `/v1/executions/${execution.id}`);
     return execution;
   }
 

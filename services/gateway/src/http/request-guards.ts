@@ -1,15 +1,16 @@
 import type { PipeTransform } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { isId, jsonShapeProblems, shownId, type IdKind } from '@conveyor/contracts';
 import { ApiError } from '@conveyor/service';
 
 /**
- * Runs right after the JSON body parser, before routing: a body or query nested deeper than the
- * limit or holding a prototype key is a `400` before any other work (nothing recursive ever sees it).
+ * A hook that runs right after the body is parsed, before any handler or validation: a body or query
+ * nested deeper than the limit or holding a prototype key is a `400` before any other work (nothing
+ * recursive ever sees it).
  */
-export function refuseHostileJson(request: Request, _response: Response, next: NextFunction): void {
+export function refuseHostileJson(request: FastifyRequest, _reply: unknown, done: HookHandlerDoneFunction): void {
   const problems = [...jsonShapeProblems(request.body), ...jsonShapeProblems(request.query)];
-  next(problems.length > 0 ? ApiError.validation(problems) : undefined);
+  done(problems.length > 0 ? ApiError.validation(problems) : undefined);
 }
 
 /** A path's id: one not of its kind's format is unknown (`404`) before any lookup, so it never reaches a key name. */

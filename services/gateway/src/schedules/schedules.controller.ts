@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ScheduleNotFoundError, type AnyTask, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
@@ -21,12 +21,12 @@ export class SchedulesController {
   ) {}
 
   @Post()
-  async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) response: Response): Promise<ScheduleView> {
+  async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<ScheduleView> {
     const tenant = caller.writeTenant;
     const validated = validateScheduleDefinition(body, this.tasks);
     if (!validated.ok) throw ApiError.validation(validated.errors);
     const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, tenant);
-    response.status(201).location(`/v1/schedules/${schedule.id}`);
+    reply.status(201).header('location', `/v1/schedules/${schedule.id}`);
     return schedule;
   }
 

@@ -1,0 +1,67 @@
+// Single submissions: `POST /v1/executions` of demo.noop with a small input from 50 connections at once
+// (HTTP, validation, record, first event and job before the `202`) beside the plain node:http + BullMQ
+// `add` server (./plain-gateway.ts) answering the same requests, on the same Redis.
+import { Agent, request } from 'node:http';
+import { startService, type RedisServer } from '@conveyor/launcher';
+import { percentiles } from './common.js';
+import { startPlainGateway } from './plain-gateway.js';
+
+const connections = 50;
+const warmup = 2_000;
+const total = 20_000;
+const body = JSON.stringify({ task: 'demo.noop', input: { payload: { text: 'x'.repeat(64) } } });
+
+export async function submit(redis: RedisServer): Promise<void> {
+  const plainServer = await startPlainGateway(redis.url, 'plain-submit');
+  const plain = await load(plainServer.url, '/add').finally(() => plainServer.process.stop());
+  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-submit', GATEWAY_PORT: '0', LOG_LEVEL: 'warn' });
+  const conveyor = await load(gateway.url!, '/v1/executions').finally(() => gateway.process.stop());
+  console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
+  console.log(`  plain node:http + add        ${line(plain)}`);
+  console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
+}
+
+interface Loaded {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+function line({ perSecond, p50, p99 }: Loaded): string {
+  return `${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50.toFixed(1).padStart(5)} ms   p99 ${p99.toFixed(1).padStart(5)} ms`;
+}
+
+/** Sends `warmup` then `total` submissions over `connections` kept-alive connections, each waiting for its reply. */
+async function load(url: string, path: string): Promise<Loaded> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const send = (count: number, latencies: number[]) => {
+    let left = count;
+    return Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (left-- > 0) {
+          const started = performance.now();
+          await post(agent, new URL(path, url));
+          latencies.push(performance.now() - started);
+        }
+      }),
+    );
+  };
+  await send(warmup, []);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await send(total, latencies);
+  const perSecond = total / ((performance.now() - started) / 1000);
+  agent.destroy();
+  return { perSecond, ...percentiles(latencies) };
+}
+
+function post(agent: Agent, url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sent = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      response.resume();
+      response.once('end', () => (response.statusCode === 202 ? resolve() : reject(new Error(`${url.pathname} answered ${response.statusCode}`))));
+    });
+    sent.once('error', reject);
+    sent.end(body);
+  });
+}
