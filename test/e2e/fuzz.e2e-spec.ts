@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import type { ConveyorClient } from '@conveyor/client';
-import { limits } from '@conveyor/contracts';
+import { limits, tenantPattern } from '@conveyor/contracts';
 import {
   ExecutionWatcher,
   gatewayRoutes,
@@ -74,10 +74,16 @@ interface Demands {
   badPathOnly: boolean;
 }
 
+/** Whether a path parameter's value names something: an existing id or name, or any well-formed tenant name (tenants need no creating). */
+function names(parameter: string, value: string, known: Set<string>): boolean {
+  return known.has(value) || (parameter === ':tenant' && tenantPattern.test(value));
+}
+
 function demands(c: HttpCase, known: Set<string>): Demands {
   const values = c.segments.map(decode);
+  const parameters = c.route.path.match(/:\w+/g) ?? [];
   const badPercent = values.includes(undefined);
-  const unknownTarget = values.some((value) => value !== undefined && !known.has(value));
+  const unknownTarget = values.some((value, i) => value !== undefined && !names(parameters[i], value, known));
   const json = c.body !== undefined && c.contentType === 'application/json' ? inspectJson(c.body) : undefined;
   if (json && json.bytes > limits.requestBodyBytes) return { statuses: [413], refuse: ['a body over 1 MiB'], badPathOnly: false };
   const deep = json !== undefined && isTooDeep(json.depth);

@@ -11,7 +11,11 @@ export interface ApiReply<T = any> {
  * as a client use the SDK (`Stack.client()`).
  */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent with every request (`authorization` …). */
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   get<T = any>(path: string): Promise<ApiReply<T>> {
     return this.request<T>('GET', path);
@@ -21,6 +25,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  put<T = any>(path: string, body?: unknown): Promise<ApiReply<T>> {
+    return this.request<T>('PUT', path, body);
+  }
+
   delete<T = any>(path: string): Promise<ApiReply<T>> {
     return this.request<T>('DELETE', path);
   }
@@ -28,7 +36,7 @@ export class ApiClient {
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiReply<T>> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.headers, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();

@@ -15,7 +15,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
   // Not strict: a JSON body that is no object (`false`, `"x"`) is valid JSON, refused by validation naming `(body)`.
   app.useBodyParser('json', { limit: limits.requestBodyBytes, strict: false });
   app.use(refuseHostileJson);
-  app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after'] });
+  app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'] });
   app.useStaticAssets(dashboardRoot, { prefix: '/ui' });
   await serveHttp(app, config.http, logger);
 });

@@ -1,10 +1,11 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
-import { DomainError, InvalidFieldsError } from '@conveyor/contracts';
+import { DomainError, InvalidFieldsError, TenantLimitError } from '@conveyor/contracts';
 import { isRedisAvailable, REDIS } from '@conveyor/redis';
 import { LOGGER, type Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
+import { rateLimitHeaders, setHeaders } from './rate-limit-headers.js';
 
 const redisDown = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONNREFUSED|ECONNRESET/;
 
@@ -19,7 +20,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const error = this.toApiError(exception);
     if (error.statusCode >= 500) this.logger.error({ err: exception }, error.message);
-    host.switchToHttp().getResponse<Response>().status(error.statusCode).json(error.toBody());
+    const response = host.switchToHttp().getResponse<Response>();
+    setHeaders(response, error.headers);
+    response.status(error.statusCode).json(error.toBody());
   }
 
   private toApiError(exception: unknown): ApiError {
@@ -33,10 +36,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
 }
 
 /** The status of each kind of domain refusal: the one place the libraries' errors meet HTTP. */
-const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403 };
+const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403, limited: 429 };
 
 export function fromDomainError(error: DomainError): ApiError {
   if (error instanceof InvalidFieldsError) return ApiError.validation(error.details);
+  if (error instanceof TenantLimitError) {
+    const headers = { 'Retry-After': String(error.retryAfterSeconds), ...rateLimitHeaders(error.rateLimit) };
+    return new ApiError(statusOfKind[error.kind], error.code, error.message, undefined, 0, headers);
+  }
   return new ApiError(statusOfKind[error.kind], error.code, error.message);
 }
 
