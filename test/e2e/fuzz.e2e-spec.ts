@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import type { ConveyorClient } from '@conveyor/client';
-import { limits } from '@conveyor/contracts';
+import { limits, tenantPattern } from '@conveyor/contracts';
 import {
   ExecutionWatcher,
   gatewayRoutes,
@@ -74,10 +74,16 @@ interface Demands {
   code?: string;
 }
 
+/** Whether a path parameter's value names something: an existing id or name, or any well-formed tenant name (tenants need no creating). */
+function names(parameter: string, value: string, known: Set<string>): boolean {
+  return known.has(value) || (parameter === ':tenant' && tenantPattern.test(value));
+}
+
 function demands(c: HttpCase, known: Set<string>): Demands {
   const values = c.segments.map(decode);
+  const parameters = c.route.path.match(/:\w+/g) ?? [];
   const badPercent = values.includes(undefined);
-  const unknownTarget = values.some((value) => value !== undefined && !known.has(value));
+  const unknownTarget = values.some((value, i) => value !== undefined && !names(parameters[i], value, known));
   // The router refuses a malformed path before the body is read.
   if (badPercent) return { statuses: [400], code: 'invalid_path', refuse: ['a bad percent-escape in the path'] };
   const json = c.body !== undefined && c.contentType === 'application/json' ? inspectJson(c.body) : undefined;

@@ -32,10 +32,10 @@ describe('identity and access on the gateway', () => {
   const tokenRoutes = ['GET /v1/executions/:id', 'GET /v1/executions/:id/events', 'GET /v1/executions/:id/logs', 'GET /v1/schedules/:id', 'GET /v1/schedules/:id/runs'];
   const isAdminOnly = (route: Route) => route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET');
 
-  /** Calls a route with its parameters filled in: the ids given, `demo` for a queue. */
+  /** Calls a route with its parameters filled in: the ids given, `demo` for a queue, `acme` for a tenant. */
   function call(api: ApiClient, route: Route, ids: { execution: string; schedule: string; apiKey?: string }): Promise<ApiReply> {
     const [, collection] = route.path.split('/').filter(Boolean);
-    const value = { executions: ids.execution, schedules: ids.schedule, 'api-keys': ids.apiKey ?? 'key_01JD0000000000000000000000' }[collection] ?? 'demo';
+    const value = { executions: ids.execution, schedules: ids.schedule, 'api-keys': ids.apiKey ?? 'key_01JD0000000000000000000000', tenants: 'acme' }[collection] ?? 'demo';
     return api.request(route.method, route.path.replace(/:\w+/g, value), route.method === 'GET' ? undefined : {});
   }
 

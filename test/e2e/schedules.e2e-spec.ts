@@ -5,6 +5,7 @@ import type { ConveyorEvent, ScheduleView } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { createRedis, waitForRedis } from '@conveyor/redis';
 import { createSchedulesCore } from '@conveyor/schedules';
+import { createTenantsCore } from '@conveyor/tenants';
 import { EventLog, ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('schedules', () => {
@@ -51,7 +52,8 @@ describe('schedules', () => {
     const redis = createRedis({ url: stack.redis.url, prefix: stack.prefix }, 'request');
     try {
       await waitForRedis(redis, 10_000);
-      await use(createSchedulesCore(redis, createExecutionsCore(redis, stack.prefix)));
+      const executions = createExecutionsCore(redis, stack.prefix);
+      await use(createSchedulesCore(redis, executions, createTenantsCore(redis, executions).quota));
     } finally {
       redis.disconnect();
     }

@@ -39,6 +39,9 @@ export interface Submission<T extends AnyTask = AnyTask> {
   options: SubmitOptions;
 }
 
+/** An idempotent submission's outcome: a new execution (with what admitted it), or the first one again. */
+export type SubmittedOnce<A> = { execution: ExecutionView; created: true; admitted: A } | { execution: ExecutionView; created: false };
+
 /** The BullMQ backoff type whose delay the worker computes (and announces in `execution.retrying`). */
 export const conveyorBackoffType = 'conveyor';
 
@@ -109,10 +112,15 @@ export class ExecutionSubmitter {
 
   /**
    * Submits once per `key` (per tenant, for the idempotency TTL): the same key with the same
-   * `fingerprint` returns the first execution; with another fingerprint it is a `409`.
+   * `fingerprint` returns the first execution; with another fingerprint it is a `409`. `admit` runs
+   * once the key is claimed and before anything is written, so a repeat is never admitted (the
+   * tenant's limits); what it returns comes back as `admitted`, and when it throws the key is free again.
    */
-  submitOnce(key: string, fingerprint: string, submission: Submission, tenant: string): Promise<{ execution: ExecutionView; created: boolean }> {
-    return this.once(key, fingerprint, tenant, (id) => this.submit(submission, tenant, id));
+  submitOnce<A>(key: string, fingerprint: string, submission: Submission, tenant: string, admit: () => Promise<A>): Promise<SubmittedOnce<A>> {
+    return this.once(key, fingerprint, tenant, async (id) => {
+      const admitted = await admit();
+      return { execution: await this.submit(submission, tenant, id), admitted };
+    });
   }
 
   /**
@@ -120,8 +128,8 @@ export class ExecutionSubmitter {
    * definition no longer validates): recorded `failed` with `error`, its job kept aside, so that a
    * retry queues it as for a cancelled execution.
    */
-  failOnce(key: string, fingerprint: string, submission: Submission, tenant: string, error: ExecutionError): Promise<{ execution: ExecutionView; created: boolean }> {
-    return this.once(key, fingerprint, tenant, (id) => this.recordFailed(submission, tenant, id, error));
+  failOnce(key: string, fingerprint: string, submission: Submission, tenant: string, error: ExecutionError): Promise<SubmittedOnce<undefined>> {
+    return this.once(key, fingerprint, tenant, async (id) => ({ execution: await this.recordFailed(submission, tenant, id, error), admitted: undefined }));
   }
 
   private async recordFailed(submission: Submission, tenant: string, id: string, error: ExecutionError): Promise<ExecutionView> {
@@ -131,18 +139,18 @@ export class ExecutionSubmitter {
     return (await this.reader.get(id, tenant))!;
   }
 
-  private async once(
+  private async once<A>(
     key: string,
     fingerprint: string,
     tenant: string,
-    create: (id: string) => Promise<ExecutionView>,
-  ): Promise<{ execution: ExecutionView; created: boolean }> {
+    create: (id: string) => Promise<{ execution: ExecutionView; admitted: A }>,
+  ): Promise<SubmittedOnce<A>> {
     const slot = this.keys.idempotency(tenant, key);
     const id = newExecutionId();
     const claimed = await this.redis.set(slot, `${id} ${fingerprint}`, 'PX', this.idempotencyTtlMs, 'NX');
     if (claimed) {
       try {
-        return { execution: await create(id), created: true };
+        return { ...(await create(id)), created: true };
       } catch (error) {
         await this.redis.del(slot).catch(() => undefined);
         throw error;

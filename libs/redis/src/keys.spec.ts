@@ -17,4 +17,9 @@ describe('RedisKeys', () => {
     assert.equal(keys.bullQueueName('demo'), '{demo}');
     assert.equal(keys.queueOfBullName('{demo}'), 'demo');
   });
+
+  it("keeps a tenant's usage counters under the tenant's hash tag, apart from every queue's", () => {
+    assert.equal(keys.tenantRecentSubmissions('acme'), 'conveyor:{tenant:acme}:recent-submissions');
+    assert.equal(keys.tenantExecutionsOn('acme', '2026-11-30'), 'conveyor:{tenant:acme}:executions:2026-11-30');
+  });
 });

@@ -126,7 +126,22 @@ export class RedisKeys {
     return `${this.prefix}:{tenants}:limits`;
   }
 
+  /** Sorted set: a tenant's new executions of the last second, one entry each (for `submitsPerSecond`). */
+  tenantRecentSubmissions(tenant: string): string {
+    return this.ofTenant(tenant, 'recent-submissions');
+  }
+
+  /** Counter: a tenant's new executions on a UTC day (`2026-11-30`). */
+  tenantExecutionsOn(tenant: string, day: string): string {
+    return this.ofTenant(tenant, 'executions', day);
+  }
+
   private tagged(queue: string, ...parts: string[]): string {
     return [this.prefix, `{${queue}}`, ...parts].join(':');
+  }
+
+  /** A tenant's usage counters, under the tenant's own hash tag, so that one script checks and counts them together. */
+  private ofTenant(tenant: string, ...parts: string[]): string {
+    return [this.prefix, `{tenant:${tenant}}`, ...parts].join(':');
   }
 }

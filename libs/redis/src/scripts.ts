@@ -1,8 +1,8 @@
 import type { Redis, Result } from 'ioredis';
 
 /*
- * Conveyor's Lua scripts. Each touches the keys of one queue only (one hash tag), so each is atomic
- * on a single Redis as on a cluster shard: the event of an execution gets its `seq`, updates the
+ * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), so
+ * each is atomic on a single Redis as on a cluster shard: the event of an execution gets its `seq`, updates the
  * execution's record and its status index and counters, enters the capped event log and is
  * published in one step, so events of one execution are never published out of order, whichever
  * process emits them, and lists and totals never disagree with the records.
@@ -104,6 +104,34 @@ redis.call('PUBLISH', KEYS[2], ARGV[3])
 return 1
 `;
 
+const admitExecutions = `
+-- KEYS: the tenant's new executions of the last second (sorted set: entry → ms), its count of the day
+-- ARGV: how many, per-second limit ("" = none), per-day limit ("" = none), the day counter's lifetime (s),
+--       a name unique to this call
+-- All or nothing, so a refused batch counts nothing. Returns { 0 admitted | 1 over the per-second limit |
+-- 2 over the day's, new executions in the last second, today }, counting these when admitted.
+-- Redis's clock times the window, so every gateway agrees on it.
+local count = tonumber(ARGV[1])
+local today = tonumber(redis.call('GET', KEYS[2]) or '0')
+local recent, now = 0, 0
+if ARGV[2] ~= '' then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+  recent = redis.call('ZCARD', KEYS[1])
+  if recent + count > tonumber(ARGV[2]) then return { 1, recent, today } end
+end
+if ARGV[3] ~= '' and today + count > tonumber(ARGV[3]) then return { 2, recent, today } end
+if count == 0 then return { 0, recent, today } end
+if ARGV[2] ~= '' then
+  for i = 1, count do redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. i) end
+  redis.call('PEXPIRE', KEYS[1], 1000)
+end
+today = redis.call('INCRBY', KEYS[2], count)
+if today == count then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+return { 0, recent + count, today }
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     conveyorAppendEvent(
@@ -136,6 +164,15 @@ declare module 'ioredis' {
     ): Result<number, Context>;
     conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
+    conveyorAdmitExecutions(
+      recent: string,
+      today: string,
+      count: number,
+      perSecond: number | '',
+      perDay: number | '',
+      dayTtlSeconds: number,
+      unique: string,
+    ): Result<[0 | 1 | 2, number, number], Context>;
     conveyorForgetExecution(
       record: string,
       events: string,
@@ -159,6 +196,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
+    redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
     withScripts.add(redis);
   }
   return redis;

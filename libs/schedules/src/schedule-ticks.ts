@@ -1,5 +1,15 @@
-import { activeStatuses, findTask, ScheduleDefinitionError, scheduleTickKeyPrefix, type ExecutionView, type ScheduleDefinition } from '@conveyor/contracts';
+import {
+  activeStatuses,
+  findTask,
+  ScheduleDefinitionError,
+  scheduleTickKeyPrefix,
+  TenantLimitError,
+  type EventDataMap,
+  type ExecutionView,
+  type ScheduleDefinition,
+} from '@conveyor/contracts';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
+import type { TenantQuota } from '@conveyor/tenants';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleService } from './schedule-service.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -8,7 +18,8 @@ import { checkStoredDefinition } from './stored-definition.js';
 /**
  * What a tick does — the same for BullMQ's ticks and for run-now: apply Conveyor's rules (state,
  * endAt, overlap, limit), then submit an ordinary execution with the idempotency key
- * `sch:<id>:<tickMs>`, so that a tick run twice never creates a second execution.
+ * `sch:<id>:<tickMs>`, so that a tick run twice never creates a second execution. The tenant's
+ * limits admit it like any submission: a tick they refuse is skipped, a run-now refused throws.
  */
 export class ScheduleTicks {
   constructor(
@@ -16,6 +27,7 @@ export class ScheduleTicks {
     private readonly schedules: ScheduleService,
     private readonly submitter: ExecutionSubmitter,
     private readonly reader: ExecutionReader,
+    private readonly quota: TenantQuota,
   ) {}
 
   /**
@@ -38,7 +50,7 @@ export class ScheduleTicks {
     }
     const blocking = definition.overlap === 'skip' ? await this.stillRunning(record) : null;
     if (blocking) {
-      await this.store.append(record, 'schedule.skipped', { scheduledFor, blockingExecutionId: blocking.id }, {});
+      await this.skip(record, definition, manual, { scheduledFor, reason: 'overlap', blockingExecutionId: blocking.id });
       return null;
     }
     // Claimed before the submission, so that two late ticks processed at once cannot both take the last run.
@@ -66,11 +78,20 @@ export class ScheduleTicks {
           },
         },
         record.tenant,
+        () => this.quota.admit(record.tenant, 1),
       )
       .catch(async (error: unknown) => {
-        await release();
-        throw error;
+        if (manual || !(error instanceof TenantLimitError)) {
+          await release();
+          throw error;
+        }
+        // Refused: the tick's key was free, so no try of it made an execution, and the claim goes back
+        // even when an earlier try made it.
+        await this.store.releaseRun(record.id, tickMs);
+        await this.skip(record, definition, manual, { scheduledFor, reason: 'quota_exceeded' });
+        return null;
       });
+    if (!fired) return null;
     // Not made now: this tick fired already (its claim goes back), unless an earlier try of it made
     // the execution and died before recording it, which is done now.
     if (!fired.created && !claim.resumed) {
@@ -121,6 +142,12 @@ export class ScheduleTicks {
     if (!manual) await this.store.settleRun(record.id, tickMs);
     const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
     if (!manual && done) await this.schedules.finish({ ...record, runCount });
+  }
+
+  /** `schedule.skipped`; a one-off schedule's only tick is then spent, so it finishes. */
+  private async skip(record: ScheduleRecord, definition: Pick<ScheduleDefinition, 'at'>, manual: boolean, data: EventDataMap['schedule.skipped']): Promise<void> {
+    await this.store.append(record, 'schedule.skipped', data, {});
+    if (!manual && definition.at !== null) await this.schedules.finish(record);
   }
 
   /** The schedule's last execution, if it has not ended yet. */

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { ExecutionsCore } from '@conveyor/executions';
+import type { TenantQuota } from '@conveyor/tenants';
 import { ScheduleService } from './schedule-service.js';
 import { ScheduleStore } from './schedule-store.js';
 import { ScheduleTicks } from './schedule-ticks.js';
 
-/** The schedules core over one Redis connection, on top of the execution core. */
-export function createSchedulesCore(redis: Redis, executions: ExecutionsCore) {
+/** The schedules core over one Redis connection, on top of the execution core; its ticks are admitted by the tenants' `quota`. */
+export function createSchedulesCore(redis: Redis, executions: ExecutionsCore, quota: TenantQuota) {
   const store = new ScheduleStore(redis, executions.keys);
   const service = new ScheduleService(store, redis, executions.keys);
-  return { scheduleStore: store, schedules: service, ticks: new ScheduleTicks(store, service, executions.submitter, executions.reader) };
+  return { scheduleStore: store, schedules: service, ticks: new ScheduleTicks(store, service, executions.submitter, executions.reader, quota) };
 }

@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { EXECUTIONS_CORE, type ExecutionsCore } from '@conveyor/executions';
 import { REDIS } from '@conveyor/redis';
+import { TenantQuota, TenantsModule } from '@conveyor/tenants';
 import { ScheduleService } from './schedule-service.js';
 import { ScheduleStore } from './schedule-store.js';
 import { ScheduleTicks } from './schedule-ticks.js';
@@ -12,8 +13,13 @@ type SchedulesCore = ReturnType<typeof createSchedulesCore>;
 
 /** Provides schedules (service, store, ticks) over the execution core; import after `ExecutionsCoreModule.forRoot`. */
 @Module({
+  imports: [TenantsModule],
   providers: [
-    { provide: SCHEDULES_CORE, inject: [REDIS, EXECUTIONS_CORE], useFactory: (redis: Redis, core: ExecutionsCore) => createSchedulesCore(redis, core) },
+    {
+      provide: SCHEDULES_CORE,
+      inject: [REDIS, EXECUTIONS_CORE, TenantQuota],
+      useFactory: (redis: Redis, core: ExecutionsCore, quota: TenantQuota) => createSchedulesCore(redis, core, quota),
+    },
     { provide: ScheduleStore, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.scheduleStore },
     { provide: ScheduleService, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.schedules },
     { provide: ScheduleTicks, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.ticks },

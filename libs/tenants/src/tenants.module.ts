@@ -1,11 +1,20 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { REDIS, RedisKeys } from '@conveyor/redis';
+import { EXECUTIONS_CORE, type ExecutionsCore } from '@conveyor/executions';
+import { REDIS } from '@conveyor/redis';
 import { TenantLimitsStore } from './tenant-limits-store.js';
+import { TenantQuota } from './tenant-quota.js';
+import { createTenantsCore, type TenantsCore } from './tenants-core.js';
 
-/** Tenant limits for a service built on the execution core (which provides Redis and the keys). */
+const TENANTS_CORE = Symbol('TENANTS_CORE');
+
+/** Tenant limits and quota for a service built on the execution core (which provides Redis and the keys). */
 @Module({
-  providers: [{ provide: TenantLimitsStore, inject: [REDIS, RedisKeys], useFactory: (redis: Redis, keys: RedisKeys) => new TenantLimitsStore(redis, keys) }],
-  exports: [TenantLimitsStore],
+  providers: [
+    { provide: TENANTS_CORE, inject: [REDIS, EXECUTIONS_CORE], useFactory: (redis: Redis, core: ExecutionsCore) => createTenantsCore(redis, core) },
+    { provide: TenantLimitsStore, inject: [TENANTS_CORE], useFactory: (core: TenantsCore) => core.limits },
+    { provide: TenantQuota, inject: [TENANTS_CORE], useFactory: (core: TenantsCore) => core.quota },
+  ],
+  exports: [TenantLimitsStore, TenantQuota],
 })
 export class TenantsModule {}

@@ -41,6 +41,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  put<T = any>(path: string, body?: unknown): Promise<ApiReply<T>> {
+    return this.request<T>('PUT', path, body);
+  }
+
   delete<T = any>(path: string): Promise<ApiReply<T>> {
     return this.request<T>('DELETE', path);
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import { ConveyorClient } from '@conveyor/client';
 import { RedisServer, startService, type ServiceProcess } from '@conveyor/launcher';
 import { ApiClient } from './api-client.js';
@@ -94,4 +95,35 @@ export class Stack {
     await Promise.all(services.map((service) => service.process.stop('SIGTERM')));
     await this.redis.stop();
   }
+}
+
+/** A suite's stack and its client, readable from the suite's first test on. */
+export interface SuiteStack {
+  readonly stack: Stack;
+  readonly client: ConveyorClient;
+}
+
+/** Starts a stack and its client before the suite's tests and stops both after them (call it inside `describe`). */
+export function stackPerSuite(options: StackOptions = {}): SuiteStack {
+  let started: SuiteStack | undefined;
+  before(async () => {
+    const stack = await Stack.start(options);
+    started = { stack, client: stack.client() };
+  });
+  after(async () => {
+    started?.client.close();
+    await started?.stack.stop();
+  });
+  const ready = () => {
+    if (!started) throw new Error("the stack starts before the suite's first test");
+    return started;
+  };
+  return {
+    get stack() {
+      return ready().stack;
+    },
+    get client() {
+      return ready().client;
+    },
+  };
 }

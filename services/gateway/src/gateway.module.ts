@@ -5,6 +5,7 @@ import { offeredTasks } from '@conveyor/contracts';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
 import { IdentityModule } from '@conveyor/identity';
+import { TenantsModule } from '@conveyor/tenants';
 import { AuthGuard } from './auth/auth.guard.js';
 import { IdentityController } from './auth/identity.controller.js';
 import { SessionController } from './auth/session.controller.js';
@@ -17,6 +18,7 @@ import { QueuesController } from './queues/queues.controller.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
+import { TenantsController } from './tenants/tenants.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -28,8 +30,9 @@ export class GatewayModule {
         IdentityModule.forRoot(config.auth),
         BullBoardAdminModule,
         SchedulesModule,
+        TenantsModule,
       ],
-      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, HealthController, DashboardController],
+      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, TenantsController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },

@@ -20,7 +20,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
   // Every route's, Bull Board's and the not-found handler's: added before any of them is.
   fastify.addHook('preValidation', refuseHostileJson);
   fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));
-  app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after'] });
+  app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'] });
   serveDashboard(app);
   await serveHttp(app, config.http, logger);
 });

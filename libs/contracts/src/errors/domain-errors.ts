@@ -1,3 +1,4 @@
+import type { RateLimitState, SubmitLimitName } from '../tenants/tenant.view.js';
 import type { FieldError } from '../validation/validated.js';
 
 /**
@@ -6,7 +7,7 @@ import type { FieldError } from '../validation/validated.js';
  * status once (as bullmq's error classes and bull-board's stable error keys are mapped).
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not_found' | 'conflict' | 'invalid' | 'unauthorized' | 'forbidden';
+  abstract readonly kind: 'not_found' | 'conflict' | 'invalid' | 'unauthorized' | 'forbidden' | 'limited';
 
   constructor(
     readonly code: string,
@@ -113,5 +114,32 @@ export class TenantRequiredError extends DomainError {
 
   constructor() {
     super('tenant_required', 'An admin key acts for every tenant: name the tenant this change belongs to with ?tenant=<name>.');
+  }
+}
+
+/**
+ * A tenant's limit refuses new executions for now: `rate_limited` (submitsPerSecond) or
+ * `quota_exceeded` (executionsPerDay, maxQueued). Nothing was counted; try again after `retryAfterSeconds`.
+ */
+export class TenantLimitError extends DomainError {
+  readonly kind = 'limited';
+
+  constructor(
+    code: 'rate_limited' | 'quota_exceeded',
+    message: string,
+    readonly retryAfterSeconds: number,
+    /** The refusing limit, for the `RateLimit-*` headers. */
+    readonly rateLimit: RateLimitState,
+  ) {
+    super(code, message);
+  }
+}
+
+/** More new executions at once than a tenant's limit could ever let in: waiting would not help. */
+export class BatchExceedsLimitError extends DomainError {
+  readonly kind = 'invalid';
+
+  constructor(limitName: SubmitLimitName, limit: number, count: number) {
+    super('batch_exceeds_limit', `${count} executions at once can never fit the tenant's ${limitName} of ${limit}: send them in smaller batches.`);
   }
 }

@@ -7,6 +7,9 @@ import type { ScheduleView } from '../schedules/schedule.view.js';
  * DO NOT RENAME — add new types instead.
  */
 
+/** Why a schedule's tick made no run: the previous run still going (`overlap: skip`), or the tenant's limits. */
+export type ScheduleSkipReason = 'overlap' | 'quota_exceeded';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** A stored log line of an execution (`GET /v1/executions/:id/logs`). */
@@ -32,7 +35,7 @@ export interface EventDataMap {
   'execution.completed': { result: unknown };
   'execution.cancelled': { reason: string | null };
   'schedule.fired': { executionId: string; scheduledFor: string; manual: boolean };
-  'schedule.skipped': { scheduledFor: string; blockingExecutionId: string };
+  'schedule.skipped': { scheduledFor: string; reason: ScheduleSkipReason; blockingExecutionId?: string };
   /** Created, edited, enabled, disabled, finished or deleted; the schedule without its `input` (read it over REST). */
   'schedule.updated': { schedule: Omit<ScheduleView, 'input'> };
   'schedule.paused': { failureStreak: number };

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly details?: FieldError[],
     /** How many more bad fields there were than `details` lists. */
     readonly detailsOmitted = 0,
+    /** Headers the answer carries besides its body (`Retry-After` …). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { HttpException, NotFoundException } from '@nestjs/common';
 import { errorCodes } from 'fastify';
 import {
+  BatchExceedsLimitError,
   ExecutionNotFoundError,
   ExecutionStateError,
   IdempotencyConflictError,
@@ -10,6 +11,7 @@ import {
   ScheduleDefinitionError,
   ScheduleNotFoundError,
   ScheduleStateError,
+  TenantLimitError,
   type DomainError,
 } from '@conveyor/contracts';
 import { fromDomainError, fromHttpException } from './api-exception.filter.js';
@@ -28,6 +30,11 @@ describe('fromDomainError', () => {
       { statusCode: 409, code: 'invalid_schedule', message: 'Schedule sch_1 no longer validates: task: is not a known task' },
     ],
     [
+      new BatchExceedsLimitError('submitsPerSecond', 5, 6),
+      { statusCode: 400, code: 'batch_exceeds_limit', message: "6 executions at once can never fit the tenant's submitsPerSecond of 5: send them in smaller batches." },
+    ],
+    [new TenantLimitError('rate_limited', 'slow down', 1, { limit: 5, remaining: 0, resetSeconds: 1 }), { statusCode: 429, code: 'rate_limited', message: 'slow down' }],
+    [
       new InvalidFieldsError([{ path: 'cursor', message: 'must be a cursor from a previous page' }]),
       {
         statusCode: 400,
@@ -42,6 +49,11 @@ describe('fromDomainError', () => {
       assert.deepEqual(fromDomainError(error).toBody(), body);
     });
   }
+
+  it('tells a refusal by a tenant limit when to try again, and the state of that limit', () => {
+    const error = fromDomainError(new TenantLimitError('quota_exceeded', 'enough for today', 3600, { limit: 100, remaining: 0, resetSeconds: 3600 }));
+    assert.deepEqual(error.headers, { 'Retry-After': '3600', 'RateLimit-Limit': '100', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3600' });
+  });
 });
 
 describe('fromHttpException', () => {

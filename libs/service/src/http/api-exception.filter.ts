@@ -2,10 +2,11 @@ import { finished } from 'node:stream';
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { DomainError, InvalidFieldsError } from '@conveyor/contracts';
+import { DomainError, InvalidFieldsError, TenantLimitError } from '@conveyor/contracts';
 import { isRedisAvailable, REDIS } from '@conveyor/redis';
 import { LOGGER, type Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
+import { rateLimitHeaders, setHeaders } from './rate-limit-headers.js';
 
 const redisDown = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONNREFUSED|ECONNRESET/;
 
@@ -21,7 +22,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const error = this.toApiError(exception);
     if (error.statusCode >= 500) this.logger.error({ err: exception }, error.message);
     const http = host.switchToHttp();
-    const send = () => void http.getResponse<FastifyReply>().status(error.statusCode).send(error.toBody());
+    const reply = http.getResponse<FastifyReply>();
+    setHeaders(reply, error.headers);
+    const send = () => void reply.status(error.statusCode).send(error.toBody());
     // Refused before its body was read (over the limit): read it off first, so that a client still
     // sending gets the answer rather than a reset connection.
     const { raw } = http.getRequest<FastifyRequest>();
@@ -40,10 +43,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
 }
 
 /** The status of each kind of domain refusal: the one place the libraries' errors meet HTTP. */
-const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403 };
+const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403, limited: 429 };
 
 export function fromDomainError(error: DomainError): ApiError {
   if (error instanceof InvalidFieldsError) return ApiError.validation(error.details);
+  if (error instanceof TenantLimitError) {
+    const headers = { 'Retry-After': String(error.retryAfterSeconds), ...rateLimitHeaders(error.rateLimit) };
+    return new ApiError(statusOfKind[error.kind], error.code, error.message, undefined, 0, headers);
+  }
   return new ApiError(statusOfKind[error.kind], error.code, error.message);
 }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine } from '@conveyor/contracts';
+import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine, type RateLimitState } from '@conveyor/contracts';
 import {
   ExecutionActions,
   ExecutionFinder,
@@ -8,9 +8,11 @@ import {
   ExecutionStore,
   ExecutionSubmitter,
   type ExecutionPage,
+  type Submission,
 } from '@conveyor/executions';
 import type { Caller } from '@conveyor/identity';
-import { Access, ApiError, CallerOf } from '@conveyor/service';
+import { Access, ApiError, CallerOf, rateLimitHeaders, setHeaders } from '@conveyor/service';
+import { TenantQuota } from '@conveyor/tenants';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
@@ -26,10 +28,14 @@ export class ExecutionsController {
     private readonly actions: ExecutionActions,
     private readonly store: ExecutionStore,
     private readonly finder: ExecutionFinder,
+    private readonly quota: TenantQuota,
     @Inject(OFFERED_TASKS) private readonly tasks: readonly AnyTask[],
   ) {}
 
-  /** `202` with a new execution; `200` with the first one when an idempotency key repeats a request. */
+  /**
+   * `202` with a new execution; `200` with the first one when an idempotency key repeats a request.
+   * Either carries the `RateLimit-*` headers of the tenant's limit nearest exhaustion.
+   */
   @Post()
   async submit(
     @CallerOf() caller: Caller,
@@ -46,22 +52,26 @@ export class ExecutionsController {
       throw ApiError.validation([{ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' }]);
     }
     const { idempotencyKey, ...rest } = submission.value;
-    const tenant = caller.writeTenant;
-    const { execution, created } = idempotencyKey
-      ? await this.submitter.submitOnce(idempotencyKey, fingerprint(body), rest, tenant)
-      : { execution: await this.submitter.submit(rest, tenant), created: true };
+    const { execution, created, rateLimit } = await this.submitAdmitted(rest, caller.writeTenant, idempotencyKey, fingerprint(body));
+    setHeaders(reply, rateLimitHeaders(rateLimit));
     reply.status(created ? 202 : 200).header('location', `/v1/executions/${execution.id}`);
     return execution;
   }
 
-  /** Up to 1,000 submissions, all validated before any is enqueued. */
+  /** Up to 1,000 submissions, all validated before any is enqueued, and admitted by the tenant's limits all or none. */
   @Post('batch')
   @HttpCode(202)
-  async submitBatch(@CallerOf() caller: Caller, @Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined): Promise<{ items: ExecutionView[] }> {
+  async submitBatch(
+    @CallerOf() caller: Caller,
+    @Body() body: unknown,
+    @Headers('idempotency-key') headerKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ items: ExecutionView[] }> {
     // Silently ignoring it would run a repeated batch twice.
     if (headerKey !== undefined) throw ApiError.validation([{ path: 'Idempotency-Key', message: 'is not supported for batches' }]);
     const tenant = caller.writeTenant;
     const submissions = await validateBatch(body, this.tasks);
+    setHeaders(reply, rateLimitHeaders(await this.quota.admit(tenant, submissions.length)));
     return { items: await this.submitter.submitMany(submissions, tenant) };
   }
 
@@ -126,6 +136,22 @@ export class ExecutionsController {
   @HttpCode(204)
   async delete(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<void> {
     await this.actions.delete(id, caller.tenant);
+  }
+
+  /** A new execution once the tenant's limits admit it; with an idempotency key, a repeat returns the first one, admitting nothing. */
+  private async submitAdmitted(
+    submission: Submission,
+    tenant: string,
+    idempotencyKey: string | undefined,
+    requestFingerprint: string,
+  ): Promise<{ execution: ExecutionView; created: boolean; rateLimit: RateLimitState | null }> {
+    const admit = () => this.quota.admit(tenant, 1);
+    if (!idempotencyKey) {
+      const rateLimit = await admit();
+      return { execution: await this.submitter.submit(submission, tenant), created: true, rateLimit };
+    }
+    const outcome = await this.submitter.submitOnce(idempotencyKey, requestFingerprint, submission, tenant, admit);
+    return { ...outcome, rateLimit: outcome.created ? outcome.admitted : await this.quota.peek(tenant) };
   }
 
   /** Where a visible execution lives; a token's out-of-scope id reads as unknown, as another tenant's does. */

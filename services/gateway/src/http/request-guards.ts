@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { isId, jsonShapeProblems, shownId, type IdKind } from '@conveyor/contracts';
+import { isId, jsonShapeProblems, shownId, tenantMessage, tenantPattern, type IdKind } from '@conveyor/contracts';
 import { ApiError } from '@conveyor/service';
 
 /**
@@ -28,3 +28,11 @@ const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Sch
 export const executionId = new IdPipe('execution');
 export const apiKeyId = new IdPipe('apiKey');
 export const scheduleId = new IdPipe('schedule');
+
+/** A path's tenant name: checked as `?tenant=` is (`400` naming `tenant`), so that it never reaches a key name otherwise. */
+export const tenantName: PipeTransform<string, string> = {
+  transform(tenant: string): string {
+    if (tenantPattern.test(tenant)) return tenant;
+    throw ApiError.validation([{ path: 'tenant', message: tenantMessage }]);
+  },
+};
