@@ -204,7 +204,7 @@ describe('hostile input: answered 4xx, never 500, and never stalling the gateway
 
   it('logs as ready the address the gateway actually bound', async () => {
     // Bound to every interface, it says so (it used to name loopback, as if it listened there only).
-    const gateway = await stack.startGateway({ HOST: '0.0.0.0', CONVEYOR_ADMIN_KEY: 'k'.repeat(32), CONVEYOR_TOKEN_SECRET: 's'.repeat(32) });
+    const gateway = await stack.startGateway({ HOST: '0.0.0.0', CONVEYOR_ADMIN_KEY: 'k'.repeat(32), CONVEYOR_TOKEN_SECRET: 's'.repeat(32), MONITOR_URL: 'http://127.0.0.1:9' });
     try {
       const port = /^http:\/\/0\.0\.0\.0:(\d+)$/.exec(gateway.url!)?.[1];
       assert.ok(port, gateway.url!);

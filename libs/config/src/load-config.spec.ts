@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidEnvironmentError, loadGatewayConfig, loadWorkerConfig } from './load-config.js';
+import { InvalidEnvironmentError, loadGatewayConfig, loadMonitorConfig, loadWorkerConfig } from './load-config.js';
 
 describe('loadConfig', () => {
   it('applies the defaults', () => {
@@ -67,5 +67,21 @@ describe('loadConfig', () => {
   it('refuses a queue no task uses, and Redis Cluster for now', () => {
     assert.throws(() => loadWorkerConfig({ WORKER_QUEUES: 'demo,nope' }), /no task uses queue nope/);
     assert.throws(() => loadGatewayConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), /not supported yet/);
+  });
+
+  it('turns auth on with keys, and refuses an exposed HOST without keys or without MONITOR_URL', () => {
+    const keys = { CONVEYOR_ADMIN_KEY: 'a'.repeat(24), CONVEYOR_TOKEN_SECRET: 's'.repeat(32) };
+    assert.deepEqual(loadGatewayConfig({ ...keys, CONVEYOR_API_KEYS: `acme:${'k'.repeat(24)}` }).auth, {
+      adminKey: 'a'.repeat(24),
+      tenantKeys: [{ tenant: 'acme', key: 'k'.repeat(24) }],
+      tokenSecret: 's'.repeat(32),
+    });
+    assert.throws(() => loadGatewayConfig({ HOST: '0.0.0.0' }), /HOST=0\.0\.0\.0 .*CONVEYOR_ADMIN_KEY/);
+    assert.throws(() => loadGatewayConfig({ CONVEYOR_ADMIN_KEY: 'a'.repeat(24) }), /CONVEYOR_TOKEN_SECRET: required/);
+    assert.throws(() => loadGatewayConfig({ ...keys, HOST: '0.0.0.0' }), /MONITOR_URL: required when HOST=0\.0\.0\.0/);
+    assert.equal(loadMonitorConfig({ ...keys, HOST: '0.0.0.0' }).auth?.adminKey, 'a'.repeat(24), 'the monitor needs no MONITOR_URL');
+    assert.throws(() => loadGatewayConfig({ CONVEYOR_ADMIN_KEY: 'short' }), /CONVEYOR_ADMIN_KEY: must be at least 24 characters/);
+    assert.deepEqual(loadGatewayConfig({ CONVEYOR_CORS_ORIGINS: 'https://app.example.com, http://localhost:8080/' }).corsOrigins, ['https://app.example.com', 'http://localhost:8080']);
+    assert.throws(() => loadGatewayConfig({ CONVEYOR_CORS_ORIGINS: '*,https://x.example/path' }), /CONVEYOR_CORS_ORIGINS: .*not: "\*", "https:\/\/x\.example\/path"/);
   });
 });

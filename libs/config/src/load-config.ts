@@ -113,6 +113,18 @@ function toBrowserFacingConfig(env: MonitorEnv, port: number): BrowserFacingConf
   return { ...service, auth, corsOrigins };
 }
 
+/**
+ * Where the dashboard sends browsers for the monitor. Only a loopback set-up may leave it to the page's
+ * own host name: elsewhere a reflected `Host` header could point a page, and its token, anywhere.
+ */
+function monitorFor(env: GatewayEnv): GatewayConfig['monitor'] {
+  if (env.MONITOR_URL) return { url: env.MONITOR_URL };
+  if (!isLoopbackHost(env.HOST)) {
+    throw new InvalidEnvironmentError(`Invalid environment: MONITOR_URL: required when HOST=${env.HOST} (where browsers reach the monitor, e.g. https://monitor.example.com)`);
+  }
+  return { port: env.MONITOR_PORT };
+}
+
 const splitList = (list: string | undefined) => (list ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
@@ -122,7 +134,7 @@ export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
       ...toBrowserFacingConfig(env, env.GATEWAY_PORT),
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
-      monitor: env.MONITOR_URL ? { url: env.MONITOR_URL } : { port: env.MONITOR_PORT },
+      monitor: monitorFor(env),
     }),
     source,
   );

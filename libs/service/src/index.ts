@@ -9,3 +9,4 @@ export * from './node-version.js';
 export * from './run-service.js';
 export * from './serve-http.js';
 export * from './shutdown.js';
+export * from './open-access.js';

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadGatewayConfig } from '@conveyor/config';
 import { limits } from '@conveyor/contracts';
 import { Authenticator } from '@conveyor/identity';
-import { httpPlatform, PinoNestLogger, runService, serveHttp } from '@conveyor/service';
+import { httpPlatform, PinoNestLogger, runService, serveHttp, warnWhenOpen } from '@conveyor/service';
 import { bullBoardGate } from './auth/bull-board-gate.js';
 import { serveDashboard } from './dashboard/dashboard.controller.js';
 import { GatewayModule } from './gateway.module.js';
@@ -21,6 +21,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
   fastify.addHook('preValidation', refuseHostileJson);
   fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));
   app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'] });
-  serveDashboard(app);
+  await serveDashboard(app, config);
+  warnWhenOpen(config, logger);
   await serveHttp(app, config.http, logger);
 });
