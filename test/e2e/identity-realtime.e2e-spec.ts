@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@conveyor/launcher';
+import { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
 import { ApiClient, ExecutionWatcher, assertApiError, connectSocket, disconnection, poll, stackCredentials, Stack, type SocketOptions } from '@conveyor/testing';
 
@@ -202,6 +203,27 @@ describe('identity and access on the monitor, and browser origins', () => {
       assert.ok(late >= -50 && late <= 1_000, `disconnected ${late} ms after the expiry`);
       await assert.rejects(connectSocket(stack.monitorUrl, { token }), { message: 'unauthorized' });
       assertApiError(await stack.api.as(token).get(`/v1/executions/${target}`), 401, 'unauthorized');
+    });
+
+    it('lets the SDK renew an expiring token through getToken: a watch goes on across expiries, every event once and in order', async () => {
+      const id = await submit(acme, { input: { steps: 12, stepMs: 500 } });
+      let issued = 0;
+      // What a page's backend does: a fresh two-second token for this execution, each time it is asked.
+      const getToken = async () => {
+        issued++;
+        return (await createToken(acme, { executions: [id] }, 2)).token as string;
+      };
+      const client = new ConveyorClient({ apiUrl: stack.gatewayUrl, monitorUrl: stack.monitorUrl, getToken });
+      try {
+        const seqs: number[] = [];
+        const watch = client.watch(id, { onEvent: (event) => event.seq !== undefined && seqs.push(event.seq) }, { since: 0 });
+        const ended = await watch.done;
+        assert.equal(ended.status, 'completed');
+        assert.deepEqual(seqs, Array.from({ length: ended.seq }, (_, i) => i + 1), 'every numbered event once, in order');
+        assert.ok(issued >= 3, `the socket was let in again with fresh tokens (${issued} issued over a 6 s run of 2 s tokens)`);
+      } finally {
+        client.close();
+      }
     });
   });
 
