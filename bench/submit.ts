@@ -1,6 +1,7 @@
 // Single submissions: `POST /v1/executions` of demo.noop with a small input from 50 connections at once
 // (HTTP, validation, record, first event and job before the `202`) beside the plain node:http + BullMQ
 // `add` server (./plain-gateway.ts) answering the same requests, on the same Redis.
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { percentiles } from './common.js';
@@ -16,9 +17,34 @@ export async function submit(redis: RedisServer): Promise<void> {
   const plain = await load(plainServer.url, '/add').finally(() => plainServer.process.stop());
   const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-submit', GATEWAY_PORT: '0', LOG_LEVEL: 'warn' });
   const conveyor = await load(gateway.url!, '/v1/executions').finally(() => gateway.process.stop());
+  const withKeys = await loadWithManagedKey(redis);
   console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
   console.log(`  plain node:http + add        ${line(plain)}`);
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
+  console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
+}
+
+/** The same load with auth on, each request carrying a key made through the API (looked up in Redis at most twice a second). */
+async function loadWithManagedKey(redis: RedisServer): Promise<Loaded> {
+  const admin = randomBytes(24).toString('hex');
+  const env = { CONVEYOR_ADMIN_KEY: admin, CONVEYOR_TOKEN_SECRET: randomBytes(32).toString('hex') };
+  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-submit-auth', GATEWAY_PORT: '0', LOG_LEVEL: 'warn', ...env });
+  try {
+    const made = await fetch(new URL('/v1/api-keys', gateway.url!), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: 'bench', name: 'bench', role: 'tenant' }),
+    });
+    const { key } = (await made.json()) as { key: string };
+    return await load(gateway.url!, '/v1/executions', { authorization: `Bearer ${key}` });
+  } finally {
+    await gateway.process.stop();
+  }
+}
+
+/** Microseconds of gateway time per request that `slower` spends beyond `faster`, from their rates. */
+function costOf(faster: Loaded, slower: Loaded): string {
+  return `≈ ${Math.round((1 / slower.perSecond - 1 / faster.perSecond) * 1e6)} µs`;
 }
 
 interface Loaded {
@@ -32,7 +58,7 @@ function line({ perSecond, p50, p99 }: Loaded): string {
 }
 
 /** Sends `warmup` then `total` submissions over `connections` kept-alive connections, each waiting for its reply. */
-async function load(url: string, path: string): Promise<Loaded> {
+async function load(url: string, path: string, headers: Record<string, string> = {}): Promise<Loaded> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const send = (count: number, latencies: number[]) => {
     let left = count;
@@ -40,7 +66,7 @@ async function load(url: string, path: string): Promise<Loaded> {
       Array.from({ length: connections }, async () => {
         while (left-- > 0) {
           const started = performance.now();
-          await post(agent, new URL(path, url));
+          await post(agent, new URL(path, url), headers);
           latencies.push(performance.now() - started);
         }
       }),
@@ -55,9 +81,9 @@ async function load(url: string, path: string): Promise<Loaded> {
   return { perSecond, ...percentiles(latencies) };
 }
 
-function post(agent: Agent, url: URL): Promise<void> {
+function post(agent: Agent, url: URL, headers: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sent = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+    const sent = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
       response.resume();
       response.once('end', () => (response.statusCode === 202 ? resolve() : reject(new Error(`${url.pathname} answered ${response.statusCode}`))));
     });
