@@ -1,8 +1,8 @@
-import { inTenant, type ExecutionStatus, type ExecutionSummary, type ExecutionView, type TenantFilter } from '@conveyor/contracts';
+import { inTenant, type ExecutionStatus, type ExecutionSummary, type ExecutionView, type TenantFilter, type WaitingFor } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
-import { deriveStatus, toExecutionView } from './execution-view.js';
+import { deriveStatus, heldFor, toExecutionView } from './execution-view.js';
 
 /** All that is known of one execution: Conveyor's record, the BullMQ job, and the status they give. */
 export interface LoadedExecution {
@@ -10,6 +10,7 @@ export interface LoadedExecution {
   queue: ExecutionQueue;
   job: Awaited<ReturnType<ExecutionQueue['getJob']>>;
   status: ExecutionStatus;
+  waitingFor: WaitingFor | null;
 }
 
 /** Reads executions as clients see them: Conveyor's record combined with the BullMQ job. */
@@ -40,7 +41,7 @@ export class ExecutionReader {
     ]);
     if (!record) return null;
     const facts = { input: null, result: null, failedReason, finishedOn: finishedOn === null ? null : Number(finishedOn) };
-    const { input: _input, result: _result, ...summary } = toExecutionView(record, deriveStatus(state, record), facts);
+    const { input: _input, result: _result, ...summary } = toExecutionView(record, deriveStatus(state, record), facts, heldFor(state, record));
     return summary;
   }
 
@@ -57,15 +58,15 @@ export class ExecutionReader {
     // The job may have finished between the two reads: its outcome is then read again, to match the state.
     const finishedMeanwhile = (state === 'completed' || state === 'failed') && firstRead && !firstRead.finishedOn;
     const job = finishedMeanwhile ? await queue.getJob(id) : firstRead;
-    return record && { record, queue, job, status: deriveStatus(state, record) };
+    return record && { record, queue, job, status: deriveStatus(state, record), waitingFor: heldFor(state, record) };
   }
 }
 
-function viewOf({ record, job, status }: LoadedExecution): ExecutionView {
+function viewOf({ record, job, status, waitingFor }: LoadedExecution): ExecutionView {
   const facts = job
     ? { input: job.data.input, result: job.returnvalue, failedReason: job.failedReason ?? null, finishedOn: job.finishedOn ?? null }
     : record.removedJob
       ? { input: record.removedJob.data.input, result: null, failedReason: null, finishedOn: null }
       : null;
-  return toExecutionView(record, status, facts);
+  return toExecutionView(record, status, facts, waitingFor);
 }

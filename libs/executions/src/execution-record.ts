@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { BackoffPolicy, ExecutionError, ExecutionProgress, ExecutionStatus } from '@conveyor/contracts';
+import type { BackoffPolicy, ExecutionError, ExecutionProgress, ExecutionStatus, WaitingFor } from '@conveyor/contracts';
 
 /** Which execution, and where its keys live. */
 export interface ExecutionRef {
@@ -33,6 +33,8 @@ export interface ExecutionRecord extends ExecutionRef {
   error: ExecutionError | null;
   pendingAction: PendingAction | null;
   cancelReason: string | null;
+  /** Why a worker held the execution back instead of running it (until it starts); absent in older records. */
+  waitingFor?: WaitingFor | null;
   /** The BullMQ job as it was when Conveyor removed it (a cancelled queued execution), so that it can run again. */
   removedJob?: RemovedJob | null;
 }

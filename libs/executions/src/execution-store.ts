@@ -10,6 +10,7 @@ import {
   type EventDataMap,
   type ExecutionStatus,
   type ExecutionEventType,
+  type WaitingFor,
   type LogLevel,
   type LogLine,
   type NewEvent,
@@ -34,6 +35,8 @@ export interface StartState {
   status: ExecutionStatus | null;
   pendingAction: PendingAction | null;
   startedAt: number | null;
+  /** Set when the execution was held back last time it was picked up. */
+  waitingFor: WaitingFor | null;
   /** The last checkpoint's state, `undefined` when there is none. */
   checkpoint: unknown;
 }
@@ -150,21 +153,25 @@ export class ExecutionStore {
 
   /** What a worker needs to know as it picks an execution up. */
   async readStartState(ref: ExecutionRef): Promise<StartState> {
-    const [[status, pendingAction, startedAt], checkpoint] = await Promise.all([
-      this.redis.hmget(this.keys.execution(ref.queue, ref.id), 'status', 'pendingAction', 'startedAt'),
+    const [[status, pendingAction, startedAt, waitingFor], checkpoint] = await Promise.all([
+      this.redis.hmget(this.keys.execution(ref.queue, ref.id), 'status', 'pendingAction', 'startedAt', 'waitingFor'),
       this.redis.get(this.keys.executionCheckpoint(ref.queue, ref.id)),
     ]);
     return {
       status: (status as ExecutionStatus | null) || null,
       pendingAction: (pendingAction as PendingAction | null) || null,
       startedAt: startedAt ? Number(startedAt) : null,
+      waitingFor: (waitingFor as WaitingFor | null) || null,
       checkpoint: checkpoint === null ? undefined : (JSON.parse(checkpoint) as { state: unknown }).state,
     };
   }
 
-  /** Applies `fields` to the record without an event (the status index and counters follow). */
-  async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>, onlyFrom?: readonly ExecutionStatus[]): Promise<void> {
-    await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields, onlyFrom));
+  /**
+   * Applies `fields` to the record without an event (the status index and counters follow); `false`
+   * when the execution does not exist or had another status than `onlyFrom`.
+   */
+  async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>, onlyFrom?: readonly ExecutionStatus[]): Promise<boolean> {
+    return (await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields, onlyFrom))) >= 0;
   }
 
   /** Where an execution lives; `null` for an unknown id. */

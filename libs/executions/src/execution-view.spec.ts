@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { JobState } from 'bullmq';
 import type { ExecutionStatus } from '@conveyor/contracts';
 import { decodeRecord, encodeRecordFields, type ExecutionRecord } from './execution-record.js';
-import { deriveStatus, toExecutionView } from './execution-view.js';
+import { deriveStatus, heldFor, toExecutionView } from './execution-view.js';
 
 const record: ExecutionRecord = {
   id: 'exec_01M862CJRHAMBFM3S2NG72JCRG',
@@ -54,6 +54,20 @@ describe('execution records and views', () => {
       assert.equal(deriveStatus(state, { ...record, status: recorded }), expected);
     });
   }
+
+  it('reads a job parked for its tenant’s maxRunning as queued, waiting for tenant_concurrency', () => {
+    const held: ExecutionRecord = { ...record, status: 'queued', waitingFor: 'tenant_concurrency' };
+    assert.equal(deriveStatus('delayed', held), 'queued');
+    assert.equal(heldFor('delayed', held), 'tenant_concurrency');
+    assert.equal(toExecutionView(held, 'queued', null, heldFor('delayed', held)).waitingFor, 'tenant_concurrency');
+    // Promoted (a slot was reserved for it): it waits for a worker like any other.
+    assert.equal(heldFor('prioritized', held), null);
+    // Paused while held, or delayed for another reason: not held.
+    assert.equal(deriveStatus('delayed', { ...held, status: 'paused' }), 'paused');
+    assert.equal(heldFor('delayed', { ...held, status: 'paused' }), null);
+    assert.equal(deriveStatus('delayed', { ...held, waitingFor: null, status: 'scheduled' }), 'scheduled');
+    assert.equal(toExecutionView(record, 'running', null).waitingFor, null);
+  });
 
   it('shows the result only when completed, and BullMQ’s finish time before Conveyor’s event', () => {
     const job = { input: { steps: 2 }, result: { steps: 2 }, failedReason: null, finishedOn: 1_700_000_001_000 };

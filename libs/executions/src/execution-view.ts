@@ -1,5 +1,5 @@
 import type { JobState } from 'bullmq';
-import { isTerminal, type ExecutionError, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
+import { isTerminal, type ExecutionError, type ExecutionStatus, type ExecutionView, type WaitingFor } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 
 /**
@@ -17,7 +17,8 @@ export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecor
       // announced, a pause or cancel being carried out); an ended record means a retry from outside.
       return record.status === 'completed' || record.status === 'failed' ? 'running' : record.status;
     case 'delayed':
-      return record.status === 'paused' ? 'paused' : 'scheduled';
+      if (record.status === 'paused') return 'paused';
+      return heldFor(state, record) ? 'queued' : 'scheduled';
     case 'waiting':
     case 'prioritized':
     case 'waiting-children':
@@ -29,6 +30,14 @@ export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecor
   }
 }
 
+/**
+ * Why the execution waits, while a worker holds it back: its job is parked (delayed by the sentinel,
+ * as for a pause) and its record says why. Once promoted, it waits for a worker like any other.
+ */
+export function heldFor(state: JobState | 'unknown', record: ExecutionRecord): WaitingFor | null {
+  return state === 'delayed' && record.status === 'queued' ? (record.waitingFor ?? null) : null;
+}
+
 /** What the BullMQ job adds to the record: the input, and the outcome once it has one. */
 export interface JobFacts {
   input: unknown;
@@ -38,7 +47,7 @@ export interface JobFacts {
   finishedOn: number | null;
 }
 
-export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus, job: JobFacts | null): ExecutionView {
+export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus, job: JobFacts | null, waitingFor: WaitingFor | null = null): ExecutionView {
   return {
     id: record.id,
     task: record.task,
@@ -56,6 +65,7 @@ export function toExecutionView(record: ExecutionRecord, status: ExecutionStatus
     error: status === 'failed' ? (record.error ?? errorFromReason(job?.failedReason)) : (record.error ?? null),
     pendingAction: record.pendingAction ?? null,
     cancelReason: record.cancelReason ?? null,
+    waitingFor,
     seq: record.seq,
     createdAt: new Date(record.createdAt).toISOString(),
     runAt: new Date(record.runAt).toISOString(),

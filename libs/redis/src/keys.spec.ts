@@ -13,6 +13,12 @@ describe('RedisKeys', () => {
     assert.equal(keys.executionEvents('demo', id), `conveyor:{demo}:execution:${id}:events`);
   });
 
+  it('puts a tenant\'s concurrency keys under the tenant\'s own hash tag', () => {
+    for (const key of [keys.tenantSlots('acme'), keys.tenantReservations('acme'), keys.tenantHeld('acme')]) {
+      assert.ok(key.startsWith('conveyor:{tenant:acme}:'), key);
+    }
+  });
+
   it('maps queue names to BullMQ names and back', () => {
     assert.equal(keys.bullQueueName('demo'), '{demo}');
     assert.equal(keys.queueOfBullName('{demo}'), 'demo');

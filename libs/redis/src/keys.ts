@@ -2,6 +2,8 @@
  * Every Redis key and channel Conveyor uses, built in one place.
  * Each key of a queue (BullMQ's and Conveyor's) carries the queue's hash tag, `<prefix>:{<queue>}:…`,
  * so that one Lua script can touch them together and a move to Redis Cluster moves no data.
+ * A tenant's own keys (usage counters, concurrency slots) span its queues: they carry the tenant's
+ * tag, `{tenant:<name>}`, and no script or transaction ever mixes them with a queue's keys.
  * These names are persisted: changing one strands existing data.
  */
 export type IndexDimension = 'all' | 'status' | 'task' | 'tag' | 'schedule';
@@ -136,11 +138,34 @@ export class RedisKeys {
     return this.ofTenant(tenant, 'executions', day);
   }
 
+  /**
+   * Sorted set: the executions holding one of the tenant's `maxRunning` slots, as `<id>/<queue>` →
+   * when the lease ends (`+inf` while the slot is reserved for a held execution that has not started).
+   */
+  tenantSlots(tenant: string): string {
+    return this.ofTenant(tenant, 'slots');
+  }
+
+  /** Sorted set: the slots reserved for held executions not started yet, `<id>/<queue>` → when to check on the job. */
+  tenantReservations(tenant: string): string {
+    return this.ofTenant(tenant, 'reserved');
+  }
+
+  /** Sorted set: the tenant's held executions, `<id>/<queue>` → priority (equal priorities in id order: by age). */
+  tenantHeld(tenant: string): string {
+    return this.ofTenant(tenant, 'held');
+  }
+
+  /** Set: the tenants whose executions have taken slots (the workers' reconciliation visits each). */
+  concurrencyTenants(): string {
+    return `${this.prefix}:{tenants}:concurrency`;
+  }
+
   private tagged(queue: string, ...parts: string[]): string {
     return [this.prefix, `{${queue}}`, ...parts].join(':');
   }
 
-  /** A tenant's usage counters, under the tenant's own hash tag, so that one script checks and counts them together. */
+  /** A tenant's usage counters and concurrency slots, under the tenant's own hash tag, so that one script changes them together. */
   private ofTenant(tenant: string, ...parts: string[]): string {
     return [this.prefix, `{tenant:${tenant}}`, ...parts].join(':');
   }

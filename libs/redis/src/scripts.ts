@@ -132,6 +132,79 @@ if today == count then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
 return { 0, recent + count, today }
 `;
 
+// A tenant's `maxRunning` slots. KEYS: its slots (member → lease end, +inf while reserved), its
+// reservations (member → when to check on the job), its held executions (member → priority).
+// `dispatch` frees the slots whose lease ran out (their worker died), then reserves the free slots
+// for the best held executions (lowest priority number, then oldest id) and returns them: their jobs
+// are to be promoted. Without a limit (max '') it gives out nothing: the reconciliation lets them go.
+const tenantSlots = `
+local slots, reserved, held = KEYS[1], KEYS[2], KEYS[3]
+local function dispatch(max, now, checkAt, batch)
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', '(' .. now)
+  if max == '' then return {} end
+  local take = math.min(batch, tonumber(max) - redis.call('ZCARD', slots))
+  if take <= 0 then return {} end
+  local chosen = redis.call('ZRANGE', held, 0, take - 1)
+  for _, member in ipairs(chosen) do
+    redis.call('ZREM', held, member)
+    redis.call('ZADD', slots, '+inf', member)
+    redis.call('ZADD', reserved, checkAt, member)
+  end
+  return chosen
+end
+`;
+
+const admitToSlot = `${tenantSlots}
+-- ARGV: member, priority, max, now, lease end, check time, batch
+-- Returns { 1 when it runs now | 0 when it is held, then the members reserved for others, to promote… }
+local member = ARGV[1]
+if redis.call('ZSCORE', slots, member) then
+  -- Reserved for it, or still its own from before its worker died.
+  redis.call('ZADD', slots, ARGV[5], member)
+  redis.call('ZREM', reserved, member)
+  redis.call('ZREM', held, member)
+  return { 1 }
+end
+-- It joins the held executions, and runs now only if a free slot comes to it before them.
+redis.call('ZADD', held, ARGV[2], member)
+local admitted, others = 0, {}
+for _, chosen in ipairs(dispatch(ARGV[3], ARGV[4], ARGV[6], tonumber(ARGV[7]))) do
+  if chosen == member then admitted = 1 else others[#others + 1] = chosen end
+end
+if admitted == 1 then
+  redis.call('ZADD', slots, ARGV[5], member)
+  redis.call('ZREM', reserved, member)
+end
+return { admitted, unpack(others) }
+`;
+
+const releaseSlot = `${tenantSlots}
+-- ARGV: member, max ('' = none), now, check time, batch. Returns the members to promote.
+redis.call('ZREM', slots, ARGV[1])
+redis.call('ZREM', reserved, ARGV[1])
+redis.call('ZREM', held, ARGV[1])
+return dispatch(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]))
+`;
+
+const reconcileSlots = `${tenantSlots}
+-- ARGV: max ('' = none), now, check time, batch
+-- Returns the members to promote, then the reservations due for a check (the worker that was to
+-- promote one may have died; or its job went away). Without a limit it returns every held execution
+-- and reservation, each time, until the caller releases it (once its job is promoted or gone).
+local batch = tonumber(ARGV[4])
+local members, due
+if ARGV[1] == '' then
+  members = redis.call('ZRANGE', held, 0, batch - 1)
+  due = redis.call('ZRANGE', reserved, 0, batch - 1)
+else
+  members = dispatch(ARGV[1], ARGV[2], ARGV[3], batch)
+  due = redis.call('ZRANGEBYSCORE', reserved, '-inf', ARGV[2], 'LIMIT', 0, batch)
+  for _, member in ipairs(due) do redis.call('ZADD', reserved, ARGV[3], member) end
+end
+for _, member in ipairs(due) do members[#members + 1] = member end
+return members
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     conveyorAppendEvent(
@@ -173,6 +246,20 @@ declare module 'ioredis' {
       dayTtlSeconds: number,
       unique: string,
     ): Result<[0 | 1 | 2, number, number], Context>;
+    conveyorAdmitToSlot(
+      slots: string,
+      reserved: string,
+      held: string,
+      member: string,
+      priority: number,
+      max: number,
+      now: number,
+      leaseEnd: number,
+      checkAt: number,
+      batch: number,
+    ): Result<[number, ...string[]], Context>;
+    conveyorReleaseSlot(slots: string, reserved: string, held: string, member: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
+    conveyorReconcileSlots(slots: string, reserved: string, held: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorForgetExecution(
       record: string,
       events: string,
@@ -197,6 +284,9 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
+    redis.defineCommand('conveyorAdmitToSlot', { numberOfKeys: 3, lua: admitToSlot });
+    redis.defineCommand('conveyorReleaseSlot', { numberOfKeys: 3, lua: releaseSlot });
+    redis.defineCommand('conveyorReconcileSlots', { numberOfKeys: 3, lua: reconcileSlots });
     withScripts.add(redis);
   }
   return redis;

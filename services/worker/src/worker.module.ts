@@ -4,9 +4,11 @@ import { ExecutionsCoreModule } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WorkerHealth } from './health/worker-health.js';
 import { SchedulesModule } from '@conveyor/schedules';
+import { TenantsModule } from '@conveyor/tenants';
 import { OutsideChanges } from './runtime/outside-changes.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
+import { TenantConcurrency } from './runtime/tenant-concurrency.js';
 import { TickWorker } from './runtime/tick-worker.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { taskHandlers } from './tasks/task-handlers.js';
@@ -17,12 +19,13 @@ export class WorkerModule {
   static forRoot(config: WorkerConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ExecutionsCoreModule.forRoot(config.redis, 'worker'), SchedulesModule],
+      imports: [ExecutionsCoreModule.forRoot(config.redis, 'worker'), SchedulesModule, TenantsModule],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         ...Object.values(taskHandlers),
         TaskRunner,
+        TenantConcurrency,
         WorkerPool,
         RetentionSweeper,
         OutsideChanges,

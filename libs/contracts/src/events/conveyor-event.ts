@@ -1,5 +1,5 @@
 import type { ExecutionStatus } from '../executions/execution-status.js';
-import type { ExecutionError } from '../executions/execution.view.js';
+import type { ExecutionError, WaitingFor } from '../executions/execution.view.js';
 import type { ScheduleView } from '../schedules/schedule.view.js';
 
 /*
@@ -21,7 +21,8 @@ export interface LogLine {
 
 /** The data each event type carries. */
 export interface EventDataMap {
-  'execution.queued': { status: 'queued' | 'scheduled'; runAt: string; priority: number };
+  /** `waitingFor` only when the execution is held back (its tenant runs as many as it may). */
+  'execution.queued': { status: 'queued' | 'scheduled'; runAt: string; priority: number; waitingFor?: WaitingFor };
   'execution.started': { attempt: number };
   'execution.progress': { percent: number; step?: number | string; message?: string };
   /** Live only: no `seq`, not replayed (history is at `/logs`). */

@@ -15,6 +15,9 @@ export interface ExecutionProgress {
   message: string | null;
 }
 
+/** Why a queued execution is not running yet, when Conveyor holds it back: its tenant runs as many as its `maxRunning`. */
+export type WaitingFor = 'tenant_concurrency';
+
 /** The REST representation of an execution (also the monitor's snapshot). Times are ISO 8601 UTC. */
 export interface ExecutionView<Input = unknown, Output = unknown> {
   id: string;
@@ -33,6 +36,8 @@ export interface ExecutionView<Input = unknown, Output = unknown> {
   error: ExecutionError | null;
   pendingAction: 'cancel' | 'pause' | null;
   cancelReason: string | null;
+  /** Set while the execution is held back (it reads `queued`); `null` otherwise. */
+  waitingFor: WaitingFor | null;
   /** The number of the execution's last event. */
   seq: number;
   createdAt: string;

@@ -72,6 +72,7 @@ export function ExecutionPage({ id }: { id: string }) {
         <ProgressBar progress={execution.progress} status={execution.status} />
         {execution.progress?.message && <p class="progress-message">{execution.progress.message}</p>}
         {execution.pendingAction && <p class="notice">Waiting for the worker to {execution.pendingAction}…</p>}
+        {execution.waitingFor === 'tenant_concurrency' && <p class="notice">Held back: the tenant already runs as many executions as its limit allows.</p>}
         <dl class="facts">
           <Fact name="Queue" value={execution.queue} />
           <Fact name="Priority" value={String(execution.priority)} />
@@ -140,7 +141,7 @@ function Fact({ name, value }: { name: string; value: string }) {
 function summary(event: ConveyorEvent): string {
   switch (event.type) {
     case 'execution.queued':
-      return `${event.data.status}, priority ${event.data.priority}`;
+      return `${event.data.status}, priority ${event.data.priority}${event.data.waitingFor ? ' · held: tenant at its running limit' : ''}`;
     case 'execution.started':
     case 'execution.recovered':
       return `attempt ${event.data.attempt}`;

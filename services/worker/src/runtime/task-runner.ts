@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { activeStatuses, isId, limits, NonRetryableError, type AnyTask, type ExecutionError } from '@conveyor/contracts';
+import {
+  activeStatuses,
+  isId,
+  limits,
+  NonRetryableError,
+  type AnyTask,
+  type ExecutionError,
+  type WaitingFor,
+} from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import {
   checkExecutionJob,
@@ -25,6 +33,7 @@ import { AttemptContext } from './execution-context.js';
 import { ExecutionEvents } from './execution-events.js';
 import { describeFailure, type AbortReason } from './failure.js';
 import { retryDelay } from './retry-delay.js';
+import { TenantConcurrency } from './tenant-concurrency.js';
 
 export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
 
@@ -55,6 +64,7 @@ export class TaskRunner {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly schedules: ScheduleService,
+    private readonly concurrency: TenantConcurrency,
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
@@ -65,6 +75,7 @@ export class TaskRunner {
     const attempt = job.attemptsMade + 1;
     const start = await this.store.readStartState(ref);
     if (start.pendingAction === 'pause') throw await this.park(job, token, events, start.status !== 'paused');
+    if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
     await this.begin(job, events, attempt, start);
 
     const { timeoutMs } = data;
@@ -112,18 +123,31 @@ export class TaskRunner {
     if (ctx) ctx.pauseRequested = true;
   }
 
-  /** After BullMQ has stored the result. */
+  /** After BullMQ has stored the result; the tenant's slot is given back once the execution reads `completed`. */
   async completed(queue: string, job: ExecutionJob, result: unknown): Promise<void> {
     const checked = this.check(queue, job);
     if (isJobRefusal(checked)) return;
-    const events = new ExecutionEvents(this.store, checked.ref, this.logger);
-    const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
-    if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
+    try {
+      const events = new ExecutionEvents(this.store, checked.ref, this.logger);
+      const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
+      if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
+    } finally {
+      await this.concurrency.release(checked.ref);
+    }
   }
 
-  /** After BullMQ has stored a final failure (retries were announced before the job moved). */
+  /** After BullMQ has stored a failed attempt; the tenant's slot is given back once it is recorded. */
   async failed(queue: string, job: ExecutionJob, error: Error): Promise<void> {
     const checked = this.check(queue, job);
+    try {
+      await this.recordFailure(queue, job, error, checked);
+    } finally {
+      if (!isJobRefusal(checked)) await this.concurrency.release(checked.ref);
+    }
+  }
+
+  /** A final failure, cancellation or refusal (retries were announced before the job moved). */
+  private async recordFailure(queue: string, job: ExecutionJob, error: Error, checked: CheckedJob | JobRefusal): Promise<void> {
     if (plannedRetryDelay(error) >= 0) return;
     if (isJobRefusal(checked)) return this.recordRefusal(queue, job, checked);
     const outcome: AttemptOutcome['conveyor'] = (error as Partial<AttemptOutcome>).conveyor ?? {
@@ -176,14 +200,25 @@ export class TaskRunner {
    * worker that held it vanished without a word), else `execution.started`.
    */
   private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number, start: StartState): Promise<void> {
-    const fields: Partial<ExecutionRecord> = { status: 'running', attemptsMade: attempt, ...(start.startedAt ? {} : { startedAt: Date.now() }) };
+    const fields: Partial<ExecutionRecord> = {
+      status: 'running',
+      attemptsMade: attempt,
+      ...(start.startedAt ? {} : { startedAt: Date.now() }),
+      ...(start.waitingFor ? { waitingFor: null } : {}),
+    };
     if (start.status === 'running') {
       this.logger.warn({ executionId: events.ref.id, attempt }, 'recovering an execution whose worker vanished');
       await events.state('execution.recovered', { attempt }, fields);
-    } else if ((await events.state('execution.started', { attempt }, fields)) === null) {
-      await this.adopt(job, events.ref);
-      await events.state('execution.started', { attempt }, fields);
+    } else {
+      await this.adoptingIfNeeded(job, events.ref, async () => (await events.state('execution.started', { attempt }, fields)) !== null);
     }
+  }
+
+  /** Writes to the record (`write` says whether it exists); a job without one (added outside Conveyor) is adopted first. */
+  private async adoptingIfNeeded(job: ExecutionJob, ref: ExecutionRef, write: () => Promise<boolean>): Promise<void> {
+    if (await write()) return;
+    await this.adopt(job, ref);
+    await write();
   }
 
   /** Gives the worker slot back: the job waits, delayed by a sentinel, until `resume` promotes it. */
@@ -193,7 +228,25 @@ export class TaskRunner {
     if (announce) await events.state('execution.paused', {}, fields);
     else await this.store.update(events.ref, fields);
     if (token) await job.moveToDelayed(now + parkedDelayMs, token);
+    await this.concurrency.release(events.ref);
     return new DelayedError('Paused: parked until resumed');
+  }
+
+  /**
+   * The tenant already runs as many executions as its `maxRunning` allows: this one waits parked like
+   * a paused one (so it is not in the queue's waiting list), reading `queued`, until a slot is
+   * reserved for it and its job promoted. Its place among the held was taken when it was refused.
+   */
+  private async hold(job: ExecutionJob, token: string | undefined, events: ExecutionEvents): Promise<DelayedError> {
+    const now = Date.now();
+    const waitingFor: WaitingFor = 'tenant_concurrency';
+    // Written before the job is parked, so that whoever finds it parked knows why; announced once
+    // parked, so that a reader answering the event finds it held.
+    await this.adoptingIfNeeded(job, events.ref, () => this.store.update(events.ref, { status: 'queued', runAt: now, waitingFor }));
+    if (token) await job.moveToDelayed(now + parkedDelayMs, token);
+    await events.state('execution.queued', { status: 'queued', runAt: new Date(now).toISOString(), priority: job.opts.priority ?? 0, waitingFor }, {});
+    await this.concurrency.parked(events.ref);
+    return new DelayedError('Held: its tenant runs as many executions as it may');
   }
 
   /** A job added outside Conveyor (e.g. in Bull Board) gets a record, so that it can be followed like any other. */
@@ -241,6 +294,7 @@ export class TaskRunner {
       const priority = job.opts.priority ?? 0;
       await events.state('execution.queued', { status: 'queued', runAt: new Date(now).toISOString(), priority }, { status: 'queued', runAt: now });
       if (token) await job.moveToWait(token);
+      await this.concurrency.release(events.ref);
       return new DelayedError('Worker shut down during the attempt; the execution was queued again');
     }
     if (abortReason === 'pause') {
