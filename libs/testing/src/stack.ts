@@ -31,15 +31,16 @@ export class Stack {
   static async start(options: StackOptions = {}): Promise<Stack> {
     const redis = await RedisServer.start();
     const stack = new Stack(redis, options.env ?? {});
-    try {
-      await Promise.all([
-        stack.startGateway(),
-        ...Array.from({ length: options.monitors ?? 1 }, () => stack.startMonitor()),
-        ...Array.from({ length: options.workers ?? 1 }, () => stack.startWorker()),
-      ]);
-    } catch (error) {
+    // Settled, not raced: when one service fails, the others have finished starting before all are stopped (none is left behind).
+    const started = await Promise.allSettled([
+      stack.startGateway(),
+      ...Array.from({ length: options.monitors ?? 1 }, () => stack.startMonitor()),
+      ...Array.from({ length: options.workers ?? 1 }, () => stack.startWorker()),
+    ]);
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    if (failure) {
       await stack.stop();
-      throw error;
+      throw failure.reason;
     }
     return stack;
   }
