@@ -1,17 +1,19 @@
 /** Crockford base 32, as a ULID writes it: 26 characters, no I, L, O or U. */
 const ulid = '[0-9A-HJKMNP-TV-Z]{26}';
 
+/** Each kind of id Conveyor hands out: a prefix, then a ULID. */
+export const idPrefixes = { execution: 'exec_', schedule: 'sch_', apiKey: 'key_' } as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
 /**
  * The formats of the ids Conveyor hands out. An id is checked against its format before it is used
  * in any lookup, so that a malformed one never reaches a Redis key (it reads as `404`).
  */
-export const idPatterns = {
-  execution: new RegExp(`^exec_${ulid}$`),
-  schedule: new RegExp(`^sch_${ulid}$`),
-  apiKey: new RegExp(`^key_${ulid}$`),
-} as const;
-
-export type IdKind = keyof typeof idPatterns;
+export const idPatterns = Object.fromEntries(Object.entries(idPrefixes).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}${ulid}$`)])) as Record<
+  IdKind,
+  RegExp
+>;
 
 export function isId(kind: IdKind, value: unknown): boolean {
   return typeof value === 'string' && idPatterns[kind].test(value);

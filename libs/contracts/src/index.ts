@@ -10,3 +10,4 @@ export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
 export * from './identity/identity.dto.js';
 export * from './tenants/tenant-limits.dto.js';
+export * from './new-id.js';

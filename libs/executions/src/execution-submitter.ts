@@ -1,8 +1,8 @@
 import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { monotonicFactory } from 'ulid';
 import {
   IdempotencyConflictError,
+  newId,
   priorityNumber,
   type AnyTask,
   type BackoffPolicy,
@@ -45,13 +45,11 @@ export type SubmittedOnce<A> = { execution: ExecutionView; created: true; admitt
 /** The BullMQ backoff type whose delay the worker computes (and announces in `execution.retrying`). */
 export const conveyorBackoffType = 'conveyor';
 
-const nextUlid = monotonicFactory();
-
 /** Executions a batch writes per round trip (one chunk's encoding never holds the event loop long). */
 const writeChunkSize = 100;
 
 export function newExecutionId(): string {
-  return `exec_${nextUlid()}`;
+  return newId('execution');
 }
 
 /** Everything one execution needs written before it exists. */

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { monotonicFactory } from 'ulid';
-import { InvalidFieldsError, NotFoundError, type ApiKeyView, type Role } from '@conveyor/contracts/core';
+import { InvalidFieldsError, newId, NotFoundError, type ApiKeyView, type Role } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 
 /** An API key's SHA-256, the only form in which a key is kept or compared. */
@@ -13,8 +12,6 @@ export function hashKey(key: string): string {
 function newKey(): string {
   return `cvk_${randomBytes(32).toString('base64url')}`;
 }
-
-const nextUlid = monotonicFactory();
 
 interface StoredKey extends ApiKeyView {
   hash: string;
@@ -32,7 +29,7 @@ export class ApiKeyStore {
       throw new InvalidFieldsError([{ path: 'tenant', message: 'must be absent for an admin key, which acts for every tenant' }]);
     }
     const key = newKey();
-    const view: ApiKeyView = { id: `key_${nextUlid()}`, tenant: request.tenant ?? null, name: request.name, role: request.role, createdAt: new Date().toISOString() };
+    const view: ApiKeyView = { id: newId('apiKey'), tenant: request.tenant ?? null, name: request.name, role: request.role, createdAt: new Date().toISOString() };
     const stored: StoredKey = { ...view, hash: hashKey(key) };
     await this.redis.multi().hset(this.keys.apiKeys(), view.id, JSON.stringify(stored)).hset(this.keys.apiKeyHashes(), stored.hash, view.id).exec();
     return { ...view, key };

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { monotonicFactory } from 'ulid';
-import { inTenant, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
+import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -14,7 +13,6 @@ export interface TickJobData {
 }
 
 export const tickJobName = 'tick';
-const nextUlid = monotonicFactory();
 
 /** Schedules' life: create, read, enable, disable, delete, and their BullMQ tick registration. */
 export class ScheduleService {
@@ -29,7 +27,7 @@ export class ScheduleService {
   }
 
   async create(definition: ScheduleDefinition, enabled: boolean, tenant: string): Promise<ScheduleView> {
-    const id = `sch_${nextUlid()}`;
+    const id = newId('schedule');
     if (!(await this.store.claimName(tenant, definition.name, id))) {
       throw nameTaken(definition.name);
     }
