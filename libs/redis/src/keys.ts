@@ -70,6 +70,11 @@ export class RedisKeys {
     return this.tagged(queue, 'retention-lock');
   }
 
+  /** Held by the one worker repairing the queue's unrecorded endings this interval. */
+  endingsRepairLock(queue: string): string {
+    return this.tagged(queue, 'endings-repair-lock');
+  }
+
   /** Pub/sub channel of every event of the queue's executions. */
   eventsChannel(queue: string): string {
     return this.tagged(queue, 'events');

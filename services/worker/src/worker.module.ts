@@ -10,6 +10,7 @@ import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
 import { TenantConcurrency } from './runtime/tenant-concurrency.js';
 import { TickWorker } from './runtime/tick-worker.js';
+import { UnrecordedEndings } from './runtime/unrecorded-endings.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { taskHandlers } from './tasks/task-handlers.js';
 import { WORKER_CONFIG } from './worker-config.js';
@@ -29,6 +30,7 @@ export class WorkerModule {
         WorkerPool,
         RetentionSweeper,
         OutsideChanges,
+        UnrecordedEndings,
         TickWorker,
         WorkerHealth,
       ],

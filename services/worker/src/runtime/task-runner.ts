@@ -47,6 +47,11 @@ export function plannedRetryDelay(error: unknown): number {
   return (error as Partial<AttemptOutcome>).conveyor?.retryDelayMs ?? -1;
 }
 
+/** The error BullMQ is handed for a final failure, carrying what `execution.failed` reports. */
+export function finalFailure(error: ExecutionError, attempt: number): UnrecoverableError {
+  return Object.assign(new UnrecoverableError(error.message), { conveyor: { error, attempt, retryDelayMs: null } });
+}
+
 /**
  * The single BullMQ processor: finds the task and its handler, validates the input again (a job
  * added by hand may be malformed), runs one attempt with its context, and reports every change.
@@ -313,7 +318,7 @@ export class TaskRunner {
     if (!willRetry) {
       // Readers see the reason as soon as BullMQ reports the job failed, before `execution.failed` is written.
       await this.store.update(events.ref, { error });
-      return Object.assign(new UnrecoverableError(error.message), { conveyor: { error, attempt, retryDelayMs: null } });
+      return finalFailure(error, attempt);
     }
     const retryDelayMs = retryDelay(data.backoff, attempt);
     const retryAt = Date.now() + retryDelayMs;

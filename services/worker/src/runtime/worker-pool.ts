@@ -18,6 +18,9 @@ const lockDurationMs = 5_000;
 const stalledIntervalMs = 4_000;
 const maxStalledCount = 5;
 
+/** Test hook only: dies between BullMQ's end of a job and Conveyor's record of it, as a crash there would. */
+const crashForTest = (after: 'complete' | 'fail') => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
+
 /** One BullMQ worker per consumed queue, all running jobs through the TaskRunner. */
 @Injectable()
 export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -75,9 +78,11 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     );
     const report = (what: string) => (err: unknown) => this.logger.error({ err, queue }, what);
     worker.on('completed', (job: ExecutionJob, result: unknown) => {
+      crashForTest('complete');
       this.runner.completed(queue, job, result).catch(report('completion not recorded'));
     });
     worker.on('failed', (job: ExecutionJob | undefined, error: Error) => {
+      crashForTest('fail');
       if (job) this.runner.failed(queue, job, error).catch(report('failure not recorded'));
     });
     worker.on('error', report('worker error'));
