@@ -91,7 +91,7 @@ export class ExecutionFinder {
   /** The queue and tenant pairs whose indexes a list reads: every tenant's of each queue for an admin's list. */
   private async sourcesOf(queues: readonly string[], tenant: TenantFilter): Promise<{ queue: string; tenant: string }[]> {
     if (tenant !== null) return queues.map((queue) => ({ queue, tenant }));
-    const tenantsPerQueue = await Promise.all(queues.map((queue) => this.redis.smembers(this.keys.tenants(queue))));
+    const tenantsPerQueue = await Promise.all(queues.map((queue) => this.store.tenantsIn(queue)));
     return queues.flatMap((queue, i) => tenantsPerQueue[i].map((tenant) => ({ queue, tenant })));
   }
 

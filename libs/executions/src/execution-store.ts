@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   decodeStored,
+  defaultTenant,
   encodeNumbered,
   encodePublished,
   eventEnvelope,
@@ -52,6 +53,14 @@ export class ExecutionStore {
     private readonly keys: RedisKeys,
   ) {
     defineConveyorScripts(redis);
+  }
+
+  /**
+   * The tenants with executions in the queue. `default` always counts: executions made before tenants
+   * were recorded per queue are all its own (there was no other tenant then).
+   */
+  async tenantsIn(queue: string): Promise<string[]> {
+    return [...new Set([defaultTenant, ...(await this.redis.smembers(this.keys.tenants(queue)))])];
   }
 
   /** Creates the record and index entry, with `execution.queued` as event 1. */

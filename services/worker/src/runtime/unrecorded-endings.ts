@@ -50,7 +50,7 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
   /** Looks at the queue's running executions (about as many as its workers' slots); only ended jobs are read. */
   private async repair(queue: string): Promise<void> {
     const jobs = this.queues.get(queue);
-    for (const tenant of await this.redis.smembers(this.keys.tenants(queue))) {
+    for (const tenant of await this.store.tenantsIn(queue)) {
       for (const id of await this.redis.zrange(this.keys.index(queue, tenant, 'status', 'running'), '0', '-1')) {
         const state = await jobs.getJobState(id);
         if (state !== 'completed' && state !== 'failed') continue;
