@@ -48,8 +48,9 @@ export function plannedRetryDelay(error: unknown): number {
 }
 
 /**
- * The single BullMQ processor: finds the task and its handler, validates the input again (a job
- * added by hand may be malformed), runs one attempt with its context, and reports every change.
+ * The single BullMQ processor: finds the task and its handler, validates the input again unless
+ * Conveyor validated it at submission (a job added by hand may be malformed), runs one attempt with
+ * its context, and reports every change.
  */
 @Injectable()
 export class TaskRunner {
@@ -90,7 +91,7 @@ export class TaskRunner {
       if (task.demo && !this.config.demoTasks) {
         throw new NonRetryableError(`Task "${task.name}" is a demo task, turned off on this worker (CONVEYOR_DEMO_TASKS=false)`, 'task_disabled');
       }
-      const input = checkJobInput(task, data.input);
+      const input = checkJobInput(task, data);
       if (!input.ok) throw new NonRetryableError(`Invalid input: ${input.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'invalid_input');
       ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
       this.running.set(ref.id, ctx);
