@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkExecutionJob, isJobRefusal } from './execution-job.js';
+import { demoSteps } from '@conveyor/contracts';
+import { checkExecutionJob, checkJobInput, inputCheckMark, isJobRefusal } from './execution-job.js';
+import type { ExecutionJobData } from './execution-record.js';
 
 describe('checkExecutionJob', () => {
   const id = 'exec_01M862CJRHAMBFM3S2NG72JCRG';
@@ -41,4 +43,43 @@ describe('checkExecutionJob', () => {
       assert.match(checked.message, message);
     });
   }
+});
+
+describe('checkJobInput', () => {
+  const task = demoSteps;
+  const data = (input: unknown, inputCheck?: string): ExecutionJobData => ({
+    v: 1,
+    tenant: 'acme',
+    input,
+    timeoutMs: null,
+    backoff: { type: 'fixed', delayMs: 0 },
+    ...(inputCheck ? { inputCheck } : {}),
+  });
+  const valid = { steps: 2, stepMs: 0 };
+
+  it('checks an unmarked input against the task\'s class', () => {
+    const checked = checkJobInput(task, data(valid));
+    assert.ok(checked.ok && checked.value instanceof task.input);
+    assert.ok(!checkJobInput(task, data({ steps: 'many', stepMs: 0 })).ok);
+  });
+
+  it('trusts an input whose mark fits, as stored', () => {
+    const checked = checkJobInput(task, data(valid, inputCheckMark(task, valid)));
+    assert.ok(checked.ok);
+    assert.deepEqual(checked.value, valid);
+  });
+
+  it('checks an input again when its mark does not fit: edited, or of another task version', () => {
+    const edited = { steps: 'many', stepMs: 0 };
+    assert.ok(!checkJobInput(task, data(edited, inputCheckMark(task, valid))).ok);
+    const older = `${task.version - 1}:${inputCheckMark(task, edited).split(':')[1]}`;
+    assert.ok(!checkJobInput(task, data(edited, older)).ok);
+  });
+
+  it('checks the shape of a marked input still: a forged mark lets no prototype key through', () => {
+    const hostile = JSON.parse('{"steps":1,"stepMs":0,"extra":{"__proto__":{"polluted":true}}}');
+    const checked = checkJobInput(task, data(hostile, inputCheckMark(task, hostile)));
+    assert.ok(!checked.ok);
+    assert.deepEqual(checked.errors.map((e) => e.path), ['input.extra.__proto__']);
+  });
 });

@@ -65,6 +65,8 @@ export interface ExecutionJobData {
   backoff: BackoffPolicy;
   /** The schedule that fired it, if any. */
   scheduleId?: string;
+  /** Set by Conveyor when `input` passed the task's class at submission (see `inputCheckMark`). */
+  inputCheck?: string;
 }
 
 const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error', 'removedJob']);

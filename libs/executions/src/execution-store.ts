@@ -16,7 +16,7 @@ import {
   type LogLine,
   type NewEvent,
 } from '@conveyor/contracts';
-import { defineConveyorScripts, readEventLog, type EventLogPage, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -166,13 +166,32 @@ export class ExecutionStore {
       this.redis.hmget(this.keys.execution(ref.queue, ref.id), 'status', 'pendingAction', 'startedAt', 'waitingFor'),
       this.redis.get(this.keys.executionCheckpoint(ref.queue, ref.id)),
     ]);
-    return {
-      status: (status as ExecutionStatus | null) || null,
-      pendingAction: (pendingAction as PendingAction | null) || null,
-      startedAt: startedAt ? Number(startedAt) : null,
-      waitingFor: (waitingFor as WaitingFor | null) || null,
-      checkpoint: checkpoint === null ? undefined : (JSON.parse(checkpoint) as { state: unknown }).state,
-    };
+    return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
+  }
+
+  /**
+   * Reads the start state and, in the same step, records the attempt's start — unless a pause is
+   * pending: `execution.recovered` when the record still says `running` (its worker vanished), else
+   * `execution.started`. A status `null` says there is no record (nothing was written).
+   */
+  async startAttempt(ref: ExecutionRef, attempt: number): Promise<StartState> {
+    const ts = new Date().toISOString();
+    const started = encodeNumbered(newEvent(ref, 'execution.started', { attempt }), ts);
+    const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
+    const [, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
+      ...this.eventKeys(ref),
+      this.keys.executionCheckpoint(ref.queue, ref.id),
+      started.route,
+      started.head,
+      started.tail,
+      eventLogCap,
+      recovered.route,
+      recovered.head,
+      this.keys.indexPrefix(ref.queue, ref.tenant),
+      Date.now(),
+      attempt,
+    );
+    return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
 
   /**
@@ -225,6 +244,17 @@ export class ExecutionStore {
     return seq < 0 ? null : seq;
   }
 
+  private eventKeys(ref: ExecutionRef): ExecutionEventKeys {
+    return [
+      this.keys.execution(ref.queue, ref.id),
+      this.keys.executionEvents(ref.queue, ref.id),
+      this.keys.eventsChannel(ref.queue),
+      this.keys.statusCounts(ref.queue, ref.tenant),
+      this.keys.statusCounts(ref.queue, null),
+      this.keys.finished(ref.queue),
+    ];
+  }
+
   private appendArgs<T extends ExecutionEventType>(
     mode: 'create' | 'update' | 'fields',
     ref: ExecutionRef,
@@ -235,12 +265,7 @@ export class ExecutionStore {
   ): Parameters<Redis['conveyorAppendEvent']> {
     const { route, head, tail } = encodeNumbered(newEvent(ref, type, data));
     return [
-      this.keys.execution(ref.queue, ref.id),
-      this.keys.executionEvents(ref.queue, ref.id),
-      this.keys.eventsChannel(ref.queue),
-      this.keys.statusCounts(ref.queue, ref.tenant),
-      this.keys.statusCounts(ref.queue, null),
-      this.keys.finished(ref.queue),
+      ...this.eventKeys(ref),
       mode,
       route,
       head,
@@ -257,6 +282,22 @@ export class ExecutionStore {
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {
   const { id: executionId, queue, task, tenant } = ref;
   return { type, executionId, scheduleId: ref.scheduleId ?? undefined, queue, task, tenant, data };
+}
+
+function toStartState(
+  status: string | null | undefined,
+  pendingAction: string | null | undefined,
+  startedAt: string | null | undefined,
+  waitingFor: string | null | undefined,
+  checkpoint: string | null | undefined,
+): StartState {
+  return {
+    status: (status as ExecutionStatus | null) || null,
+    pendingAction: (pendingAction as PendingAction | null) || null,
+    startedAt: startedAt ? Number(startedAt) : null,
+    waitingFor: (waitingFor as WaitingFor | null) || null,
+    checkpoint: checkpoint == null ? undefined : (JSON.parse(checkpoint) as { state: unknown }).state,
+  };
 }
 
 function cutLogLine(line: string): string {

@@ -14,6 +14,7 @@ import {
 } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
 import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
+import { inputCheckMark } from './execution-job.js';
 import type { ExecutionQueues } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore, NewRecord } from './execution-store.js';
@@ -131,7 +132,8 @@ export class ExecutionSubmitter {
   }
 
   private async recordFailed(submission: Submission, tenant: string, id: string, error: ExecutionError): Promise<ExecutionView> {
-    const { record, queued, job } = prepare(submission, tenant, id);
+    // Its input may not have passed the task's class: a retry's worker checks it.
+    const { record, queued, job } = prepare(submission, tenant, id, { inputChecked: false });
     await this.store.create({ ...record, removedJob: keptAside(job) }, queued);
     await this.store.append(record, 'execution.failed', { error, attempt: 0, willRetry: false }, { status: 'failed', error, finishedAt: Date.now() });
     return (await this.reader.get(id, tenant))!;
@@ -172,7 +174,7 @@ export class ExecutionSubmitter {
   }
 }
 
-function prepare({ task, input, options }: Submission, tenant: string, id: string): Prepared {
+function prepare({ task, input, options }: Submission, tenant: string, id: string, { inputChecked = true } = {}): Prepared {
   const now = Date.now();
   const runAt = Math.max(now, options.runAt?.getTime() ?? now);
   const status = runAt > now ? 'scheduled' : 'queued';
@@ -206,6 +208,8 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
     backoff: options.backoff ?? task.defaults.backoff,
     ...(options.scheduleId ? { scheduleId: options.scheduleId } : {}),
+    // The worker trusts it instead of checking the input again.
+    ...(inputChecked ? { inputCheck: inputCheckMark(task, input) } : {}),
   };
   const opts: JobsOptions = {
     jobId: id,

@@ -8,14 +8,36 @@ import type { Redis, Result } from 'ioredis';
  * process emits them, and lists and totals never disagree with the records.
  */
 
-// Numbers an event, stores it in the capped log and publishes it with its route line.
+// Numbers an event (its `seq`), stores it in the capped log and publishes it with its route line.
 // Expects: record KEYS[1], event log KEYS[2], channel KEYS[3]; ARGV route, head, tail, log cap at ROUTE..ROUTE+3.
 const numberAndPublish = (route: number) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[${route + 3}], seq .. '-0', 'e', event)
 redis.call('PUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
-return seq
+`;
+
+// Moves the record from status `before` to its status now in the status index and counters.
+// Expects: record KEYS[1], tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished
+// executions KEYS[6]; the index key prefix and now (ms) at ARGV[PREFIX] and ARGV[PREFIX + 1].
+const followStatus = (prefix: number) => `
+local after = redis.call('HGET', KEYS[1], 'status')
+if after and before ~= after then
+  local id = redis.call('HGET', KEYS[1], 'id')
+  if before then
+    redis.call('ZREM', ARGV[${prefix}] .. 'status:' .. before, id)
+    redis.call('HINCRBY', KEYS[4], before, -1)
+    redis.call('HINCRBY', KEYS[5], before, -1)
+  end
+  redis.call('ZADD', ARGV[${prefix}] .. 'status:' .. after, 0, id)
+  redis.call('HINCRBY', KEYS[4], after, 1)
+  redis.call('HINCRBY', KEYS[5], after, 1)
+  if after == 'completed' or after == 'failed' or after == 'cancelled' then
+    redis.call('ZADD', KEYS[6], ARGV[${prefix + 1}], id)
+  else
+    redis.call('ZREM', KEYS[6], id)
+  end
+end
 `;
 
 const appendEvent = `
@@ -29,25 +51,33 @@ if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
 if ARGV[8] ~= '' and not string.find(ARGV[8], ',' .. (before or '') .. ',', 1, true) then return -2 end
 if #ARGV > 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
-local after = redis.call('HGET', KEYS[1], 'status')
-if after and before ~= after then
-  local id = redis.call('HGET', KEYS[1], 'id')
-  if before then
-    redis.call('ZREM', ARGV[6] .. 'status:' .. before, id)
-    redis.call('HINCRBY', KEYS[4], before, -1)
-    redis.call('HINCRBY', KEYS[5], before, -1)
-  end
-  redis.call('ZADD', ARGV[6] .. 'status:' .. after, 0, id)
-  redis.call('HINCRBY', KEYS[4], after, 1)
-  redis.call('HINCRBY', KEYS[5], after, 1)
-  if after == 'completed' or after == 'failed' or after == 'cancelled' then
-    redis.call('ZADD', KEYS[6], ARGV[7], id)
-  else
-    redis.call('ZREM', KEYS[6], id)
-  end
-end
-if ARGV[1] == 'fields' then return 0 end
-${numberAndPublish(2)}`;
+${followStatus(6)}if ARGV[1] == 'fields' then return 0 end
+${numberAndPublish(2)}return seq
+`;
+
+const startAttempt = `
+-- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
+--       queue's finished executions, checkpoint
+-- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
+--       envelope head of execution.recovered, index key prefix, now (ms), attempt
+-- What a worker needs as it picks an execution up, read as it records the start in the same step:
+-- \`execution.recovered\` when the record still says running (its worker vanished), else
+-- \`execution.started\`. Nothing is written while a pause is pending (the worker parks the job).
+-- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
+-- { 0 } when there is no record.
+local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor')
+local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
+if not before then return { 0 } end
+local checkpoint = redis.call('GET', KEYS[7])
+if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
+redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[9])
+if not startedAt or startedAt == '' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[8]) end
+if waitingFor and waitingFor ~= '' then redis.call('HSET', KEYS[1], 'waitingFor', '') end
+${followStatus(7)}
+-- A recovery is announced in place of the start.
+if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
+${numberAndPublish(1)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+`;
 
 const appendScheduleEvent = `
 -- KEYS: schedule record, event log, events channel
@@ -55,7 +85,8 @@ const appendScheduleEvent = `
 --       field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
-${numberAndPublish(2)}`;
+${numberAndPublish(2)}return seq
+`;
 
 const claimScheduleRun = `
 -- KEYS: schedule record, its open claims. ARGV: claim | release | settle, tick time, limit ("" = none)
@@ -205,25 +236,40 @@ for _, member in ipairs(due) do members[#members + 1] = member end
 return members
 `;
 
+/** The keys of an execution's event scripts, in order: record, event log, events channel, tenant's and queue's status counters, queue's finished executions. */
+export type ExecutionEventKeys = [record: string, eventLog: string, channel: string, statusCounts: string, queueStatusCounts: string, finished: string];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     conveyorAppendEvent(
-      record: string,
-      eventLog: string,
-      channel: string,
-      statusCounts: string,
-      queueStatusCounts: string,
-      finished: string,
-      mode: 'create' | 'update' | 'fields',
-      route: string,
-      head: string,
-      tail: string,
-      cap: number,
-      indexPrefix: string,
-      now: number,
-      onlyFrom: string,
-      ...fields: string[]
+      ...args: [
+        ...ExecutionEventKeys,
+        mode: 'create' | 'update' | 'fields',
+        route: string,
+        head: string,
+        tail: string,
+        cap: number,
+        indexPrefix: string,
+        now: number,
+        onlyFrom: string,
+        ...fields: string[],
+      ]
     ): Result<number, Context>;
+    conveyorStartAttempt(
+      ...args: [
+        ...ExecutionEventKeys,
+        checkpoint: string,
+        route: string,
+        head: string,
+        tail: string,
+        cap: number,
+        recoveredRoute: string,
+        recoveredHead: string,
+        indexPrefix: string,
+        now: number,
+        attempt: number,
+      ]
+    ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(
       record: string,
       eventLog: string,
@@ -279,6 +325,7 @@ const withScripts = new WeakSet<Redis>();
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
+    redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 7, lua: startAttempt });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });

@@ -53,8 +53,9 @@ export function finalFailure(error: ExecutionError, attempt: number): Unrecovera
 }
 
 /**
- * The single BullMQ processor: finds the task and its handler, validates the input again (a job
- * added by hand may be malformed), runs one attempt with its context, and reports every change.
+ * The single BullMQ processor: finds the task and its handler, validates the input again unless
+ * Conveyor validated it at submission (a job added by hand may be malformed), runs one attempt with
+ * its context, and reports every change.
  */
 @Injectable()
 export class TaskRunner {
@@ -78,10 +79,13 @@ export class TaskRunner {
     const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
-    const start = await this.store.readStartState(ref);
-    if (start.pendingAction === 'pause') throw await this.park(job, token, events, start.status !== 'paused');
-    if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
-    await this.begin(job, events, attempt, start);
+    if (await this.concurrency.isLimited(ref.tenant)) {
+      // The tenant's slot is taken after the check for a pending pause, before the start is recorded.
+      await this.parkIfPauseRequested(job, token, events, await this.store.readStartState(ref));
+      if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
+    }
+    const start = await this.startAttempt(job, events, attempt);
+    await this.parkIfPauseRequested(job, token, events, start);
 
     const { timeoutMs } = data;
     const control = new AbortController();
@@ -95,7 +99,7 @@ export class TaskRunner {
       if (task.demo && !this.config.demoTasks) {
         throw new NonRetryableError(`Task "${task.name}" is a demo task, turned off on this worker (CONVEYOR_DEMO_TASKS=false)`, 'task_disabled');
       }
-      const input = checkJobInput(task, data.input);
+      const input = checkJobInput(task, data);
       if (!input.ok) throw new NonRetryableError(`Invalid input: ${input.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'invalid_input');
       ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
       this.running.set(ref.id, ctx);
@@ -201,22 +205,25 @@ export class TaskRunner {
   }
 
   /**
-   * Announces the attempt: `execution.recovered` when Conveyor's record still says `running` (the
-   * worker that held it vanished without a word), else `execution.started`.
+   * Reads the start state as it records the start (see `ExecutionStore.startAttempt`); a job without
+   * a record (added outside Conveyor) is adopted first.
    */
-  private async begin(job: ExecutionJob, events: ExecutionEvents, attempt: number, start: StartState): Promise<void> {
-    const fields: Partial<ExecutionRecord> = {
-      status: 'running',
-      attemptsMade: attempt,
-      ...(start.startedAt ? {} : { startedAt: Date.now() }),
-      ...(start.waitingFor ? { waitingFor: null } : {}),
-    };
-    if (start.status === 'running') {
-      this.logger.warn({ executionId: events.ref.id, attempt }, 'recovering an execution whose worker vanished');
-      await events.state('execution.recovered', { attempt }, fields);
-    } else {
-      await this.adoptingIfNeeded(job, events.ref, async () => (await events.state('execution.started', { attempt }, fields)) !== null);
+  private async startAttempt(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<StartState> {
+    const { ref } = events;
+    let start = await this.store.startAttempt(ref, attempt);
+    if (start.status === null) {
+      await this.adopt(job, ref);
+      start = await this.store.startAttempt(ref, attempt);
     }
+    if (start.status === 'running' && start.pendingAction !== 'pause') {
+      this.logger.warn({ executionId: ref.id, attempt }, 'recovering an execution whose worker vanished');
+    }
+    return start;
+  }
+
+  /** A pause requested before the attempt began parks the job instead (announced unless it reads `paused` already). */
+  private async parkIfPauseRequested(job: ExecutionJob, token: string | undefined, events: ExecutionEvents, start: StartState): Promise<void> {
+    if (start.pendingAction === 'pause') throw await this.park(job, token, events, start.status !== 'paused');
   }
 
   /** Writes to the record (`write` says whether it exists); a job without one (added outside Conveyor) is adopted first. */

@@ -53,6 +53,11 @@ export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationS
     this.timers.forEach((timer) => clearInterval(timer));
   }
 
+  /** Whether the tenant has `maxRunning` (its limits are cached): only then does `admit` take a slot. */
+  async isLimited(tenant: string): Promise<boolean> {
+    return (await this.limits.get(tenant)).maxRunning !== undefined;
+  }
+
   /**
    * Whether the execution may start: always for a tenant without `maxRunning` (nothing more is
    * read); else when it takes a slot. Otherwise it is among the tenant's held executions, and the
