@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { ConveyorClient } from '@conveyor/client';
+import { describe, it } from 'node:test';
 import type { ExecutionStatus } from '@conveyor/contracts';
-import { poll, Stack } from '@conveyor/testing';
+import { poll, stackPerSuite } from '@conveyor/testing';
 
 describe('a worker dying as its execution ends', () => {
-  let stack: Stack;
-  let client: ConveyorClient;
-  before(async () => {
-    stack = await Stack.start({ workers: 0 });
-    client = stack.client();
-  });
-  after(async () => {
-    client?.close();
-    await stack?.stop();
-  });
+  const suite = stackPerSuite({ workers: 0 });
 
-  const totals = async () => (await client.list({ queue: ['demo'] })).totals;
-  const listed = async (id: string, status: ExecutionStatus) => (await client.list({ queue: ['demo'], status: [status] })).items.some((item) => item.id === id);
+  const totals = async () => (await suite.client.list({ queue: ['demo'] })).totals;
+  const listed = async (id: string, status: ExecutionStatus) => (await suite.client.list({ queue: ['demo'], status: [status] })).items.some((item) => item.id === id);
 
   /**
    * Runs one execution on a worker that dies right after BullMQ ends its job, before Conveyor records
@@ -25,22 +15,22 @@ describe('a worker dying as its execution ends', () => {
    */
   async function dieAtEnd(crashAfter: 'complete' | 'fail', failTimes: number, ending: 'completed' | 'failed') {
     const before = await totals();
-    const doomed = await stack.startWorker({ CONVEYOR_TEST_CRASH_AFTER: crashAfter });
-    const { id } = await client.submit('demo.steps', { steps: 1, stepMs: 0, failTimes }, { attempts: 1 });
+    const doomed = await suite.stack.startWorker({ CONVEYOR_TEST_CRASH_AFTER: crashAfter });
+    const { id } = await suite.client.submit('demo.steps', { steps: 1, stepMs: 0, failTimes }, { attempts: 1 });
     await poll(async () => doomed.process.running, { until: (running) => !running, timeoutMs: 30_000, label: 'the worker dying at the crash point' });
-    assert.equal((await client.get(id)).status, ending, 'read from BullMQ at once');
+    assert.equal((await suite.client.get(id)).status, ending, 'read from BullMQ at once');
     assert.ok(await listed(id, 'running'), 'Conveyor did not record the ending before the crash');
 
-    const rescuer = await stack.startWorker();
+    const rescuer = await suite.stack.startWorker();
     try {
       await poll(() => listed(id, ending), { until: Boolean, timeoutMs: 30_000, label: `${id} listed ${ending}` });
       assert.equal(await listed(id, 'running'), false);
       assert.deepEqual(await totals(), { ...before, [ending]: before[ending] + 1 });
-      const events = (await client.events(id)).items;
+      const events = (await suite.client.events(id)).items;
       assert.equal(events.filter((e) => e.type === `execution.${ending}`).length, 1);
       assert.equal(events.at(-1)?.type, `execution.${ending}`);
       assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
-      return { execution: await client.get(id), end: events.at(-1)! };
+      return { execution: await suite.client.get(id), end: events.at(-1)! };
     } finally {
       // The next case's execution must go to its own dying worker.
       await rescuer.process.stop();

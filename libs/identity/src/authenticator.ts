@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthConfig } from '@conveyor/config';
 import { isId, type ApiKeyView } from '@conveyor/contracts/core';
 import { hashKey, type ApiKeyStore } from './api-keys.js';
-import { FreshCache } from './fresh-cache.js';
+import { FreshCache } from '@conveyor/redis';
 import { openAccess, type KeyPrincipal, type Principal } from './principal.js';
 import { looksSigned, TokenSigner } from './signed-tokens.js';
 

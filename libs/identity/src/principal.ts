@@ -49,15 +49,18 @@ export function writeTenant(principal: Principal, requested: string | undefined)
 
 /** The tenant reads are limited to: the principal's own, or for an admin the one named (`null`: every tenant). */
 export function readTenant(principal: Principal, requested: string | undefined): string | null {
-  const admin = principal.kind === 'key' && principal.role === 'admin';
-  if (admin) return requested ?? principal.tenant;
+  if (isAdmin(principal)) return requested ?? principal.tenant;
   if (requested !== undefined && requested !== principal.tenant) throw new ForbiddenError('Only an admin key may name another tenant.');
   return principal.tenant;
 }
 
 /** Whether the principal may see a tenant's work at all (an admin every tenant's). */
 export function seesTenant(principal: Principal, tenant: string): boolean {
-  return (principal.kind === 'key' && principal.role === 'admin') || principal.tenant === tenant;
+  return isAdmin(principal) || principal.tenant === tenant;
+}
+
+function isAdmin(principal: Principal): boolean {
+  return principal.kind === 'key' && principal.role === 'admin';
 }
 
 /** What a scope check needs to know of an execution or a schedule. */

@@ -2,3 +2,4 @@ export * from './connection.js';
 export * from './keys.js';
 export * from './scripts.js';
 export * from './event-log.js';
+export * from './fresh-cache.js';

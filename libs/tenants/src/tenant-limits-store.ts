@@ -1,26 +1,21 @@
 import type { Redis } from 'ioredis';
 import { tenantLimitNames, type TenantLimits } from '@conveyor/contracts/core';
-import type { RedisKeys } from '@conveyor/redis';
+import { FreshCache, type RedisKeys } from '@conveyor/redis';
 
 /** How long a tenant's limits are trusted once read: a change applies everywhere within a second. */
 export const limitsFreshnessMs = 500;
 
 /** Each tenant's limits, set by an admin, read on every submit (from a short-lived cache). */
 export class TenantLimitsStore {
-  private readonly cache = new Map<string, { limits: Promise<TenantLimits>; readAt: number }>();
+  private readonly cache = new FreshCache<TenantLimits>(limitsFreshnessMs);
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
 
-  async get(tenant: string): Promise<TenantLimits> {
-    const hit = this.cache.get(tenant);
-    if (hit && Date.now() - hit.readAt < limitsFreshnessMs) return hit.limits;
-    const limits = this.read(tenant);
-    this.cache.set(tenant, { limits, readAt: Date.now() });
-    limits.catch(() => this.cache.delete(tenant));
-    return limits;
+  get(tenant: string): Promise<TenantLimits> {
+    return this.cache.get(tenant, () => this.read(tenant));
   }
 
   /** Applies a change: a number sets a limit, `null` clears it, an absent one stays. */
@@ -32,7 +27,7 @@ export class TenantLimitsStore {
       else if (value !== undefined) limits[name] = value;
     }
     await this.redis.hset(this.keys.tenantLimits(), tenant, JSON.stringify(limits));
-    this.cache.delete(tenant);
+    this.cache.forget(tenant);
     return limits;
   }
 

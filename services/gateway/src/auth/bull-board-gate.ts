@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ForbiddenError, UnauthorizedError } from '@conveyor/contracts';
-import { authorize, isAllowedOrigin, type Authenticator, type Principal } from '@conveyor/identity';
+import { authorize, type Authenticator } from '@conveyor/identity';
 import { ApiError, fromDomainError } from '@conveyor/service';
-import { readCookie, sessionCookie } from './session-cookie.js';
+import { callerOf, refuseForeignOrigin } from './request-credentials.js';
 
 /** Bull Board's routes, as the router matched them. */
 const boardPath = '/admin/queues';
@@ -31,22 +31,9 @@ export function bullBoardGate(authenticator: Authenticator, origins: readonly st
 }
 
 async function admit(authenticator: Authenticator, origins: readonly string[], request: FastifyRequest): Promise<void> {
-  const { origin } = request.headers;
-  if (!isAllowedOrigin(origin, origins)) throw new ForbiddenError(`Requests from ${origin} are not allowed (CONVEYOR_CORS_ORIGINS).`);
-  const credential = credentialOf(request.headers.authorization);
-  const cookie = readCookie(request.headers.cookie, sessionCookie);
-  const principal: Principal | null =
-    credential === undefined && cookie !== undefined && authenticator.enabled ? await authenticator.session(cookie) : await authenticator.authenticate(credential);
+  refuseForeignOrigin(request.headers, origins);
+  const { principal } = await callerOf(authenticator, request.headers, { basic: true });
   if (!principal) throw new UnauthorizedError('Bull Board needs the admin key, as the password of HTTP Basic auth.');
   if (principal.kind === 'token') throw new ForbiddenError('A browser token only reads executions and schedules.');
   authorize(principal, 'admin');
-}
-
-/** The key in `Authorization`: the password of `Basic` (whatever the user name), or a `Bearer`. */
-function credentialOf(header: string | undefined): string | undefined {
-  const [, scheme, value] = /^(Basic|Bearer)\s+(\S+)\s*$/i.exec(header ?? '') ?? [];
-  if (!scheme || /^bearer$/i.test(scheme)) return value;
-  const decoded = Buffer.from(value, 'base64').toString();
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1);
 }

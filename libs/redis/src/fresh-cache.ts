@@ -23,4 +23,9 @@ export class FreshCache<V> {
     });
     return value;
   }
+
+  /** Drops a key, so that the next `get` loads it (after a change this process made itself). */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
 }
