@@ -77,3 +77,8 @@ export async function startBaseline(label: string, entry: string, env: Record<st
   const ready = await server.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
   return { url: (JSON.parse(ready) as { url: string }).url, process: server };
 }
+
+/** The one summary line of a figure: `<name>: <ratio>x <baseline> (<ours> vs <theirs>)`. */
+export function figure(name: string, ratio: number, baseline: string, ours: string, theirs: string): void {
+  console.log(`${name}: ${ratio.toFixed(2)}x ${baseline} (${ours} vs ${theirs})`);
+}

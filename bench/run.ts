@@ -3,6 +3,7 @@
 // contains `tick`.
 import { RedisServer } from '@conveyor/launcher';
 import { batchSubmit } from './batch-submit.js';
+import { footprint } from './footprint.js';
 import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'list-executions': listExecutions,
   'tick-lateness': tickLateness,
   'monitor-fanout': monitorFanout,
+  footprint,
 };
 
 const only = process.env.BENCH_ONLY;

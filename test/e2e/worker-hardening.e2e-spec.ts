@@ -143,9 +143,9 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
       assert.match(run.error?.message ?? '', /input\.steps/);
       assert.match(run.error?.message ?? '', /tags/);
     }
-    const log = await redis.xrange(keys.scheduleEvents(scheduleQueue, schedule.id), '-', '+');
+    const log = await redis.lrange(keys.scheduleEvents(scheduleQueue, schedule.id), 0, -1);
     assert.deepEqual(
-      types(log.map(([, fields]) => JSON.parse(fields[1]))).filter((type) => type !== 'schedule.updated'),
+      types(log.map((entry) => JSON.parse(entry))).filter((type) => type !== 'schedule.updated'),
       ['schedule.fired', 'schedule.fired', 'schedule.paused'],
     );
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   catalogQueues,
+  executionStatuses,
   findTask,
   InvalidFieldsError,
   isId,
@@ -100,7 +101,8 @@ export class ExecutionFinder {
     const dimensions = (Object.keys(dimensionOf) as (keyof typeof dimensionOf)[])
       .filter((name) => filters[name] !== undefined)
       .map((name) => filters[name]!.map((value) => this.keys.index(queue, tenant, dimensionOf[name], value)));
-    if (dimensions.length === 0) dimensions.push([this.keys.index(queue, tenant, 'all')]);
+    // Every execution is in exactly one status index: together they are all of them.
+    if (dimensions.length === 0) dimensions.push(executionStatuses.map((status) => this.keys.index(queue, tenant, 'status', status)));
     const sizes = await Promise.all(dimensions.map(async (keys) => (await Promise.all(keys.map((key) => this.redis.zcard(key)))).reduce((a, b) => a + b, 0)));
     const driver = dimensions[sizes.indexOf(Math.min(...sizes))];
     const checks = dimensions.filter((keys) => keys !== driver);
@@ -116,10 +118,18 @@ export class ExecutionFinder {
     return found.slice(0, wanted);
   }
 
-  /** The newest `count` ids older than `before` in the union of `keys`. */
+  /**
+   * The newest `count` ids older than `before` in the union of `keys`, read in one transaction: an
+   * execution that moves from one status index to another meanwhile is seen in exactly one of them.
+   */
   private async newestIn(keys: string[], before: string | null, count: number): Promise<string[]> {
     const max = before === null ? '+' : `(${before}`;
-    const ranges = await Promise.all(keys.map((key) => this.redis.zrange(key, max, '-', 'BYLEX', 'REV', 'LIMIT', 0, count)));
+    const transaction = this.redis.multi();
+    for (const key of keys) transaction.zrange(key, max, '-', 'BYLEX', 'REV', 'LIMIT', 0, count);
+    const ranges = ((await transaction.exec()) ?? []).map(([error, ids]) => {
+      if (error) throw error;
+      return ids as string[];
+    });
     return [...new Set(ranges.flat())].sort().reverse().slice(0, count);
   }
 

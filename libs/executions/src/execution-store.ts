@@ -130,7 +130,8 @@ export class ExecutionStore {
       this.keys.indexPrefix(queue, tenant),
     );
     await Promise.all([
-      ...this.listIndexes(record).map((index) => this.redis.zrem(index, id)),
+      // Earlier versions also kept an index of all of a tenant's executions: it drains as they go.
+      ...[...this.listIndexes(record), this.keys.index(queue, tenant, 'all')].map((index) => this.redis.zrem(index, id)),
       this.redis.hdel(this.keys.executionIndex(), id),
     ]);
     return removed === 1;
@@ -140,7 +141,6 @@ export class ExecutionStore {
   private listIndexes(record: Pick<ExecutionRecord, 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId'>): string[] {
     const { queue, tenant } = record;
     return [
-      this.keys.index(queue, tenant, 'all'),
       this.keys.index(queue, tenant, 'task', record.task),
       ...(record.tags ?? []).map((tag) => this.keys.index(queue, tenant, 'tag', tag)),
       ...(record.scheduleId ? [this.keys.index(queue, tenant, 'schedule', record.scheduleId)] : []),
@@ -274,7 +274,7 @@ export class ExecutionStore {
       this.keys.indexPrefix(ref.queue, ref.tenant),
       Date.now(),
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
-      ...encodeRecordFields(fields),
+      ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];
   }
 }

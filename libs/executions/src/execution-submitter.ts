@@ -217,9 +217,8 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     delay: runAt - now,
     attempts,
     backoff: { type: conveyorBackoffType },
-    // Conveyor's retention removes a job together with its record, events and logs.
-    removeOnComplete: false,
-    removeOnFail: false,
+    // BullMQ keeps a finished job unless told otherwise: Conveyor's retention removes it together with
+    // its record, events and logs.
   };
   return {
     record,

@@ -26,13 +26,17 @@ const record: ExecutionRecord = {
   error: null,
   pendingAction: null,
   cancelReason: null,
+  waitingFor: null,
+  removedJob: null,
 };
 
 describe('execution records and views', () => {
-  it('round-trips a record through its Redis hash', () => {
-    const fields = encodeRecordFields(record);
-    const hash = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
-    assert.deepEqual(decodeRecord(hash), record);
+  it('round-trips a record through its Redis hash, its null fields stored empty or left out', () => {
+    const hashOf = (fields: string[]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(record))), record);
+    const lean = hashOf(encodeRecordFields(record, { skipNull: true }));
+    assert.equal('finishedAt' in lean, false);
+    assert.deepEqual(decodeRecord(lean), record);
     assert.equal(decodeRecord({}), null);
   });
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineConveyorScripts } from './scripts.js';
 
 /** A page of a capped event log: events with `seq > since`, and the oldest seq the log still holds (0: empty). */
 export interface EventLogPage<E> {
@@ -6,12 +7,8 @@ export interface EventLogPage<E> {
   firstSeq: number;
 }
 
-/** Reads an event log (a stream whose entry ids are `<seq>-0`, written by the event script). */
+/** Reads an event log (written by the event scripts), in one atomic step so that a trim cannot shift the page. */
 export async function readEventLog<E>(redis: Redis, key: string, since: number, limit: number, decode: (entry: string) => E): Promise<EventLogPage<E>> {
-  const [range, first] = await Promise.all([
-    redis.xrange(key, `(${since}-0`, '+', 'COUNT', limit),
-    redis.xrange(key, '-', '+', 'COUNT', 1),
-  ]);
-  const firstSeq = first.length > 0 ? Number(first[0][0].split('-')[0]) : 0;
-  return { events: range.map(([, fields]) => decode(fields[1])), firstSeq };
+  const [firstSeq, events] = await defineConveyorScripts(redis).conveyorReadEventLog(key, since, limit);
+  return { events: events.map(decode), firstSeq };
 }

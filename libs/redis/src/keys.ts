@@ -39,8 +39,9 @@ export class RedisKeys {
 
   /**
    * Prefix of a tenant's list indexes in a queue: sorted sets of execution ids (ULIDs, so their
-   * lexical order is their age), one per dimension and value — `all`, `status:<s>`, `task:<t>`,
-   * `tag:<t>`, `schedule:<id>`.
+   * lexical order is their age), one per dimension and value — `status:<s>`, `task:<t>`, `tag:<t>`,
+   * `schedule:<id>` (the status indexes together hold them all; `all`, one more copy, is of earlier
+   * versions and only drained).
    */
   indexPrefix(queue: string, tenant: string): string {
     return `${this.tagged(queue, 'index', tenant)}:`;

@@ -10,10 +10,18 @@ import type { Redis, Result } from 'ioredis';
 
 // Numbers an event (its `seq`), stores it in the capped log and publishes it with its route line.
 // Expects: record KEYS[1], event log KEYS[2], channel KEYS[3]; ARGV route, head, tail, log cap at ROUTE..ROUTE+3.
+// The log is a list, oldest first: a stream costs about 4 KiB however few entries it holds (Redis
+// preallocates a stream node), which made an execution's first event cost five times its job. Logs
+// written as streams by earlier versions are appended to as streams until they are removed.
 const numberAndPublish = (route: number) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[${route + 3}], seq .. '-0', 'e', event)
+local cap = tonumber(ARGV[${route + 3}])
+if redis.call('TYPE', KEYS[2]).ok == 'stream' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', event)
+elseif redis.call('RPUSH', KEYS[2], event) > cap then
+  redis.call('LTRIM', KEYS[2], -cap, -1)
+end
 redis.call('PUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
 `;
 
@@ -77,6 +85,26 @@ ${followStatus(7)}
 -- A recovery is announced in place of the start.
 if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
 ${numberAndPublish(1)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+`;
+
+const readEventLog = `
+-- KEYS: event log. ARGV: since (seq), limit
+-- Returns { the oldest seq the log holds (0: empty), { events with seq > since, oldest first, at most limit } }.
+-- A list's first entry names its seq: the envelope's fields before \`seq\` are names the server set,
+-- and a quote inside any JSON string is escaped, so the first \`"seq":\` is the envelope's.
+local since, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('TYPE', KEYS[1]).ok == 'stream' then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if #first == 0 then return { 0, {} } end
+  local events = {}
+  for i, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. since .. '-0', '+', 'COUNT', limit)) do events[i] = entry[2][2] end
+  return { tonumber(string.match(first[1][1], '^%d+')), events }
+end
+local first = redis.call('LINDEX', KEYS[1], 0)
+if not first then return { 0, {} } end
+local firstSeq = tonumber(string.match(first, '"seq":(%d+)'))
+local from = math.max(0, since + 1 - firstSeq)
+return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1) }
 `;
 
 const appendScheduleEvent = `
@@ -282,6 +310,7 @@ declare module 'ioredis' {
       ...fields: string[]
     ): Result<number, Context>;
     conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
+    conveyorReadEventLog(log: string, since: number, limit: number): Result<[firstSeq: number, events: string[]], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorAdmitExecutions(
       recent: string,
@@ -328,6 +357,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 7, lua: startAttempt });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
+    redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });

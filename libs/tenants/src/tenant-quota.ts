@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   BatchExceedsLimitError,
   catalogQueues,
+  submitLimitNames,
   TenantLimitError,
   type ExecutionStatus,
   type RateLimitState,
@@ -59,6 +60,21 @@ export class TenantQuota {
       throw new TenantLimitError(code, says(refusedBy), refusedBy.resetSeconds, stateOf(refusedBy));
     }
     return nearestExhaustion(uses);
+  }
+
+  /**
+   * Admits `count` new executions, then makes them with `create`. With no submit limit on the tenant
+   * nothing can refuse them, so the count goes out beside the writes, in the same round trip; a
+   * create that then fails stays counted in the day's usage.
+   */
+  async admitAndCreate<T>(tenant: string, count: number, create: () => Promise<T>): Promise<{ created: T; admitted: RateLimitState | null }> {
+    const limits = await this.limits.get(tenant);
+    if (submitLimitNames.some((name) => limits[name] !== undefined)) {
+      const admitted = await this.admit(tenant, count);
+      return { created: await create(), admitted };
+    }
+    const [created] = await Promise.all([create(), this.measure(tenant, limits, count)]);
+    return { created, admitted: null };
   }
 
   /** The limit nearest exhaustion, admitting nothing (for the answer to a repeated idempotent request). */

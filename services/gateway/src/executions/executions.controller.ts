@@ -71,8 +71,9 @@ export class ExecutionsController {
     if (headerKey !== undefined) throw ApiError.validation([{ path: 'Idempotency-Key', message: 'is not supported for batches' }]);
     const tenant = caller.writeTenant;
     const submissions = await validateBatch(body, this.tasks);
-    setHeaders(reply, rateLimitHeaders(await this.quota.admit(tenant, submissions.length)));
-    return { items: await this.submitter.submitMany(submissions, tenant) };
+    const { created, admitted } = await this.quota.admitAndCreate(tenant, submissions.length, () => this.submitter.submitMany(submissions, tenant));
+    setHeaders(reply, rateLimitHeaders(admitted));
+    return { items: created };
   }
 
   /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
@@ -147,8 +148,8 @@ export class ExecutionsController {
   ): Promise<{ execution: ExecutionView; created: boolean; rateLimit: RateLimitState | null }> {
     const admit = () => this.quota.admit(tenant, 1);
     if (!idempotencyKey) {
-      const rateLimit = await admit();
-      return { execution: await this.submitter.submit(submission, tenant), created: true, rateLimit };
+      const { created, admitted } = await this.quota.admitAndCreate(tenant, 1, () => this.submitter.submit(submission, tenant));
+      return { execution: created, created: true, rateLimit: admitted };
     }
     const outcome = await this.submitter.submitOnce(idempotencyKey, requestFingerprint, submission, tenant, admit);
     return { ...outcome, rateLimit: outcome.created ? outcome.admitted : await this.quota.peek(tenant) };
