@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { ConveyorClient } from '@conveyor/client';
+import { RedisKeys } from '@conveyor/redis';
+import { Stack } from '@conveyor/testing';
+
+/** Data that earlier versions wrote stays readable and writable. */
+describe('stored formats of earlier versions', () => {
+  let stack: Stack;
+  let client: ConveyorClient;
+  let redis: Redis;
+  let keys: RedisKeys;
+
+  before(async () => {
+    stack = await Stack.start();
+    client = stack.client();
+    redis = new Redis(stack.redis.url);
+    keys = new RedisKeys(stack.prefix);
+  });
+  after(async () => {
+    client?.close();
+    redis?.disconnect();
+    await stack?.stop();
+  });
+
+  /** A scheduled execution (nothing runs it meanwhile). */
+  const later = () => client.submit('demo.noop', { payload: 1 }, { runAt: new Date(Date.now() + 60 * 60_000).toISOString() });
+
+  it('reads and extends an event log kept as a stream, in order and by seq', async () => {
+    const { id, queue } = await later();
+    const log = keys.executionEvents(queue, id);
+    const [queued] = await redis.lrange(log, 0, -1);
+    await redis.del(log);
+    await redis.xadd(log, '1-0', 'e', queued);
+
+    await client.cancel(id, 'stream log');
+    assert.equal(await redis.type(log), 'stream');
+    const events = (await client.events(id)).items;
+    assert.deepEqual(events.map((e) => [e.seq, e.type]), [[1, 'execution.queued'], [2, 'execution.cancelled']]);
+    assert.deepEqual((await client.events(id, { since: 1 })).items.map((e) => e.seq), [2]);
+  });
+
+  it('takes an execution out of the all-executions index earlier versions kept, as it is deleted', async () => {
+    const { id, queue, tenant } = await later();
+    const all = keys.index(queue, tenant, 'all');
+    await redis.zadd(all, 0, id);
+    await client.cancel(id);
+    await client.delete(id);
+    assert.equal(await redis.zscore(all, id), null);
+  });
+});
