@@ -6,6 +6,7 @@ import { batchSubmit } from './batch-submit.js';
 import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
+import { monitorSockets } from './monitor-sockets.js';
 import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'list-executions': listExecutions,
   'tick-lateness': tickLateness,
   'monitor-fanout': monitorFanout,
+  'monitor-sockets': monitorSockets,
 };
 
 const only = process.env.BENCH_ONLY;
