@@ -11,9 +11,9 @@ import { startBaseline, type BaselineServer } from './common.js';
 
 const entry = fileURLToPath(import.meta.url);
 
-/** Starts the relay as a child process and resolves once it listens. */
-export function startMinimalRelay(redisUrl: string, channel: string): Promise<BaselineServer> {
-  return startBaseline('minimal relay', entry, { REDIS_URL: redisUrl, RELAY_CHANNEL: channel });
+/** Starts the relay as a child process (`env`: more of its environment) and resolves once it listens. */
+export function startMinimalRelay(redisUrl: string, channel: string, env: Record<string, string> = {}): Promise<BaselineServer> {
+  return startBaseline('minimal relay', entry, { ...env, REDIS_URL: redisUrl, RELAY_CHANNEL: channel });
 }
 
 async function serve(redisUrl: string, channel: string): Promise<void> {

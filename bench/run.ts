@@ -7,6 +7,7 @@ import { footprint } from './footprint.js';
 import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
+import { monitorSockets } from './monitor-sockets.js';
 import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
@@ -19,6 +20,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'list-executions': listExecutions,
   'tick-lateness': tickLateness,
   'monitor-fanout': monitorFanout,
+  'monitor-sockets': monitorSockets,
   footprint,
 };
 
