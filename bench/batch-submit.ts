@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient } from '@conveyor/testing';
+import { figure } from './common.js';
 
 const batches = 20;
 const batchSize = 1000;
@@ -15,6 +16,7 @@ export async function batchSubmit(redis: RedisServer): Promise<void> {
   console.log(`\nbatch submission: ${batches} batches of ${batchSize} demo.noop, same Redis`);
   console.log(`  plain BullMQ addBulk           ${plain.toFixed(0).padStart(7)} jobs/s`);
   console.log(`  POST /v1/executions/batch      ${conveyor.toFixed(0).padStart(7)} executions/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+  figure('batch-submit', conveyor / plain, 'plain BullMQ addBulk', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
 }
 
 async function plainAddBulk(redis: RedisServer): Promise<number> {

@@ -3,7 +3,7 @@
 // through Conveyor's gateway and through the plain node:http + BullMQ `addBulk` server
 // (./plain-gateway.ts). A gateway that validates a whole batch in one go leaves /health waiting.
 import { startService, type RedisServer } from '@conveyor/launcher';
-import { percentiles } from './common.js';
+import { figure, percentiles } from './common.js';
 import { startPlainGateway } from './plain-gateway.js';
 
 const senders = 3;
@@ -21,6 +21,7 @@ export async function healthUnderBatches(redis: RedisServer): Promise<void> {
   console.log(`\n/health while ${senders} clients send ${batchesPerSender} batches each of ${batchSize} wide submissions (${(batchBody.length / 1024).toFixed(0)} KiB a body)`);
   console.log(`  plain node:http + addBulk     ${line(plain)}`);
   console.log(`  Conveyor gateway              ${line(conveyor)}`);
+  figure('health-under-batches-p99', conveyor.p99 / plain.p99, 'node:http + addBulk', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
 }
 
 interface Probed {

@@ -6,6 +6,7 @@ import { createExecutionsCore, type Submission } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient } from '@conveyor/testing';
+import { figure } from './common.js';
 
 const total = Number(process.env.BENCH_LIST_EXECUTIONS ?? 100_000);
 const rounds = 200;
@@ -35,6 +36,7 @@ export async function listExecutions(redis: RedisServer): Promise<void> {
   for (const query of ['', 'tag=rare', 'task=demo.noop&tag=rare', 'status=queued&tag=common']) {
     const ms = await median(() => api.get(`/v1/executions?limit=50&${query}`));
     console.log(`  GET /v1/executions?limit=50${query ? `&${query}` : ''}`.padEnd(60) + `${ms.toFixed(2).padStart(7)} ms`);
+    if (query === '') figure('list-executions', ms / plainMs, 'BullMQ getJobs in process', `${ms.toFixed(2)} ms over HTTP`, `${plainMs.toFixed(2)} ms`);
   }
   await gateway.process.stop();
   await queues.close();

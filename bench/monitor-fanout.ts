@@ -19,7 +19,7 @@ import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { progressIntervalMs } from '../services/worker/src/runtime/execution-events.js';
-import { paced, percentiles, untilReceived, withClients } from './common.js';
+import { figure, paced, percentiles, untilReceived, withClients } from './common.js';
 import { startMinimalRelay } from './minimal-relay.js';
 
 const latencyClients = 200;
@@ -65,6 +65,8 @@ export async function monitorFanout(redis: RedisServer): Promise<void> {
     console.log(`\nmonitor fan-out throughput: ${floodClients} clients in one room, ${floodEvents} progress events published at once`);
     console.log(`  minimal relay (room broadcast)        ${plainFlood.toFixed(0).padStart(7)} deliveries/s`);
     console.log(`  Conveyor monitor (queue room)         ${conveyorFlood.toFixed(0).padStart(7)} deliveries/s   (${(conveyorFlood / plainFlood).toFixed(2)} × relay)`);
+    figure('monitor-fanout-p99', conveyorLatency.p99 / plainLatency.p99, 'minimal relay', `p99 ${conveyorLatency.p99.toFixed(0)} ms`, `p99 ${plainLatency.p99.toFixed(0)} ms`);
+    figure('monitor-fanout-deliveries', conveyorFlood / plainFlood, 'minimal relay', `${conveyorFlood.toFixed(0)}/s`, `${plainFlood.toFixed(0)}/s`);
   } finally {
     publisher.disconnect();
     await Promise.all([relay.process.stop(), monitor.process.stop()]);

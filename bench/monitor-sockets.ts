@@ -18,7 +18,7 @@ import { createExecutionsCore } from '@conveyor/executions';
 import { hashKey, TokenSigner } from '@conveyor/identity';
 import { startService, type ManagedProcess, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
-import { paced, percentiles } from './common.js';
+import { figure, paced, percentiles } from './common.js';
 import { startMinimalRelay } from './minimal-relay.js';
 import { inspectAnyPort, memoryAfterGc, type Memory } from './process-memory.js';
 import { openClients, receiptsOf, type Subscription } from './socket-clients.js';
@@ -60,12 +60,9 @@ export async function monitorSockets(redis: RedisServer): Promise<void> {
   console.log(`  Conveyor       ${line(ours)}`);
   for (const field of ['rss', 'heapUsed'] as const) {
     const [a, b] = [perSocket(ours, field), perSocket(plain, field)];
-    console.log(`monitor-sockets ${field === 'rss' ? 'RSS' : 'heap'} per socket: ${(a / b).toFixed(2)}x relay (${kib(a)} vs ${kib(b)} KiB)`);
+    figure(`monitor-sockets-${field === 'rss' ? 'rss' : 'heap'}`, a / b, 'minimal relay', `${kib(a)} KiB a socket`, `${kib(b)} KiB a socket`);
   }
-  console.log(
-    `monitor-sockets deliveries: ${(ours.deliveriesPerSecond / plain.deliveriesPerSecond).toFixed(2)}x relay ` +
-      `(${ours.deliveriesPerSecond.toFixed(0)} vs ${plain.deliveriesPerSecond.toFixed(0)}/s, p99 ${ours.p99} vs ${plain.p99} ms)`,
-  );
+  figure('monitor-sockets-deliveries', ours.deliveriesPerSecond / plain.deliveriesPerSecond, 'minimal relay', `${ours.deliveriesPerSecond.toFixed(0)}/s, p99 ${ours.p99} ms`, `${plain.deliveriesPerSecond.toFixed(0)}/s, p99 ${plain.p99} ms`);
 }
 
 /** Rooms `stream-<i>`; progress PUBLISHed as the envelope's JSON, the room as its `executionId`. */

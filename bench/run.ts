@@ -8,6 +8,7 @@ import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
 import { monitorSockets } from './monitor-sockets.js';
+import { redisBudget } from './redis-budget.js';
 import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'monitor-fanout': monitorFanout,
   'monitor-sockets': monitorSockets,
   footprint,
+  'redis-budget': redisBudget,
 };
 
 const only = process.env.BENCH_ONLY;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { startService, type RedisServer } from '@conveyor/launcher';
-import { percentiles } from './common.js';
+import { figure, percentiles } from './common.js';
 import { startPlainGateway } from './plain-gateway.js';
 
 const connections = 50;
@@ -22,6 +22,9 @@ export async function submit(redis: RedisServer): Promise<void> {
   console.log(`  plain node:http + add        ${line(plain)}`);
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
+  figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
+  figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
+  figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));
 }
 
 /** The same load with auth on, each request carrying a key made through the API (looked up in Redis at most twice a second). */
@@ -51,6 +54,10 @@ interface Loaded {
   perSecond: number;
   p50: number;
   p99: number;
+}
+
+function rate({ perSecond }: Loaded): string {
+  return `${perSecond.toFixed(0)} req/s`;
 }
 
 function line({ perSecond, p50, p99 }: Loaded): string {

@@ -8,6 +8,7 @@ import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
+import { figure } from './common.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = 10;
@@ -19,6 +20,7 @@ export async function workerThroughput(redis: RedisServer): Promise<void> {
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
   console.log(`  plain BullMQ worker   ${plain.toFixed(0).padStart(7)} jobs/s`);
   console.log(`  Conveyor worker       ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+  figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
 }
 
 async function untilCompleted(queue: Queue): Promise<void> {
