@@ -51,9 +51,9 @@ export async function monitorFanout(redis: RedisServer): Promise<void> {
   try {
     const plainLatency = await relayProgressLatency(publisher, relay.url);
     const conveyorLatency = await conveyorProgressLatency(redis, monitor.url!, env);
-    const plainFlood = await deliveriesPerSecond(publisher, relay.url, { room: floodStream }, relayChannel, (event) => JSON.stringify(event));
+    const plainFlood = await deliveriesPerSecond(relay.url, { room: floodStream }, (event) => publisher.publish(relayChannel, JSON.stringify(event)));
     const channel = new RedisKeys(prefix).eventsChannel(demoSteps.queue);
-    const conveyorFlood = await deliveriesPerSecond(publisher, monitor.url!, { queue: demoSteps.queue }, channel, encodePublished);
+    const conveyorFlood = await deliveriesPerSecond(monitor.url!, { queue: demoSteps.queue }, (event) => publisher.spublish(channel, encodePublished(event)));
 
     const perStream = 1000 / progressIntervalMs;
     console.log(
@@ -137,8 +137,11 @@ function latencyOf(url: string, requestOf: (i: number) => object, drive: () => P
   });
 }
 
-/** `encode`: how the listener expects a message (the relay: the envelope's JSON; the monitor: the published form). */
-function deliveriesPerSecond(publisher: Redis, url: string, request: object, channel: string, encode: (event: ConveyorEvent) => string): Promise<number> {
+/**
+ * `publish` sends an event as the listener expects it: the relay, the envelope's JSON on plain pub/sub;
+ * the monitor, the published form on sharded pub/sub.
+ */
+function deliveriesPerSecond(url: string, request: object, publish: (event: ConveyorEvent) => Promise<unknown>): Promise<number> {
   return withClients(url, floodClients, () => request, async (clients) => {
     let received = 0;
     let lastReceived = 0;
@@ -149,7 +152,7 @@ function deliveriesPerSecond(publisher: Redis, url: string, request: object, cha
       });
     }
     const started = performance.now();
-    await Promise.all(Array.from({ length: floodEvents }, (_, i) => publisher.publish(channel, encode(progressEvent(floodStream, i + 1)))));
+    await Promise.all(Array.from({ length: floodEvents }, (_, i) => publish(progressEvent(floodStream, i + 1))));
     await untilReceived(() => received, floodEvents * floodClients, 'deliveries');
     return received / ((lastReceived - started) / 1000);
   });

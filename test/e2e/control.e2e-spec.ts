@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
-import { Redis } from 'ioredis';
 import { ExecutionStore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
 import { Stack, submitAndWatch } from '@conveyor/testing';
@@ -139,7 +138,7 @@ describe('cancel, retry and delete', () => {
     await Promise.all([client.watch(first.id).done, client.watch(second.id).done]);
     const before = (await client.list({ queue: ['demo'] })).totals.completed;
     // Both removers read the record before either removes it: the race the store must settle.
-    const redis = new Redis(stack.redis.url);
+    const redis = stack.redis.connect();
     try {
       const store = new ExecutionStore(redis, new RedisKeys(stack.prefix));
       const record = await store.read('demo', first.id);

@@ -19,7 +19,7 @@ describe('event routing', () => {
   before(async () => {
     stack = await Stack.start();
     client = stack.client();
-    redis = new Redis(stack.redis.url);
+    redis = stack.redis.connect();
   });
   after(async () => {
     watchers.forEach((watcher) => watcher.close());
@@ -46,7 +46,7 @@ describe('event routing', () => {
    * How many times Redis was asked to read an event log: each read runs one LINDEX (BullMQ runs it
    * only in its list, count and promote scripts, which nothing here calls).
    */
-  const logReads = async () => Number(/cmdstat_lindex:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+  const logReads = () => stack.redis.calls(redis, 'lindex');
 
   it("does not send a schedule's followers an execution whose input names the schedule", async () => {
     const schedule = await client.schedules.create({ name: 'followed', task: 'demo.noop', input: { payload: 1 } });
@@ -75,7 +75,7 @@ describe('event routing', () => {
       { type: 'schedule.paused', scheduleId: `sch_${ulid()}`, queue: scheduleQueue, tenant: 'default', data: { executionId: followed.id } as never },
       followed.seq + 5,
     );
-    await redis.publish(new RedisKeys(stack.prefix).eventsChannel(scheduleQueue), encodePublished(forged));
+    await redis.spublish(new RedisKeys(stack.prefix).eventsChannel(scheduleQueue), encodePublished(forged));
     await edit(scheduleFollower, schedule.id, { tags: ['barrier'] });
     assert.equal(await logReads(), readsBefore, 'no event log is read while nothing is missing');
     assert.deepEqual(
@@ -95,10 +95,10 @@ describe('event routing', () => {
       );
 
     // As if the events between had been lost and trimmed from the log.
-    await redis.publish(channel, progress(followed.seq + 5));
+    await redis.spublish(channel, progress(followed.seq + 5));
     await follower.waitFor('execution.progress', (e) => e.seq === followed.seq + 5);
     const readsBefore = await logReads();
-    await redis.publish(channel, progress(followed.seq + 6));
+    await redis.spublish(channel, progress(followed.seq + 6));
     await follower.waitFor('execution.progress', (e) => e.seq === followed.seq + 6);
     assert.equal(await logReads(), readsBefore, 'the log is not read again');
     assert.deepEqual(follower.seqs(followed.id).slice(-2), [followed.seq + 5, followed.seq + 6]);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
 import type { ConveyorClient } from '@conveyor/client';
+import { RedisKeys } from '@conveyor/redis';
 import { EventLog, poll, Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('changes made outside Conveyor', () => {
@@ -44,6 +46,27 @@ describe('changes made outside Conveyor', () => {
         .map((e) => e.type),
       ['execution.queued', 'execution.started', 'execution.failed', 'execution.retried', 'execution.started', 'execution.completed'],
     );
+  });
+
+  it('announces a retry made outside Conveyor that no listener reported before a worker took the job', async () => {
+    const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, failTimes: 1 }, { attempts: 1 });
+    assert.equal((await run.done).status, 'failed');
+    // No worker runs, so no one hears BullMQ's `waiting`; the next worker only sees the job.
+    await stack.workers[0].process.stop();
+    const connection = stack.redis.connect();
+    const demo = new Queue(new RedisKeys(stack.prefix).bullQueueName('demo'), { connection, prefix: stack.prefix });
+    try {
+      await (await demo.getJob(run.executionId))!.retry('failed');
+    } finally {
+      await demo.close();
+      connection.disconnect();
+    }
+    await stack.startWorker();
+
+    const done = await poll(() => client.get(run.executionId), { until: (e) => e.status === 'completed', label: 'the retried execution to complete' });
+    assert.equal(done.error, null);
+    const types = (await client.events(run.executionId)).items.map((e) => e.type).filter((type) => type !== 'execution.progress');
+    assert.deepEqual(types, ['execution.queued', 'execution.started', 'execution.failed', 'execution.retried', 'execution.started', 'execution.completed']);
   });
 
   it('ends a queued execution removed in Bull Board as cancelled, saying so', async () => {

@@ -24,7 +24,7 @@ describe('processes', () => {
 
   it('refuses to start with an invalid environment, naming every bad variable', async () => {
     const worker = spawnManaged('worker', process.execPath, [fileURLToPath(new URL('../../services/worker/src/main.js', import.meta.url))], {
-      env: { ...process.env, REDIS_URL: stack.redis.url, WORKER_CONCURRENCY: 'lots', WORKER_QUEUES: 'nope' },
+      env: { ...process.env, ...stack.redis.env, WORKER_CONCURRENCY: 'lots', WORKER_QUEUES: 'nope' },
     });
     assert.equal(await worker.exit(), 1);
     const output = worker.lines.join('\n');

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
 import { poll, Stack } from '@conveyor/testing';
 
@@ -85,7 +84,7 @@ describe('queue operations and retention', () => {
   it('keeps at most RETENTION_MAX_COUNT finished executions per queue, leaving no keys behind', async () => {
     const retained = await Stack.start({ env: { RETENTION_MAX_COUNT: '2', RETENTION_INTERVAL_MS: '200' } });
     const retainedClient = retained.client();
-    const redis = new Redis(retained.redis.url);
+    const redis = retained.redis.connect();
     try {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

@@ -16,7 +16,7 @@ describe('Redis outage', () => {
   });
 
   it('answers 503 quickly while Redis is down, and works again once it is back', async () => {
-    await stack.redis.kill();
+    await stack.redis.single.kill();
 
     // The answers during the outage are the subject: raw.
     const started = Date.now();
@@ -30,7 +30,7 @@ describe('Redis outage', () => {
     }
     assert.equal((await stack.api.get('/health')).status, 200, 'still alive');
 
-    await stack.redis.restart();
+    await stack.redis.single.restart();
     await poll(() => stack.api.get('/health/ready'), { until: (r) => r.status === 200, label: 'ready again' });
     const accepted = await poll(() => client.submit('demo.noop', { payload: 1 }).catch(() => null), {
       until: (execution) => execution !== null,

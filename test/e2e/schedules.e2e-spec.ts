@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent, ScheduleView } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
-import { createRedis, waitForRedis } from '@conveyor/redis';
+import { waitForRedis } from '@conveyor/redis';
 import { createSchedulesCore } from '@conveyor/schedules';
 import { createTenantsCore } from '@conveyor/tenants';
 import { EventLog, ExecutionWatcher, poll, Stack } from '@conveyor/testing';
@@ -49,7 +49,7 @@ describe('schedules', () => {
 
   /** The schedules core in this process, on the stack's Redis: ticks handled as a worker would. */
   const withCore = async (use: (core: ReturnType<typeof createSchedulesCore>) => Promise<void>) => {
-    const redis = createRedis({ url: stack.redis.url, prefix: stack.prefix }, 'request');
+    const redis = stack.redis.connect();
     try {
       await waitForRedis(redis, 10_000);
       const executions = createExecutionsCore(redis, stack.prefix);

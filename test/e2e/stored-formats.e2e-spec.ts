@@ -15,7 +15,7 @@ describe('stored formats of earlier versions', () => {
   before(async () => {
     stack = await Stack.start();
     client = stack.client();
-    redis = new Redis(stack.redis.url);
+    redis = stack.redis.connect();
     keys = new RedisKeys(stack.prefix);
   });
   after(async () => {

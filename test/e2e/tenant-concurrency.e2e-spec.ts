@@ -30,7 +30,7 @@ describe('tenant concurrency (maxRunning)', () => {
     // Two workers of the demo queue only: the http queue is left to the worker the crash test kills.
     stack = await Stack.start({ workers: 2, env: { WORKER_QUEUES: 'demo', WORKER_CONCURRENCY: '5' } });
     client = stack.client();
-    redis = new Redis(stack.redis.url);
+    redis = stack.redis.connect();
     core = createExecutionsCore(redis, stack.prefix);
     for (const [tenant, maxRunning] of Object.entries(limitOf)) if (maxRunning) await setMaxRunning(tenant, maxRunning);
     watcher = await ExecutionWatcher.connect(stack.monitorUrl);

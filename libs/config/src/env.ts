@@ -7,6 +7,12 @@ import { parseOrigins } from './origins.js';
 const hostPortList = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** An optional whole number from `min` (to `max`). */
+function OptionalInt(min: number, max?: number): PropertyDecorator {
+  const decorators = [IsOptional(), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)])];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
 /** A comma list whose every entry `parse` accepts; the message quotes the entries it does not. */
 function IsEntryList(parse: (list: string) => ParsedList<unknown>, expected: string) {
   return ValidateBy({
@@ -30,6 +36,14 @@ export class RedisEnv {
   @IsOptional()
   @Matches(/^[a-z0-9-]{1,32}$/, { message: 'must be 1–32 characters of a-z, 0-9 and -' })
   CONVEYOR_PREFIX = 'conveyor';
+
+  /** Replicas that must hold new executions before they are acknowledged (`WAIT`): survives a failover. */
+  @OptionalInt(0, 16)
+  REDIS_WAIT_REPLICAS: number = 0;
+
+  /** How long a submission waits for those replicas before it answers 503 `not_replicated`. */
+  @OptionalInt(1, 60_000)
+  REDIS_WAIT_TIMEOUT_MS: number = 1_000;
 }
 
 export class ServiceEnv extends RedisEnv {
@@ -53,48 +67,30 @@ export class WorkerEnv extends ServiceEnv {
   @Matches(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { message: 'must be a comma-separated list of queue names' })
   WORKER_QUEUES?: string;
 
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @OptionalInt(1, 1000)
   WORKER_CONCURRENCY: number = 10;
 
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @OptionalInt(0, 65535)
   WORKER_HEALTH_PORT?: number;
 
   /** How long running handlers may go on after SIGTERM. */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @OptionalInt(0, 3_600_000)
   WORKER_SHUTDOWN_GRACE_MS: number = 10_000;
 
   /** How long a cancelled handler may take to stop before it is written off (its late result discarded). */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @OptionalInt(0, 600_000)
   WORKER_CANCEL_GRACE_MS: number = 5_000;
 
   /** Terminal executions older than this are removed (job, record, events and logs together). */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
+  @OptionalInt(0)
   RETENTION_MAX_AGE_MS: number = 7 * 24 * 60 * 60 * 1000;
 
   /** At most this many terminal executions are kept per queue (the oldest go first). */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
+  @OptionalInt(0)
   RETENTION_MAX_COUNT: number = 10_000;
 
   /** How often retention runs (once per interval across all workers). */
-  @IsOptional()
-  @IsInt()
-  @Min(100)
+  @OptionalInt(100)
   RETENTION_INTERVAL_MS: number = 60_000;
 
   /** Comma-separated host names the `http.request` task may call (`*.example.com` for subdomains), each with an optional `:port`. */
@@ -112,17 +108,11 @@ const tenantKeyList = /^[a-z0-9-]{1,32}:[^\s,:]{24,}(,[a-z0-9-]{1,32}:[^\s,:]{24
 
 /** What the services browsers talk to (gateway and monitor) share: their ports, credentials and allowed origins. */
 export class MonitorEnv extends ServiceEnv {
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @OptionalInt(0, 65535)
   MONITOR_PORT: number = 3001;
 
   /** The monitor reads it too: the dashboard's own origin is allowed by default. */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @OptionalInt(0, 65535)
   GATEWAY_PORT: number = 3000;
 
   /** The admin's API key: every tenant, queue operations, keys, limits, Bull Board. */
@@ -155,8 +145,6 @@ export class GatewayEnv extends MonitorEnv {
   MONITOR_URL?: string;
 
   /** How long an idempotency key holds. */
-  @IsOptional()
-  @IsInt()
-  @Min(1000)
+  @OptionalInt(1000)
   IDEMPOTENCY_TTL_MS: number = 24 * 60 * 60 * 1000;
 }

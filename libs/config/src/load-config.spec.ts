@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     const config = loadGatewayConfig({});
     assert.deepEqual(config, {
       http: { host: '127.0.0.1', port: 3000 },
-      redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor' },
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor', clusterNodes: null, durability: { replicas: 0, timeoutMs: 1000 } },
       logLevel: 'info',
       idempotencyTtlMs: 86_400_000,
       demoTasks: true,
@@ -64,9 +64,17 @@ describe('loadConfig', () => {
     );
   });
 
-  it('refuses a queue no task uses, and Redis Cluster for now', () => {
+  it('refuses a queue no task uses', () => {
     assert.throws(() => loadWorkerConfig({ WORKER_QUEUES: 'demo,nope' }), /no task uses queue nope/);
-    assert.throws(() => loadGatewayConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), /not supported yet/);
+  });
+
+  it('reads Redis Cluster seed nodes, and refuses a list that is not host:port', () => {
+    assert.deepEqual(loadGatewayConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b:7001' }).redis.clusterNodes, [
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+    ]);
+    assert.equal(loadGatewayConfig({}).redis.clusterNodes, null);
+    assert.throws(() => loadGatewayConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' }), /REDIS_CLUSTER_NODES: must be a comma-separated list of host:port/);
   });
 
   it('turns auth on with keys, and refuses an exposed HOST without keys or without MONITOR_URL', () => {

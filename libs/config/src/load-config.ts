@@ -6,8 +6,13 @@ import { GatewayEnv, MonitorEnv, RedisEnv, ServiceEnv, WorkerEnv } from './env.j
 import { parseOrigins } from './origins.js';
 
 export interface RedisConfig {
+  /** A single Redis; with `clusterNodes`, only its user, password and TLS apply (to every node). */
   url: string;
   prefix: string;
+  /** Redis Cluster's seed nodes (`REDIS_CLUSTER_NODES`); `null` for a single Redis. */
+  clusterNodes?: { host: string; port: number }[] | null;
+  /** Replicas that must confirm new executions before they are acknowledged, and for how long to wait. */
+  durability?: { replicas: number; timeoutMs: number };
 }
 
 export interface ServiceConfig {
@@ -72,11 +77,13 @@ export function loadConfig<E extends object, C>(envClass: new () => E, toConfig:
 }
 
 function toRedisConfig(env: RedisEnv): RedisConfig {
-  // Keys already carry per-queue hash tags; the cluster connection itself is not built yet.
-  if (env.REDIS_CLUSTER_NODES) {
-    throw new InvalidEnvironmentError('Invalid environment: REDIS_CLUSTER_NODES: Redis Cluster is not supported yet; use REDIS_URL');
-  }
-  return { url: env.REDIS_URL, prefix: env.CONVEYOR_PREFIX };
+  const clusterNodes = env.REDIS_CLUSTER_NODES
+    ? splitList(env.REDIS_CLUSTER_NODES).map((node) => {
+        const at = node.lastIndexOf(':');
+        return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+      })
+    : null;
+  return { url: env.REDIS_URL, prefix: env.CONVEYOR_PREFIX, clusterNodes, durability: { replicas: env.REDIS_WAIT_REPLICAS, timeoutMs: env.REDIS_WAIT_TIMEOUT_MS } };
 }
 
 function toServiceConfig(env: ServiceEnv, port: number): ServiceConfig {

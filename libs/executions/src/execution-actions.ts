@@ -120,7 +120,7 @@ export class ExecutionActions {
 
   private async tellWorkers(ref: ExecutionRef, action: PendingAction): Promise<void> {
     const message: ControlMessage = { action, executionId: ref.id };
-    await this.redis.publish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
+    await this.redis.spublish(this.keys.controlChannel(ref.queue), JSON.stringify(message));
   }
 
   private async load(id: string, tenant: TenantFilter): Promise<LoadedExecution & { ref: ExecutionRef }> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   decodeStored,
   defaultTenant,
@@ -68,20 +68,24 @@ export class ExecutionStore {
     await this.createMany([{ record, queued }]);
   }
 
-  /** Creates many records at once, in one round trip. */
+  /**
+   * Creates many records at once, in one round trip: a pipeline per queue (one hash tag each, so one
+   * node of a cluster), and the id lookups beside them (each under its id's own tag).
+   */
   async createMany(entries: { record: NewRecord; queued: EventDataMap['execution.queued'] }[]): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const [queue, tenant] of [...new Set(entries.map(({ record }) => `${record.queue}\n${record.tenant}`))].map((pair) => pair.split('\n'))) {
-      pipeline.sadd(this.keys.tenants(queue), tenant);
-    }
-    for (const { record, queued } of entries) {
-      pipeline.hset(this.keys.executionIndex(), record.id, `${record.queue}/${record.tenant}`);
-      pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
-      for (const index of this.listIndexes(record)) pipeline.zadd(index, 0, record.id);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const failure = results.find(([error]) => error)?.[0];
-    if (failure) throw failure;
+    const byQueue = Map.groupBy(entries, ({ record }) => record.queue);
+    await Promise.all([
+      ...[...byQueue].map(([queue, inQueue]) => {
+        const pipeline = this.redis.pipeline();
+        for (const tenant of new Set(inQueue.map(({ record }) => record.tenant))) pipeline.sadd(this.keys.tenants(queue), tenant);
+        for (const { record, queued } of inQueue) {
+          pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
+          for (const index of this.listIndexes(record)) pipeline.zadd(index, 0, record.id);
+        }
+        return execOrThrow(pipeline);
+      }),
+      ...entries.map(({ record }) => this.redis.hset(this.keys.executionIndex(record.id), record.id, `${record.queue}/${record.tenant}`)),
+    ]);
   }
 
   /**
@@ -127,12 +131,13 @@ export class ExecutionStore {
       this.keys.statusCounts(queue, tenant),
       this.keys.statusCounts(queue, null),
       this.keys.finished(queue),
-      this.keys.indexPrefix(queue, tenant),
+      ...this.keys.statusIndexes(queue, tenant),
     );
     await Promise.all([
-      // Earlier versions also kept an index of all of a tenant's executions: it drains as they go.
+      // Earlier versions also kept an index of all of a tenant's executions, and one id lookup for all: they drain as executions go.
       ...[...this.listIndexes(record), this.keys.index(queue, tenant, 'all')].map((index) => this.redis.zrem(index, id)),
-      this.redis.hdel(this.keys.executionIndex(), id),
+      this.redis.hdel(this.keys.executionIndex(id), id),
+      this.redis.hdel(this.keys.legacyExecutionIndex(), id),
     ]);
     return removed === 1;
   }
@@ -152,12 +157,13 @@ export class ExecutionStore {
    * requested of the execution meanwhile, if any: a checkpoint is where such a request takes effect.
    */
   async saveCheckpoint(ref: ExecutionRef, state: unknown): Promise<PendingAction | null> {
-    const results = await this.redis
-      .multi()
-      .set(this.keys.executionCheckpoint(ref.queue, ref.id), JSON.stringify({ v: storedFormatVersion, state }))
-      .hget(this.keys.execution(ref.queue, ref.id), 'pendingAction')
-      .exec();
-    return (results?.[1]?.[1] as PendingAction | '' | null) || null;
+    const [, pendingAction] = await execOrThrow(
+      this.redis
+        .multi()
+        .set(this.keys.executionCheckpoint(ref.queue, ref.id), JSON.stringify({ v: storedFormatVersion, state }))
+        .hget(this.keys.execution(ref.queue, ref.id), 'pendingAction'),
+    );
+    return (pendingAction as PendingAction | '' | null) || null;
   }
 
   /** What a worker needs to know as it picks an execution up. */
@@ -172,12 +178,14 @@ export class ExecutionStore {
   /**
    * Reads the start state and, in the same step, records the attempt's start — unless a pause is
    * pending: `execution.recovered` when the record still says `running` (its worker vanished), else
-   * `execution.started`. A status `null` says there is no record (nothing was written).
+   * `execution.started` — after `execution.retried` when the record had ended (its job was run again
+   * outside Conveyor). A status `null` says there is no record (nothing was written).
    */
   async startAttempt(ref: ExecutionRef, attempt: number): Promise<StartState> {
     const ts = new Date().toISOString();
     const started = encodeNumbered(newEvent(ref, 'execution.started', { attempt }), ts);
     const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
+    const retried = encodeNumbered(newEvent(ref, 'execution.retried', {}), ts);
     const [, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
       ...this.eventKeys(ref),
       this.keys.executionCheckpoint(ref.queue, ref.id),
@@ -187,9 +195,12 @@ export class ExecutionStore {
       eventLogCap,
       recovered.route,
       recovered.head,
-      this.keys.indexPrefix(ref.queue, ref.tenant),
       Date.now(),
       attempt,
+      retried.route,
+      retried.head,
+      retried.tail,
+      eventLogCap,
     );
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
@@ -204,7 +215,7 @@ export class ExecutionStore {
 
   /** Where an execution lives; `null` for an unknown id. */
   async locate(id: string): Promise<{ queue: string; tenant: string } | null> {
-    const entry = await this.redis.hget(this.keys.executionIndex(), id);
+    const entry = (await this.redis.hget(this.keys.executionIndex(id), id)) ?? (await this.redis.hget(this.keys.legacyExecutionIndex(), id));
     if (!entry) return null;
     const [queue, tenant] = entry.split('/');
     return { queue, tenant };
@@ -252,6 +263,7 @@ export class ExecutionStore {
       this.keys.statusCounts(ref.queue, ref.tenant),
       this.keys.statusCounts(ref.queue, null),
       this.keys.finished(ref.queue),
+      ...this.keys.statusIndexes(ref.queue, ref.tenant),
     ];
   }
 
@@ -271,12 +283,19 @@ export class ExecutionStore {
       head,
       tail,
       eventLogCap,
-      this.keys.indexPrefix(ref.queue, ref.tenant),
       Date.now(),
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];
   }
+}
+
+/** Runs a pipeline or transaction; its first failed command's error is thrown. */
+async function execOrThrow(batch: ChainableCommander): Promise<unknown[]> {
+  const results = (await batch.exec()) ?? [];
+  const failure = results.find(([error]) => error)?.[0];
+  if (failure) throw failure;
+  return results.map(([, value]) => value);
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   IdempotencyConflictError,
   newId,
+  NotReplicatedError,
   priorityNumber,
   type AnyTask,
   type BackoffPolicy,
@@ -53,6 +54,12 @@ export function newExecutionId(): string {
   return newId('execution');
 }
 
+/** Replicas that must hold new executions before they are acknowledged (`WAIT`), and how long to wait for them. */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
 /** Everything one execution needs written before it exists. */
 interface Prepared {
   record: NewRecord;
@@ -69,7 +76,7 @@ export class ExecutionSubmitter {
     private readonly reader: ExecutionReader,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly idempotencyTtlMs: number,
+    private readonly options: { idempotencyTtlMs: number; durability: Durability },
   ) {}
 
   async submit<T extends AnyTask>(submission: Submission<T>, tenant: string, id = newExecutionId()): Promise<ExecutionView> {
@@ -84,6 +91,7 @@ export class ExecutionSubmitter {
       await this.store.forget(prepared.record).catch(() => undefined);
       throw error;
     }
+    await this.replicated([prepared.record.queue]);
     return prepared.view;
   }
 
@@ -106,7 +114,25 @@ export class ExecutionSubmitter {
       await Promise.all(prepared.map((p) => this.store.forget(p.record).catch(() => undefined)));
       throw error;
     }
+    await this.replicated(prepared.map((p) => p.record.queue));
     return prepared.map((p) => p.view);
+  }
+
+  /**
+   * With `durability`, waits until that many replicas hold every write so far to each queue's shard
+   * (`WAIT`), so that a failover loses none of what is about to be acknowledged.
+   */
+  private async replicated(queues: string[]): Promise<void> {
+    const { replicas, timeoutMs } = this.options.durability;
+    if (replicas === 0) return;
+    await Promise.all(
+      [...new Set(queues)].map(async (queue) => {
+        // WAIT names no key: beside a key of the queue in one pipeline, it goes to the queue's shard, over the connection that wrote.
+        const results = await this.redis.pipeline().exists(this.keys.tenants(queue)).wait(replicas, timeoutMs).exec();
+        const confirmed = Number(results?.[1]?.[1] ?? 0);
+        if (confirmed < replicas) throw new NotReplicatedError(replicas, confirmed, timeoutMs);
+      }),
+    );
   }
 
   /**
@@ -136,6 +162,7 @@ export class ExecutionSubmitter {
     const { record, queued, job } = prepare(submission, tenant, id, { inputChecked: false });
     await this.store.create({ ...record, removedJob: keptAside(job) }, queued);
     await this.store.append(record, 'execution.failed', { error, attempt: 0, willRetry: false }, { status: 'failed', error, finishedAt: Date.now() });
+    await this.replicated([record.queue]);
     return (await this.reader.get(id, tenant))!;
   }
 
@@ -147,7 +174,7 @@ export class ExecutionSubmitter {
   ): Promise<SubmittedOnce<A>> {
     const slot = this.keys.idempotency(tenant, key);
     const id = newExecutionId();
-    const claimed = await this.redis.set(slot, `${id} ${fingerprint}`, 'PX', this.idempotencyTtlMs, 'NX');
+    const claimed = await this.redis.set(slot, `${id} ${fingerprint}`, 'PX', this.options.idempotencyTtlMs, 'NX');
     if (claimed) {
       try {
         return { ...(await create(id)), created: true };

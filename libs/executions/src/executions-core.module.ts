@@ -49,7 +49,7 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
           return connection;
         },
       },
-      { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, options) },
+      { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, { durability: redis.durability, ...options }) },
       ...parts.map(([type, part]) => ({ provide: type, inject: [CORE], useFactory: (core: ExecutionsCore) => core[part] })),
     ];
     return { module: ExecutionsCoreModule, global: true, providers, exports: [REDIS, CORE, ...parts.map(([type]) => type)] };

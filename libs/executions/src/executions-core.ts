@@ -6,11 +6,13 @@ import { ExecutionJanitor } from './execution-janitor.js';
 import { ExecutionQueues } from './execution-queues.js';
 import { ExecutionReader } from './execution-reader.js';
 import { ExecutionStore } from './execution-store.js';
-import { ExecutionSubmitter } from './execution-submitter.js';
+import { ExecutionSubmitter, type Durability } from './execution-submitter.js';
 
 export interface ExecutionsCoreOptions {
   /** How long an idempotency key holds (default 24 h). */
   idempotencyTtlMs?: number;
+  /** Replicas that must hold new executions before they are acknowledged (default none). */
+  durability?: Durability;
 }
 
 const defaultIdempotencyTtlMs = 24 * 60 * 60 * 1000;
@@ -26,7 +28,10 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
     store,
     queues,
     reader,
-    submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, options.idempotencyTtlMs ?? defaultIdempotencyTtlMs),
+    submitter: new ExecutionSubmitter(store, queues, reader, redis, keys, {
+      idempotencyTtlMs: options.idempotencyTtlMs ?? defaultIdempotencyTtlMs,
+      durability: options.durability ?? { replicas: 0, timeoutMs: 0 },
+    }),
     actions: new ExecutionActions(store, reader, redis, keys),
     finder: new ExecutionFinder(redis, keys, reader, store),
     janitor: new ExecutionJanitor(store, queues, keys, redis),

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '@conveyor/config';
 
 /**
@@ -31,8 +31,21 @@ export function connectionOptions(config: RedisConfig, role: RedisRole): RedisOp
   };
 }
 
+/**
+ * A connection of `role`: to the single Redis of `url`, or to Redis Cluster when `clusterNodes` are
+ * set. A `Cluster` answers the same commands as a `Redis` (and BullMQ takes either); every script,
+ * transaction and pipeline Conveyor sends touches one hash tag, so one slot.
+ */
 export function createRedis(config: RedisConfig, role: RedisRole): Redis {
-  return new Redis(connectionOptions(config, role));
+  if (!config.clusterNodes) return new Redis(connectionOptions(config, role));
+  const { host: _host, port: _port, enableOfflineQueue, ...redisOptions } = connectionOptions(config, role);
+  const cluster = new Cluster(config.clusterNodes, {
+    redisOptions,
+    enableOfflineQueue,
+    // Sharded pub/sub (SSUBSCRIBE) needs a subscriber per shard.
+    shardedSubscribers: role === 'subscriber',
+  });
+  return cluster as unknown as Redis;
 }
 
 /** Resolves when the client is ready, or rejects after `timeoutMs` (the client keeps retrying). */

@@ -6,6 +6,9 @@
  * tag, `{tenant:<name>}`, and no script or transaction ever mixes them with a queue's keys.
  * These names are persisted: changing one strands existing data.
  */
+import { executionStatuses } from '@conveyor/contracts/core';
+import type { StatusIndexKeys } from './scripts.js';
+
 export type IndexDimension = 'all' | 'status' | 'task' | 'tag' | 'schedule';
 
 export class RedisKeys {
@@ -38,17 +41,18 @@ export class RedisKeys {
   }
 
   /**
-   * Prefix of a tenant's list indexes in a queue: sorted sets of execution ids (ULIDs, so their
-   * lexical order is their age), one per dimension and value — `status:<s>`, `task:<t>`, `tag:<t>`,
-   * `schedule:<id>` (the status indexes together hold them all; `all`, one more copy, is of earlier
-   * versions and only drained).
+   * A tenant's list index in a queue: a sorted set of execution ids (ULIDs, so their lexical order is
+   * their age), one per dimension and value — `status:<s>`, `task:<t>`, `tag:<t>`, `schedule:<id>`
+   * (the status indexes together hold them all; `all`, one more copy, is of earlier versions and
+   * only drained).
    */
-  indexPrefix(queue: string, tenant: string): string {
-    return `${this.tagged(queue, 'index', tenant)}:`;
+  index(queue: string, tenant: string, dimension: IndexDimension, value = ''): string {
+    return this.tagged(queue, 'index', tenant, ...(dimension === 'all' ? ['all'] : [dimension, value]));
   }
 
-  index(queue: string, tenant: string, dimension: IndexDimension, value = ''): string {
-    return dimension === 'all' ? `${this.indexPrefix(queue, tenant)}all` : `${this.indexPrefix(queue, tenant)}${dimension}:${value}`;
+  /** The tenant's status indexes in the queue, in `executionStatuses` order (the event scripts move ids between them). */
+  statusIndexes(queue: string, tenant: string): StatusIndexKeys {
+    return executionStatuses.map((status) => this.index(queue, tenant, 'status', status)) as StatusIndexKeys;
   }
 
   /** Hash: status → how many of the tenant's executions in the queue have it (all tenants': `tenant` null). */
@@ -88,7 +92,7 @@ export class RedisKeys {
 
   /** An idempotency key's claim: the first execution's id and its request's fingerprint. */
   idempotency(tenant: string, key: string): string {
-    return `${this.prefix}:idempotency:${tenant}:${key}`;
+    return this.ofTenant(tenant, 'idempotency', key);
   }
 
   schedule(queue: string, id: string): string {
@@ -114,8 +118,16 @@ export class RedisKeys {
     return this.tagged(queue, 'schedule-names', tenant);
   }
 
-  /** Hash: execution id → queue and tenant (ids alone do not say which queue holds them). */
-  executionIndex(): string {
+  /**
+   * Hash: execution id → queue and tenant (ids alone do not say which queue holds them). Global, spread
+   * over 32 hash tags by the id's last character (random), so that no one shard holds every id.
+   */
+  executionIndex(id: string): string {
+    return `${this.prefix}:{ids:${id.slice(-1)}}:execution-index`;
+  }
+
+  /** The one execution index of earlier versions (read when the spread one lacks an id, and drained). */
+  legacyExecutionIndex(): string {
     return `${this.prefix}:execution-index`;
   }
 

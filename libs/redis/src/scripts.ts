@@ -1,11 +1,14 @@
 import type { Redis, Result } from 'ioredis';
+import { executionStatuses } from '@conveyor/contracts/core';
 
 /*
- * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), so
- * each is atomic on a single Redis as on a cluster shard: the event of an execution gets its `seq`, updates the
- * execution's record and its status index and counters, enters the capped event log and is
- * published in one step, so events of one execution are never published out of order, whichever
- * process emits them, and lists and totals never disagree with the records.
+ * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), all
+ * passed in KEYS, so each is atomic on a single Redis as on a cluster shard: the event of an execution
+ * gets its `seq`, updates the execution's record and its status index and counters, enters the capped
+ * event log and is published in one step, so events of one execution are never published out of
+ * order, whichever process emits them, and lists and totals never disagree with the records.
+ * Events go out on sharded pub/sub (SPUBLISH: the channel is a key of the queue's slot), on a single
+ * Redis as on a cluster, so that both run the same path.
  */
 
 // Numbers an event (its `seq`), stores it in the capped log and publishes it with its route line.
@@ -22,27 +25,32 @@ if redis.call('TYPE', KEYS[2]).ok == 'stream' then
 elseif redis.call('RPUSH', KEYS[2], event) > cap then
   redis.call('LTRIM', KEYS[2], -cap, -1)
 end
-redis.call('PUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
+redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
 `;
+
+// The tenant's status indexes in the queue, passed as KEYS from FIRST on in `executionStatuses` order.
+const statusIndexes = (first: number) =>
+  `local statusIndex = { ${executionStatuses.map((status, i) => `${status} = KEYS[${first + i}]`).join(', ')} }`;
 
 // Moves the record from status `before` to its status now in the status index and counters.
 // Expects: record KEYS[1], tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished
-// executions KEYS[6]; the index key prefix and now (ms) at ARGV[PREFIX] and ARGV[PREFIX + 1].
-const followStatus = (prefix: number) => `
+// executions KEYS[6], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
+const followStatus = (indexes: number, now: number) => `
 local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
+  ${statusIndexes(indexes)}
   local id = redis.call('HGET', KEYS[1], 'id')
   if before then
-    redis.call('ZREM', ARGV[${prefix}] .. 'status:' .. before, id)
+    redis.call('ZREM', statusIndex[before], id)
     redis.call('HINCRBY', KEYS[4], before, -1)
     redis.call('HINCRBY', KEYS[5], before, -1)
   end
-  redis.call('ZADD', ARGV[${prefix}] .. 'status:' .. after, 0, id)
+  redis.call('ZADD', statusIndex[after], 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
   redis.call('HINCRBY', KEYS[5], after, 1)
   if after == 'completed' or after == 'failed' or after == 'cancelled' then
-    redis.call('ZADD', KEYS[6], ARGV[${prefix + 1}], id)
-  else
+    redis.call('ZADD', KEYS[6], ARGV[${now}], id)
+  elseif before then
     redis.call('ZREM', KEYS[6], id)
   end
 end
@@ -50,38 +58,45 @@ end
 
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions (id → when it ended)
+--       queue's finished executions (id → when it ended), the tenant's status indexes in the queue…
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
---       envelope tail, log cap, index key prefix (of the execution's queue and tenant), now (ms),
+--       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
 --       field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
-if ARGV[8] ~= '' and not string.find(ARGV[8], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
-${followStatus(6)}if ARGV[1] == 'fields' then return 0 end
+if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
+if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+${followStatus(7, 6)}if ARGV[1] == 'fields' then return 0 end
 ${numberAndPublish(2)}return seq
 `;
 
 const startAttempt = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions, checkpoint
+--       queue's finished executions, the tenant's status indexes in the queue…, checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
---       envelope head of execution.recovered, index key prefix, now (ms), attempt
+--       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
+--       tail, log cap of execution.retried
 -- What a worker needs as it picks an execution up, read as it records the start in the same step:
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
--- \`execution.started\`. Nothing is written while a pause is pending (the worker parks the job).
+-- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
+-- again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
+-- Nothing is written while a pause is pending (the worker parks the job).
 -- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
 -- { 0 } when there is no record.
 local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor')
 local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
 if not before then return { 0 } end
-local checkpoint = redis.call('GET', KEYS[7])
+local checkpoint = redis.call('GET', KEYS[${7 + executionStatuses.length}])
 if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
-redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[9])
-if not startedAt or startedAt == '' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[8]) end
+if before == 'completed' or before == 'failed' or before == 'cancelled' then
+  redis.call('HSET', KEYS[1], 'error', '', 'finishedAt', '', 'pendingAction', '', 'cancelReason', '')
+  ${numberAndPublish(9)}
+end
+redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[8])
+if not startedAt or startedAt == '' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[7]) end
 if waitingFor and waitingFor ~= '' then redis.call('HSET', KEYS[1], 'waitingFor', '') end
-${followStatus(7)}
+${followStatus(7, 7)}
 -- A recovery is announced in place of the start.
 if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
 ${numberAndPublish(1)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
@@ -142,13 +157,14 @@ return { redis.call('HINCRBY', KEYS[1], 'runCount', 1), 0 }
 
 const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
---       queue's finished executions. ARGV: index key prefix (of the execution's queue and tenant)
+--       queue's finished executions, the tenant's status indexes in the queue…
 -- Only the call that deletes the record takes it out of the counters: removing twice counts once.
 local status = redis.call('HGET', KEYS[1], 'status')
 local id = redis.call('HGET', KEYS[1], 'id')
 if not status or not id then return 0 end
+${statusIndexes(8)}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('ZREM', ARGV[1] .. 'status:' .. status, id)
+if statusIndex[status] then redis.call('ZREM', statusIndex[status], id) end
 redis.call('HINCRBY', KEYS[5], status, -1)
 redis.call('HINCRBY', KEYS[6], status, -1)
 redis.call('ZREM', KEYS[7], id)
@@ -159,7 +175,7 @@ const appendLog = `
 -- KEYS: log lines, events channel. ARGV: stored line, cap, live event
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('PUBLISH', KEYS[2], ARGV[3])
+redis.call('SPUBLISH', KEYS[2], ARGV[3])
 return 1
 `;
 
@@ -264,8 +280,17 @@ for _, member in ipairs(due) do members[#members + 1] = member end
 return members
 `;
 
-/** The keys of an execution's event scripts, in order: record, event log, events channel, tenant's and queue's status counters, queue's finished executions. */
-export type ExecutionEventKeys = [record: string, eventLog: string, channel: string, statusCounts: string, queueStatusCounts: string, finished: string];
+/** The tenant's status indexes in a queue, in `executionStatuses` order. */
+export type StatusIndexKeys = KeyPer<typeof executionStatuses>;
+type KeyPer<T extends readonly unknown[]> = { -readonly [K in keyof T]: string };
+
+/**
+ * The keys of an execution's event scripts, in order: record, event log, events channel, tenant's
+ * and queue's status counters, queue's finished executions, the tenant's status indexes.
+ */
+export type ExecutionEventKeys = [record: string, eventLog: string, channel: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys];
+
+const executionEventKeyCount = 6 + executionStatuses.length;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -277,7 +302,6 @@ declare module 'ioredis' {
         head: string,
         tail: string,
         cap: number,
-        indexPrefix: string,
         now: number,
         onlyFrom: string,
         ...fields: string[],
@@ -293,9 +317,12 @@ declare module 'ioredis' {
         cap: number,
         recoveredRoute: string,
         recoveredHead: string,
-        indexPrefix: string,
         now: number,
         attempt: number,
+        retriedRoute: string,
+        retriedHead: string,
+        retriedTail: string,
+        retriedCap: number,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(
@@ -336,14 +363,7 @@ declare module 'ioredis' {
     conveyorReleaseSlot(slots: string, reserved: string, held: string, member: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorReconcileSlots(slots: string, reserved: string, held: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorForgetExecution(
-      record: string,
-      events: string,
-      logs: string,
-      checkpoint: string,
-      statusCounts: string,
-      queueStatusCounts: string,
-      finished: string,
-      indexPrefix: string,
+      ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys]
     ): Result<number, Context>;
   }
 }
@@ -353,13 +373,13 @@ const withScripts = new WeakSet<Redis>();
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
-    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: 6, lua: appendEvent });
-    redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 7, lua: startAttempt });
+    redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
+    redis.defineCommand('conveyorStartAttempt', { numberOfKeys: executionEventKeyCount + 1, lua: startAttempt });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
-    redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7, lua: forgetExecution });
+    redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7 + executionStatuses.length, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
     redis.defineCommand('conveyorAdmitToSlot', { numberOfKeys: 3, lua: admitToSlot });
     redis.defineCommand('conveyorReleaseSlot', { numberOfKeys: 3, lua: releaseSlot });

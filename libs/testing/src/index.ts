@@ -7,3 +7,4 @@ export * from './hostile-json.js';
 export * from './monitor-socket.js';
 export * from './poll.js';
 export * from './stack.js';
+export * from './test-redis.js';

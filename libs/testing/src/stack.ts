@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { ConveyorClient } from '@conveyor/client';
-import { RedisServer, startService, type ServiceProcess } from '@conveyor/launcher';
+import { startService, type ServiceProcess } from '@conveyor/launcher';
 import { ApiClient } from './api-client.js';
+import { TestRedis } from './test-redis.js';
 
 export interface StackOptions {
   /** How many workers to start now (more can be added later). Default 1. */
@@ -14,8 +15,9 @@ export interface StackOptions {
 }
 
 /**
- * A complete Conveyor for one test file: a private redis-server on a free port, and the real
- * gateway, workers and monitors as processes listening on free ports, under a unique key prefix.
+ * A complete Conveyor for one test file: a private Redis (a redis-server on a free port, or a cluster:
+ * see `TestRedis`), and the real gateway, workers and monitors as processes listening on free ports,
+ * under a unique key prefix.
  */
 export class Stack {
   readonly workers: ServiceProcess[] = [];
@@ -24,12 +26,12 @@ export class Stack {
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
 
   private constructor(
-    readonly redis: RedisServer,
+    readonly redis: TestRedis,
     private readonly env: Record<string, string>,
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const redis = await RedisServer.start();
+    const redis = await TestRedis.start();
     const stack = new Stack(redis, options.env ?? {});
     // Settled, not raced: when one service fails, the others have finished starting before all are stopped (none is left behind).
     const started = await Promise.allSettled([
@@ -47,7 +49,7 @@ export class Stack {
 
   /** The environment every service of this stack gets. */
   get baseEnv(): Record<string, string> {
-    return { REDIS_URL: this.redis.url, CONVEYOR_PREFIX: this.prefix, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env };
+    return { ...this.redis.env, CONVEYOR_PREFIX: this.prefix, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env };
   }
 
   /** The client SDK on the first gateway still running and the first monitor, if any (close it when done). */

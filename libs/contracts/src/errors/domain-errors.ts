@@ -7,7 +7,7 @@ import type { FieldError } from '../validation/validated.js';
  * status once (as bullmq's error classes and bull-board's stable error keys are mapped).
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not_found' | 'conflict' | 'invalid' | 'unauthorized' | 'forbidden' | 'limited';
+  abstract readonly kind: 'not_found' | 'conflict' | 'invalid' | 'unauthorized' | 'forbidden' | 'limited' | 'unavailable';
 
   constructor(
     readonly code: string,
@@ -141,5 +141,17 @@ export class BatchExceedsLimitError extends DomainError {
 
   constructor(limitName: SubmitLimitName, limit: number, count: number) {
     super('batch_exceeds_limit', `${count} executions at once can never fit the tenant's ${limitName} of ${limit}: send them in smaller batches.`);
+  }
+}
+
+/**
+ * Fewer replicas than asked (`REDIS_WAIT_REPLICAS`) confirmed new executions in time: they exist, but a
+ * failover now could lose them. A retry with the same `Idempotency-Key` answers with the same ones.
+ */
+export class NotReplicatedError extends DomainError {
+  readonly kind = 'unavailable';
+
+  constructor(wanted: number, confirmed: number, timeoutMs: number) {
+    super('not_replicated', `${confirmed} of ${wanted} Redis replicas confirmed the write within ${timeoutMs} ms; retry with the same Idempotency-Key.`);
   }
 }

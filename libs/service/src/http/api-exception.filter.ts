@@ -43,7 +43,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 }
 
 /** The status of each kind of domain refusal: the one place the libraries' errors meet HTTP. */
-const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403, limited: 429 };
+const statusOfKind: Record<DomainError['kind'], number> = { not_found: 404, conflict: 409, invalid: 400, unauthorized: 401, forbidden: 403, limited: 429, unavailable: 503 };
 
 export function fromDomainError(error: DomainError): ApiError {
   if (error instanceof InvalidFieldsError) return ApiError.validation(error.details);

@@ -75,7 +75,7 @@ export class QueuesService {
 
   /** Tells the monitors; the event has no tenant (`''`), each monitor delivers it to every tenant's rooms of the queue. */
   private async announce(name: string, type: Exclude<QueueEventType, 'queue.counts'>): Promise<void> {
-    await this.redis.publish(this.keys.eventsChannel(name), encodePublished(eventEnvelope({ type, queue: name, tenant: '', data: {} })));
+    await this.redis.spublish(this.keys.eventsChannel(name), encodePublished(eventEnvelope({ type, queue: name, tenant: '', data: {} })));
   }
 
   private get(name: string): ExecutionQueue {

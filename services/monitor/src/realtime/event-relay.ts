@@ -4,7 +4,7 @@ import type { Server } from 'socket.io';
 import { catalogQueues, decodePublished, decodeRoute, scheduleQueue, type ConveyorEvent, type EventRoute } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionStore } from '@conveyor/executions';
-import { createRedis, RedisKeys } from '@conveyor/redis';
+import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from '../monitor-config.js';
 import { ExecutionFeed, type EventSink, type FeedSubscriber, type ReadEventsSince, type Subject } from './execution-feed.js';
@@ -58,9 +58,8 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const subscriber = createRedis(this.config.redis, 'subscriber');
     subscriber.on('error', (err) => this.logger.warn({ err }, 'event subscription connection error'));
-    subscriber.on('message', (_channel: string, message: string) => this.route(message));
     this.subscriber = subscriber;
-    await subscriber.subscribe(...[...catalogQueues, scheduleQueue].map((queue) => this.keys.eventsChannel(queue)));
+    await listenSharded(subscriber, [...catalogQueues, scheduleQueue].map((queue) => this.keys.eventsChannel(queue)), (_channel, message) => this.route(message));
   }
 
   onModuleDestroy(): void {

@@ -3,7 +3,7 @@ import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import type { ControlMessage } from '@conveyor/executions';
-import { createRedis, RedisKeys } from '@conveyor/redis';
+import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
@@ -93,15 +93,14 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
   private async listenForControl(): Promise<void> {
     const control = createRedis(this.config.redis, 'subscriber');
     control.on('error', (err) => this.logger.warn({ err }, 'control channel connection error'));
-    control.on('message', (channel: string, message: string) => {
+    this.control = control;
+    await listenSharded(control, [...this.workers.keys()].map((queue) => this.keys.controlChannel(queue)), (channel, message) => {
       const queue = [...this.workers.keys()].find((q) => this.keys.controlChannel(q) === channel);
       const { action, executionId } = parseControl(message) ?? {};
       if (!queue || !executionId) return;
       if (action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
       if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
-    this.control = control;
-    await control.subscribe(...[...this.workers.keys()].map((queue) => this.keys.controlChannel(queue)));
   }
 }
 
