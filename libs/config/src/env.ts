@@ -59,6 +59,13 @@ export class WorkerEnv extends ServiceEnv {
   @Max(1000)
   WORKER_CONCURRENCY: number = 10;
 
+  /** How many schedule ticks a worker runs at once: a tick only waits on Redis, so many may. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_TICK_CONCURRENCY: number = 50;
+
   @IsOptional()
   @IsInt()
   @Min(0)

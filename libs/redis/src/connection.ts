@@ -31,8 +31,8 @@ export function connectionOptions(config: RedisConfig, role: RedisRole): RedisOp
   };
 }
 
-export function createRedis(config: RedisConfig, role: RedisRole): Redis {
-  return new Redis(connectionOptions(config, role));
+export function createRedis(config: RedisConfig, role: RedisRole, options: RedisOptions = {}): Redis {
+  return new Redis({ ...connectionOptions(config, role), ...options });
 }
 
 /** Resolves when the client is ready, or rejects after `timeoutMs` (the client keeps retrying). */
