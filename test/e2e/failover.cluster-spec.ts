@@ -8,7 +8,7 @@ import { poll, Stack } from '@conveyor/testing';
  * Runs on Redis Cluster only (`npm run test:cluster`): a master dies under a stream of submissions.
  * With REDIS_WAIT_REPLICAS=1 a 202 means a replica holds the execution, so when that replica takes
  * over, every acknowledged execution is still there and completes; gateway and worker reconnect by
- * themselves.
+ * themselves. Until the new master has a replica again, submissions answer 503 `not_replicated`.
  */
 describe('a Redis Cluster master failing over under load', () => {
   let stack: Stack;
@@ -54,6 +54,9 @@ describe('a Redis Cluster master failing over under load', () => {
     const beforeKill = acknowledged.size;
     await stack.redis.cluster.kill(master);
     await stack.redis.cluster.untilHealthy(60_000);
+    // Its replica took over with no replica of its own (WAIT 1 cannot be met): the dead node comes
+    // back, as an orchestrator would restart it, and follows the new master.
+    await stack.redis.cluster.restart(master);
     await poll(async () => acknowledged.size, { until: (n) => n >= beforeKill + 100, label: '100 submissions after the failover', timeoutMs: 90_000 });
     stop = true;
     await Promise.all(lanes);

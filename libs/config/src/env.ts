@@ -70,6 +70,10 @@ export class WorkerEnv extends ServiceEnv {
   @OptionalInt(1, 1000)
   WORKER_CONCURRENCY: number = 10;
 
+  /** How many schedule ticks a worker runs at once: a tick only waits on Redis, so many may. */
+  @OptionalInt(1, 1000)
+  WORKER_TICK_CONCURRENCY: number = 50;
+
   @OptionalInt(0, 65535)
   WORKER_HEALTH_PORT?: number;
 

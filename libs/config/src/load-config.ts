@@ -50,6 +50,8 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   health: { host: string; port: number } | null;
   queues: string[];
   concurrency: number;
+  /** How many schedule ticks run at once. */
+  tickConcurrency: number;
   shutdownGraceMs: number;
   cancelGraceMs: number;
   retention: { maxAgeMs: number; maxCount: number; intervalMs: number };
@@ -166,6 +168,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         health: env.WORKER_HEALTH_PORT === undefined ? null : { host: env.HOST, port: env.WORKER_HEALTH_PORT },
         queues,
         concurrency: env.WORKER_CONCURRENCY,
+        tickConcurrency: env.WORKER_TICK_CONCURRENCY,
         shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
         cancelGraceMs: env.WORKER_CANCEL_GRACE_MS,
         retention: { maxAgeMs: env.RETENTION_MAX_AGE_MS, maxCount: env.RETENTION_MAX_COUNT, intervalMs: env.RETENTION_INTERVAL_MS },

@@ -44,7 +44,8 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
         provide: REDIS,
         // Connected before the service announces `ready`, so that it is ready when it says so.
         useFactory: async () => {
-          const connection = createRedis(redis, role);
+          // A worker's many ticks and runs in flight send their commands together, in one write each time.
+          const connection = createRedis(redis, role, { autoPipelining: role === 'worker' });
           await waitForRedis(connection, startupRedisWaitMs).catch(() => undefined);
           return connection;
         },

@@ -80,6 +80,12 @@ export class RedisCluster {
     await node.process.stop('SIGKILL');
   }
 
+  /** Starts a stopped node again on its ports, as an orchestrator would: it rejoins the cluster (a replica, once failed over). */
+  async restart(node: ClusterNode): Promise<void> {
+    const restarted = await this.startNode(node.port, node.busPort);
+    this.nodes[this.nodes.indexOf(node)] = restarted;
+  }
+
   /** Resolves once every running node sees the cluster whole (`cluster_state:ok`, every slot served). */
   async untilHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

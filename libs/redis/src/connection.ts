@@ -36,12 +36,14 @@ export function connectionOptions(config: RedisConfig, role: RedisRole): RedisOp
  * set. A `Cluster` answers the same commands as a `Redis` (and BullMQ takes either); every script,
  * transaction and pipeline Conveyor sends touches one hash tag, so one slot.
  */
-export function createRedis(config: RedisConfig, role: RedisRole): Redis {
-  if (!config.clusterNodes) return new Redis(connectionOptions(config, role));
+export function createRedis(config: RedisConfig, role: RedisRole, { autoPipelining = false } = {}): Redis {
+  // With auto-pipelining, commands sent in the same tick leave in one write.
+  if (!config.clusterNodes) return new Redis({ ...connectionOptions(config, role), enableAutoPipelining: autoPipelining });
   const { host: _host, port: _port, enableOfflineQueue, ...redisOptions } = connectionOptions(config, role);
   const cluster = new Cluster(config.clusterNodes, {
     redisOptions,
     enableOfflineQueue,
+    enableAutoPipelining: autoPipelining,
     // Sharded pub/sub (SSUBSCRIBE) needs a subscriber per shard.
     shardedSubscribers: role === 'subscriber',
   });

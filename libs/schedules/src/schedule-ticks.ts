@@ -22,6 +22,9 @@ import { checkStoredDefinition } from './stored-definition.js';
  * limits admit it like any submission: a tick they refuse is skipped, a run-now refused throws.
  */
 export class ScheduleTicks {
+  /** Each schedule's stored definition as last checked, and the outcome (the tasks' classes do not change while a process runs). */
+  private readonly checked = new Map<string, { stored: string; outcome: ReturnType<typeof checkStoredDefinition> }>();
+
   constructor(
     private readonly store: ScheduleStore,
     private readonly schedules: ScheduleService,
@@ -38,7 +41,7 @@ export class ScheduleTicks {
   async fire(scheduleId: string, dueMs: number, manual: boolean): Promise<ExecutionView | null> {
     const record = await this.store.read(scheduleId);
     if (!record || (!manual && record.state !== 'active')) return null;
-    const checked = checkStoredDefinition(record.definition);
+    const checked = this.check(record);
     if (!checked.ok) return this.failRun(record, dueMs, manual, new ScheduleDefinitionError(record.id, checked.errors));
     const { definition, task } = checked.value;
     // A one-off tick is due at its `at` (its delayed job does not keep the time it was due).
@@ -102,6 +105,17 @@ export class ScheduleTicks {
     return fired.execution;
   }
 
+  /** `checkStoredDefinition` of the record's definition, checked again only when it has changed. */
+  private check(record: ScheduleRecord): ReturnType<typeof checkStoredDefinition> {
+    const stored = JSON.stringify(record.definition);
+    const known = this.checked.get(record.id);
+    if (known?.stored === stored) return known.outcome;
+    const outcome = checkStoredDefinition(record.definition);
+    if (this.checked.size >= checkedCacheSize) this.checked.delete(this.checked.keys().next().value!);
+    this.checked.set(record.id, { stored, outcome });
+    return outcome;
+  }
+
   /** The run of a definition that no longer validates: recorded failed, with the task's defaults and none of its bad options. */
   private async failRun(record: ScheduleRecord, tickMs: number, manual: boolean, error: ScheduleDefinitionError): Promise<ExecutionView | null> {
     const task = findTask(String(record.definition?.task));
@@ -157,6 +171,9 @@ export class ScheduleTicks {
     return last && activeStatuses.includes(last.status) ? last : null;
   }
 }
+
+/** How many schedules' checked definitions a process keeps (the oldest checked goes first). */
+const checkedCacheSize = 10_000;
 
 /** The idempotency key of a tick: a tick run twice never makes a second execution. */
 function tickKey(record: ScheduleRecord, tickMs: number, manual: boolean): string {

@@ -58,13 +58,18 @@ function oversizeStep(cron: string): string | null {
   return null;
 }
 
+/** The zones found valid: making a formatter to check one costs about a fifth of a millisecond. */
+const knownZones = new Set<string>();
+
 function isTimeZone(tz: string): boolean {
+  if (knownZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
   } catch {
     return false;
   }
+  if (knownZones.size < 1000) knownZones.add(tz);
+  return true;
 }
 
 /**

@@ -40,7 +40,7 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
         if (!isId('schedule', scheduleId)) throw new UnrecoverableError(`Tick data names no schedule id (sch_<ULID>): ${scheduleId}`);
         await this.ticks.fire(scheduleId, tickTime(job), false);
       },
-      { connection, prefix: this.keys.prefix, concurrency: this.config.concurrency },
+      { connection, prefix: this.keys.prefix, concurrency: this.config.tickConcurrency },
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
