@@ -1,4 +1,5 @@
-// Runs every compiled test with node's test runner: unit tests (*.spec.js beside the code) first,
+// Runs every compiled test with node's test runner: unit tests (*.spec.js beside the code, and under
+// test/ those that start no service, such as test/deploy) first,
 // then end-to-end tests (test/**/*.e2e-spec.js), then browser tests (test/**/*.browser-spec.js),
 // and ends with one line: "N passed, N failed".
 // Extra arguments narrow the files by substring: `node scripts/run-tests.mjs realtime`.
@@ -14,10 +15,10 @@ const cluster = process.argv.includes('--cluster');
 const filters = process.argv.slice(2).filter((arg) => arg !== '--cluster');
 /** End-to-end files left out on a cluster: why each is, in the README ("Tests and benchmarks"). */
 const singleRedisOnly = ['redis-outage', 'processes', 'fuzz', 'hostile-input', 'egress'];
-const files = (dirs, suffix, exclude) =>
+const files = (dirs, suffix, exclude = []) =>
   dirs
     .flatMap((dir) => readdirSync(dir, { recursive: true }).map((file) => join(dir, file)))
-    .filter((file) => file.endsWith(suffix) && !(exclude && file.endsWith(exclude)))
+    .filter((file) => file.endsWith(suffix) && !exclude.some((other) => file.endsWith(other)))
     .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
     .sort();
 
@@ -29,7 +30,7 @@ const suites = cluster
       },
     ]
   : [
-      { name: 'unit', files: files(['dist/libs', 'dist/services'], '.spec.js', '.e2e-spec.js') },
+      { name: 'unit', files: files(['dist/libs', 'dist/services', 'dist/test'], '.spec.js', ['.e2e-spec.js', '.browser-spec.js', '.cluster-spec.js']) },
       { name: 'end-to-end', files: files(['dist/test'], '.e2e-spec.js') },
       { name: 'browser', files: files(['dist/test'], '.browser-spec.js') },
     ];

@@ -198,6 +198,8 @@ describe('identity and access on the gateway', () => {
       assert.deepEqual(demo.counts, initechList.body.totals, 'GET /v1/queues counts the tenant’s own executions');
       assert.deepEqual((await umbrella.get('/v1/queues/demo')).body.counts, umbrellaList.body.totals, 'and so does GET /v1/queues/:name');
       assert.ok((await admin.get('/v1/queues/demo')).body.counts.scheduled >= 3 + 1, 'the admin’s counts span every tenant');
+      assert.equal(typeof (await admin.get('/v1/queues/demo')).body.runnable, 'number', 'the admin reads the runnable depth');
+      assert.equal((await umbrella.get('/v1/queues/demo')).body.runnable, null, 'a tenant does not: it spans every tenant');
     });
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
 import { poll, Stack } from '@conveyor/testing';
 
@@ -81,6 +82,46 @@ describe('queue operations and retention', () => {
     assert.equal((await stack.api.post('/v1/queues/http/clean', { status: 'running' })).status, 400);
   });
 
+  it('counts as runnable what a worker could start now: waiting and prioritized, not scheduled, paused or held by tenant limits', async () => {
+    // No worker at first: what is submitted stays in BullMQ's waiting and prioritized lists.
+    const idle = await Stack.start({ workers: 0 });
+    const idleClient = idle.client();
+    const long = { steps: 600, stepMs: 100 };
+    try {
+      const runnable = async () => (await idleClient.queues.get('demo')).runnable;
+      assert.equal(await runnable(), 0);
+      await idleClient.submit('demo.noop', {}, { priority: 'high' });
+      await idleClient.submit('demo.noop', {}, { priority: 'low' });
+      await idleClient.submit('demo.noop', {}, { delayMs: 60_000 });
+      const demo = await idleClient.queues.get('demo');
+      assert.deepEqual([demo.runnable, demo.counts.queued, demo.counts.scheduled], [2, 2, 1]);
+      assert.equal((await idleClient.queues.pause('demo')).runnable, 0, 'a paused queue starts nothing');
+      assert.equal((await idleClient.queues.resume('demo')).runnable, 2);
+      const scoped = await idle.api.get('/v1/queues/demo?tenant=acme');
+      assert.deepEqual([scoped.body.counts.queued, scoped.body.runnable], [0, 2], 'an admin’s runnable spans every tenant');
+
+      // A worker runs them; then one running at a time for the tenant: the others are held, and not runnable.
+      await idle.startWorker();
+      await poll(async () => (await idleClient.queues.get('demo')).counts.completed, { until: (completed) => completed === 2, label: 'both run' });
+      assert.equal((await idle.api.put('/v1/tenants/default/limits', { maxRunning: 1 })).status, 200);
+      await sleep(1100); // a limit applies on every worker within a second
+      const held = await Promise.all([1, 2, 3].map(() => idleClient.submit('demo.steps', long)));
+      await poll(async () => Promise.all(held.map(async ({ id }) => (await idleClient.get(id)).waitingFor)), {
+        until: (waiting) => waiting.filter((why) => why === 'tenant_concurrency').length === 2,
+        label: 'two held',
+      });
+      const settled = await poll(async () => idleClient.queues.get('demo'), {
+        until: (view) => view.counts.running === 1 && view.counts.queued === 2,
+        label: 'one running, two held',
+      });
+      assert.equal(settled.runnable, 0, 'held executions count as queued, not as runnable');
+      for (const { id } of held) await idleClient.cancel(id);
+    } finally {
+      idleClient.close();
+      await idle.stop();
+    }
+  });
+
   it('keeps at most RETENTION_MAX_COUNT finished executions per queue, leaving no keys behind', async () => {
     const retained = await Stack.start({ env: { RETENTION_MAX_COUNT: '2', RETENTION_INTERVAL_MS: '200' } });
     const retainedClient = retained.client();
@@ -98,8 +139,8 @@ describe('queue operations and retention', () => {
         label: 'the three oldest removed',
       });
       for (const id of ids.slice(0, 3)) {
-        assert.deepEqual(await redis.keys(`*${id}*`), [], `no keys of ${id}`);
-        for (const index of await redis.keys('*:index:*')) assert.equal(await redis.zscore(index, id), null, `${id} not in ${index}`);
+        assert.deepEqual(await retained.redis.keys(redis, `*${id}*`), [], `no keys of ${id}`);
+        for (const index of await retained.redis.keys(redis, '*:index:*')) assert.equal(await redis.zscore(index, id), null, `${id} not in ${index}`);
       }
       const list = await retainedClient.list();
       assert.deepEqual(list.items.map((e) => e.id), ids.slice(3).reverse());

@@ -1,5 +1,5 @@
 import type { TenantFilter } from '@conveyor/contracts/core';
-import { readTenant, sees, writeTenant, type Principal, type ScopedSubject } from './principal.js';
+import { isAdmin, readTenant, sees, writeTenant, type Principal, type ScopedSubject } from './principal.js';
 
 /** A request's principal with the tenant it names (`?tenant=`, an admin's choice): what handlers ask. */
 export class Caller {
@@ -16,6 +16,11 @@ export class Caller {
   /** The tenant whose work reads and actions on ids cover (`null`: every tenant's, for an admin). */
   get tenant(): TenantFilter {
     return readTenant(this.principal, this.requestedTenant);
+  }
+
+  /** Whether the caller operates the platform (an admin key, or anyone while auth is off). */
+  get isAdmin(): boolean {
+    return isAdmin(this.principal);
   }
 
   sees(subject: ScopedSubject): boolean {

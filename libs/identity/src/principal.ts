@@ -59,7 +59,7 @@ export function seesTenant(principal: Principal, tenant: string): boolean {
   return isAdmin(principal) || principal.tenant === tenant;
 }
 
-function isAdmin(principal: Principal): boolean {
+export function isAdmin(principal: Principal): boolean {
   return principal.kind === 'key' && principal.role === 'admin';
 }
 

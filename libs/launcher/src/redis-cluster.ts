@@ -75,33 +75,51 @@ export class RedisCluster {
     throw new Error(`No master serves slot ${slot}`);
   }
 
-  /** Kills a node outright, as a crash would. */
-  async kill(node: ClusterNode): Promise<void> {
-    await node.process.stop('SIGKILL');
+  /**
+   * Kills the master of `slot` outright, as a crash would, and resolves once a replica serves its slots
+   * (after `nodeTimeoutMs` and an election). Returns the dead node, to `restart` it.
+   */
+  async failOver(slot: number): Promise<ClusterNode> {
+    const master = await this.masterOf(slot);
+    await master.process.stop('SIGKILL');
+    await this.until(async () => (await this.masterOf(slot).catch(() => master)) !== master, 'a replica to take over');
+    return master;
   }
 
-  /** Starts a stopped node again on its ports, as an orchestrator would: it rejoins the cluster (a replica, once failed over). */
+  /** Starts a stopped node again on its ports, as an orchestrator would; resolves once it follows its master again. */
   async restart(node: ClusterNode): Promise<void> {
     const restarted = await this.startNode(node.port, node.busPort);
     this.nodes[this.nodes.indexOf(node)] = restarted;
+    await this.untilHealthy();
   }
 
-  /** Resolves once every running node sees the cluster whole (`cluster_state:ok`, every slot served). */
-  async untilHealthy(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const states = await Promise.all(
-        this.running().map(async ({ port }) => (await run('redis-cli', ['-p', String(port), 'cluster', 'info']).catch(() => ({ stdout: '' }))).stdout),
+  /** Resolves once every running node sees every slot served (`cluster_state:ok`) and every master has its replicas in sync. */
+  async untilHealthy(): Promise<void> {
+    await this.until(async () => {
+      const nodes = await Promise.all(this.running().map(async ({ port }) => (await this.ask(port, 'cluster', 'info')) + (await this.ask(port, 'info', 'replication'))));
+      const masters = nodes.filter((info) => info.includes('role:master'));
+      return (
+        nodes.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384')) &&
+        masters.length === this.options.masters &&
+        masters.every((info) => (info.match(/state=online/g) ?? []).length >= this.options.replicasPerMaster)
       );
-      if (states.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384'))) return;
-      if (Date.now() > deadline) throw new Error(`Redis cluster not healthy after ${timeoutMs} ms:\n${states.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    }, 'the cluster to be whole');
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map(({ process }) => process.stop('SIGTERM')));
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async until(done: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; !(await done()); ) {
+      if (Date.now() > deadline) throw new Error(`Redis cluster: no ${what} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private async ask(port: number, ...command: string[]): Promise<string> {
+    return (await run('redis-cli', ['-p', String(port), ...command]).catch(() => ({ stdout: '' }))).stdout;
   }
 
   private running(): ClusterNode[] {

@@ -15,13 +15,13 @@ export class QueuesController {
   @Get()
   @Access('read')
   async list(@CallerOf() caller: Caller): Promise<{ items: QueueView[] }> {
-    return { items: await this.queues.list(caller.tenant) };
+    return { items: await this.queues.list(caller.tenant, caller.isAdmin) };
   }
 
   @Get(':name')
   @Access('read')
   get(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueView> {
-    return this.queues.view(name, caller.tenant);
+    return this.queues.view(name, caller.tenant, caller.isAdmin);
   }
 
   @Post(':name/pause')

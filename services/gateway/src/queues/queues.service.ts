@@ -17,19 +17,24 @@ export class QueuesService {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  list(tenant: TenantFilter): Promise<QueueView[]> {
-    return Promise.all(catalogQueues.map((name) => this.view(name, tenant)));
+  list(tenant: TenantFilter, withRunnable: boolean): Promise<QueueView[]> {
+    return Promise.all(catalogQueues.map((name) => this.view(name, tenant, withRunnable)));
   }
 
-  /** The queue, with the counts of `tenant`'s executions (every tenant's: `null`). */
-  async view(name: string, tenant: TenantFilter = null): Promise<QueueView> {
+  /**
+   * The queue, with the counts of `tenant`'s executions (every tenant's: `null`). `runnable` is BullMQ's
+   * waiting and prioritized jobs: a held or paused execution is parked among the delayed ones, so it is
+   * not there. BullMQ's lists are not split by tenant: only an admin is shown it.
+   */
+  async view(name: string, tenant: TenantFilter = null, withRunnable = true): Promise<QueueView> {
     const queue = this.get(name);
-    const [paused, concurrency, counts, completed, failed] = await Promise.all([
+    const [paused, concurrency, counts, completed, failed, lists] = await Promise.all([
       queue.isPaused(),
       queue.getGlobalConcurrency(),
       this.store.statusCounts([name], tenant),
       queue.getMetrics('completed', 0, 0),
       queue.getMetrics('failed', 0, 0),
+      withRunnable ? queue.getJobCounts('wait', 'prioritized') : null,
     ]);
     return {
       name,
@@ -37,6 +42,7 @@ export class QueuesService {
       concurrency: concurrency ?? null,
       counts,
       perMinute: { completed: completed.data[0] ?? 0, failed: failed.data[0] ?? 0 },
+      runnable: lists === null ? null : paused ? 0 : (lists.wait ?? 0) + (lists.prioritized ?? 0),
     };
   }
 
