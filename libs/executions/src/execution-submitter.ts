@@ -91,7 +91,7 @@ export class ExecutionSubmitter {
       await this.store.forget(prepared.record).catch(() => undefined);
       throw error;
     }
-    await this.replicated([prepared.record.queue]);
+    await this.replicated([prepared.record]);
     return prepared.view;
   }
 
@@ -114,21 +114,25 @@ export class ExecutionSubmitter {
       await Promise.all(prepared.map((p) => this.store.forget(p.record).catch(() => undefined)));
       throw error;
     }
-    await this.replicated(prepared.map((p) => p.record.queue));
+    await this.replicated(prepared.map((p) => p.record));
     return prepared.map((p) => p.view);
   }
 
   /**
-   * With `durability`, waits until that many replicas hold every write so far to each queue's shard
-   * (`WAIT`), so that a failover loses none of what is about to be acknowledged.
+   * With `durability`, waits until that many replicas hold every write so far to the shards of these
+   * executions — their queues' and their id lookups' — (`WAIT`), so that a failover loses none of
+   * what is about to be acknowledged.
    */
-  private async replicated(queues: string[]): Promise<void> {
+  private async replicated(records: Pick<NewRecord, 'id' | 'queue'>[]): Promise<void> {
     const { replicas, timeoutMs } = this.options.durability;
     if (replicas === 0) return;
+    // WAIT names no key: beside a key in one pipeline, it goes to that key's shard, over the connection
+    // that wrote there. A single Redis is one shard.
+    const shardKeys = new Set(records.flatMap(({ id, queue }) => [this.keys.tenants(queue), this.keys.executionIndex(id)]));
+    const waits = this.redis.isCluster ? [...shardKeys] : [...shardKeys].slice(0, 1);
     await Promise.all(
-      [...new Set(queues)].map(async (queue) => {
-        // WAIT names no key: beside a key of the queue in one pipeline, it goes to the queue's shard, over the connection that wrote.
-        const results = await this.redis.pipeline().exists(this.keys.tenants(queue)).wait(replicas, timeoutMs).exec();
+      waits.map(async (key) => {
+        const results = await this.redis.pipeline().exists(key).wait(replicas, timeoutMs).exec();
         const confirmed = Number(results?.[1]?.[1] ?? 0);
         if (confirmed < replicas) throw new NotReplicatedError(replicas, confirmed, timeoutMs);
       }),
@@ -162,7 +166,7 @@ export class ExecutionSubmitter {
     const { record, queued, job } = prepare(submission, tenant, id, { inputChecked: false });
     await this.store.create({ ...record, removedJob: keptAside(job) }, queued);
     await this.store.append(record, 'execution.failed', { error, attempt: 0, willRetry: false }, { status: 'failed', error, finishedAt: Date.now() });
-    await this.replicated([record.queue]);
+    await this.replicated([record]);
     return (await this.reader.get(id, tenant))!;
   }
 

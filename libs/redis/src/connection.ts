@@ -44,6 +44,8 @@ export function createRedis(config: RedisConfig, role: RedisRole, { autoPipelini
     redisOptions,
     enableOfflineQueue,
     enableAutoPipelining: autoPipelining,
+    // A request fails at once (503); a worker's commands wait out a failover (about 20 s) instead.
+    ...(role === 'request' ? {} : { maxRedirections: 100, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200 }),
     // Sharded pub/sub (SSUBSCRIBE) needs a subscriber per shard.
     shardedSubscribers: role === 'subscriber',
   });
@@ -64,6 +66,13 @@ export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<voi
     };
     redis.once('ready', onReady);
   });
+}
+
+/** Errors that say Redis could not be reached, or is failing over — not that a command was wrong. */
+const unavailable = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONNREFUSED|ECONNRESET|Too many Cluster redirections|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY/;
+
+export function isRedisUnavailableError(error: unknown): boolean {
+  return error instanceof Error && unavailable.test(error.message);
 }
 
 export function isRedisAvailable(redis: Redis): boolean {

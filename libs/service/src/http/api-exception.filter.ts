@@ -3,12 +3,10 @@ import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DomainError, InvalidFieldsError, TenantLimitError } from '@conveyor/contracts';
-import { isRedisAvailable, REDIS } from '@conveyor/redis';
+import { isRedisAvailable, isRedisUnavailableError, REDIS } from '@conveyor/redis';
 import { LOGGER, type Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { rateLimitHeaders, setHeaders } from './rate-limit-headers.js';
-
-const redisDown = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONNREFUSED|ECONNRESET/;
 
 /** Every error leaves a service as the contract's error body: never a stack, never HTML. */
 @Catch()
@@ -36,8 +34,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) return exception;
     if (exception instanceof DomainError) return fromDomainError(exception);
     if (exception instanceof HttpException) return fromHttpException(exception);
-    const message = exception instanceof Error ? exception.message : String(exception);
-    if (!isRedisAvailable(this.redis) || redisDown.test(message)) return ApiError.redisUnavailable();
+    if (!isRedisAvailable(this.redis) || isRedisUnavailableError(exception)) return ApiError.redisUnavailable();
     return new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged.');
   }
 }

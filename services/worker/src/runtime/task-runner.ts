@@ -24,6 +24,7 @@ import {
   type CheckedJob,
   type JobRefusal,
 } from '@conveyor/executions';
+import { isRedisUnavailableError } from '@conveyor/redis';
 import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { taskHandlers } from '../tasks/task-handlers.js';
@@ -299,15 +300,16 @@ export class TaskRunner {
     thrown: unknown,
     abortReason: AbortReason | null,
   ) {
-    if (abortReason === 'shutdown') {
-      // Not a failure: back to the queue; the next attempt resumes from the last checkpoint.
+    if (abortReason === 'shutdown' || isRedisUnavailableError(thrown)) {
+      // Not the handler's failure (the worker stops, or Redis failed under it): back to the queue; the
+      // next attempt resumes from the last checkpoint.
       events.discard();
       const now = Date.now();
       const priority = job.opts.priority ?? 0;
       await events.state('execution.queued', { status: 'queued', runAt: new Date(now).toISOString(), priority }, { status: 'queued', runAt: now });
       if (token) await job.moveToWait(token);
       await this.concurrency.release(events.ref);
-      return new DelayedError('Worker shut down during the attempt; the execution was queued again');
+      return new DelayedError('Worker shut down, or Redis failed, during the attempt; the execution was queued again');
     }
     if (abortReason === 'pause') {
       await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
