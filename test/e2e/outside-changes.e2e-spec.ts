@@ -69,6 +69,24 @@ describe('changes made outside Conveyor', () => {
     assert.deepEqual(types, ['execution.queued', 'execution.started', 'execution.failed', 'execution.retried', 'execution.started', 'execution.completed']);
   });
 
+  it('ends a queued execution whose job was removed while no worker listened, as cancelled', async () => {
+    const execution = await client.submit('http.request', { url: 'http://127.0.0.1:9/' });
+    await Promise.all(stack.workers.map((worker) => worker.process.stop()));
+    const connection = stack.redis.connect();
+    const http = new Queue(new RedisKeys(stack.prefix).bullQueueName('http'), { connection, prefix: stack.prefix });
+    try {
+      assert.equal(await http.remove(execution.id), 1);
+    } finally {
+      await http.close();
+      connection.disconnect();
+    }
+    await stack.startWorker();
+
+    const ended = await poll(() => client.get(execution.id), { until: (e) => e.status === 'cancelled', label: 'the execution to end cancelled', timeoutMs: 30_000 });
+    assert.equal(ended.cancelReason, 'removed outside Conveyor');
+    assert.deepEqual((await client.events(execution.id)).items.map((e) => e.type), ['execution.queued', 'execution.cancelled']);
+  });
+
   it('ends a queued execution removed in Bull Board as cancelled, saying so', async () => {
     const run = await submitAndWatch(client, 'http.request', { url: 'http://127.0.0.1:9/' });
     assert.equal((await board('http', `${run.executionId}/clean`)).status, 204);

@@ -8,6 +8,13 @@ import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 
+/** A job removed outside Conveyor (Bull Board): its waiting execution ends cancelled, once, whoever notices. */
+export async function endRemovedOutside(store: ExecutionStore, record: ExecutionRecord): Promise<void> {
+  if (record.pendingAction === 'cancel') return;
+  const fields = { status: 'cancelled' as const, cancelReason: removedOutsideReason, pendingAction: null, finishedAt: Date.now() };
+  await store.append(record, 'execution.cancelled', { reason: removedOutsideReason }, fields, activeStatuses);
+}
+
 /** How long a final failure may go unreported by its own worker before it counts as done by someone else. */
 const ownReportGraceMs = 1_000;
 
@@ -68,12 +75,9 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     await this.store.append(record, 'execution.retried', {}, fields, ['completed', 'failed', 'cancelled']);
   }
 
-  /** A job removed in Bull Board: a queued or scheduled execution ends cancelled. */
   private async removed(queue: string, id: string): Promise<void> {
     const record = await this.store.read(queue, id);
-    if (!record || record.pendingAction === 'cancel') return;
-    const fields = { status: 'cancelled' as const, cancelReason: removedOutsideReason, pendingAction: null, finishedAt: Date.now() };
-    await this.store.append(record, 'execution.cancelled', { reason: removedOutsideReason }, fields, activeStatuses);
+    if (record) await endRemovedOutside(this.store, record);
   }
 
   /** A job failed without its worker saying so (e.g. BullMQ gave up on it after too many stalls). */

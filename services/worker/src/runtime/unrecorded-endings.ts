@@ -6,23 +6,31 @@ import { ExecutionQueues, ExecutionStore } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
+import { endRemovedOutside } from './outside-changes.js';
 import { sweepEachQueue } from './sweep-each-queue.js';
 import { finalFailure, TaskRunner, type ExecutionJob } from './task-runner.js';
 
 const repairIntervalMs = 2_000;
 /** How long a job may have ended before its own worker's record of it counts as lost. */
 const ownRecordGraceMs = 1_000;
+/** How many waiting executions a sweep checks for a removed job: a window that moves on each time. */
+const waitingCheckBatch = 200;
+/** A record is written (or queued again) before its job: since less than this, a missing job may still be on its way. */
+const jobOnItsWayMs = 5_000;
 
 /**
  * Records the endings that BullMQ stored but Conveyor did not: a worker that dies right after BullMQ
- * completed or failed its job leaves the record `running`. BullMQ's completed and failed sets are the
- * durable trace; every interval one worker per queue finds such records and records the ending the
- * way their own worker would have. The event is written only while the record is still active, so
- * it is written once, whoever gets there first.
+ * completed or failed its job leaves the record `running`; a job removed in Bull Board while no
+ * worker's QueueEvents heard of it (a reconnect, a cluster's failover) leaves it `queued`. BullMQ's
+ * completed and failed sets, and the job's absence, are the durable trace; every interval one worker
+ * per queue finds such records and records the ending the way it would have been. The event is
+ * written only while the record is still active, so it is written once, whoever gets there first.
  */
 @Injectable()
 export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationShutdown {
   private stop = () => {};
+  /** Per waiting index, the last id checked: the next sweep goes on from there, then starts over. */
+  private readonly checkedUpTo = new Map<string, string>();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -60,6 +68,23 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
         if (state === 'completed') await this.runner.completed(queue, job, job.returnvalue);
         else await this.runner.failed(queue, job, finalFailure(await this.failure(queue, job), job.attemptsMade));
       }
+      for (const status of ['queued', 'scheduled'] as const) await this.endRemoved(queue, this.keys.index(queue, tenant, 'status', status));
+    }
+  }
+
+  /** Checks the next waiting executions of an index for a job that no longer exists. */
+  private async endRemoved(queue: string, index: string): Promise<void> {
+    const after = this.checkedUpTo.get(index);
+    const ids = await this.redis.zrange(index, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, waitingCheckBatch);
+    if (ids.length < waitingCheckBatch) this.checkedUpTo.delete(index);
+    else this.checkedUpTo.set(index, ids[ids.length - 1]);
+    const jobs = this.queues.get(queue);
+    const exists = await Promise.all(ids.map((id) => this.redis.exists(jobs.toKey(id))));
+    for (const id of ids.filter((_, i) => exists[i] === 0)) {
+      const record = await this.store.read(queue, id);
+      if (!record || Math.max(record.createdAt, record.runAt) > Date.now() - jobOnItsWayMs) continue;
+      this.logger.warn({ executionId: id, queue }, 'ending an execution whose job was removed outside Conveyor');
+      await endRemovedOutside(this.store, record);
     }
   }
 
