@@ -10,3 +10,4 @@ export * from './run-service.js';
 export * from './serve-http.js';
 export * from './shutdown.js';
 export * from './open-access.js';
+export * from './http/request-log.js';

@@ -1,14 +1,33 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
 /** Injection token of the process's pino logger. */
 export const LOGGER = Symbol('LOGGER');
 
-/** JSON lines on stdout, one logger per process, named after the service. */
-export function createLogger(service: string, level: LevelWithSilent): Logger {
-  return pino({ name: service, level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Fields that may hold a credential, wherever a log call puts them: their values are replaced. No log
+ * call is meant to pass any; this is the net under them (a request's headers, a config object, an error
+ * carrying its request's options).
+ */
+const secretFields = ['authorization', 'cookie', 'apiKey', 'adminKey', 'tenantKeys', 'token', 'tokenSecret', 'secret', 'password'];
+
+/** Where the fields are redacted: at the top of a line and up to three levels down (`err.options.headers.authorization`). */
+export const redactedPaths = ['', '*.', '*.*.', '*.*.*.'].flatMap((at) => secretFields.map((field) => at + field));
+
+/** JSON lines on stdout (or `destination`), one logger per process, named after the service. */
+export function createLogger(service: string, level: LevelWithSilent, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      name: service,
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+    },
+    destination ?? pino.destination(1),
+  );
 }
 
 /** Routes Nest's own logging into pino. */

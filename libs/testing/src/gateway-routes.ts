@@ -20,8 +20,9 @@ export async function gatewayRoutes(env: Record<string, string>): Promise<Route[
     import('@conveyor/service'),
     import('../../../services/gateway/src/gateway.module.js'),
   ]);
-  const module = GatewayModule.forRoot(loadGatewayConfig(env), createLogger('gateway-routes', 'silent'));
-  const app = await NestFactory.create<NestFastifyApplication>(module, httpPlatform(), { logger: false, bodyParser: false });
+  const logger = createLogger('gateway-routes', 'silent');
+  const module = GatewayModule.forRoot(loadGatewayConfig(env), logger);
+  const app = await NestFactory.create<NestFastifyApplication>(module, httpPlatform(logger), { logger: false, bodyParser: false });
   const routes: Route[] = [];
   app.getHttpAdapter().getInstance().addHook('onRoute', ({ method, url, prefix }) => {
     if (prefix !== '') return;

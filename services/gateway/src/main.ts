@@ -11,7 +11,7 @@ import { acceptJsonBodies } from './http/json-body.js';
 import { refuseHostileJson } from './http/request-guards.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), httpPlatform(), {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), httpPlatform(logger), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });

@@ -6,7 +6,7 @@ import { MonitorModule } from './monitor.module.js';
 import { BrowserFacingIoAdapter } from './realtime/browser-facing-io-adapter.js';
 
 await runService('monitor', loadMonitorConfig, async (config, logger) => {
-  const app = await NestFactory.create<NestFastifyApplication>(MonitorModule.forRoot(config, logger), httpPlatform(), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create<NestFastifyApplication>(MonitorModule.forRoot(config, logger), httpPlatform(logger), { logger: new PinoNestLogger(logger) });
   app.useWebSocketAdapter(new BrowserFacingIoAdapter(app, config.corsOrigins));
   warnWhenOpen(config, logger);
   await serveHttp(app, config.http, logger);

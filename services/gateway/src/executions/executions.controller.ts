@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine, type RateLimitState } from '@conveyor/contracts';
 import {
@@ -17,10 +17,12 @@ import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
 import { CancelExecutionDto, EventsQueryDto, parseListQuery } from './execution-requests.dto.js';
+import { CreatesExecutions, LoggedExecutions } from './logged-executions.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
 @Access('write')
+@UseInterceptors(LoggedExecutions)
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,
@@ -37,6 +39,7 @@ export class ExecutionsController {
    * Either carries the `RateLimit-*` headers of the tenant's limit nearest exhaustion.
    */
   @Post()
+  @CreatesExecutions()
   async submit(
     @CallerOf() caller: Caller,
     @Body() body: unknown,
@@ -61,6 +64,7 @@ export class ExecutionsController {
   /** Up to 1,000 submissions, all validated before any is enqueued, and admitted by the tenant's limits all or none. */
   @Post('batch')
   @HttpCode(202)
+  @CreatesExecutions()
   async submitBatch(
     @CallerOf() caller: Caller,
     @Body() body: unknown,

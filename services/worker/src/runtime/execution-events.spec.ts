@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExecutionStore } from '@conveyor/executions';
-import type { Logger } from '@conveyor/service';
+import { createLogger } from '@conveyor/service';
 import { ExecutionEvents } from './execution-events.js';
 
 /** Records what would be written to Redis. */
@@ -17,7 +17,7 @@ function recordingStore() {
 }
 
 const ref = { id: 'exec_1', queue: 'demo', task: 'demo.steps', tenant: 'default' };
-const logger = { warn: () => undefined } as unknown as Logger;
+const logger = createLogger('test', 'silent');
 
 describe('ExecutionEvents', () => {
   it('coalesces a burst of progress into the latest value', async () => {

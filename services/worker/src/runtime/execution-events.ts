@@ -15,19 +15,23 @@ export class ExecutionEvents {
   private pending: Progress | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastProgressAt = 0;
+  /** The worker's logger, every line of it naming this execution, its queue and task. */
+  readonly logger: Logger;
 
   constructor(
     private readonly store: ExecutionStore,
     readonly ref: ExecutionRef,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.logger = logger.child({ executionId: ref.id, queue: ref.queue, task: ref.task });
+  }
 
   progress(progress: Progress): void {
     this.pending = progress;
     if (this.timer) return;
     const wait = Math.max(0, this.lastProgressAt + progressIntervalMs - Date.now());
     this.timer = setTimeout(() => {
-      this.flush().catch((err) => this.logger.warn({ err, executionId: this.ref.id }, 'progress not published'));
+      this.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
     }, wait);
   }
 
@@ -51,11 +55,13 @@ export class ExecutionEvents {
     onlyFrom?: readonly ExecutionStatus[],
   ): Promise<number | null> {
     await this.flush();
-    return this.store.append(this.ref, type, data, fields, onlyFrom);
+    const seq = await this.store.append(this.ref, type, data, fields, onlyFrom);
+    if (seq !== null) this.logger.info({ event: type, seq }, type);
+    return seq;
   }
 
   log(line: string, level: LogLevel): void {
-    this.store.appendLog(this.ref, level, line).catch((err) => this.logger.warn({ err, executionId: this.ref.id }, 'log line not stored'));
+    this.store.appendLog(this.ref, level, line).catch((err) => this.logger.warn({ err }, 'log line not stored'));
   }
 
   /** Drops pending progress without writing it (the attempt was abandoned). */

@@ -44,7 +44,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
       const handle = (what: string, jobId: string, work: () => Promise<unknown>) => {
         // A job under another id (added by hand) has no record: no key is built from its id.
         if (!isId('execution', jobId)) return;
-        work().catch((err) => this.logger.warn({ err, queue }, `could not record ${what} done outside Conveyor`));
+        work().catch((err) => this.logger.warn({ err, executionId: jobId, queue }, `could not record ${what} done outside Conveyor`));
       };
       events.on('waiting', ({ jobId, prev }) => {
         if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev));

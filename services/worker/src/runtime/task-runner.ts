@@ -76,7 +76,7 @@ export class TaskRunner {
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
     const checked = this.check(queue, job);
-    if (isJobRefusal(checked)) throw this.refuse(job, checked);
+    if (isJobRefusal(checked)) throw this.refuse(queue, job, checked);
     const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
@@ -200,8 +200,10 @@ export class TaskRunner {
     if (seq !== null && scheduleId) await this.schedules.recordOutcome(scheduleId, tenant, 'failed');
   }
 
-  private refuse(job: ExecutionJob, refusal: JobRefusal): UnrecoverableError {
-    this.logger.warn({ jobId: job.id, task: job.name, code: refusal.code, reason: refusal.message }, 'refused a malformed job');
+  private refuse(queue: string, job: ExecutionJob, refusal: JobRefusal): UnrecoverableError {
+    // A job added by hand has an id of its own, not an execution's.
+    const id = isId('execution', job.id) ? { executionId: job.id } : { jobId: job.id };
+    this.logger.warn({ ...id, queue, task: job.name, code: refusal.code, reason: refusal.message }, 'refused a malformed job');
     return new UnrecoverableError(`${refusal.message} (${refusal.code})`);
   }
 
@@ -217,8 +219,9 @@ export class TaskRunner {
       start = await this.store.startAttempt(ref, attempt);
     }
     if (start.status === 'running' && start.pendingAction !== 'pause') {
-      this.logger.warn({ executionId: ref.id, attempt }, 'recovering an execution whose worker vanished');
+      events.logger.warn({ attempt }, 'recovering an execution whose worker vanished');
     }
+    events.logger.info({ attempt }, 'attempt started');
     return start;
   }
 
@@ -265,7 +268,7 @@ export class TaskRunner {
   /** A job added outside Conveyor (e.g. in Bull Board) gets a record, so that it can be followed like any other. */
   private async adopt(job: ExecutionJob, ref: ExecutionRef): Promise<void> {
     const now = Date.now();
-    this.logger.info({ executionId: ref.id, queue: ref.queue }, 'adopting a job added outside Conveyor');
+    this.logger.info({ executionId: ref.id, queue: ref.queue, task: ref.task }, 'adopting a job added outside Conveyor');
     const priority = job.opts.priority ?? 0;
     await this.store.create(
       {
@@ -312,16 +315,16 @@ export class TaskRunner {
       return new DelayedError('Worker shut down, or Redis failed, during the attempt; the execution was queued again');
     }
     if (abortReason === 'pause') {
-      await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+      await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
       return this.park(job, token, events, true);
     }
     if (abortReason === 'cancel') {
-      await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+      await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
       // Readers see `cancelled` as soon as BullMQ ends the job, before `execution.cancelled` is written.
       await this.store.update(events.ref, { status: 'cancelled' });
       return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: true } });
     }
-    await events.flush().catch((err) => this.logger.warn({ err }, 'progress not published'));
+    await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, data.timeoutMs);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {

@@ -116,6 +116,7 @@ export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationS
     const outcome = settlement(state, record);
     if (outcome !== 'promote') return outcome;
     const job = await queue.getJob(id);
+    this.logger.info({ executionId: id, queue: queueName, task: record?.task, tenant: record?.tenant }, 'a tenant slot is free: promoting a held execution');
     // Refused when another worker promoted it first: as good. Any other failure is retried later.
     await job?.promote().catch(async (error: unknown) => {
       if ((await queue.getJobState(id)) === 'delayed') throw error;

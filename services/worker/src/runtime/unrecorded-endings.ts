@@ -64,7 +64,7 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
         if (state !== 'completed' && state !== 'failed') continue;
         const job = await jobs.getJob(id);
         if (!job?.finishedOn || job.finishedOn > Date.now() - ownRecordGraceMs) continue;
-        this.logger.warn({ executionId: id, queue, state }, 'recording an ending whose worker vanished');
+        this.logger.warn({ executionId: id, queue, task: job.name, state }, 'recording an ending whose worker vanished');
         if (state === 'completed') await this.runner.completed(queue, job, job.returnvalue);
         else await this.runner.failed(queue, job, finalFailure(await this.failure(queue, job), job.attemptsMade));
       }
@@ -83,7 +83,7 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
     for (const id of ids.filter((_, i) => exists[i] === 0)) {
       const record = await this.store.read(queue, id);
       if (!record || Math.max(record.createdAt, record.runAt) > Date.now() - jobOnItsWayMs) continue;
-      this.logger.warn({ executionId: id, queue }, 'ending an execution whose job was removed outside Conveyor');
+      this.logger.warn({ executionId: id, queue, task: record.task }, 'ending an execution whose job was removed outside Conveyor');
       await endRemovedOutside(this.store, record);
     }
   }

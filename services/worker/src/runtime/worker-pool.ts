@@ -76,14 +76,14 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
         settings: { backoffStrategy: (_attempts, _type, error) => plannedRetryDelay(error) },
       },
     );
-    const report = (what: string) => (err: unknown) => this.logger.error({ err, queue }, what);
+    const report = (what: string, job?: ExecutionJob) => (err: unknown) => this.logger.error({ err, queue, executionId: job?.id, task: job?.name }, what);
     worker.on('completed', (job: ExecutionJob, result: unknown) => {
       crashForTest('complete');
-      this.runner.completed(queue, job, result).catch(report('completion not recorded'));
+      this.runner.completed(queue, job, result).catch(report('completion not recorded', job));
     });
     worker.on('failed', (job: ExecutionJob | undefined, error: Error) => {
       crashForTest('fail');
-      if (job) this.runner.failed(queue, job, error).catch(report('failure not recorded'));
+      if (job) this.runner.failed(queue, job, error).catch(report('failure not recorded', job));
     });
     worker.on('error', report('worker error'));
     return { worker, connection };
