@@ -15,16 +15,24 @@ const body = JSON.stringify({ task: 'demo.noop', input: { payload: { text: 'x'.r
 export async function submit(redis: RedisServer): Promise<void> {
   const plainServer = await startPlainGateway(redis.url, 'plain-submit');
   const plain = await load(plainServer.url, '/add').finally(() => plainServer.process.stop());
-  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-submit', GATEWAY_PORT: '0', LOG_LEVEL: 'warn' });
-  const conveyor = await load(gateway.url!, '/v1/executions').finally(() => gateway.process.stop());
+  const conveyor = await loadGateway(redis, 'conveyor-submit', { LOG_LEVEL: 'warn' });
+  const logged = await loadGateway(redis, 'conveyor-submit-logged', { LOG_LEVEL: 'info' });
   const withKeys = await loadWithManagedKey(redis);
   console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
   console.log(`  plain node:http + add        ${line(plain)}`);
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
+  console.log(`  … with request logs (info)   ${line(logged)}   (${(logged.perSecond / plain.perSecond).toFixed(2)} × plain; a request's log line costs ${costOf(conveyor, logged)})`);
   figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
   figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
   figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));
+  figure('single-submit-logged', logged.perSecond / plain.perSecond, 'node:http + add', rate(logged), rate(plain));
+}
+
+/** The load against a gateway of its own, started with `env` (its log level among them). */
+async function loadGateway(redis: RedisServer, prefix: string, env: Record<string, string>): Promise<Loaded> {
+  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, GATEWAY_PORT: '0', ...env });
+  return load(gateway.url!, '/v1/executions').finally(() => gateway.process.stop());
 }
 
 /** The same load with auth on, each request carrying a key made through the API (looked up in Redis at most twice a second). */

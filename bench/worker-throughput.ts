@@ -16,11 +16,14 @@ const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
   const plain = await plainBullmq(redis);
-  const conveyor = await conveyorWorker(redis);
+  const conveyor = await conveyorWorker(redis, 'info');
+  const quiet = await conveyorWorker(redis, 'warn');
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
-  console.log(`  plain BullMQ worker   ${plain.toFixed(0).padStart(7)} jobs/s`);
-  console.log(`  Conveyor worker       ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+  console.log(`  plain BullMQ worker                ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
+  console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+  figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
 }
 
 async function untilCompleted(queue: Queue): Promise<void> {
@@ -46,8 +49,8 @@ async function plainBullmq(redis: RedisServer): Promise<number> {
   return rate;
 }
 
-async function conveyorWorker(redis: RedisServer): Promise<number> {
-  const config = { url: redis.url, prefix: 'conveyor-bench' };
+async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn'): Promise<number> {
+  const config = { url: redis.url, prefix: `conveyor-bench-${logLevel}` };
   const connection = createRedis(config, 'worker');
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   let next = 0;
@@ -61,6 +64,7 @@ async function conveyorWorker(redis: RedisServer): Promise<number> {
     CONVEYOR_PREFIX: config.prefix,
     WORKER_QUEUES: demoNoop.queue,
     WORKER_CONCURRENCY: String(concurrency),
+    LOG_LEVEL: logLevel,
   });
   const started = performance.now();
   await untilCompleted(queues.get(demoNoop.queue));

@@ -24,7 +24,9 @@ describe('request logs', () => {
   let gateway: ServiceProcess;
 
   before(async () => {
-    stack = await Stack.start({ env: credentials.env });
+    // The worker's lines about each execution's course are written at `debug`.
+    stack = await Stack.start({ env: credentials.env, workers: 0 });
+    await stack.startWorker({ LOG_LEVEL: 'debug' });
     acme = stack.api.as(credentials.tenants.acme);
     gateway = stack.gateways[0];
   });

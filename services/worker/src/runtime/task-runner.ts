@@ -221,7 +221,7 @@ export class TaskRunner {
     if (start.status === 'running' && start.pendingAction !== 'pause') {
       events.logger.warn({ attempt }, 'recovering an execution whose worker vanished');
     }
-    events.logger.info({ attempt }, 'attempt started');
+    events.logger.debug({ attempt }, 'attempt started');
     return start;
   }
 
