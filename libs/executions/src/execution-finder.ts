@@ -12,7 +12,7 @@ import {
   type ListInclude,
   type TenantFilter,
 } from '@conveyor/contracts';
-import type { IndexDimension, RedisKeys } from '@conveyor/redis';
+import { execOrThrow, type IndexDimension, type RedisKeys } from '@conveyor/redis';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -126,10 +126,7 @@ export class ExecutionFinder {
     const max = before === null ? '+' : `(${before}`;
     const transaction = this.redis.multi();
     for (const key of keys) transaction.zrange(key, max, '-', 'BYLEX', 'REV', 'LIMIT', 0, count);
-    const ranges = ((await transaction.exec()) ?? []).map(([error, ids]) => {
-      if (error) throw error;
-      return ids as string[];
-    });
+    const ranges = (await execOrThrow(transaction)) as string[][];
     return [...new Set(ranges.flat())].sort().reverse().slice(0, count);
   }
 

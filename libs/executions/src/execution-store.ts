@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   decodeStored,
   defaultTenant,
@@ -16,7 +16,7 @@ import {
   type LogLine,
   type NewEvent,
 } from '@conveyor/contracts';
-import { defineConveyorScripts, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -288,14 +288,6 @@ export class ExecutionStore {
       ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];
   }
-}
-
-/** Runs a pipeline or transaction; its first failed command's error is thrown. */
-async function execOrThrow(batch: ChainableCommander): Promise<unknown[]> {
-  const results = (await batch.exec()) ?? [];
-  const failure = results.find(([error]) => error)?.[0];
-  if (failure) throw failure;
-  return results.map(([, value]) => value);
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {

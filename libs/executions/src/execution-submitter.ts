@@ -13,7 +13,7 @@ import {
   type Priority,
   type TaskInput,
 } from '@conveyor/contracts';
-import type { RedisKeys } from '@conveyor/redis';
+import { execOrThrow, type RedisKeys } from '@conveyor/redis';
 import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
 import { inputCheckMark } from './execution-job.js';
 import type { ExecutionQueues } from './execution-queues.js';
@@ -132,8 +132,7 @@ export class ExecutionSubmitter {
     const waits = this.redis.isCluster ? [...shardKeys] : [...shardKeys].slice(0, 1);
     await Promise.all(
       waits.map(async (key) => {
-        const results = await this.redis.pipeline().exists(key).wait(replicas, timeoutMs).exec();
-        const confirmed = Number(results?.[1]?.[1] ?? 0);
+        const [, confirmed] = (await execOrThrow(this.redis.pipeline().exists(key).wait(replicas, timeoutMs))) as [number, number];
         if (confirmed < replicas) throw new NotReplicatedError(replicas, confirmed, timeoutMs);
       }),
     );

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidFieldsError, newId, NotFoundError, type ApiKeyView, type Role } from '@conveyor/contracts';
-import type { RedisKeys } from '@conveyor/redis';
+import { execOrThrow, type RedisKeys } from '@conveyor/redis';
 
 /** An API key's SHA-256, the only form in which a key is kept or compared. */
 export function hashKey(key: string): string {
@@ -31,7 +31,7 @@ export class ApiKeyStore {
     const key = newKey();
     const view: ApiKeyView = { id: newId('apiKey'), tenant: request.tenant ?? null, name: request.name, role: request.role, createdAt: new Date().toISOString() };
     const stored: StoredKey = { ...view, hash: hashKey(key) };
-    await this.redis.multi().hset(this.keys.apiKeys(), view.id, JSON.stringify(stored)).hset(this.keys.apiKeyHashes(), stored.hash, view.id).exec();
+    await execOrThrow(this.redis.multi().hset(this.keys.apiKeys(), view.id, JSON.stringify(stored)).hset(this.keys.apiKeyHashes(), stored.hash, view.id));
     return { ...view, key };
   }
 
@@ -44,7 +44,7 @@ export class ApiKeyStore {
   async revoke(id: string): Promise<void> {
     const stored = await this.storedById(id);
     if (!stored) throw new NotFoundError(`API key ${id}`);
-    await this.redis.multi().hdel(this.keys.apiKeys(), id).hdel(this.keys.apiKeyHashes(), stored.hash).exec();
+    await execOrThrow(this.redis.multi().hdel(this.keys.apiKeys(), id).hdel(this.keys.apiKeyHashes(), stored.hash));
   }
 
   async byId(id: string): Promise<ApiKeyView | null> {

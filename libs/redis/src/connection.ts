@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '@conveyor/config';
 
 /**
@@ -77,4 +77,12 @@ export function isRedisUnavailableError(error: unknown): boolean {
 
 export function isRedisAvailable(redis: Redis): boolean {
   return redis.status === 'ready';
+}
+
+/** Runs a pipeline or transaction; its first failed command's error is thrown, else its replies in order. */
+export async function execOrThrow(batch: ChainableCommander): Promise<unknown[]> {
+  const results = (await batch.exec()) ?? [];
+  const failure = results.find(([error]) => error)?.[0];
+  if (failure) throw failure;
+  return results.map(([, value]) => value);
 }
