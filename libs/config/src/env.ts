@@ -6,6 +6,9 @@ import { parseOrigins } from './origins.js';
 
 const hostPortList = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const otlpUrl = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
+const otlpProtocols = ['http/json'];
+const otlpProtocolMessage = 'must be http/json, the one OTLP protocol Conveyor sends (unset means it too)';
 
 /** An optional whole number from `min` (to `max`). */
 function OptionalInt(min: number, max?: number): PropertyDecorator {
@@ -59,6 +62,36 @@ export class ServiceEnv extends RedisEnv {
   @IsOptional()
   @IsIn(['true', 'false'])
   CONVEYOR_DEMO_TASKS: 'true' | 'false' = 'true';
+
+  // OpenTelemetry's own variables (the gateway and the worker trace): the exporter also reads the
+  // OTEL_EXPORTER_OTLP_* headers, timeout, compression and certificates itself.
+
+  /** Where traces go (OTLP over HTTP, `/v1/traces` appended); unset: no tracing, and none of its code loaded. */
+  @IsOptional()
+  @IsUrl(otlpUrl)
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** The same for traces alone, used as it is. */
+  @IsOptional()
+  @IsUrl(otlpUrl)
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsIn(otlpProtocols, { message: otlpProtocolMessage })
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+
+  @IsOptional()
+  @IsIn(otlpProtocols, { message: otlpProtocolMessage })
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+
+  /** The resource's `service.name`; unset: `conveyor-gateway` or `conveyor-worker`. */
+  @IsOptional()
+  @IsString()
+  OTEL_SERVICE_NAME?: string;
+
+  /** How long finished spans wait to be sent together. */
+  @OptionalInt(0, 3_600_000)
+  OTEL_BSP_SCHEDULE_DELAY?: number;
 }
 
 export class WorkerEnv extends ServiceEnv {

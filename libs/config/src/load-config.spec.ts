@@ -14,8 +14,24 @@ describe('loadConfig', () => {
       monitor: { port: 3001 },
       auth: null,
       corsOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+      tracing: null,
     });
     assert.ok(Object.isFrozen(config.http));
+  });
+
+  it('turns tracing on with an OTLP endpoint, naming each service, and refuses what it cannot send', () => {
+    assert.equal(loadWorkerConfig({}).tracing, null);
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' };
+    assert.deepEqual(loadGatewayConfig(endpoint).tracing, { serviceName: 'conveyor-gateway', scheduleDelayMs: null });
+    assert.deepEqual(loadWorkerConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example.com/v1/traces', OTEL_SERVICE_NAME: 'jobs', OTEL_BSP_SCHEDULE_DELAY: '200' }).tracing, {
+      serviceName: 'jobs',
+      scheduleDelayMs: 200,
+    });
+    assert.throws(
+      () => loadWorkerConfig({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }),
+      /OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/json, the one OTLP protocol Conveyor sends/,
+    );
+    assert.throws(() => loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT: must be a URL address/);
   });
 
   it('converts numbers and lists', () => {

@@ -36,8 +36,18 @@ export interface BrowserFacingConfig extends ServiceConfig {
   corsOrigins: string[];
 }
 
+/** Traces, when an OTLP endpoint is set. */
+export interface TracingConfig {
+  /** The resource's `service.name`. */
+  serviceName: string;
+  /** How long finished spans wait to be sent together; `null`: the SDK's default (5 s). */
+  scheduleDelayMs: number | null;
+}
+
 export interface GatewayConfig extends BrowserFacingConfig {
   idempotencyTtlMs: number;
+  /** `null`: tracing off. */
+  tracing: TracingConfig | null;
   /** Whether the demo tasks are offered (listed and accepted). */
   demoTasks: boolean;
   /** Where browsers reach the monitor: a URL, or the monitor's port on the dashboard's own host. */
@@ -60,6 +70,8 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   egress: { allowPrivate: AddressRule[] };
   /** Whether jobs of the demo tasks run (otherwise they fail for good). */
   demoTasks: boolean;
+  /** `null`: tracing off. */
+  tracing: TracingConfig | null;
 }
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
@@ -134,6 +146,12 @@ function monitorFor(env: GatewayEnv): GatewayConfig['monitor'] {
   return { port: env.MONITOR_PORT };
 }
 
+/** Tracing is on when an OTLP endpoint is set, for traces or for every signal. */
+function toTracingConfig(env: ServiceEnv, service: 'gateway' | 'worker'): TracingConfig | null {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return null;
+  return { serviceName: env.OTEL_SERVICE_NAME ?? `conveyor-${service}`, scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY ?? null };
+}
+
 const splitList = (list: string | undefined) => (list ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
@@ -144,6 +162,7 @@ export const loadGatewayConfig = (source?: NodeJS.ProcessEnv) =>
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
       monitor: monitorFor(env),
+      tracing: toTracingConfig(env, 'gateway'),
     }),
     source,
   );
@@ -175,6 +194,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         httpTask: { allowedHosts: parseHostRules(env.HTTP_TASK_ALLOWED_HOSTS).rules },
         egress: { allowPrivate: parseAddressRules(env.EGRESS_ALLOW_PRIVATE).rules },
         demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
+        tracing: toTracingConfig(env, 'worker'),
       };
     },
     source,

@@ -2,11 +2,12 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { catalogQueues } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
+import { tracing } from '@conveyor/tracing';
 import type { ExecutionJobData } from './execution-record.js';
 
 export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
 
-/** One BullMQ `Queue` per catalogue queue, sharing one connection. */
+/** One BullMQ `Queue` per catalogue queue, sharing one connection; with tracing on, each add joins the active trace. */
 export class ExecutionQueues {
   private readonly queues: ReadonlyMap<string, ExecutionQueue>;
 
@@ -17,7 +18,7 @@ export class ExecutionQueues {
     this.queues = new Map(
       catalogQueues.map((name) => [
         name,
-        new Queue<ExecutionJobData, unknown, string>(keys.bullQueueName(name), { connection, prefix: keys.prefix }),
+        new Queue<ExecutionJobData, unknown, string>(keys.bullQueueName(name), { connection, prefix: keys.prefix, telemetry: tracing().bullmq }),
       ]),
     );
   }

@@ -5,6 +5,8 @@ export * from './execution-watcher.js';
 export * from './gateway-routes.js';
 export * from './hostile-json.js';
 export * from './monitor-socket.js';
+export * from './otlp-receiver.js';
+export * from './package-loads.js';
 export * from './poll.js';
 export * from './stack.js';
 export * from './test-redis.js';

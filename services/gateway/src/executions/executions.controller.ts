@@ -16,13 +16,14 @@ import { TenantQuota } from '@conveyor/tenants';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
+import { TracedRequests } from '../http/traced-requests.js';
 import { CancelExecutionDto, EventsQueryDto, parseListQuery } from './execution-requests.dto.js';
 import { CreatesExecutions, LoggedExecutions } from './logged-executions.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
 @Access('write')
-@UseInterceptors(LoggedExecutions)
+@UseInterceptors(TracedRequests, LoggedExecutions)
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,

@@ -9,6 +9,10 @@ const CREATES = Symbol('CREATES_EXECUTIONS');
 /** The route answers with the executions it created (one, or `{ items }`): their ids go on its request line. */
 export const CreatesExecutions = () => SetMetadata(CREATES, true);
 
+export function createsExecutions(reflector: Reflector, context: ExecutionContext): boolean {
+  return reflector.get<boolean | undefined>(CREATES, context.getHandler()) === true;
+}
+
 /**
  * Names on the request line the execution a route acts on (its `:id`, even when refused) and those
  * it created (`@CreatesExecutions`).
@@ -21,7 +25,7 @@ export class LoggedExecutions implements NestInterceptor {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const { id } = (request.params ?? {}) as { id?: unknown };
     if (typeof id === 'string') noteExecutions(request, [id]);
-    if (!this.reflector.get<boolean | undefined>(CREATES, context.getHandler())) return next.handle();
+    if (!createsExecutions(this.reflector, context)) return next.handle();
     return next.handle().pipe(tap((answer) => noteExecutions(request, createdIds(answer))));
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ScheduleNotFoundError, type AnyTask, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
@@ -8,10 +8,12 @@ import { Access, ApiError, CallerOf } from '@conveyor/service';
 import { parseListQuery } from '../executions/execution-requests.dto.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { scheduleId } from '../http/request-guards.js';
+import { TracedRequests } from '../http/traced-requests.js';
 import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
 @Access('write')
+@UseInterceptors(TracedRequests)
 export class SchedulesController {
   constructor(
     private readonly schedules: ScheduleService,

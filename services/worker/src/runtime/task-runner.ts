@@ -27,6 +27,7 @@ import {
 import { isRedisUnavailableError } from '@conveyor/redis';
 import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
+import { tracing } from '@conveyor/tracing';
 import { taskHandlers } from '../tasks/task-handlers.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from '../tasks/task-handler.js';
@@ -102,12 +103,15 @@ export class TaskRunner {
       }
       const input = checkJobInput(task, data);
       if (!input.ok) throw new NonRetryableError(`Invalid input: ${input.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'invalid_input');
-      ctx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
-      this.running.set(ref.id, ctx);
+      const attemptCtx = new AttemptContext(events, this.store, attempt, control.signal, start.checkpoint, abort);
+      ctx = attemptCtx;
+      this.running.set(ref.id, attemptCtx);
       const handler = this.moduleRef.get<TaskHandler<AnyTask>>(taskHandlers[task.name]);
       // A cancelled handler gets a grace period to stop; after a timeout or at shutdown it is abandoned at once.
       const graceMs = (reason: AbortReason) => (reason === 'cancel' ? this.config.cancelGraceMs : 0);
-      const result = await untilAborted(handler.run(input.value as never, ctx), control.signal, graceMs);
+      const attributes = { 'conveyor.execution.id': ref.id, 'conveyor.queue': ref.queue, 'conveyor.task': task.name, 'conveyor.attempt': attempt };
+      const run = tracing().inSpan(`run ${task.name}`, { attributes }, () => handler.run(input.value as never, attemptCtx));
+      const result = await untilAborted(run, control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
       return result;

@@ -6,6 +6,7 @@ import { isId, scheduleQueue } from '@conveyor/contracts';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
+import { tracing } from '@conveyor/tracing';
 import { WORKER_CONFIG } from '../worker-config.js';
 
 /** The due time of a tick: a scheduler's iteration id ends with it (a one-off tick's is its schedule's `at`). */
@@ -40,7 +41,8 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
         if (!isId('schedule', scheduleId)) throw new UnrecoverableError(`Tick data names no schedule id (sch_<ULID>): ${scheduleId}`);
         await this.ticks.fire(scheduleId, tickTime(job), false);
       },
-      { connection, prefix: this.keys.prefix, concurrency: this.config.tickConcurrency },
+      // With tracing on, each tick starts a trace that the executions it submits continue.
+      { connection, prefix: this.keys.prefix, concurrency: this.config.tickConcurrency, telemetry: tracing().bullmq },
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));

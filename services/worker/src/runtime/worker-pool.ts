@@ -5,6 +5,7 @@ import type { WorkerConfig } from '@conveyor/config';
 import type { ControlMessage } from '@conveyor/executions';
 import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
+import { tracing } from '@conveyor/tracing';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
 
@@ -74,6 +75,8 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
         // Per-minute completed/failed counts for `GET /v1/queues/:name` (and Bull Board).
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
         settings: { backoffStrategy: (_attempts, _type, error) => plannedRetryDelay(error) },
+        // With tracing on, each run continues the trace of the request that submitted it.
+        telemetry: tracing().bullmq,
       },
     );
     const report = (what: string, job?: ExecutionJob) => (err: unknown) => this.logger.error({ err, queue, executionId: job?.id, task: job?.name }, what);

@@ -1,0 +1,19 @@
+import { registerHooks } from 'node:module';
+
+// Preloaded into a service under test (see `watchPackageLoads`): says once, on stderr, that the
+// service loaded a module of OpenTelemetry, of bullmq-otel, or Conveyor's tracing set-up.
+
+const watched = /\/node_modules\/(@opentelemetry\/[^/]+|bullmq-otel)\/|\/libs\/tracing\/src\/(open-telemetry)\.js$/;
+const seen = new Set<string>();
+
+registerHooks({
+  load(url, context, nextLoad) {
+    const match = watched.exec(url);
+    const name = match?.[1] ?? match?.[2];
+    if (name && !seen.has(name)) {
+      seen.add(name);
+      process.stderr.write(`${JSON.stringify({ msg: 'package loaded', package: name })}\n`);
+    }
+    return nextLoad(url, context);
+  },
+});
