@@ -98,6 +98,38 @@ describe('traces', () => {
       assert.deepEqual(runs.map((span) => span.attributes['conveyor.execution.id']).sort(), [...ids].sort());
     });
 
+    it("puts every attempt's run in the submission's trace, a failed one marked as such", async () => {
+      const body = { task: 'demo.steps', input: { steps: 1, stepMs: 1, failTimes: 1 }, backoff: { type: 'fixed', delayMs: 10 } };
+      const reply = await stack.api.post('/v1/executions', body);
+      assert.equal(reply.status, 202, JSON.stringify(reply.body));
+      const id = reply.body.id as string;
+      await waitForCompletion(stack, id);
+
+      const isRun = (span: ReceivedSpan) => span.name === 'run demo.steps' && span.attributes['conveyor.execution.id'] === id;
+      const rootOf = (spans: ReceivedSpan[], span: ReceivedSpan) => ancestry(spans, span)[0];
+      const complete = (spans: ReceivedSpan[]) => spans.filter(isRun).length === 2 && spans.filter(isRun).every((run) => rootOf(spans, run).parentSpanId === null);
+      const trace = await traceOf((spans) => spans.find(isRun), complete, `the runs of ${id}`);
+      const runs = trace.filter(isRun).sort((a, b) => Number(a.attributes['conveyor.attempt']) - Number(b.attributes['conveyor.attempt']));
+      assert.deepEqual(
+        runs.map((run) => rootOf(trace, run).name),
+        ['POST /v1/executions', 'POST /v1/executions'],
+      );
+      assert.deepEqual(
+        runs.map((run) => [run.attributes['conveyor.attempt'], run.status]),
+        [
+          [1, 2],
+          [2, 0],
+        ],
+      );
+    });
+
+    it("records a refused request's status, as the caller's error rather than the span's", async () => {
+      const reply = await stack.api.request('POST', '/v1/executions', { task: 'demo.nothing' }, { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` });
+      assert.equal(reply.status, 400);
+      const [request] = await traceOf((spans) => spans.find((span) => span.traceId === '1'.repeat(32)), () => true, 'the refused request');
+      assert.deepEqual([request.name, request.attributes['http.response.status_code'], request.status], ['POST /v1/executions', 400, 0]);
+    });
+
     it("starts a trace at each schedule's tick, which the execution it fires continues", async () => {
       const created = await stack.api.post('/v1/schedules', { name: 'traced', task: 'demo.noop', every: 1000, limit: 1 });
       assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -11,6 +11,8 @@ export interface ReceivedSpan {
   name: string;
   /** OTLP's `SpanKind`: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
+  /** OTLP's `StatusCode`: 0 unset, 1 ok, 2 error. */
+  status: number;
   attributes: Record<string, unknown>;
 }
 
@@ -19,7 +21,7 @@ type KeyValue = { key: string; value: AnyValue };
 interface ExportTraceServiceRequest {
   resourceSpans?: {
     resource?: { attributes?: KeyValue[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValue[] }[] }[];
+    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; status?: { code?: number }; attributes?: KeyValue[] }[] }[];
   }[];
 }
 
@@ -62,7 +64,7 @@ export class OtlpReceiver {
       const service = String(attributesOf(resource?.attributes)['service.name']);
       for (const span of (scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])) {
         const { traceId, spanId, parentSpanId, name, kind } = span;
-        this.spans.push({ service, traceId, spanId, parentSpanId: parentSpanId || null, name, kind, attributes: attributesOf(span.attributes) });
+        this.spans.push({ service, traceId, spanId, parentSpanId: parentSpanId || null, name, kind, status: span.status?.code ?? 0, attributes: attributesOf(span.attributes) });
       }
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}');

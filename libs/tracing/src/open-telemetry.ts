@@ -52,8 +52,10 @@ export function startOpenTelemetry(config: TracingConfig, logger: TracingLogger)
         try {
           return await work({ setAttributes: (attributes) => span.setAttributes(defined(attributes)) });
         } catch (error) {
-          span.recordException(error instanceof Error ? error : String(error));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          if (options.isFailure?.(error) ?? true) {
+            span.recordException(error instanceof Error ? error : String(error));
+            span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          }
           throw error;
         } finally {
           span.end();

@@ -11,6 +11,8 @@ export interface SpanOptions {
   attributes?: SpanAttributes;
   /** A request's headers: when they carry a trace (`traceparent`), the span joins it. */
   headers?: Record<string, string | string[] | undefined>;
+  /** Whether an error `work` throws is the span's failure (default: any); a refused request's is the caller's. */
+  isFailure?: (error: unknown) => boolean;
 }
 
 export interface TraceSpan {

@@ -31,12 +31,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private toApiError(exception: unknown): ApiError {
-    if (exception instanceof ApiError) return exception;
-    if (exception instanceof DomainError) return fromDomainError(exception);
-    if (exception instanceof HttpException) return fromHttpException(exception);
+    const known = knownApiError(exception);
+    if (known) return known;
     if (!isRedisAvailable(this.redis) || isRedisUnavailableError(exception)) return ApiError.redisUnavailable();
     return new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged.');
   }
+}
+
+/** The contract's error for what a route throws on purpose (a refusal); `null` for anything unexpected. */
+export function knownApiError(exception: unknown): ApiError | null {
+  if (exception instanceof ApiError) return exception;
+  if (exception instanceof DomainError) return fromDomainError(exception);
+  if (exception instanceof HttpException) return fromHttpException(exception);
+  return null;
 }
 
 /** The status of each kind of domain refusal: the one place the libraries' errors meet HTTP. */

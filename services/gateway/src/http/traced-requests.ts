@@ -3,12 +3,17 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { isId } from '@conveyor/contracts';
-import { tracing, type SpanAttributes } from '@conveyor/tracing';
+import { knownApiError } from '@conveyor/service';
+import { tracing, type SpanAttributes, type SpanOptions } from '@conveyor/tracing';
 import { createsExecutions } from '../executions/logged-executions.js';
+
+/** The status a thrown error is answered with (the exception filter answers anything unexpected with a 5xx). */
+const statusOf = (error: unknown) => knownApiError(error)?.statusCode ?? 500;
 
 /**
  * With tracing on, each request gets a span (`POST /v1/executions`), in the caller's trace when it
  * sends one (`traceparent`): the jobs it adds, and so their runs on the workers, are traced under it.
+ * A refusal (4xx) is the caller's error, not the span's: it only sets `http.response.status_code`.
  */
 @Injectable()
 export class TracedRequests implements NestInterceptor {
@@ -17,13 +22,23 @@ export class TracedRequests implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const route = request.routeOptions.url ?? request.url.split('?', 1)[0];
-    const options = { kind: 'server' as const, headers: request.headers, attributes: { 'http.request.method': request.method, 'http.route': route } };
+    const options: SpanOptions = {
+      kind: 'server',
+      headers: request.headers,
+      attributes: { 'http.request.method': request.method, 'http.route': route },
+      isFailure: (error) => statusOf(error) >= 500,
+    };
     return from(
       tracing().inSpan(`${request.method} ${route}`, options, async (span) => {
-        // Called inside the span, so that the handler runs in its context.
-        const answer = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        span.setAttributes(executionAttributes(answer, createsExecutions(this.reflector, context)));
-        return answer;
+        try {
+          // Called inside the span, so that the handler runs in its context.
+          const answer = await lastValueFrom(next.handle(), { defaultValue: undefined });
+          span.setAttributes(executionAttributes(answer, createsExecutions(this.reflector, context)));
+          return answer;
+        } catch (error) {
+          span.setAttributes({ 'http.response.status_code': statusOf(error) });
+          throw error;
+        }
       }),
     );
   }
