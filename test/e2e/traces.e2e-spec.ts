@@ -155,6 +155,12 @@ describe('traces', () => {
       assert.match(chain[0].name, /schedules/);
     });
 
+    it("leaves out BullMQ's housekeeping (every poll for a job would be a trace)", () => {
+      assert.ok(receiver.spans.some((span) => span.name.startsWith('process ')), 'the worker took jobs');
+      const housekeeping = receiver.spans.filter((span) => /^(getNextJob|extendLocks|startStalledCheckTimer|moveStalledJobsToWait) /.test(span.name));
+      assert.deepEqual(housekeeping.map((span) => span.name), []);
+    });
+
     it('loads OpenTelemetry in the gateway and the worker (what the test without an endpoint relies on)', () => {
       for (const service of [stack.gateways[0], stack.workers[0]]) {
         assert.ok(loadedPackages(service).includes('@opentelemetry/sdk-trace'), service.process.name);

@@ -18,6 +18,7 @@ const tracerName = 'conveyor';
  */
 const backgroundOperations = new Set(['getNextJob', 'extendLocks', 'startStalledCheckTimer', 'moveStalledJobsToWait']);
 
+const sampleByParent = new ParentBasedSampler({ root: new AlwaysOnSampler() });
 const everyTraceButHousekeeping: Sampler = {
   shouldSample(parent, traceId, spanName, spanKind, attributes, links) {
     if (backgroundOperations.has(spanName.split(' ', 1)[0])) return { decision: SamplingDecision.NOT_RECORD };
@@ -25,11 +26,11 @@ const everyTraceButHousekeeping: Sampler = {
   },
   toString: () => 'EveryTraceButBullMQHousekeeping',
 };
-const sampleByParent = new ParentBasedSampler({ root: new AlwaysOnSampler() });
 
 /** The OTLP/HTTP (JSON) exporter behind a batching processor; W3C trace context across processes. */
 export function startOpenTelemetry(config: TracingConfig, logger: TracingLogger): Tracing {
-  const report = (message: string, ...args: unknown[]) => logger.warn({ detail: args.map(String) }, `tracing: ${message}`);
+  // OpenTelemetry's own diagnostics: export failures, dropped spans.
+  const report = (message: string, ...args: unknown[]) => logger.warn({ reason: message, detail: args.length > 0 ? args.map(String) : undefined }, 'tracing problem');
   const quiet = () => undefined;
   diag.setLogger({ error: report, warn: report, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
