@@ -1,0 +1,53 @@
+import { STATUS_CODES } from 'node:http';
+import { applyDecorators } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiResponse, getSchemaPath, type SchemaObject } from '@nestjs/swagger';
+import { targetConstructorToSchema } from 'class-validator-jsonschema';
+
+/** What a route's OpenAPI operation says beyond what its path, its `@Access` rule and its body already tell. */
+export interface RouteDoc {
+  summary: string;
+  /** Each success status and the schema (a component's name) of its body; `null`: no body. */
+  answers: Record<number, string | null>;
+  /** The schema (a component's name) of the JSON body. */
+  body?: string;
+  /** The class-validator class the query string is parsed with: one parameter per property. */
+  query?: new () => object;
+  /** Refusals only this route answers (`409`, `429` …); those of every route of its kind are added with the document. */
+  errors?: number[];
+}
+
+/** Why a route may refuse, by status; the body is always the error envelope. */
+export const refusals: Record<number, string> = {
+  400: 'Invalid request (`validation_failed`: `details` names each bad field).',
+  401: 'Missing or bad credential (`unauthorized`).',
+  403: "The credential's role may not do this, or the request comes from an origin not allowed (`forbidden`).",
+  404: 'Unknown or malformed id, or another tenant’s (`not_found`).',
+  409: 'Not in a state that allows it (`already_terminal`, `not_paused`, `idempotency_conflict`, `conflict` …).',
+  413: 'The body (1 MiB) or an input (256 KiB) is too large (`payload_too_large`).',
+  415: 'The body is not JSON (`unsupported_media_type`).',
+  429: "Over one of the tenant's limits (`rate_limited`, `quota_exceeded`), with `Retry-After`.",
+  500: 'Something went wrong on our side (`internal_error`); it was logged.',
+  503: 'Redis is unavailable (`redis_unavailable`); try again shortly.',
+};
+
+/**
+ * Documents a route in the gateway's OpenAPI document (`/docs`). Every route carries one, beside its
+ * `@Get`/`@Post`: the route-coverage test names any route the document lacks. For example:
+ *
+ *   @ApiRoute({ summary: 'Pause a queue', answers: { 200: 'QueueView' } })
+ *
+ * Component names are those of the gateway's `viewSchemas` (answers) and request classes (bodies).
+ */
+export function ApiRoute({ summary, answers, body, query, errors = [] }: RouteDoc): MethodDecorator {
+  const queryParameters = query ? Object.entries(targetConstructorToSchema(query).properties ?? {}).map(([name, schema]) => [name, schema as SchemaObject] as const) : [];
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ...(body ? [ApiBody({ schema: { $ref: getSchemaPath(body) } })] : []),
+    // Lists are comma-separated (`status=queued,running`).
+    ...queryParameters.map(([name, schema]) => ApiQuery({ name, required: false, schema, ...(schema.type === 'array' ? { style: 'form', explode: false } : {}) })),
+    ...Object.entries(answers).map(([status, schema]) =>
+      ApiResponse({ status: Number(status), description: STATUS_CODES[status]!, ...(schema ? { schema: { $ref: getSchemaPath(schema) } } : {}) }),
+    ),
+    ...errors.map((status) => ApiResponse({ status, description: refusals[status], schema: { $ref: getSchemaPath('ApiError') } })),
+  );
+}
