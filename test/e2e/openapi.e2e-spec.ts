@@ -54,7 +54,7 @@ describe('the OpenAPI document at /docs', () => {
 
   it('describes bodies, credentials and refusals: one input schema per task, the error envelope, public routes without credentials', () => {
     const submit = document.paths['/v1/executions'].post;
-    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '403', '409', '413', '415', '429', '500', '503']);
+    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '403', '408', '409', '413', '415', '429', '431', '500', '503']);
     assert.equal(submit.responses['429'].content['application/json'].schema.$ref, '#/components/schemas/ApiError');
     assert.deepEqual(submit.security, [{ bearer: [] }, { session: [] }]);
     const variants = document.components.schemas.SubmitExecution.oneOf.map((variant: any) => variant.allOf[1].properties);

@@ -22,10 +22,12 @@ export const refusals: Record<number, string> = {
   401: 'Missing or bad credential (`unauthorized`).',
   403: "The credential's role may not do this, or the request comes from an origin not allowed (`forbidden`).",
   404: 'Unknown or malformed id, or another tenant’s (`not_found`).',
+  408: 'The request took too long to arrive (`request_timeout`).',
   409: 'Not in a state that allows it (`already_terminal`, `not_paused`, `idempotency_conflict`, `conflict` …).',
   413: 'The body (1 MiB) or an input (256 KiB) is too large (`payload_too_large`).',
   415: 'The body is not JSON (`unsupported_media_type`).',
   429: "Over one of the tenant's limits (`rate_limited`, `quota_exceeded`), with `Retry-After`.",
+  431: 'The request line and headers are larger than 16 KiB (`headers_too_large`).',
   500: 'Something went wrong on our side (`internal_error`); it was logged.',
   503: 'Redis is unavailable (`redis_unavailable`); try again shortly.',
 };

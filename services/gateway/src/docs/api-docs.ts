@@ -129,7 +129,8 @@ const whoMay: Record<Need, string> = { read: 'a key of any role', write: 'a tena
 
 /** Adds what follows from the route's access rule, path and body: credentials, `?tenant=`, and the refusals every such route can answer. */
 function completeOperation(operation: OperationObject, rule: AccessRule): void {
-  const statuses = [403, 500, 503];
+  // Any request can be malformed, too slow or too large in its headers, come from a foreign origin, or meet Redis down.
+  const statuses = [400, 403, 408, 431, 500, 503];
   if (rule.need === 'public') operation.security = [];
   else {
     operation.security = [{ bearer: [] }, { session: [] }];
@@ -138,11 +139,10 @@ function completeOperation(operation: OperationObject, rule: AccessRule): void {
       { name: 'tenant', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' }, description: "An admin's tenant: reads without it span all tenants, writes need it." },
     ];
     operation.description = `Needs ${whoMay[rule.need]}${rule.tokens ? ', or a browser token whose scope covers it' : ''}.`;
-    statuses.push(400, 401);
+    statuses.push(401);
   }
-  if (operation.requestBody) statuses.push(400, 413, 415);
+  if (operation.requestBody) statuses.push(413, 415);
   if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'path')) statuses.push(404);
-  if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'query')) statuses.push(400);
   for (const status of statuses) {
     operation.responses[status] ??= { description: refusals[status], content: { 'application/json': { schema: ref('ApiError') } } };
   }

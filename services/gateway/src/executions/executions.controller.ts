@@ -144,7 +144,7 @@ export class ExecutionsController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @ApiRoute({ summary: 'Retry a failed or cancelled execution', answers: { 200: 'ExecutionView' }, errors: [409, 429] })
+  @ApiRoute({ summary: 'Retry a failed or cancelled execution', answers: { 200: 'ExecutionView' }, errors: [409] })
   retry(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.retry(id, caller.tenant);
   }
