@@ -52,10 +52,12 @@ describe('the OpenAPI document at /docs', () => {
     assert.deepEqual([...new Set(references.filter((name) => !(name in document.components.schemas)))], []);
   });
 
-  it('describes bodies, credentials and refusals: one input schema per task, the error envelope, public routes without credentials', () => {
+  it('describes bodies, headers, credentials and refusals: one input schema per task, the error envelope, public routes without credentials', () => {
     const submit = document.paths['/v1/executions'].post;
     assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '403', '408', '409', '413', '415', '429', '431', '500', '503']);
     assert.equal(submit.responses['429'].content['application/json'].schema.$ref, '#/components/schemas/ApiError');
+    assert.deepEqual(Object.keys(submit.responses['202'].headers), ['Location', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+    assert.ok(submit.responses['429'].headers['Retry-After']);
     assert.deepEqual(submit.security, [{ bearer: [] }, { session: [] }]);
     const variants = document.components.schemas.SubmitExecution.oneOf.map((variant: any) => variant.allOf[1].properties);
     assert.deepEqual(

@@ -14,7 +14,21 @@ export interface RouteDoc {
   query?: new () => object;
   /** Refusals only this route answers (`409`, `429` …); those of every route of its kind are added with the document. */
   errors?: number[];
+  /** Headers its success answers carry. */
+  headers?: (keyof typeof answerHeaders)[];
 }
+
+const integerHeader = (description: string) => ({ description, schema: { type: 'integer' } });
+
+/** Headers of answers, by name. */
+export const answerHeaders = {
+  Location: { description: 'Where the new resource is read.', schema: { type: 'string' } },
+  'RateLimit-Limit': integerHeader("The tenant's submit limit nearest exhaustion."),
+  'RateLimit-Remaining': integerHeader('What is left of it.'),
+  'RateLimit-Reset': integerHeader('Seconds until it is whole again.'),
+  'Retry-After': integerHeader('Seconds to wait before trying again.'),
+};
+const rateLimitHeaderNames = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] as const;
 
 /** Why a route may refuse, by status; the body is always the error envelope. */
 export const refusals: Record<number, string> = {
@@ -40,7 +54,8 @@ export const refusals: Record<number, string> = {
  *
  * Component names are those of the gateway's `viewSchemas` (answers) and request classes (bodies).
  */
-export function ApiRoute({ summary, answers, body, query, errors = [] }: RouteDoc): MethodDecorator {
+export function ApiRoute({ summary, answers, body, query, errors = [], headers = [] }: RouteDoc): MethodDecorator {
+  const headersOf = (names: readonly (keyof typeof answerHeaders)[]) => (names.length ? { headers: Object.fromEntries(names.map((name) => [name, answerHeaders[name]])) } : {});
   const queryParameters = query ? Object.entries(targetConstructorToSchema(query).properties ?? {}).map(([name, schema]) => [name, schema as SchemaObject] as const) : [];
   return applyDecorators(
     ApiOperation({ summary }),
@@ -48,8 +63,10 @@ export function ApiRoute({ summary, answers, body, query, errors = [] }: RouteDo
     // Lists are comma-separated (`status=queued,running`).
     ...queryParameters.map(([name, schema]) => ApiQuery({ name, required: false, schema, ...(schema.type === 'array' ? { style: 'form', explode: false } : {}) })),
     ...Object.entries(answers).map(([status, schema]) =>
-      ApiResponse({ status: Number(status), description: STATUS_CODES[status]!, ...(schema ? { schema: { $ref: getSchemaPath(schema) } } : {}) }),
+      ApiResponse({ status: Number(status), description: STATUS_CODES[status]!, ...headersOf(headers), ...(schema ? { schema: { $ref: getSchemaPath(schema) } } : {}) }),
     ),
-    ...errors.map((status) => ApiResponse({ status, description: refusals[status], schema: { $ref: getSchemaPath('ApiError') } })),
+    ...errors.map((status) =>
+      ApiResponse({ status, description: refusals[status], ...headersOf(status === 429 ? ['Retry-After', ...rateLimitHeaderNames] : []), schema: { $ref: getSchemaPath('ApiError') } }),
+    ),
   );
 }

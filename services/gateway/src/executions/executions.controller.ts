@@ -40,7 +40,7 @@ export class ExecutionsController {
    * Either carries the `RateLimit-*` headers of the tenant's limit nearest exhaustion.
    */
   @Post()
-  @ApiRoute({ summary: 'Submit an execution', body: 'SubmitExecution', answers: { 202: 'ExecutionView', 200: 'ExecutionView' }, errors: [409, 429] })
+  @ApiRoute({ summary: 'Submit an execution', body: 'SubmitExecution', answers: { 202: 'ExecutionView', 200: 'ExecutionView' }, errors: [409, 429], headers: ['Location', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] })
   @ApiHeader({ name: 'idempotency-key', required: false, description: 'Or `idempotencyKey` in the body.' })
   @CreatesExecutions()
   async submit(
@@ -67,7 +67,7 @@ export class ExecutionsController {
   /** Up to 1,000 submissions, all validated before any is enqueued, and admitted by the tenant's limits all or none. */
   @Post('batch')
   @HttpCode(202)
-  @ApiRoute({ summary: 'Submit up to 1,000 executions, all or none', body: 'SubmitBatch', answers: { 202: 'ExecutionItems' }, errors: [429] })
+  @ApiRoute({ summary: 'Submit up to 1,000 executions, all or none', body: 'SubmitBatch', answers: { 202: 'ExecutionItems' }, errors: [429], headers: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] })
   @CreatesExecutions()
   async submitBatch(
     @CallerOf() caller: Caller,

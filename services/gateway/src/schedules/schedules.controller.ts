@@ -21,7 +21,7 @@ export class SchedulesController {
   ) {}
 
   @Post()
-  @ApiRoute({ summary: 'Create a schedule', body: 'CreateSchedule', answers: { 201: 'ScheduleView' }, errors: [409] })
+  @ApiRoute({ summary: 'Create a schedule', body: 'CreateSchedule', answers: { 201: 'ScheduleView' }, errors: [409], headers: ['Location'] })
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<ScheduleView> {
     const tenant = caller.writeTenant;
     const validated = validateScheduleDefinition(body, this.tasks);
