@@ -79,7 +79,7 @@ export class SchedulesController {
   /** Fires once now through the tick path (not counted toward `limit`, not shifting the timing). */
   @Post(':id/run-now')
   @HttpCode(200)
-  @ApiRoute({ summary: 'Fire a schedule once now', answers: { 200: 'ScheduleView' }, errors: [429] })
+  @ApiRoute({ summary: 'Fire a schedule once now', answers: { 200: 'ScheduleView' }, errors: [409, 429] })
   async runNow(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
     await this.schedules.get(id, caller.tenant);
     await this.ticks.fire(id, Date.now(), true);
