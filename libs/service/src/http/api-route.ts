@@ -21,7 +21,7 @@ export interface RouteDoc {
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer' } });
 
 /** Headers of answers, by name. */
-export const answerHeaders = {
+const answerHeaders = {
   Location: { description: 'Where the new resource is read.', schema: { type: 'string' } },
   'RateLimit-Limit': integerHeader("The tenant's submit limit nearest exhaustion."),
   'RateLimit-Remaining': integerHeader('What is left of it.'),
@@ -37,7 +37,7 @@ export const refusals: Record<number, string> = {
   403: "The credential's role may not do this, or the request comes from an origin not allowed (`forbidden`).",
   404: 'Unknown or malformed id, or another tenant’s (`not_found`).',
   408: 'The request took too long to arrive (`request_timeout`).',
-  409: 'Not in a state that allows it (`already_terminal`, `not_paused`, `idempotency_conflict`, `conflict` …).',
+  409: 'Not in a state that allows it (`already_terminal`, `not_paused`, `idempotency_conflict`, `name_taken`, `invalid_schedule` …).',
   413: 'The body (1 MiB) or an input (256 KiB) is too large (`payload_too_large`).',
   415: 'The body is not JSON (`unsupported_media_type`).',
   429: "Over one of the tenant's limits (`rate_limited`, `quota_exceeded`), with `Retry-After`.",

@@ -26,7 +26,7 @@ import { arrayOf, ref } from './schema-builders.js';
 import { viewSchemas } from './view-schemas.js';
 
 /** Where Swagger UI and the document are served. */
-export const docsPath = '/docs';
+const docsPath = '/docs';
 
 /** The request bodies validated by a class: their schemas are those classes', as the gateway validates with them. */
 const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto];
@@ -36,7 +36,7 @@ const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, 
  * (credentials, `?tenant=`, `401`/`403`), the request classes and the task catalogue the gateway
  * validates with, and the answer schemas of `viewSchemas`.
  */
-export function openApiDocument(app: INestApplication, tasks: readonly AnyTask[]): OpenAPIObject {
+function openApiDocument(app: INestApplication, tasks: readonly AnyTask[]): OpenAPIObject {
   const config = new DocumentBuilder()
     .setOpenAPIVersion('3.1.0')
     .setTitle('Conveyor')
