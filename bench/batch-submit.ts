@@ -36,7 +36,7 @@ async function plainAddBulk(redis: RedisServer): Promise<number> {
 
 async function conveyorBatch(redis: RedisServer): Promise<number> {
   const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-batch', GATEWAY_PORT: '0', LOG_LEVEL: 'info' });
-  const api = new ApiClient(gateway.url!);
+  const api = new ApiClient(gateway.url!, {}, false);
   const body = { executions: Array.from({ length: batchSize }, () => ({ task: 'demo.noop', input: payload })) };
   const started = performance.now();
   for (let i = 0; i < batches; i++) {

@@ -27,7 +27,7 @@ export async function listExecutions(redis: RedisServer): Promise<void> {
     );
   }
   const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' });
-  const api = new ApiClient(gateway.url!);
+  const api = new ApiClient(gateway.url!, {}, false);
   const plainQueue = queues.get(demoNoop.queue) as unknown as Queue;
 
   console.log(`\nlisting 50 of ${total} kept executions, median of ${rounds} requests`);

@@ -62,7 +62,7 @@ async function conveyorBudget(redis: RedisServer, admin: Redis): Promise<{ submi
   const prefix = 'conveyor-budget';
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const gateway = await startService('gateway', { ...env, GATEWAY_PORT: '0' });
-  const api = new ApiClient(gateway.url!);
+  const api = new ApiClient(gateway.url!, {}, false);
   const connection = createRedis({ url: redis.url, prefix }, 'request');
   const { queues } = createExecutionsCore(connection, prefix);
   try {

@@ -99,7 +99,7 @@ async function conveyorSchedules(redis: RedisServer): Promise<Outcome> {
   // Retention keeps every run of the minute.
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: 'conveyor-ticks', LOG_LEVEL: 'warn', RETENTION_MAX_COUNT: String(10 * schedules * ticks) };
   const [gateway, worker] = await Promise.all([startService('gateway', { ...env, GATEWAY_PORT: '0' }), startService('worker', env)]);
-  const api = new ApiClient(gateway.url!);
+  const api = new ApiClient(gateway.url!, {}, false);
   const { startOf, endMs } = slots(Date.now() + setupMs.conveyor);
   const endAt = new Date(endMs).toISOString();
   const ids = await inBatches(schedules, createConcurrency, async (i) => {

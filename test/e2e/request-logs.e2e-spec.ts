@@ -120,7 +120,7 @@ describe('request logs', () => {
     assert.equal(probe.status, 200);
     assert.equal(probe.headers.get('x-request-id'), requestId);
     const monitor = stack.monitors[0];
-    const onMonitor = await new ApiClient(stack.monitorUrl).request('GET', '/nothing-here', undefined, { 'x-request-id': requestId });
+    const onMonitor = await new ApiClient(stack.monitorUrl, {}, false).request('GET', '/nothing-here', undefined, { 'x-request-id': requestId });
     assert.equal(onMonitor.headers.get('x-request-id'), requestId);
     assert.equal((await lineOf(onMonitor, monitor)).route, null);
     // LOG_LEVEL is info: the probe's line is not written.

@@ -8,6 +8,7 @@ export * from './tasks/demo-steps.task.js';
 export * from './tasks/http-request.task.js';
 export * from './tasks/task-catalog.js';
 export * from './validation/field-error.js';
+export * from './validation/schema-hints.js';
 export * from './identity/identity.dto.js';
 export * from './tenants/tenant-limits.dto.js';
 export * from './new-id.js';

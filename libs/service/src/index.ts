@@ -11,3 +11,4 @@ export * from './serve-http.js';
 export * from './shutdown.js';
 export * from './open-access.js';
 export * from './http/request-log.js';
+export * from './http/api-route.js';

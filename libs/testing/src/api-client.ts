@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ResponseSchemas } from './response-schemas.js';
 
 /** A reply of the REST API, body parsed. */
 export interface ApiReply<T = any> {
@@ -19,18 +20,21 @@ export function assertApiError(reply: ApiReply, status: number, code: string, la
 /**
  * Raw HTTP to the gateway, status and headers included: for tests of the REST contract itself
  * (status codes, headers, error bodies, input the client SDK's types do not allow). Tests acting
- * as a client use the SDK (`Stack.client()`).
+ * as a client use the SDK (`Stack.client()`). Every answer is checked against the gateway's own
+ * OpenAPI document (`ResponseSchemas`): a status or body it does not describe fails the request.
  */
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
     /** Sent with every request (an `authorization`, an `origin`); a request's own headers win. */
     private readonly defaultHeaders: Record<string, string> = {},
+    /** `false` for a server without the document (the monitor), or where the check would weigh on a measurement. */
+    private readonly checkAnswers = true,
   ) {}
 
   /** The same gateway, called with `Authorization: Bearer <credential>` (an API key or a browser token). */
   as(credential: string): ApiClient {
-    return new ApiClient(this.baseUrl, { ...this.defaultHeaders, authorization: `Bearer ${credential}` });
+    return new ApiClient(this.baseUrl, { ...this.defaultHeaders, authorization: `Bearer ${credential}` }, this.checkAnswers);
   }
 
   get<T = any>(path: string): Promise<ApiReply<T>> {
@@ -56,6 +60,8 @@ export class ApiClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    const reply = { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    if (this.checkAnswers) (await ResponseSchemas.of(this.baseUrl)).check(method, path, reply.status, reply.body);
+    return reply;
   }
 }

@@ -10,3 +10,4 @@ export * from './package-loads.js';
 export * from './poll.js';
 export * from './stack.js';
 export * from './test-redis.js';
+export * from './response-schemas.js';

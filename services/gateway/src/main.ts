@@ -6,6 +6,8 @@ import { Authenticator } from '@conveyor/identity';
 import { httpPlatform, PinoNestLogger, runService, serveHttp, warnWhenOpen } from '@conveyor/service';
 import { bullBoardGate } from './auth/bull-board-gate.js';
 import { serveDashboard } from './dashboard/dashboard.controller.js';
+import { serveApiDocs } from './docs/api-docs.js';
+import { OFFERED_TASKS } from './gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
 import { acceptJsonBodies } from './http/json-body.js';
 import { refuseHostileJson } from './http/request-guards.js';
@@ -22,6 +24,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
   fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));
   app.enableCors({ origin: [...config.corsOrigins], allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-conveyor-request'], exposedHeaders: ['location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'] });
   await serveDashboard(app, config);
+  serveApiDocs(app, app.get(OFFERED_TASKS));
   warnWhenOpen(config, logger);
   await serveHttp(app, config.http, logger);
 });

@@ -23,7 +23,8 @@ import {
 import { scheduleTickKeyPrefix } from '../ids.js';
 import { idempotencyKeyPattern, limits, tagPattern } from '../limits.js';
 import { backoffTypes, type BackoffPolicy } from './backoff-policy.js';
-import { isPriority, maxPriority, priorityLevels, type Priority } from './priority.js';
+import { SchemaHint } from '../validation/schema-hints.js';
+import { isPriority, maxPriority, priorityLevels, prioritySchema, type Priority } from './priority.js';
 
 const oneDayMs = 24 * 60 * 60 * 1000;
 
@@ -64,6 +65,7 @@ export const tagMessage = 'each value must be 1 to 64 characters: no commas, no 
 export class ExecutionOptionsDto {
   @IsOptional()
   @IsPriority()
+  @SchemaHint(prioritySchema)
   priority?: Priority;
 
   @IsOptional()
@@ -100,6 +102,8 @@ export class TaskTemplateDto extends ExecutionOptionsDto {
   /** Validated separately against the task's own input class; `null` is not an input. */
   @ValidateIf((template: TaskTemplateDto) => template.input !== undefined)
   @IsObject()
+  // Its schema is the task's input class's (see the OpenAPI document's SubmitExecution).
+  @SchemaHint({ description: "The task's input: an object, as the task's input schema describes." })
   input?: Record<string, unknown>;
 }
 

@@ -29,7 +29,7 @@ export interface TaskDefinition<Name extends string = string, Input extends obje
 }
 
 /** A task as `GET /v1/tasks` shows it: the input as a JSON Schema built from the validating class. */
-export type TaskView = Pick<TaskDefinition, 'name' | 'queue' | 'version' | 'description' | 'defaults'> & { inputSchema: object };
+export type TaskView = Pick<TaskDefinition, 'name' | 'queue' | 'version' | 'description' | 'defaults'> & { inputSchema: Record<string, unknown> };
 
 /** Declares a task once, for both the producer (gateway) and the consumer (worker). */
 export function defineTask<const Name extends string, Input extends object, Output>(

@@ -1,4 +1,5 @@
 import { IsIn, IsInt, IsObject, IsOptional, IsUrl, Max, Min, ValidateBy } from 'class-validator';
+import { SchemaHint } from '../validation/schema-hints.js';
 import { defineTask, type } from './define-task.js';
 
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -18,11 +19,13 @@ export class HttpRequestInput {
   @IsOptional()
   @IsObject()
   @ValidateBy({ name: 'isStringMap', validator: { validate: isStringMap, defaultMessage: () => 'must map header names to strings' } })
+  @SchemaHint({ type: 'object', additionalProperties: { type: 'string' } })
   headers?: Record<string, string>;
 
   /** Sent as is when a string, as JSON otherwise. */
   @IsOptional()
   @ValidateBy({ name: 'isBody', validator: { validate: (v) => v !== null, defaultMessage: () => 'must not be null' } })
+  @SchemaHint({ not: { type: 'null' }, description: 'Sent as is when a string, as JSON otherwise.' })
   body?: unknown;
 
   @IsOptional()

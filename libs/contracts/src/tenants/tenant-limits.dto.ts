@@ -1,4 +1,5 @@
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { OrNull } from '../validation/schema-hints.js';
 import type { TenantLimits } from './tenant.view.js';
 
 const most = 1_000_000_000;
@@ -9,23 +10,27 @@ export class TenantLimitsDto implements Partial<Record<keyof TenantLimits, numbe
   @IsInt()
   @Min(1)
   @Max(most)
+  @OrNull()
   submitsPerSecond?: number | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(most)
+  @OrNull()
   executionsPerDay?: number | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(most)
+  @OrNull()
   maxQueued?: number | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(most)
+  @OrNull()
   maxRunning?: number | null;
 }

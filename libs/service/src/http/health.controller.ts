@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { REDIS } from '@conveyor/redis';
 import { Access } from './access.js';
 import { ApiError } from './api-error.js';
+import { ApiRoute } from './api-route.js';
 
 const readinessTimeoutMs = 1000;
 
@@ -14,12 +15,14 @@ export class HealthController {
 
   /** The process is up. */
   @Get()
+  @ApiRoute({ summary: 'Liveness', answers: { 200: 'Liveness' } })
   live() {
     return { status: 'ok' };
   }
 
   /** The process can serve requests: Redis answers within a second (else 503 at once). */
   @Get('ready')
+  @ApiRoute({ summary: 'Readiness: Redis answers', answers: { 200: 'Readiness' } })
   async ready() {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), readinessTimeoutMs).unref());
     try {

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 // Its types add `reply.sendFile()`.
 import type {} from '@fastify/static';
 import type { GatewayConfig } from '@conveyor/config';
-import { Access } from '@conveyor/service';
+import { Access, ApiRoute } from '@conveyor/service';
 import { GATEWAY_CONFIG } from '../gateway-config.js';
 
 /**
@@ -66,6 +66,7 @@ export class DashboardController {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   @Get('settings.json')
+  @ApiRoute({ summary: "The dashboard's settings", answers: { 200: 'DashboardSettings' } })
   settings(@Req() request: FastifyRequest): DashboardSettings {
     return {
       monitorUrl: monitorUrl(this.config, request.protocol, request.hostname),

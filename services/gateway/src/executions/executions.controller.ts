@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { inTenant, isPlainObject, type AnyTask, type ExecutionView, type LogLine, type RateLimitState } from '@conveyor/contracts';
 import {
@@ -11,13 +12,13 @@ import {
   type Submission,
 } from '@conveyor/executions';
 import type { Caller } from '@conveyor/identity';
-import { Access, ApiError, CallerOf, rateLimitHeaders, setHeaders } from '@conveyor/service';
+import { Access, ApiError, ApiRoute, CallerOf, rateLimitHeaders, setHeaders } from '@conveyor/service';
 import { TenantQuota } from '@conveyor/tenants';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
 import { TracedRequests } from '../http/traced-requests.js';
-import { CancelExecutionDto, EventsQueryDto, parseListQuery } from './execution-requests.dto.js';
+import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto, parseListQuery } from './execution-requests.dto.js';
 import { CreatesExecutions, LoggedExecutions } from './logged-executions.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
@@ -40,6 +41,8 @@ export class ExecutionsController {
    * Either carries the `RateLimit-*` headers of the tenant's limit nearest exhaustion.
    */
   @Post()
+  @ApiRoute({ summary: 'Submit an execution', body: 'SubmitExecution', answers: { 202: 'ExecutionView', 200: 'ExecutionView' }, errors: [409, 429], headers: ['Location', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] })
+  @ApiHeader({ name: 'idempotency-key', required: false, description: 'Or `idempotencyKey` in the body.' })
   @CreatesExecutions()
   async submit(
     @CallerOf() caller: Caller,
@@ -65,6 +68,7 @@ export class ExecutionsController {
   /** Up to 1,000 submissions, all validated before any is enqueued, and admitted by the tenant's limits all or none. */
   @Post('batch')
   @HttpCode(202)
+  @ApiRoute({ summary: 'Submit up to 1,000 executions, all or none', body: 'SubmitBatch', answers: { 202: 'ExecutionItems' }, errors: [429], headers: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] })
   @CreatesExecutions()
   async submitBatch(
     @CallerOf() caller: Caller,
@@ -84,6 +88,7 @@ export class ExecutionsController {
   /** Newest first, filtered, paged by an opaque cursor; with totals per status. */
   @Get()
   @Access('read')
+  @ApiRoute({ summary: 'List executions, newest first', query: ListExecutionsQueryDto, answers: { 200: 'ExecutionPage' } })
   async list(@CallerOf() caller: Caller, @Query() query: unknown): Promise<ExecutionPage> {
     const { limit, cursor, include, filters } = parseListQuery(query);
     return this.finder.find(caller.tenant, filters, limit, cursor, include);
@@ -91,6 +96,7 @@ export class ExecutionsController {
 
   @Get(':id')
   @Access('read', { tokens: true })
+  @ApiRoute({ summary: 'Read an execution', answers: { 200: 'ExecutionView' } })
   async get(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
     const execution = await this.reader.get(id, caller.tenant);
     if (!execution || !caller.sees({ execution: id, tenant: execution.tenant, tags: execution.tags, scheduleId: execution.scheduleId })) {
@@ -101,6 +107,7 @@ export class ExecutionsController {
 
   @Get(':id/events')
   @Access('read', { tokens: true })
+  @ApiRoute({ summary: "An execution's event timeline", query: EventsQueryDto, answers: { 200: 'EventItems' } })
   async events(@CallerOf() caller: Caller, @Param('id', executionId) id: string, @Query() query: unknown) {
     const { since = 0, limit } = parseRequest(EventsQueryDto, query);
     const { queue } = await this.locate(caller, id);
@@ -109,6 +116,7 @@ export class ExecutionsController {
 
   @Get(':id/logs')
   @Access('read', { tokens: true })
+  @ApiRoute({ summary: "An execution's stored log lines", answers: { 200: 'LogItems' } })
   async logs(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<{ items: LogLine[] }> {
     const { queue } = await this.locate(caller, id);
     return { items: await this.store.readLogs(queue, id) };
@@ -116,30 +124,35 @@ export class ExecutionsController {
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Cancel an execution', body: 'CancelExecutionDto', answers: { 200: 'ExecutionView' }, errors: [409] })
   cancel(@CallerOf() caller: Caller, @Param('id', executionId) id: string, @Body() body: unknown): Promise<ExecutionView> {
     return this.actions.cancel(id, caller.tenant, parseRequest(CancelExecutionDto, body).reason ?? null);
   }
 
   @Post(':id/pause')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Pause an execution (at its next checkpoint when running)', answers: { 200: 'ExecutionView' }, errors: [409] })
   pause(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.pause(id, caller.tenant);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Resume a paused execution', answers: { 200: 'ExecutionView' }, errors: [409] })
   resume(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.resume(id, caller.tenant);
   }
 
   @Post(':id/retry')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Retry a failed or cancelled execution', answers: { 200: 'ExecutionView' }, errors: [409] })
   retry(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<ExecutionView> {
     return this.actions.retry(id, caller.tenant);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiRoute({ summary: 'Forget a terminal execution', answers: { 204: null }, errors: [409] })
   async delete(@CallerOf() caller: Caller, @Param('id', executionId) id: string): Promise<void> {
     await this.actions.delete(id, caller.tenant);
   }

@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
-import { terminalStatuses, type ExecutionStatus } from '@conveyor/contracts';
+import { OrNull, terminalStatuses, type ExecutionStatus } from '@conveyor/contracts';
 
 /** `POST /v1/queues/:name/clean` */
 export class CleanQueueDto {
@@ -25,5 +25,6 @@ export class QueueConcurrencyDto {
   @IsInt()
   @Min(1)
   @Max(100_000)
+  @OrNull()
   concurrency!: number | null;
 }

@@ -4,8 +4,8 @@ import { ScheduleNotFoundError, type AnyTask, type ScheduleView } from '@conveyo
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
 import type { Caller } from '@conveyor/identity';
-import { Access, ApiError, CallerOf } from '@conveyor/service';
-import { parseListQuery } from '../executions/execution-requests.dto.js';
+import { Access, ApiError, ApiRoute, CallerOf } from '@conveyor/service';
+import { ListExecutionsQueryDto, parseListQuery } from '../executions/execution-requests.dto.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { scheduleId } from '../http/request-guards.js';
 import { TracedRequests } from '../http/traced-requests.js';
@@ -23,6 +23,7 @@ export class SchedulesController {
   ) {}
 
   @Post()
+  @ApiRoute({ summary: 'Create a schedule', body: 'CreateSchedule', answers: { 201: 'ScheduleView' }, errors: [409], headers: ['Location'] })
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<ScheduleView> {
     const tenant = caller.writeTenant;
     const validated = validateScheduleDefinition(body, this.tasks);
@@ -34,18 +35,21 @@ export class SchedulesController {
 
   @Get()
   @Access('read')
+  @ApiRoute({ summary: 'List schedules', answers: { 200: 'ScheduleItems' } })
   async list(@CallerOf() caller: Caller): Promise<{ items: ScheduleView[] }> {
     return { items: await this.schedules.list(caller.tenant) };
   }
 
   @Get(':id')
   @Access('read', { tokens: true })
+  @ApiRoute({ summary: 'Read a schedule', answers: { 200: 'ScheduleView' } })
   async get(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.view(await this.visible(caller, id));
   }
 
   /** A JSON merge patch of the definition (or `enabled`); it takes effect from the next tick. */
   @Patch(':id')
+  @ApiRoute({ summary: 'Change a schedule (JSON merge patch)', body: 'SchedulePatch', answers: { 200: 'ScheduleView' }, errors: [409] })
   async update(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string, @Body() patch: unknown): Promise<ScheduleView> {
     const record = await this.schedules.get(id, caller.tenant);
     const validated = validateScheduleDefinition(mergeSchedulePatch(record.definition, record.enabled, patch), this.tasks);
@@ -55,18 +59,21 @@ export class SchedulesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiRoute({ summary: 'Delete a schedule', answers: { 204: null } })
   async delete(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<void> {
     await this.schedules.delete(id, caller.tenant);
   }
 
   @Post(':id/enable')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Enable a schedule (also clears a failure pause)', answers: { 200: 'ScheduleView' } })
   enable(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.enable(id, caller.tenant);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Disable a schedule', answers: { 200: 'ScheduleView' } })
   disable(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
     return this.schedules.disable(id, caller.tenant);
   }
@@ -74,6 +81,7 @@ export class SchedulesController {
   /** Fires once now through the tick path (not counted toward `limit`, not shifting the timing). */
   @Post(':id/run-now')
   @HttpCode(200)
+  @ApiRoute({ summary: 'Fire a schedule once now', answers: { 200: 'ScheduleView' }, errors: [409, 429] })
   async runNow(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string): Promise<ScheduleView> {
     await this.schedules.get(id, caller.tenant);
     await this.ticks.fire(id, Date.now(), true);
@@ -83,6 +91,7 @@ export class SchedulesController {
   /** The schedule's executions, newest first, filtered and paged like `GET /v1/executions`. */
   @Get(':id/runs')
   @Access('read', { tokens: true })
+  @ApiRoute({ summary: "A schedule's executions, newest first", query: ListExecutionsQueryDto, answers: { 200: 'ExecutionPage' } })
   async runs(@CallerOf() caller: Caller, @Param('id', scheduleId) id: string, @Query() query: unknown): Promise<ExecutionPage> {
     const { tenant } = await this.visible(caller, id);
     const { limit, cursor, include, filters } = parseListQuery(query);

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import type { AnyTask, TaskView } from '@conveyor/contracts';
-import { Access } from '@conveyor/service';
+import { Access, ApiRoute } from '@conveyor/service';
 import { OFFERED_TASKS } from '../gateway-config.js';
 
 /** The offered tasks as clients see them; input schemas come from the same classes that validate input. */
@@ -17,11 +17,13 @@ export class TasksController {
       version: task.version,
       description: task.description,
       defaults: task.defaults,
-      inputSchema: targetConstructorToSchema(task.input),
+      // A copy: the schema type is an interface, the view a plain JSON object.
+      inputSchema: { ...targetConstructorToSchema(task.input) },
     }));
   }
 
   @Get()
+  @ApiRoute({ summary: 'The task catalogue', answers: { 200: 'TaskItems' } })
   list(): { items: TaskView[] } {
     return { items: this.catalogView };
   }

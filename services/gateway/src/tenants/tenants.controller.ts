@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { NotFoundError, TenantLimitsDto, type TenantLimits, type TenantView } from '@conveyor/contracts';
 import { seesTenant, type Caller } from '@conveyor/identity';
-import { Access, CallerOf } from '@conveyor/service';
+import { Access, ApiRoute, CallerOf } from '@conveyor/service';
 import { TenantLimitsStore, TenantQuota } from '@conveyor/tenants';
 import { parseRequest } from '../http/parse-request.js';
 import { tenantName } from '../http/request-guards.js';
@@ -17,6 +17,7 @@ export class TenantsController {
   /** Another tenant's name reads as unknown (`404`), as another tenant's ids do. */
   @Get(':tenant')
   @Access('read')
+  @ApiRoute({ summary: "A tenant's limits and usage", answers: { 200: 'TenantView' } })
   async get(@CallerOf() caller: Caller, @Param('tenant', tenantName) tenant: string): Promise<TenantView> {
     if (!seesTenant(caller.principal, tenant)) throw new NotFoundError(`Tenant ${tenant}`);
     return this.view(tenant, await this.limits.get(tenant));
@@ -25,6 +26,7 @@ export class TenantsController {
   /** A number sets a limit, `null` clears it, an absent one stays; it applies everywhere within a second. */
   @Put(':tenant/limits')
   @Access('admin')
+  @ApiRoute({ summary: "Set or clear a tenant's limits", body: 'TenantLimitsDto', answers: { 200: 'TenantView' } })
   async setLimits(@Param('tenant', tenantName) tenant: string, @Body() body: unknown): Promise<TenantView> {
     return this.view(tenant, await this.limits.update(tenant, parseRequest(TenantLimitsDto, body)));
   }
