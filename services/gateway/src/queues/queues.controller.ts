@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import type { QueueView } from '@conveyor/contracts';
+import type { QueueStatsView, QueueView } from '@conveyor/contracts';
 import type { Caller } from '@conveyor/identity';
 import { Access, CallerOf } from '@conveyor/service';
 import { parseRequest } from '../http/parse-request.js';
@@ -22,6 +22,12 @@ export class QueuesController {
   @Access('read')
   get(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueView> {
     return this.queues.view(name, caller.tenant, caller.isAdmin);
+  }
+
+  @Get(':name/stats')
+  @Access('read')
+  stats(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueStatsView> {
+    return this.queues.stats(name, caller.tenant);
   }
 
   @Post(':name/pause')
