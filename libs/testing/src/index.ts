@@ -8,3 +8,4 @@ export * from './monitor-socket.js';
 export * from './poll.js';
 export * from './stack.js';
 export * from './test-redis.js';
+export * from './dashboard-browser.js';
