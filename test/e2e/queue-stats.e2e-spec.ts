@@ -47,7 +47,7 @@ describe('queue stats (GET /v1/queues/:name/stats)', () => {
       { input: { ...quick, failTimes: 1 }, options: { delayMs: 1000, attempts: 2, backoff: { type: 'fixed', delayMs: 100 } } },
     ]);
     const globexEnded = await runAll(globex, [{ input: quick, options: {} }, { input: quick, options: {} }]);
-    assert.deepEqual(acmeEnded.map((e) => e.status).filter((s) => s === 'failed').length, 1);
+    assert.equal(acmeEnded.filter((e) => e.status === 'failed').length, 1);
     assert.ok(globexEnded.every((e) => e.status === 'completed'));
 
     const ofAcme = await acme.queues.stats('demo');

@@ -37,7 +37,7 @@ export const queueStatsTtlSeconds = 2 * 60 * 60;
 /** Waits to start are counted in buckets a quarter of an octave wide: bucket `b ≥ 1` holds [2^((b-1)/4), 2^(b/4)) ms, bucket 0 under 1 ms. */
 export const waitBucketsPerOctave = 4;
 
-// Adds one to a field of the minute's stats hash, KEYS[7], which expires once it has its first count.
+// Adds one to a field of the minute's stats hash, KEYS[7]; its lifetime is set as a field gets its first count (a few times a minute).
 const countInMinute = (field: string) =>
   `if redis.call('HINCRBY', KEYS[7], ${field}, 1) == 1 then redis.call('EXPIRE', KEYS[7], ${queueStatsTtlSeconds}) end`;
 
