@@ -11,6 +11,9 @@ await build({
   outdir: target,
   bundle: true,
   format: 'esm',
+  // The charts' page (with uPlot) is a chunk of its own, loaded when opened.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'es2022',
   minify: true,
   sourcemap: true,

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ConveyorClient } from '@conveyor/client';
-import { freePort } from '@conveyor/launcher';
-import { Stack } from '@conveyor/testing';
+import { openDashboard, type Stack } from '@conveyor/testing';
 
-// Debian's chromium (`apt-get install chromium`); browser downloads are not used.
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshot = resolve('test-results/dashboard.png');
 
 describe('the dashboard at /ui, in a real browser', () => {
@@ -19,19 +16,8 @@ describe('the dashboard at /ui, in a real browser', () => {
   let dashboard: string;
 
   before(async () => {
-    stack = await Stack.start({ env: { WORKER_CONCURRENCY: '4' } });
+    ({ stack, dashboard, browser, page } = await openDashboard({ env: { WORKER_CONCURRENCY: '4' } }));
     client = stack.client();
-    // A gateway on a port chosen first, so that the monitor it sends browsers to allows the page's origin.
-    const port = await freePort();
-    const monitor = await stack.startMonitor({ CONVEYOR_CORS_ORIGINS: `http://127.0.0.1:${port}` });
-    const gateway = await stack.startGateway({ GATEWAY_PORT: String(port), MONITOR_URL: monitor.url! });
-    dashboard = `${gateway.url}/ui/`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.on('pageerror', (error) => console.error('page error:', error));
   });
   after(async () => {
     await browser?.close();

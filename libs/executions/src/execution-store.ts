@@ -15,6 +15,7 @@ import {
   type LogLevel,
   type LogLine,
   type NewEvent,
+  type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
 import {
@@ -25,6 +26,7 @@ import {
   type ExecutionRef,
   type PendingAction,
 } from './execution-record.js';
+import { foldMinute, lastHour, minuteOf } from './queue-stats.js';
 
 /** How many events an execution's log keeps (older ones are trimmed; replay then says `truncated`). */
 export const eventLogCap = 1000;
@@ -186,8 +188,9 @@ export class ExecutionStore {
     const started = encodeNumbered(newEvent(ref, 'execution.started', { attempt }), ts);
     const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
     const retried = encodeNumbered(newEvent(ref, 'execution.retried', {}), ts);
+    const now = Date.now();
     const [, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
-      ...this.eventKeys(ref),
+      ...this.eventKeys(ref, now),
       this.keys.executionCheckpoint(ref.queue, ref.id),
       started.route,
       started.head,
@@ -195,7 +198,7 @@ export class ExecutionStore {
       eventLogCap,
       recovered.route,
       recovered.head,
-      Date.now(),
+      now,
       attempt,
       retried.route,
       retried.head,
@@ -238,6 +241,15 @@ export class ExecutionStore {
     ) as Record<ExecutionStatus, number>;
   }
 
+  /** The queue's last hour up to `now`, minute by minute, of these tenants' executions together. */
+  async queueStats(queue: string, tenants: readonly string[], now: number): Promise<QueueStatsMinute[]> {
+    const minutes = lastHour(now);
+    const pipeline = this.redis.pipeline();
+    for (const minute of minutes) for (const tenant of tenants) pipeline.hgetall(this.keys.queueStats(queue, tenant, minute));
+    const hashes = (await execOrThrow(pipeline)) as Record<string, string>[];
+    return minutes.map((minute, i) => foldMinute(minute, hashes.slice(i * tenants.length, (i + 1) * tenants.length)));
+  }
+
   async readLogs(queue: string, id: string): Promise<LogLine[]> {
     const lines = await this.redis.lrange(this.keys.executionLogs(queue, id), 0, -1);
     return lines.map((line) => JSON.parse(line) as LogLine);
@@ -255,7 +267,8 @@ export class ExecutionStore {
     return seq < 0 ? null : seq;
   }
 
-  private eventKeys(ref: ExecutionRef): ExecutionEventKeys {
+  /** The keys of the event scripts; `now` names the minute whose stats a start or an ending counts in. */
+  private eventKeys(ref: ExecutionRef, now: number): ExecutionEventKeys {
     return [
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),
@@ -263,6 +276,7 @@ export class ExecutionStore {
       this.keys.statusCounts(ref.queue, ref.tenant),
       this.keys.statusCounts(ref.queue, null),
       this.keys.finished(ref.queue),
+      this.keys.queueStats(ref.queue, ref.tenant, minuteOf(now)),
       ...this.keys.statusIndexes(ref.queue, ref.tenant),
     ];
   }
@@ -276,14 +290,15 @@ export class ExecutionStore {
     onlyFrom: readonly ExecutionStatus[] = [],
   ): Parameters<Redis['conveyorAppendEvent']> {
     const { route, head, tail } = encodeNumbered(newEvent(ref, type, data));
+    const now = Date.now();
     return [
-      ...this.eventKeys(ref),
+      ...this.eventKeys(ref, now),
       mode,
       route,
       head,
       tail,
       eventLogCap,
-      Date.now(),
+      now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];

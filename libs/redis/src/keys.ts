@@ -65,6 +65,15 @@ export class RedisKeys {
     return this.tagged(queue, 'tenants');
   }
 
+  /**
+   * Hash: what the tenant's executions in the queue did in one minute (`minute`: epoch ms / 60,000):
+   * `completed`, `failed`, and their waits to start as a histogram, `w<bucket>` → count (see
+   * `waitBucketsPerOctave`). Written by the scripts that record starts and endings; expires after 2 h.
+   */
+  queueStats(queue: string, tenant: string, minute: number): string {
+    return this.tagged(queue, 'stats', tenant, String(minute));
+  }
+
   /** Sorted set: the queue's terminal executions, scored by when they ended (for cleaning and retention). */
   finished(queue: string): string {
     return this.tagged(queue, 'finished');

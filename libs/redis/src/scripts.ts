@@ -32,9 +32,19 @@ redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
 const statusIndexes = (first: number) =>
   `local statusIndex = { ${executionStatuses.map((status, i) => `${status} = KEYS[${first + i}]`).join(', ')} }`;
 
-// Moves the record from status `before` to its status now in the status index and counters.
+/** A minute's stats hash lives this long: the last hour is read, the rest is margin. */
+export const queueStatsTtlSeconds = 2 * 60 * 60;
+/** Waits to start are counted in buckets a quarter of an octave wide: bucket `b ≥ 1` holds [2^((b-1)/4), 2^(b/4)) ms, bucket 0 under 1 ms. */
+export const waitBucketsPerOctave = 4;
+
+// Adds one to a field of the minute's stats hash, KEYS[7]; its lifetime is set as a field gets its first count (a few times a minute).
+const countInMinute = (field: string) =>
+  `if redis.call('HINCRBY', KEYS[7], ${field}, 1) == 1 then redis.call('EXPIRE', KEYS[7], ${queueStatsTtlSeconds}) end`;
+
+// Moves the record from status `before` to its status now in the status index and counters, and
+// counts an ending (completed, failed) in the minute's stats.
 // Expects: record KEYS[1], tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished
-// executions KEYS[6], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
+// executions KEYS[6], the minute's stats KEYS[7], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
 const followStatus = (indexes: number, now: number) => `
 local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
@@ -50,6 +60,7 @@ if after and before ~= after then
   redis.call('HINCRBY', KEYS[5], after, 1)
   if after == 'completed' or after == 'failed' or after == 'cancelled' then
     redis.call('ZADD', KEYS[6], ARGV[${now}], id)
+    if after ~= 'cancelled' then ${countInMinute('after')} end
   elseif before then
     redis.call('ZREM', KEYS[6], id)
   end
@@ -58,7 +69,8 @@ end
 
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions (id → when it ended), the tenant's status indexes in the queue…
+--       queue's finished executions (id → when it ended), the minute's stats, the tenant's status
+--       indexes in the queue…
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
@@ -67,13 +79,14 @@ if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
 if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-${followStatus(7, 6)}if ARGV[1] == 'fields' then return 0 end
+${followStatus(8, 6)}if ARGV[1] == 'fields' then return 0 end
 ${numberAndPublish(2)}return seq
 `;
 
 const startAttempt = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions, the tenant's status indexes in the queue…, checkpoint
+--       queue's finished executions, the minute's stats, the tenant's status indexes in the queue…,
+--       checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
 --       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
 --       tail, log cap of execution.retried
@@ -81,22 +94,28 @@ const startAttempt = `
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
 -- again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
--- Nothing is written while a pause is pending (the worker parks the job).
+-- Nothing is written while a pause is pending (the worker parks the job). The first start counts
+-- its wait since submission in the minute's stats.
 -- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
 -- { 0 } when there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor')
+local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt')
 local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
 if not before then return { 0 } end
-local checkpoint = redis.call('GET', KEYS[${7 + executionStatuses.length}])
+local checkpoint = redis.call('GET', KEYS[${8 + executionStatuses.length}])
 if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
   redis.call('HSET', KEYS[1], 'error', '', 'finishedAt', '', 'pendingAction', '', 'cancelReason', '')
   ${numberAndPublish(9)}
 end
 redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[8])
-if not startedAt or startedAt == '' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[7]) end
+if not startedAt or startedAt == '' then
+  redis.call('HSET', KEYS[1], 'startedAt', ARGV[7])
+  local wait, bucket = tonumber(ARGV[7]) - (tonumber(state[5]) or tonumber(ARGV[7])), 0
+  if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
+  ${countInMinute("'w' .. bucket")}
+end
 if waitingFor and waitingFor ~= '' then redis.call('HSET', KEYS[1], 'waitingFor', '') end
-${followStatus(7, 7)}
+${followStatus(8, 7)}
 -- A recovery is announced in place of the start.
 if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
 ${numberAndPublish(1)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
@@ -286,11 +305,21 @@ type KeyPer<T extends readonly unknown[]> = { -readonly [K in keyof T]: string }
 
 /**
  * The keys of an execution's event scripts, in order: record, event log, events channel, tenant's
- * and queue's status counters, queue's finished executions, the tenant's status indexes.
+ * and queue's status counters, queue's finished executions, the tenant's stats of this minute, the
+ * tenant's status indexes.
  */
-export type ExecutionEventKeys = [record: string, eventLog: string, channel: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys];
+export type ExecutionEventKeys = [
+  record: string,
+  eventLog: string,
+  channel: string,
+  statusCounts: string,
+  queueStatusCounts: string,
+  finished: string,
+  minuteStats: string,
+  ...StatusIndexKeys,
+];
 
-const executionEventKeyCount = 6 + executionStatuses.length;
+const executionEventKeyCount = 7 + executionStatuses.length;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {

@@ -10,4 +10,5 @@ export * from './package-loads.js';
 export * from './poll.js';
 export * from './stack.js';
 export * from './test-redis.js';
+export * from './dashboard-browser.js';
 export * from './response-schemas.js';

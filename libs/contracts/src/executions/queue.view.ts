@@ -17,3 +17,28 @@ export interface QueueView {
    */
   runnable: number | null;
 }
+
+/** `GET /v1/queues/:name/stats`: the queue's last hour, minute by minute, oldest first. */
+export interface QueueStatsView {
+  queue: string;
+  /** Whose executions: the caller's tenant, or `null` for an admin's view of every tenant. */
+  tenant: string | null;
+  /** The first minute's start and the time of the answer (ISO 8601). */
+  from: string;
+  to: string;
+  /** 60 minutes, the last one the current (partial) minute. */
+  minutes: QueueStatsMinute[];
+}
+
+export interface QueueStatsMinute {
+  /** The minute's start (ISO 8601). */
+  at: string;
+  /** Executions that ended so, in this minute (every ending: a retried execution that fails again counts again). */
+  completed: number;
+  failed: number;
+  /** Executions whose first attempt started in this minute. */
+  started: number;
+  /** Their wait from submission to that start, in ms: the 50th and 95th percentile (within 9 %); `null` when none started. */
+  waitP50Ms: number | null;
+  waitP95Ms: number | null;
+}

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import type { QueueView } from '@conveyor/contracts';
+import type { QueueStatsView, QueueView } from '@conveyor/contracts';
 import type { Caller } from '@conveyor/identity';
 import { Access, ApiRoute, CallerOf } from '@conveyor/service';
 import { parseRequest } from '../http/parse-request.js';
@@ -24,6 +24,12 @@ export class QueuesController {
   @ApiRoute({ summary: 'A queue and its counts', answers: { 200: 'QueueView' } })
   get(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueView> {
     return this.queues.view(name, caller.tenant, caller.isAdmin);
+  }
+
+  @Get(':name/stats')
+  @Access('read')
+  stats(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueStatsView> {
+    return this.queues.stats(name, caller.tenant);
   }
 
   @Post(':name/pause')

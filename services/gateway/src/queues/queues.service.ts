@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { catalogQueues, encodePublished, eventEnvelope, type ExecutionStatus, type QueueEventType, type QueueView, type TenantFilter } from '@conveyor/contracts';
+import { catalogQueues, encodePublished, eventEnvelope, type ExecutionStatus, type QueueEventType, type QueueStatsView, type QueueView, type TenantFilter } from '@conveyor/contracts';
 import { ExecutionActions, ExecutionJanitor, ExecutionQueues, ExecutionStore, type ExecutionQueue } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { ApiError } from '@conveyor/service';
@@ -44,6 +44,14 @@ export class QueuesService {
       perMinute: { completed: completed.data[0] ?? 0, failed: failed.data[0] ?? 0 },
       runnable: lists === null ? null : paused ? 0 : (lists.wait ?? 0) + (lists.prioritized ?? 0),
     };
+  }
+
+  /** The queue's last hour, minute by minute, of `tenant`'s executions (every tenant's, summed: `null`). */
+  async stats(name: string, tenant: TenantFilter): Promise<QueueStatsView> {
+    this.get(name);
+    const now = Date.now();
+    const minutes = await this.store.queueStats(name, tenant === null ? await this.store.tenantsIn(name) : [tenant], now);
+    return { queue: name, tenant, from: minutes[0].at, to: new Date(now).toISOString(), minutes };
   }
 
   async pause(name: string): Promise<QueueView> {

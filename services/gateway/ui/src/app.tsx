@@ -6,14 +6,15 @@ import { QueuesBar } from './queues-bar';
 import { SchedulesPage } from './schedules-page';
 import { logOut } from './session';
 
-type Route = { page: 'executions'; scheduleId: string | null } | { page: 'execution'; id: string } | { page: 'schedules' };
+type Route = { page: 'executions'; scheduleId: string | null } | { page: 'execution'; id: string } | { page: 'queue'; name: string } | { page: 'schedules' };
 
-/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/schedules`. */
+/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/queues/<name>`, `#/schedules`. */
 function routeOf(hash: string): Route {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
   const [, page, id] = path.split('/');
   if (page === 'schedules') return { page: 'schedules' };
   if (page === 'executions' && id) return { page: 'execution', id: decodeURIComponent(id) };
+  if (page === 'queues' && id) return { page: 'queue', name: decodeURIComponent(id) };
   return { page: 'executions', scheduleId: new URLSearchParams(query).get('schedule') };
 }
 
@@ -25,6 +26,13 @@ function useRoute(): Route {
     return () => removeEventListener('hashchange', follow);
   }, []);
   return route;
+}
+
+/** The queue page comes with its chart library: loaded the first time one is opened, to keep the page's script small. */
+function LazyQueuePage({ name }: { name: string }) {
+  const [page, setPage] = useState<typeof import('./queue-page') | null>(null);
+  useEffect(() => void import('./queue-page').then(setPage), []);
+  return page ? <page.QueuePage name={name} /> : <p class="empty">Loading…</p>;
 }
 
 export function Dashboard() {
@@ -65,6 +73,7 @@ export function Dashboard() {
         <QueuesBar />
         {route.page === 'executions' && <ExecutionsPage key={route.scheduleId ?? ''} scheduleId={route.scheduleId} />}
         {route.page === 'execution' && <ExecutionPage key={route.id} id={route.id} />}
+        {route.page === 'queue' && <LazyQueuePage key={route.name} name={route.name} />}
         {route.page === 'schedules' && <SchedulesPage />}
       </main>
     </>

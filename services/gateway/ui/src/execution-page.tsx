@@ -4,6 +4,7 @@ import { Card, ErrorNote, Json, ProgressBar, StatusBadge } from './components';
 import { ExecutionActions } from './executions-page';
 import { clockTime, dateTime, duration, isActive } from './format';
 import { describeError, useApp, useThrottled } from './live';
+import { TimelineBar } from './timeline-bar';
 
 /** One execution: its state, its actions, and its live timeline and logs. */
 export function ExecutionPage({ id }: { id: string }) {
@@ -103,6 +104,7 @@ export function ExecutionPage({ id }: { id: string }) {
       </Card>
       <div class="columns">
         <Card title="Timeline">
+          <TimelineBar events={timeline} />
           <ol class="timeline">
             {timeline.map((event) => (
               <li key={event.seq} class={`event event-${event.type.split('.')[1]}`}>

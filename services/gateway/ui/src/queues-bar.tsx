@@ -23,7 +23,11 @@ export function QueuesBar() {
       {queues.map((queue) => (
         <section class="queue" key={queue.name} data-queue={queue.name}>
           <header>
-            <h3>{queue.name}</h3>
+            <h3>
+              <a href={`#/queues/${encodeURIComponent(queue.name)}`} title="Its last hour in charts">
+                {queue.name}
+              </a>
+            </h3>
             {queue.paused && <span class="badge status-paused">Paused</span>}
             <button
               class="link-button"
