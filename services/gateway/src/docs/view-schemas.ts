@@ -17,6 +17,8 @@ import {
   type ExecutionView,
   type FieldError,
   type LogLine,
+  type QueueStatsMinute,
+  type QueueStatsView,
   type QueueView,
   type ScheduleView,
   type TaskDefaults,
@@ -158,6 +160,22 @@ export const viewSchemas: Record<string, SchemaObject> = {
     runnable: nullable(integer(0)),
   }),
   QueueItems: itemsOf('QueueView'),
+  QueueStatsView: objectOf<QueueStatsView>({
+    queue: string(),
+    tenant: nullable(string('`null`: every tenant (an admin without `?tenant=`).')),
+    from: dateTime(),
+    to: dateTime(),
+    minutes: arrayOf(
+      objectOf<QueueStatsMinute>({
+        at: dateTime(),
+        completed: integer(0),
+        failed: integer(0),
+        started: integer(0),
+        waitP50Ms: nullable(integer(0)),
+        waitP95Ms: nullable(integer(0)),
+      }),
+    ),
+  }),
   CleanResult: objectOf<{ removed: number }>({ removed: integer(0) }),
   TaskView: objectOf<TaskView>({
     name: string(),

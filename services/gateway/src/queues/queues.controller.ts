@@ -28,6 +28,7 @@ export class QueuesController {
 
   @Get(':name/stats')
   @Access('read')
+  @ApiRoute({ summary: "A queue's last hour, minute by minute: endings and wait percentiles", answers: { 200: 'QueueStatsView' } })
   stats(@CallerOf() caller: Caller, @Param('name') name: string): Promise<QueueStatsView> {
     return this.queues.stats(name, caller.tenant);
   }
