@@ -19,3 +19,4 @@ export * from './tenants/tenant.view.js';
 export * from './schedules/schedule.view.js';
 export * from './validation/json-shape.js';
 export * from './validation/validated.js';
+export * from './webhooks/webhook-signature.js';
