@@ -59,6 +59,11 @@ export class ServiceEnv extends RedisEnv {
   @IsOptional()
   @IsIn(['true', 'false'])
   CONVEYOR_DEMO_TASKS: 'true' | 'false' = 'true';
+
+  /** Whether the service counts Prometheus metrics and serves `/metrics`. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  CONVEYOR_METRICS: 'true' | 'false' = 'true';
 }
 
 export class WorkerEnv extends ServiceEnv {

@@ -16,6 +16,7 @@ import {
   type LogLine,
   type NewEvent,
 } from '@conveyor/contracts';
+import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
 import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
@@ -86,6 +87,7 @@ export class ExecutionStore {
       }),
       ...entries.map(({ record }) => this.redis.hset(this.keys.executionIndex(record.id), record.id, `${record.queue}/${record.tenant}`)),
     ]);
+    for (const { record } of entries) countSubmitted(record);
   }
 
   /**
@@ -186,7 +188,7 @@ export class ExecutionStore {
     const started = encodeNumbered(newEvent(ref, 'execution.started', { attempt }), ts);
     const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
     const retried = encodeNumbered(newEvent(ref, 'execution.retried', {}), ts);
-    const [, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
+    const [seq, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
       ...this.eventKeys(ref),
       this.keys.executionCheckpoint(ref.queue, ref.id),
       started.route,
@@ -202,6 +204,7 @@ export class ExecutionStore {
       retried.tail,
       eventLogCap,
     );
+    if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
 
@@ -252,7 +255,9 @@ export class ExecutionStore {
     onlyFrom?: readonly ExecutionStatus[],
   ): Promise<number | null> {
     const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields, onlyFrom));
-    return seq < 0 ? null : seq;
+    if (seq < 0) return null;
+    countExecutionEvent(type, ref);
+    return seq;
   }
 
   private eventKeys(ref: ExecutionRef): ExecutionEventKeys {
