@@ -9,6 +9,7 @@ import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
 import { figure } from './common.js';
+import { metricsPerExecution } from './metrics-calls.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = 10;
@@ -16,14 +17,23 @@ const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
   const plain = await plainBullmq(redis);
-  const conveyor = await conveyorWorker(redis, 'info');
-  const quiet = await conveyorWorker(redis, 'warn');
+  const conveyor = await conveyorWorker(redis, 'info', true);
+  const quiet = await conveyorWorker(redis, 'warn', true);
+  const unmetered = await conveyorWorker(redis, 'warn', false);
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
   console.log(`  plain BullMQ worker                ${plain.toFixed(0).padStart(7)} jobs/s`);
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
+  console.log(`  … logs at warn, metrics off        ${unmetered.toFixed(0).padStart(7)} jobs/s   (${(unmetered / plain).toFixed(2)} × plain; metrics cost ${costPerRun(unmetered, quiet)} per execution)`);
+  console.log(`  … the metrics calls of an execution, timed alone: ${metricsPerExecution().toFixed(2)} µs`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+  figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+}
+
+/** Microseconds of worker time per execution that the `slower` rate spends beyond the `faster` one. */
+function costPerRun(faster: number, slower: number): string {
+  return `≈ ${Math.round((1 / slower - 1 / faster) * 1e6)} µs`;
 }
 
 async function untilCompleted(queue: Queue): Promise<void> {
@@ -49,8 +59,8 @@ async function plainBullmq(redis: RedisServer): Promise<number> {
   return rate;
 }
 
-async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn'): Promise<number> {
-  const config = { url: redis.url, prefix: `conveyor-bench-${logLevel}` };
+async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn', metrics: boolean): Promise<number> {
+  const config = { url: redis.url, prefix: `conveyor-bench-${logLevel}${metrics ? '' : '-unmetered'}` };
   const connection = createRedis(config, 'worker');
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   let next = 0;
@@ -65,6 +75,7 @@ async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn'): Pr
     WORKER_QUEUES: demoNoop.queue,
     WORKER_CONCURRENCY: String(concurrency),
     LOG_LEVEL: logLevel,
+    CONVEYOR_METRICS: String(metrics),
   });
   const started = performance.now();
   await untilCompleted(queues.get(demoNoop.queue));

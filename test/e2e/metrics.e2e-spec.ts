@@ -158,4 +158,11 @@ describe('metrics', () => {
     const missing = [...referencedMetrics()].filter((name) => !types.has(familyOf(name, types)));
     assert.deepEqual(missing, []);
   });
+
+  it('serves no /metrics with CONVEYOR_METRICS=false', async () => {
+    const gateway = await stack.startGateway({ CONVEYOR_METRICS: 'false' });
+    const reply = await new ApiClient(gateway.url!).get('/metrics');
+    assert.equal(reply.status, 404);
+    assert.equal(reply.body.code, 'not_found');
+  });
 });

@@ -1,5 +1,5 @@
 import type { ExecutionEventType } from '@conveyor/contracts';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register, type GaugeConfiguration } from 'prom-client';
 
 /**
  * Conveyor's Prometheus metrics, in prom-client's default registry. Counters and histograms live in
@@ -25,6 +25,12 @@ export async function metricsText(): Promise<{ contentType: string; body: string
   return { contentType: register.contentType, body: await register.metrics() };
 }
 
+/** A gauge read at each scrape; built again (a second module in one process), it replaces the first. */
+function scrapedGauge<L extends string>(configuration: GaugeConfiguration<L>): void {
+  register.removeSingleMetric(configuration.name);
+  new Gauge(configuration);
+}
+
 const byTask = ['queue', 'task'] as const;
 
 const httpDuration = new Histogram({
@@ -38,8 +44,9 @@ const httpDuration = new Histogram({
 export function observeHttpRequest(method: string, route: string | null, status: number, seconds: number): void {
   if (on) httpDuration.observe({ method, route: route ?? 'unmatched', status: String(status) }, seconds);
 }
-/** Seconds, from 5 ms to 10 min. */
-const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** Seconds, from 1 ms to 10 min. */
+const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 const submitted = new Counter({ name: 'conveyor_executions_submitted_total', help: 'Executions created (queued or scheduled), by whichever service submitted them', labelNames: byTask });
 
@@ -130,7 +137,7 @@ export function countPausedAfterFailures(): void {
  * Unreadable (Redis down): no series, rather than a failed scrape.
  */
 export function exportQueueDepth(queues: readonly string[], read: (queue: string) => Promise<Record<string, number>>): void {
-  new Gauge({
+  scrapedGauge({
     name: 'conveyor_queue_executions',
     help: 'Executions per queue and status, from Conveyor’s own counters (exported by the gateway)',
     labelNames: ['queue', 'status'],
@@ -158,14 +165,14 @@ export function countDelivered(sockets: number, writtenAt: string): void {
 
 /** The monitor's sockets and subscriptions, read at each scrape. */
 export function exportMonitorGauges(sockets: () => number, subscriptions: () => number): void {
-  new Gauge({
+  scrapedGauge({
     name: 'conveyor_monitor_sockets',
     help: 'Sockets connected to this monitor',
     collect() {
       this.set(sockets());
     },
   });
-  new Gauge({
+  scrapedGauge({
     name: 'conveyor_monitor_subscriptions',
     help: "Subscriptions this monitor serves: executions and schedules followed, and rooms joined",
     collect() {
@@ -192,14 +199,14 @@ export function watchRedis(redis: { ping(): Promise<unknown> }): void {
         () => null,
       );
     })().finally(() => (inflight = null)));
-  new Gauge({
+  scrapedGauge({
     name: 'conveyor_redis_up',
     help: "1 when this service's Redis answered a PING within a second, else 0",
     async collect() {
       this.set((await roundTrip()) === null ? 0 : 1);
     },
   });
-  new Gauge({
+  scrapedGauge({
     name: 'conveyor_redis_ping_seconds',
     help: "Round trip of a PING to this service's Redis, at the last scrape (absent when it did not answer)",
     async collect() {
