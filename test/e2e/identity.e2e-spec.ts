@@ -24,7 +24,7 @@ describe('identity and access on the gateway', () => {
   });
 
   /** The routes anyone may call, and what each answers a caller without credentials (the login, sent no key: its 400). */
-  const publicAnswers: Record<string, number> = { 'GET /health': 200, 'GET /health/ready': 200, 'GET /ui/settings.json': 200, 'POST /ui/login': 400, 'POST /ui/logout': 204 };
+  const publicAnswers: Record<string, number> = { 'GET /health': 200, 'GET /health/ready': 200, 'GET /metrics': 200, 'GET /ui/settings.json': 200, 'POST /ui/login': 400, 'POST /ui/logout': 204 };
   const publicRoutes = Object.keys(publicAnswers);
   const nameOf = (route: Route) => `${route.method} ${route.path}`;
   const isPublic = (route: Route) => publicRoutes.includes(nameOf(route));

@@ -56,6 +56,8 @@ export class ApiClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    // Plain text (`/metrics`) stays text; every other body is JSON.
+    const plain = response.headers.get('content-type')?.startsWith('text/plain');
+    return { status: response.status, headers: response.headers, body: text ? (plain ? text : JSON.parse(text)) : undefined };
   }
 }
