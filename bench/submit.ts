@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { figure, percentiles } from './common.js';
-import { metricsPerSubmit } from './metrics-calls.js';
+import { metricsCallCost } from './metrics-calls.js';
 import { startPlainGateway } from './plain-gateway.js';
 
 const connections = 50;
@@ -26,7 +26,7 @@ export async function submit(redis: RedisServer): Promise<void> {
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
   console.log(`  … with request logs (info)   ${line(logged)}   (${(logged.perSecond / plain.perSecond).toFixed(2)} × plain; a request's log line costs ${costOf(conveyor, logged)})`);
   console.log(`  … with metrics off           ${line(unmetered)}   (${(unmetered.perSecond / plain.perSecond).toFixed(2)} × plain; metrics cost ${costOf(unmetered, conveyor)} per submit)`);
-  console.log(`  … the metrics calls of a submit, timed alone: ${metricsPerSubmit().toFixed(2)} µs`);
+  console.log(`  … the metrics calls of a submit, timed alone: ${metricsCallCost().perSubmit.toFixed(2)} µs`);
   figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
   figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
   figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));

@@ -9,7 +9,7 @@ import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
 import { figure } from './common.js';
-import { metricsPerExecution } from './metrics-calls.js';
+import { metricsCallCost } from './metrics-calls.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = 10;
@@ -25,7 +25,7 @@ export async function workerThroughput(redis: RedisServer): Promise<void> {
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn, metrics off        ${unmetered.toFixed(0).padStart(7)} jobs/s   (${(unmetered / plain).toFixed(2)} × plain; metrics cost ${costPerRun(unmetered, quiet)} per execution)`);
-  console.log(`  … the metrics calls of an execution, timed alone: ${metricsPerExecution().toFixed(2)} µs`);
+  console.log(`  … the metrics calls of an execution, timed alone: ${metricsCallCost().perExecution.toFixed(2)} µs`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);

@@ -24,13 +24,14 @@ describe('identity and access on the gateway', () => {
   });
 
   /** The routes anyone may call, and what each answers a caller without credentials (the login, sent no key: its 400). */
-  const publicAnswers: Record<string, number> = { 'GET /health': 200, 'GET /health/ready': 200, 'GET /metrics': 200, 'GET /ui/settings.json': 200, 'POST /ui/login': 400, 'POST /ui/logout': 204 };
+  const publicAnswers: Record<string, number> = { 'GET /health': 200, 'GET /health/ready': 200, 'GET /ui/settings.json': 200, 'POST /ui/login': 400, 'POST /ui/logout': 204 };
   const publicRoutes = Object.keys(publicAnswers);
   const nameOf = (route: Route) => `${route.method} ${route.path}`;
   const isPublic = (route: Route) => publicRoutes.includes(nameOf(route));
   /** The routes a browser token may call (within its scope). */
   const tokenRoutes = ['GET /v1/executions/:id', 'GET /v1/executions/:id/events', 'GET /v1/executions/:id/logs', 'GET /v1/schedules/:id', 'GET /v1/schedules/:id/runs'];
-  const isAdminOnly = (route: Route) => route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET');
+  const isAdminOnly = (route: Route) =>
+    route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET') || route.path === '/metrics';
 
   /** Calls a route with its parameters filled in: the ids given, `demo` for a queue, `acme` for a tenant. */
   function call(api: ApiClient, route: Route, ids: { execution: string; schedule: string; apiKey?: string }): Promise<ApiReply> {

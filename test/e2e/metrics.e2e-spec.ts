@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiClient, ExecutionWatcher, poll, stackCredentials, Stack } from '@conveyor/testing';
+import { ApiClient, assertApiError, ExecutionWatcher, poll, stackCredentials, Stack } from '@conveyor/testing';
 import { referencedMetrics } from '../deploy/referenced-metrics.js';
 
 interface Sample {
@@ -90,12 +90,17 @@ describe('metrics', () => {
     await stack?.stop();
   });
 
-  /** `/metrics` of the gateway, the monitor and the worker, without credentials (they are public, like `/health`). */
+  /** `/metrics` of the gateway and the monitor (with the admin key), and of the worker's health port (open, like its `/health`). */
   async function scrapeAll(): Promise<Scrape[]> {
-    const urls = [new URL('/metrics', stack.gatewayUrl), new URL('/metrics', stack.monitorUrl), new URL(workerMetricsUrl)];
+    const admin = { authorization: `Bearer ${credentials.admin}` };
+    const targets = [
+      { url: new URL('/metrics', stack.gatewayUrl), headers: admin },
+      { url: new URL('/metrics', stack.monitorUrl), headers: admin },
+      { url: new URL(workerMetricsUrl), headers: {} },
+    ];
     return Promise.all(
-      urls.map(async (url) => {
-        const response = await fetch(url);
+      targets.map(async ({ url, headers }) => {
+        const response = await fetch(url, { headers });
         assert.equal(response.status, 200, `${url}`);
         assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
         return parseExposition(await response.text());
@@ -159,9 +164,19 @@ describe('metrics', () => {
     assert.deepEqual(missing, []);
   });
 
+  it('answers /metrics on the gateway and the monitor to the admin key only', async () => {
+    for (const url of [stack.gatewayUrl, stack.monitorUrl]) {
+      const service = new ApiClient(url);
+      assertApiError(await service.get('/metrics'), 401, 'unauthorized', `${url} without a key`);
+      assertApiError(await service.as('not-a-key').get('/metrics'), 401, 'unauthorized', `${url} with an unknown key`);
+      assertApiError(await service.as(credentials.tenants.acme).get('/metrics'), 403, 'forbidden', `${url} with a tenant key`);
+      assert.equal((await service.as(credentials.admin).get('/metrics')).status, 200);
+    }
+  });
+
   it('serves no /metrics with CONVEYOR_METRICS=false', async () => {
     const gateway = await stack.startGateway({ CONVEYOR_METRICS: 'false' });
-    const reply = await new ApiClient(gateway.url!).get('/metrics');
+    const reply = await new ApiClient(gateway.url!).as(credentials.admin).get('/metrics');
     assert.equal(reply.status, 404);
     assert.equal(reply.body.code, 'not_found');
   });

@@ -1,23 +1,33 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
+import { UnauthorizedError } from '@conveyor/contracts';
+import { authorize, Authenticator } from '@conveyor/identity';
 import { metricsText, observeHttpRequest, watchRedis } from '@conveyor/metrics';
 import { REDIS } from '@conveyor/redis';
 import { Access } from './access.js';
 
 /**
- * Prometheus' scrape target. Public like `/health`: it carries counts and timings by queue, task,
- * route and status, never an id or a tenant; keep it off public ingress. Served only with metrics on.
+ * Prometheus' scrape target, served only with metrics on. Its counts span every tenant, so it takes
+ * the admin key as a bearer (Prometheus' `authorization` setting). Checked here rather than by a guard:
+ * the monitor has no HTTP guard.
  */
 @Controller('metrics')
 @Access('public')
 export class MetricsController {
-  constructor(@Inject(REDIS) redis: Redis) {
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(Authenticator) private readonly authenticator: Authenticator,
+  ) {
     watchRedis(redis);
   }
 
   @Get()
-  async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async metrics(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const [, bearer] = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '') ?? [];
+    const principal = await this.authenticator.authenticate(bearer);
+    if (!principal) throw new UnauthorizedError('/metrics takes the admin key (Authorization: Bearer <key>).');
+    authorize(principal, 'admin');
     const { contentType, body } = await metricsText();
     void reply.header('content-type', contentType);
     return body;
