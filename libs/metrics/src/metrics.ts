@@ -208,11 +208,9 @@ export function watchRedis(redis: { ping(): Promise<unknown> }): void {
   });
   scrapedGauge({
     name: 'conveyor_redis_ping_seconds',
-    help: "Round trip of a PING to this service's Redis, at the last scrape (absent when it did not answer)",
+    help: "Round trip of a PING to this service's Redis, at this scrape (NaN when it did not answer)",
     async collect() {
-      const seconds = await roundTrip();
-      this.reset();
-      if (seconds !== null) this.set(seconds);
+      this.set((await roundTrip()) ?? Number.NaN);
     },
   });
 }
