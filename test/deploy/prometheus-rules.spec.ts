@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
-import { alertRules, alertsFile, alertsTestFile, dashboardQueries, metricNamesIn } from './referenced-metrics.js';
+import { parse, stringify } from 'yaml';
+import { alertRules, alertsFile, alertsTestFile, dashboardQueries, metricNamesIn, panelQueries } from './referenced-metrics.js';
 
 // The alert rules are checked and unit-tested by promtool (Debian's `prometheus` package has it); that
 // every name they and the dashboard read is exported is checked against running services in
@@ -43,5 +45,17 @@ describe('Prometheus alerts and the Grafana dashboard', () => {
     const queries = dashboardQueries();
     assert.ok(queries.length > 10);
     for (const query of queries) assert.ok(metricNamesIn(query).length > 0, `reads no metric: ${query}`);
+  });
+
+  it("has a dashboard whose panels' queries are valid PromQL (with Grafana's variables filled in)", () => {
+    const rules = panelQueries().map((query, i) => ({ record: `dashboard:panel_${i}`, expr: query.replaceAll('$__rate_interval', '5m').replaceAll('$queue', '.*') }));
+    const dir = mkdtempSync(join(tmpdir(), 'conveyor-dashboard-'));
+    try {
+      const file = join(dir, 'queries.yml');
+      writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+      assert.match(promtool('check', 'rules', file), new RegExp(`SUCCESS: ${rules.length} rules found`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,13 +18,21 @@ export function alertRules(): AlertRule[] {
   return groups.flatMap((group) => group.rules);
 }
 
-/** Every query of the dashboard: its panels' and its variables'. */
+/** The PromQL of the dashboard's panels. */
+export function panelQueries(): string[] {
+  return readDashboard().panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+}
+
+/** Every query of the dashboard: its panels' and its variables' (Grafana's `label_values`). */
 export function dashboardQueries(): string[] {
-  const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as {
+  return [...panelQueries(), ...readDashboard().templating.list.map((variable) => variable.definition)];
+}
+
+function readDashboard() {
+  return JSON.parse(readFileSync(dashboardFile, 'utf8')) as {
     panels: { targets?: { expr: string }[] }[];
     templating: { list: { definition: string }[] };
   };
-  return [...dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr)), ...dashboard.templating.list.map((v) => v.definition)];
 }
 
 /** The metric names in PromQL (Conveyor's, and the process metrics every service exports). */
