@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { figure, percentiles } from './common.js';
+import { metricsCallCost } from './metrics-calls.js';
 import { startPlainGateway } from './plain-gateway.js';
 
 const connections = 50;
@@ -16,6 +17,10 @@ export async function submit(redis: RedisServer): Promise<void> {
   const plainServer = await startPlainGateway(redis.url, 'plain-submit');
   const plain = await load(plainServer.url, '/add').finally(() => plainServer.process.stop());
   const conveyor = await loadGateway(redis, 'conveyor-submit', { LOG_LEVEL: 'warn' });
+  // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
+  const off = { LOG_LEVEL: 'warn', CONVEYOR_METRICS: 'false' };
+  const unmetered = both(await loadGateway(redis, 'conveyor-submit-unmetered', off), await loadGateway(redis, 'conveyor-submit-unmetered-2', off));
+  const metered = both(conveyor, await loadGateway(redis, 'conveyor-submit-2', { LOG_LEVEL: 'warn' }));
   const logged = await loadGateway(redis, 'conveyor-submit-logged', { LOG_LEVEL: 'info' });
   const withKeys = await loadWithManagedKey(redis);
   console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
@@ -23,13 +28,17 @@ export async function submit(redis: RedisServer): Promise<void> {
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
   console.log(`  … with request logs (info)   ${line(logged)}   (${(logged.perSecond / plain.perSecond).toFixed(2)} × plain; a request's log line costs ${costOf(conveyor, logged)})`);
+  console.log(`  … metrics on (2 runs)        ${line(metered)}   (${(metered.perSecond / plain.perSecond).toFixed(2)} × plain)`);
+  console.log(`  … metrics off (2 runs)       ${line(unmetered)}   (${(unmetered.perSecond / plain.perSecond).toFixed(2)} × plain; metrics cost ${costOf(unmetered, metered)} per submit)`);
+  console.log(`  … the metrics calls of a submit, timed alone: ${metricsCallCost().perSubmit.toFixed(2)} µs`);
   figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
   figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
   figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));
   figure('single-submit-logged', logged.perSecond / plain.perSecond, 'node:http + add', rate(logged), rate(plain));
+  figure('single-submit-unmetered', unmetered.perSecond / plain.perSecond, 'node:http + add', rate(unmetered), rate(plain));
 }
 
-/** The load against a gateway of its own, started with `env` (its log level among them). */
+/** The load against a gateway of its own, started with `env` (its log level and metrics switch among them). */
 async function loadGateway(redis: RedisServer, prefix: string, env: Record<string, string>): Promise<Loaded> {
   const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, GATEWAY_PORT: '0', ...env });
   return load(gateway.url!, '/v1/executions').finally(() => gateway.process.stop());
@@ -51,6 +60,11 @@ async function loadWithManagedKey(redis: RedisServer): Promise<Loaded> {
   } finally {
     await gateway.process.stop();
   }
+}
+
+/** Two runs as one: their rate over both, and their mean percentiles. */
+function both(a: Loaded, b: Loaded): Loaded {
+  return { perSecond: 2 / (1 / a.perSecond + 1 / b.perSecond), p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2 };
 }
 
 /** Microseconds of gateway time per request that `slower` spends beyond `faster`, from their rates. */

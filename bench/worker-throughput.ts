@@ -9,6 +9,7 @@ import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
 import { figure } from './common.js';
+import { metricsCallCost } from './metrics-calls.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = 10;
@@ -16,14 +17,32 @@ const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
   const plain = await plainBullmq(redis);
-  const conveyor = await conveyorWorker(redis, 'info');
-  const quiet = await conveyorWorker(redis, 'warn');
+  const conveyor = await conveyorWorker(redis, 'info', { LOG_LEVEL: 'info' });
+  // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
+  const quiet = await conveyorWorker(redis, 'warn', { LOG_LEVEL: 'warn' });
+  const off = { LOG_LEVEL: 'warn', CONVEYOR_METRICS: 'false' };
+  const unmetered = both(await conveyorWorker(redis, 'unmetered', off), await conveyorWorker(redis, 'unmetered-2', off));
+  const metered = both(quiet, await conveyorWorker(redis, 'warn-2', { LOG_LEVEL: 'warn' }));
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
   console.log(`  plain BullMQ worker                ${plain.toFixed(0).padStart(7)} jobs/s`);
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
+  console.log(`  … logs at warn, metrics on (2 runs)  ${metered.toFixed(0).padStart(5)} jobs/s   (${(metered / plain).toFixed(2)} × plain)`);
+  console.log(`  … metrics off (2 runs)             ${unmetered.toFixed(0).padStart(7)} jobs/s   (${(unmetered / plain).toFixed(2)} × plain; metrics cost ${costPerRun(unmetered, metered)} per execution)`);
+  console.log(`  … the metrics calls of an execution, timed alone: ${metricsCallCost().perExecution.toFixed(2)} µs`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+  figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+}
+
+/** Two runs' rate over both. */
+function both(a: number, b: number): number {
+  return 2 / (1 / a + 1 / b);
+}
+
+/** Microseconds of worker time per execution that the `slower` rate spends beyond the `faster` one. */
+function costPerRun(faster: number, slower: number): string {
+  return `≈ ${Math.round((1 / slower - 1 / faster) * 1e6)} µs`;
 }
 
 async function untilCompleted(queue: Queue): Promise<void> {
@@ -49,8 +68,9 @@ async function plainBullmq(redis: RedisServer): Promise<number> {
   return rate;
 }
 
-async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn'): Promise<number> {
-  const config = { url: redis.url, prefix: `conveyor-bench-${logLevel}` };
+/** A run of its own (`name` makes its prefix) of a worker started with `env`. */
+async function conveyorWorker(redis: RedisServer, name: string, env: Record<string, string>): Promise<number> {
+  const config = { url: redis.url, prefix: `conveyor-bench-${name}` };
   const connection = createRedis(config, 'worker');
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   let next = 0;
@@ -64,7 +84,7 @@ async function conveyorWorker(redis: RedisServer, logLevel: 'info' | 'warn'): Pr
     CONVEYOR_PREFIX: config.prefix,
     WORKER_QUEUES: demoNoop.queue,
     WORKER_CONCURRENCY: String(concurrency),
-    LOG_LEVEL: logLevel,
+    ...env,
   });
   const started = performance.now();
   await untilCompleted(queues.get(demoNoop.queue));

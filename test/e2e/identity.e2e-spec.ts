@@ -30,7 +30,8 @@ describe('identity and access on the gateway', () => {
   const isPublic = (route: Route) => publicRoutes.includes(nameOf(route));
   /** The routes a browser token may call (within its scope). */
   const tokenRoutes = ['GET /v1/executions/:id', 'GET /v1/executions/:id/events', 'GET /v1/executions/:id/logs', 'GET /v1/schedules/:id', 'GET /v1/schedules/:id/runs'];
-  const isAdminOnly = (route: Route) => route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET');
+  const isAdminOnly = (route: Route) =>
+    route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET') || route.path === '/metrics';
 
   /** Calls a route with its parameters filled in: the ids given, `demo` for a queue, `acme` for a tenant. */
   function call(api: ApiClient, route: Route, ids: { execution: string; schedule: string; apiKey?: string }): Promise<ApiReply> {

@@ -29,6 +29,11 @@ describe('Redis outage', () => {
       assert.equal(reply.body.code, 'redis_unavailable');
     }
     assert.equal((await stack.api.get('/health')).status, 200, 'still alive');
+    // Prometheus still scrapes the gateway, which says Redis is down (and leaves queue depth out).
+    const metrics = await stack.api.get('/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^conveyor_redis_up 0$/m);
+    assert.doesNotMatch(metrics.body, /^conveyor_queue_executions\{/m);
 
     await stack.redis.single.restart();
     await poll(() => stack.api.get('/health/ready'), { until: (r) => r.status === 200, label: 'ready again' });

@@ -92,6 +92,11 @@ export class ServiceEnv extends RedisEnv {
   /** How long finished spans wait to be sent together. */
   @OptionalInt(0, 3_600_000)
   OTEL_BSP_SCHEDULE_DELAY?: number;
+
+  /** Whether the service counts Prometheus metrics and serves `/metrics`. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  CONVEYOR_METRICS: 'true' | 'false' = 'true';
 }
 
 export class WorkerEnv extends ServiceEnv {

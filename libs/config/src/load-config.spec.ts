@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       http: { host: '127.0.0.1', port: 3000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'conveyor', clusterNodes: null, durability: { replicas: 0, timeoutMs: 1000 } },
       logLevel: 'info',
+      metrics: true,
       idempotencyTtlMs: 86_400_000,
       demoTasks: true,
       monitor: { port: 3001 },
@@ -44,6 +45,8 @@ describe('loadConfig', () => {
     ]);
     assert.deepEqual(config.health, { host: '127.0.0.1', port: 0 });
     assert.deepEqual(loadWorkerConfig({}).queues, ['demo', 'http', 'schedules']);
+    assert.equal(loadWorkerConfig({ CONVEYOR_METRICS: 'false' }).metrics, false);
+    assert.throws(() => loadWorkerConfig({ CONVEYOR_METRICS: 'off' }), /CONVEYOR_METRICS: must be one of the following values: true, false/);
   });
 
   it('names every bad variable in one message', () => {

@@ -19,6 +19,8 @@ export interface ServiceConfig {
   http: { host: string; port: number };
   redis: RedisConfig;
   logLevel: ServiceEnv['LOG_LEVEL'];
+  /** Whether metrics are counted and `/metrics` served. */
+  metrics: boolean;
 }
 
 /** Who may call: the bootstrap keys and the secret that signs browser tokens and sessions. */
@@ -101,7 +103,7 @@ function toRedisConfig(env: RedisEnv): RedisConfig {
 }
 
 function toServiceConfig(env: ServiceEnv, port: number): ServiceConfig {
-  return { http: { host: env.HOST, port }, redis: toRedisConfig(env), logLevel: env.LOG_LEVEL };
+  return { http: { host: env.HOST, port }, redis: toRedisConfig(env), logLevel: env.LOG_LEVEL, metrics: env.CONVEYOR_METRICS === 'true' };
 }
 
 /** Loopback host names and addresses: a service bound there is reachable from this machine only. */
@@ -184,6 +186,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
       return {
         redis: toRedisConfig(env),
         logLevel: env.LOG_LEVEL,
+        metrics: env.CONVEYOR_METRICS === 'true',
         health: env.WORKER_HEALTH_PORT === undefined ? null : { host: env.HOST, port: env.WORKER_HEALTH_PORT },
         queues,
         concurrency: env.WORKER_CONCURRENCY,

@@ -17,6 +17,7 @@ import {
   type NewEvent,
   type QueueStatsMinute,
 } from '@conveyor/contracts';
+import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
 import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
 import {
   decodeRecord,
@@ -88,6 +89,7 @@ export class ExecutionStore {
       }),
       ...entries.map(({ record }) => this.redis.hset(this.keys.executionIndex(record.id), record.id, `${record.queue}/${record.tenant}`)),
     ]);
+    for (const { record } of entries) countSubmitted(record);
   }
 
   /**
@@ -189,7 +191,7 @@ export class ExecutionStore {
     const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
     const retried = encodeNumbered(newEvent(ref, 'execution.retried', {}), ts);
     const now = Date.now();
-    const [, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
+    const [seq, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
       ...this.eventKeys(ref, now),
       this.keys.executionCheckpoint(ref.queue, ref.id),
       started.route,
@@ -205,6 +207,7 @@ export class ExecutionStore {
       retried.tail,
       eventLogCap,
     );
+    if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
 
@@ -264,7 +267,9 @@ export class ExecutionStore {
     onlyFrom?: readonly ExecutionStatus[],
   ): Promise<number | null> {
     const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields, onlyFrom));
-    return seq < 0 ? null : seq;
+    if (seq < 0) return null;
+    countExecutionEvent(type, ref);
+    return seq;
   }
 
   /** The keys of the event scripts; `now` names the minute whose stats a start or an ending counts in. */

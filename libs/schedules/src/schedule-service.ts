@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
+import { countPausedAfterFailures } from '@conveyor/metrics';
 import type { RedisKeys } from '@conveyor/redis';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -120,6 +121,7 @@ export class ScheduleService {
     if (!record || typeof limit !== 'number' || streak < limit || record.state !== 'active') return;
     await this.unregister(record);
     await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
+    countPausedAfterFailures();
   }
 
   /**

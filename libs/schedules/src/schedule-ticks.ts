@@ -8,6 +8,7 @@ import {
   type ExecutionView,
   type ScheduleDefinition,
 } from '@conveyor/contracts';
+import { countTickFired, countTickSkipped } from '@conveyor/metrics';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
 import type { TenantQuota } from '@conveyor/tenants';
 import type { ScheduleRecord } from './schedule-record.js';
@@ -154,6 +155,7 @@ export class ScheduleTicks {
       ...(manual || record.anchor !== null ? {} : { anchor: tickMs }),
     });
     if (!manual) await this.store.settleRun(record.id, tickMs);
+    countTickFired(manual, manual ? null : Date.now() - tickMs);
     const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
     if (!manual && done) await this.schedules.finish({ ...record, runCount });
   }
@@ -161,6 +163,7 @@ export class ScheduleTicks {
   /** `schedule.skipped`; a one-off schedule's only tick is then spent, so it finishes. */
   private async skip(record: ScheduleRecord, definition: Pick<ScheduleDefinition, 'at'>, manual: boolean, data: EventDataMap['schedule.skipped']): Promise<void> {
     await this.store.append(record, 'schedule.skipped', data, {});
+    countTickSkipped(data.reason);
     if (!manual && definition.at !== null) await this.schedules.finish(record);
   }
 

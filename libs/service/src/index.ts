@@ -2,6 +2,7 @@ export * from './http/access.js';
 export * from './http/api-error.js';
 export * from './http/api-exception.filter.js';
 export * from './http/health.controller.js';
+export * from './http/metrics.controller.js';
 export * from './http/http-platform.js';
 export * from './http/rate-limit-headers.js';
 export * from './logger.js';

@@ -60,7 +60,9 @@ export class ApiClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    const reply = { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    // Plain text (`/metrics`) stays text; every other body is JSON.
+    const plain = response.headers.get('content-type')?.startsWith('text/plain');
+    const reply = { status: response.status, headers: response.headers, body: text ? (plain ? text : JSON.parse(text)) : undefined };
     if (this.checkAnswers) (await ResponseSchemas.of(this.baseUrl)).check(method, path, reply.status, reply.body);
     return reply;
   }

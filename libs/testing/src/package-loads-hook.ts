@@ -1,9 +1,11 @@
 import { registerHooks } from 'node:module';
 
 // Preloaded into a service under test (see `watchPackageLoads`): says once, on stderr, that the
-// service loaded a module of OpenTelemetry, of bullmq-otel, or Conveyor's tracing set-up.
+// service loaded a module of OpenTelemetry, of bullmq-otel, or Conveyor's tracing set-up. Not
+// `@opentelemetry/api`: prom-client's process metrics require that facade (for exemplars), and
+// without an SDK registered behind it, it does nothing.
 
-const watched = /\/node_modules\/(@opentelemetry\/[^/]+|bullmq-otel)\/|\/libs\/tracing\/src\/(open-telemetry)\.js$/;
+const watched = /\/node_modules\/(@opentelemetry\/(?!api\/)[^/]+|bullmq-otel)\/|\/libs\/tracing\/src\/(open-telemetry)\.js$/;
 const seen = new Set<string>();
 
 registerHooks({

@@ -50,8 +50,9 @@ export class ResponseSchemas {
       for (const [method, operation] of Object.entries<any>(item)) {
         const answers = new Map<number, ValidateFunction | null>();
         for (const [status, response] of Object.entries<any>(operation.responses)) {
-          const pointer = ['paths', path, method, 'responses', status, 'content', 'application/json', 'schema'].map(escapePointer).join('/');
-          answers.set(Number(status), response.content ? ajv.compile({ $ref: `openapi#/${pointer}` }) : null);
+          const [mediaType] = Object.keys(response.content ?? {});
+          const pointer = (type: string) => ['paths', path, method, 'responses', status, 'content', type, 'schema'].map(escapePointer).join('/');
+          answers.set(Number(status), mediaType ? ajv.compile({ $ref: `openapi#/${pointer(mediaType)}` }) : null);
         }
         routes.push({ method: method.toUpperCase(), path, pattern: patternOf(path), answers });
       }

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { GatewayConfig } from '@conveyor/config';
 import { offeredTasks } from '@conveyor/contracts';
 import { ExecutionsCoreModule } from '@conveyor/executions';
-import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
+import { ApiExceptionFilter, HealthController, LOGGER, MetricsController, type Logger } from '@conveyor/service';
 import { IdentityModule } from '@conveyor/identity';
 import { TenantsModule } from '@conveyor/tenants';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -13,6 +13,7 @@ import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG, OFFERED_TASKS } from './gateway-config.js';
+import { QueueDepthMetrics } from './metrics/queue-depth.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
@@ -32,7 +33,18 @@ export class GatewayModule {
         SchedulesModule,
         TenantsModule,
       ],
-      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, TenantsController, HealthController, DashboardController],
+      controllers: [
+        IdentityController,
+        SessionController,
+        ExecutionsController,
+        SchedulesController,
+        QueuesController,
+        TasksController,
+        TenantsController,
+        HealthController,
+        DashboardController,
+        ...(config.metrics ? [MetricsController] : []),
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },
@@ -40,6 +52,7 @@ export class GatewayModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
         QueuesService,
+        ...(config.metrics ? [QueueDepthMetrics] : []),
       ],
     };
   }

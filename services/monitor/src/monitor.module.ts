@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionsCoreModule } from '@conveyor/executions';
 import { SchedulesModule } from '@conveyor/schedules';
-import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
+import { ApiExceptionFilter, HealthController, LOGGER, MetricsController, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from './monitor-config.js';
 import { EventRelay } from './realtime/event-relay.js';
 import { RealtimeGateway } from './realtime/realtime.gateway.js';
@@ -16,7 +16,7 @@ export class MonitorModule {
     return {
       module: MonitorModule,
       imports: [ExecutionsCoreModule.forRoot(config.redis, 'request'), IdentityModule.forRoot(config.auth), SchedulesModule],
-      controllers: [HealthController],
+      controllers: [HealthController, ...(config.metrics ? [MetricsController] : [])],
       providers: [
         { provide: MONITOR_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

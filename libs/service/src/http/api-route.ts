@@ -16,6 +16,8 @@ export interface RouteDoc {
   errors?: number[];
   /** Headers its success answers carry. */
   headers?: (keyof typeof answerHeaders)[];
+  /** Its success answers are plain text (`answers` then names no schema). */
+  text?: true;
 }
 
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer' } });
@@ -54,7 +56,7 @@ export const refusals: Record<number, string> = {
  *
  * Component names are those of the gateway's `viewSchemas` (answers) and request classes (bodies).
  */
-export function ApiRoute({ summary, answers, body, query, errors = [], headers = [] }: RouteDoc): MethodDecorator {
+export function ApiRoute({ summary, answers, body, query, errors = [], headers = [], text }: RouteDoc): MethodDecorator {
   const headersOf = (names: readonly (keyof typeof answerHeaders)[]) => (names.length ? { headers: Object.fromEntries(names.map((name) => [name, answerHeaders[name]])) } : {});
   const queryParameters = query ? Object.entries(targetConstructorToSchema(query).properties ?? {}).map(([name, schema]) => [name, schema as SchemaObject] as const) : [];
   return applyDecorators(
@@ -63,7 +65,12 @@ export function ApiRoute({ summary, answers, body, query, errors = [], headers =
     // Lists are comma-separated (`status=queued,running`).
     ...queryParameters.map(([name, schema]) => ApiQuery({ name, required: false, schema, ...(schema.type === 'array' ? { style: 'form', explode: false } : {}) })),
     ...Object.entries(answers).map(([status, schema]) =>
-      ApiResponse({ status: Number(status), description: STATUS_CODES[status]!, ...headersOf(headers), ...(schema ? { schema: { $ref: getSchemaPath(schema) } } : {}) }),
+      ApiResponse({
+        status: Number(status),
+        description: STATUS_CODES[status]!,
+        ...headersOf(headers),
+        ...(text ? { content: { 'text/plain': { schema: { type: 'string' } } } } : schema ? { schema: { $ref: getSchemaPath(schema) } } : {}),
+      }),
     ),
     ...errors.map((status) =>
       ApiResponse({ status, description: refusals[status], ...headersOf(status === 429 ? ['Retry-After', ...rateLimitHeaderNames] : []), schema: { $ref: getSchemaPath('ApiError') } }),

@@ -4,9 +4,11 @@ import { parse as parseQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { metricsOn } from '@conveyor/metrics';
 import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { fromPlatformError } from './api-exception.filter.js';
+import { observeRequests } from './metrics.controller.js';
 import { logRequest, logRequests, requestIdHeader, requestIdOf } from './request-log.js';
 
 /** Node's limit on a request line and its headers: no path parameter can be longer. */
@@ -18,7 +20,8 @@ const headerBytes = 16 * 1024;
  * own, as Node's `querystring` reads it); a path parameter may be as long as a request line, so that a
  * long id is answered by its format check (`404`) rather than by the router. Each request has an id
  * (the caller's `X-Request-Id` when it is safe, see `requestIdOf`), answered in `X-Request-Id`, and is
- * logged once as it is answered (`logRequests`); Fastify's own request logging stays off.
+ * logged once as it is answered (`logRequests`) and, with metrics on, timed; Fastify's own request
+ * logging stays off.
  */
 export function httpPlatform(logger: Logger): FastifyAdapter {
   const adapter = new FastifyAdapter({
@@ -37,6 +40,7 @@ export function httpPlatform(logger: Logger): FastifyAdapter {
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: headerBytes, querystringParser: parseQuery },
   });
   logRequests(adapter.getInstance(), logger);
+  if (metricsOn()) observeRequests(adapter.getInstance());
   return adapter;
 }
 

@@ -131,7 +131,8 @@ const whoMay: Record<Need, string> = { read: 'a key of any role', write: 'a tena
 function completeOperation(operation: OperationObject, rule: AccessRule): void {
   // Any request can be malformed, too slow or too large in its headers, come from a foreign origin, or meet Redis down.
   const statuses = [400, 403, 408, 431, 500, 503];
-  if (rule.need === 'public') operation.security = [];
+  // A public route may still say what it checks itself (`/metrics`: the admin key).
+  if (rule.need === 'public') operation.security ??= [];
   else {
     operation.security = [{ bearer: [] }, { session: [] }];
     operation.parameters = [

@@ -4,6 +4,7 @@ import type { Server } from 'socket.io';
 import { catalogQueues, decodePublished, decodeRoute, scheduleQueue, type ConveyorEvent, type EventRoute } from '@conveyor/contracts';
 import type { MonitorConfig } from '@conveyor/config';
 import { ExecutionStore } from '@conveyor/executions';
+import { countDelivered } from '@conveyor/metrics';
 import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { MONITOR_CONFIG } from '../monitor-config.js';
@@ -82,6 +83,14 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     return feed.attach(sink);
   }
 
+  /** Subjects followed and rooms joined, by all sockets here. */
+  subscriptionCount(): number {
+    let count = 0;
+    for (const feed of this.feeds.values()) count += feed.size;
+    for (const members of this.rooms.values()) count += members.size;
+    return count;
+  }
+
   /** The sink's subscriber of the subject, if it follows it. */
   subscriberOf(subject: Subject, sinkId: string): FeedSubscriber | undefined {
     return this.feeds.get(subject)?.subscriberOf(sinkId);
@@ -152,6 +161,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   private send(sinks: EventSink[], event: ConveyorEvent): void {
+    if (sinks.length > 0) countDelivered(sinks.length, event.ts);
     if (sinks.length === 1) sinks[0].emit(event.type, event);
     else if (sinks.length > 1) this.fanOut(sinks, event);
   }

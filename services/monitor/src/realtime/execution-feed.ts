@@ -154,6 +154,10 @@ export class ExecutionFeed {
     return this.subscribers.size === 0;
   }
 
+  get size(): number {
+    return this.subscribers.size;
+  }
+
   /**
    * Delivers to each subscriber not in `skip`, adding those it reached to `skip` (a socket gets an
    * event once); with an outbox, the sinks to send to now go there, to be sent to all at once.

@@ -30,6 +30,7 @@ import {
 } from '@conveyor/contracts';
 import { ExecutionReader, ExecutionStore } from '@conveyor/executions';
 import { readTenant, sees, seesRooms, type Principal } from '@conveyor/identity';
+import { exportMonitorGauges, metricsOn } from '@conveyor/metrics';
 import type { EventLogPage } from '@conveyor/redis';
 import { ScheduleService, ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -133,6 +134,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   afterInit(server: Server): void {
+    if (metricsOn()) exportMonitorGauges(() => server.of('/').sockets.size, () => this.relay.subscriptionCount());
     this.relay.useServer(server);
     this.sockets.guard(server);
   }

@@ -24,6 +24,7 @@ import {
   type CheckedJob,
   type JobRefusal,
 } from '@conveyor/executions';
+import { observeQueueWait, observeRun } from '@conveyor/metrics';
 import { isRedisUnavailableError } from '@conveyor/redis';
 import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -95,6 +96,7 @@ export class TaskRunner {
     const forward = () => abort(signal?.reason as AbortReason);
     signal?.addEventListener('abort', forward, { once: true });
     const timer = timeoutMs === null ? null : setTimeout(() => abort('timeout'), timeoutMs);
+    const runStarted = performance.now();
     let ctx: AttemptContext | undefined;
     try {
       if (start.pendingAction === 'cancel') abort('cancel');
@@ -118,6 +120,7 @@ export class TaskRunner {
     } catch (error) {
       throw await this.failAttempt(job, data, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
     } finally {
+      observeRun(ref, (performance.now() - runStarted) / 1000);
       this.running.delete(ref.id);
       ctx?.end();
       if (timer) clearTimeout(timer);
@@ -225,6 +228,8 @@ export class TaskRunner {
     if (start.status === 'running' && start.pendingAction !== 'pause') {
       events.logger.warn({ attempt }, 'recovering an execution whose worker vanished');
     }
+    // Its first start: waited since it was due (submitted, or its run-at).
+    if (start.startedAt === null && start.pendingAction !== 'pause') observeQueueWait(ref, (Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     events.logger.debug({ attempt }, 'attempt started');
     return start;
   }

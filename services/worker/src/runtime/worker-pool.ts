@@ -3,6 +3,7 @@ import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import type { ControlMessage } from '@conveyor/executions';
+import { countStalled, exportConsuming } from '@conveyor/metrics';
 import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
@@ -89,6 +90,8 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
       if (job) this.runner.failed(queue, job, error).catch(report('failure not recorded', job));
     });
     worker.on('error', report('worker error'));
+    worker.on('stalled', () => countStalled(queue));
+    exportConsuming(queue, this.config.concurrency);
     return { worker, connection };
   }
 
