@@ -34,6 +34,10 @@ export class ExecutionQueues {
     return this.connection.hmget(this.get(name).toKey(id), ...fields);
   }
 
+  async hasJob(name: string, id: string): Promise<boolean> {
+    return (await this.connection.exists(this.get(name).toKey(id))) === 1;
+  }
+
   all(): ExecutionQueue[] {
     return [...this.queues.values()];
   }

@@ -3,7 +3,7 @@ import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { activeStatuses, isId, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
-import { ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
+import { ExecutionQueues, ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
@@ -15,7 +15,7 @@ export async function endRemovedOutside(store: ExecutionStore, record: Execution
   await store.append(record, 'execution.cancelled', { reason: removedOutsideReason }, fields, activeStatuses);
 }
 
-/** How long a final failure may go unreported by its own worker before it counts as done by someone else. */
+/** How long Conveyor's own record of a change may trail BullMQ's event (a final failure, a retry's new job) before the event counts as someone else's doing. */
 const ownReportGraceMs = 1_000;
 
 export const removedOutsideReason = 'removed outside Conveyor';
@@ -34,6 +34,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
+    private readonly queues: ExecutionQueues,
     private readonly store: ExecutionStore,
   ) {}
 
@@ -76,6 +77,10 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async removed(queue: string, id: string): Promise<void> {
+    // Conveyor's own cancel-then-retry removes the job and adds it again just after the record turns
+    // `queued`: the removal it reports late must not end the retried run.
+    await new Promise((resolve) => setTimeout(resolve, ownReportGraceMs));
+    if (await this.queues.hasJob(queue, id)) return;
     const record = await this.store.read(queue, id);
     if (record) await endRemovedOutside(this.store, record);
   }

@@ -78,9 +78,8 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
     const ids = await this.redis.zrange(index, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, waitingCheckBatch);
     if (ids.length < waitingCheckBatch) this.checkedUpTo.delete(index);
     else this.checkedUpTo.set(index, ids[ids.length - 1]);
-    const jobs = this.queues.get(queue);
-    const exists = await Promise.all(ids.map((id) => this.redis.exists(jobs.toKey(id))));
-    for (const id of ids.filter((_, i) => exists[i] === 0)) {
+    const exists = await Promise.all(ids.map((id) => this.queues.hasJob(queue, id)));
+    for (const id of ids.filter((_, i) => !exists[i])) {
       const record = await this.store.read(queue, id);
       if (!record || Math.max(record.createdAt, record.runAt) > Date.now() - jobOnItsWayMs) continue;
       this.logger.warn({ executionId: id, queue, task: record.task }, 'ending an execution whose job was removed outside Conveyor');
