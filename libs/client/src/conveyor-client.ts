@@ -1,4 +1,5 @@
 import type {
+  BackoffPolicy,
   ConveyorEvent,
   ExecutionStatus,
   ExecutionSummary,
@@ -26,7 +27,7 @@ export interface SubmitOptions {
   delayMs?: number;
   runAt?: string;
   attempts?: number;
-  backoff?: { type: 'exponential' | 'fixed'; delayMs: number; jitter?: number };
+  backoff?: BackoffPolicy;
   timeoutMs?: number;
   tags?: string[];
   idempotencyKey?: string;

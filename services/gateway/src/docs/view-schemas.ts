@@ -50,7 +50,12 @@ import {
 const status = oneOf(...executionStatuses);
 const countsByStatus = objectOf<Record<ExecutionStatus, number>>(Object.fromEntries(executionStatuses.map((name) => [name, integer(0)])) as PropertiesOf<Record<ExecutionStatus, number>>);
 const priority = prioritySchema as SchemaObject;
-const backoff = objectOf<BackoffPolicy>({ type: oneOf('exponential', 'fixed'), delayMs: integer(0), jitter: optional(number()) });
+const backoff: SchemaObject = {
+  oneOf: [
+    objectOf<Extract<BackoffPolicy, { delayMs: number }>>({ type: oneOf('exponential', 'fixed'), delayMs: integer(0), jitter: optional(number()) }),
+    objectOf<Extract<BackoffPolicy, { type: 'custom' }>>({ type: oneOf('custom'), delaysMs: arrayOf(integer(0)) }),
+  ],
+};
 const itemsOf = (name: string) => objectOf<{ items: unknown[] }>({ items: arrayOf(ref(name)) });
 
 /** An execution's fields but `input` and `result`, which a list leaves out unless asked to include them. */
