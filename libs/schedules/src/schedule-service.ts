@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import type { RedisKeys } from '@conveyor/redis';
+import type { ScheduleHooks } from './schedule-hooks.js';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { nextCronTime, planTicks } from './schedule-timing.js';
@@ -20,6 +21,7 @@ export class ScheduleService {
 
   constructor(
     private readonly store: ScheduleStore,
+    private readonly hooks: ScheduleHooks,
     redis: Redis,
     keys: RedisKeys,
   ) {
@@ -99,6 +101,7 @@ export class ScheduleService {
     await this.unregister(record);
     await this.changed(record, { state: 'disabled', enabled: false });
     await this.store.releaseName(record.tenant, record.definition.name);
+    await this.hooks.forgetAll(record);
     await this.store.forget(record);
   }
 

@@ -15,6 +15,7 @@ import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG, OFFERED_TASKS } from './gateway-config.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
+import { ScheduleHooksController } from './schedules/schedule-hooks.controller.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
@@ -32,7 +33,7 @@ export class GatewayModule {
         SchedulesModule,
         TenantsModule,
       ],
-      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, TenantsController, HealthController, DashboardController],
+      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, ScheduleHooksController, QueuesController, TasksController, TenantsController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },
