@@ -1,20 +1,24 @@
 import type {
+  BackoffPolicy,
   ConveyorEvent,
+  CreatedScheduleHookView,
   ExecutionStatus,
   ExecutionSummary,
   ExecutionView,
+  HookRunView,
   ListInclude,
   LogLine,
   Priority,
   QueueStatsView,
   QueueView,
+  ScheduleHookView,
   ScheduleView,
   TaskName,
   TaskOf,
   TaskInput,
   TaskView,
 } from '@conveyor/contracts';
-import { sessionRequestHeader } from '@conveyor/contracts/core';
+import { sessionRequestHeader, signatureHeader, signWebhook } from '@conveyor/contracts/core';
 import { ConveyorApiError } from './api-error.js';
 import { ExecutionWatch, type WatchHandlers } from './execution-watch.js';
 import { RealtimeConnection } from './realtime-connection.js';
@@ -26,7 +30,7 @@ export interface SubmitOptions {
   delayMs?: number;
   runAt?: string;
   attempts?: number;
-  backoff?: { type: 'exponential' | 'fixed'; delayMs: number; jitter?: number };
+  backoff?: BackoffPolicy;
   timeoutMs?: number;
   tags?: string[];
   idempotencyKey?: string;
@@ -139,7 +143,27 @@ export class ConveyorClient {
     /** The schedule's executions, newest first, with the same filters and paging as `list`. */
     runs: (id: string, filters: Omit<ListFilters, 'scheduleId'> = {}): Promise<ExecutionList> =>
       this.request('GET', path`/v1/schedules/${id}/runs` + queryOf(filters)),
+    /** Inbound hooks: trigger URLs of a schedule, each with a secret (both shown only by `create`). */
+    hooks: {
+      create: (id: string, options: { description?: string } = {}): Promise<CreatedScheduleHookView> => this.request('POST', path`/v1/schedules/${id}/hooks`, options),
+      list: (id: string): Promise<{ items: ScheduleHookView[] }> => this.request('GET', path`/v1/schedules/${id}/hooks`),
+      revoke: (id: string, hookId: string): Promise<void> => this.request('DELETE', path`/v1/schedules/${id}/hooks/${hookId}`),
+    },
   };
+
+  /**
+   * Calls an inbound hook's URL (no credential: the URL holds it), `patch` merged over its schedule's
+   * input; signed with `secret` when given. The id of the execution it started (or, for a repeated
+   * `idempotencyKey`, of the first one).
+   */
+  async callHook(url: string, patch: Record<string, unknown> = {}, options: { secret?: string; idempotencyKey?: string } = {}): Promise<HookRunView> {
+    const body = JSON.stringify(patch);
+    return this.send(url, 'POST', body, {
+      'content-type': 'application/json',
+      ...(options.secret ? { [signatureHeader.toLowerCase()]: await signWebhook(body, [options.secret]) } : {}),
+      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    });
+  }
 
   readonly queues = {
     list: (): Promise<{ items: QueueView[] }> => this.request('GET', '/v1/queues'),
@@ -197,15 +221,15 @@ export class ConveyorClient {
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const token = this.options.session ? undefined : await this.credential();
-    const response = await fetch(new URL(path, this.options.apiUrl), {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(this.options.session ? { [sessionRequestHeader]: '1' } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    return this.send(new URL(path, this.options.apiUrl), method, body === undefined ? undefined : JSON.stringify(body), {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(this.options.session ? { [sessionRequestHeader]: '1' } : {}),
     });
+  }
+
+  private async send<T>(url: string | URL, method: string, body: string | undefined, headers: Record<string, string>): Promise<T> {
+    const response = await fetch(url, { method, headers, body });
     const text = await response.text();
     const parsed = text ? JSON.parse(text) : undefined;
     if (!response.ok) {

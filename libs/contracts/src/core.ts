@@ -17,6 +17,7 @@ export * from './ids.js';
 export * from './limits.js';
 export * from './tenants/tenant.view.js';
 export * from './schedules/schedule.view.js';
+export * from './schedules/schedule-hook.view.js';
 export * from './validation/json-shape.js';
 export * from './validation/validated.js';
 export * from './webhooks/webhook-signature.js';

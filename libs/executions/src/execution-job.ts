@@ -10,6 +10,7 @@ import {
   isPlainObject,
   jsonShapeProblems,
   tenantPattern,
+  toBackoffPolicy,
   validateStored,
   type AnyTask,
   type Validated,
@@ -89,7 +90,7 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
     input: input ?? {},
     // A job added by hand without them runs with the task's defaults, as a submission would.
     timeoutMs: timeoutMs === undefined ? task.defaults.timeoutMs : timeoutMs,
-    backoff: { ...(backoff ?? task.defaults.backoff) },
+    backoff: backoff ? toBackoffPolicy(backoff) : { ...task.defaults.backoff },
     ...(scheduleId ? { scheduleId } : {}),
     ...(inputCheck ? { inputCheck } : {}),
   };

@@ -186,11 +186,24 @@ export class ExecutionSubmitter {
         throw error;
       }
     }
-    const [firstId, firstFingerprint] = ((await this.redis.get(slot)) ?? '').split(' ');
+    return { execution: await this.firstOf(key, (await this.redis.get(slot)) ?? '', fingerprint, tenant), created: false };
+  }
+
+  /**
+   * The execution a request with this `key` and `fingerprint` made already, or `null` while the key
+   * is free (for a caller that must answer a repeat before its other rules); another fingerprint is a `409`.
+   */
+  async replayOf(key: string, fingerprint: string, tenant: string): Promise<ExecutionView | null> {
+    const claim = await this.redis.get(this.keys.idempotency(tenant, key));
+    return claim === null ? null : this.firstOf(key, claim, fingerprint, tenant);
+  }
+
+  private firstOf(key: string, claim: string, fingerprint: string, tenant: string): Promise<ExecutionView> {
+    const [firstId, firstFingerprint] = claim.split(' ');
     if (firstFingerprint !== fingerprint) {
       throw new IdempotencyConflictError(`Idempotency key "${key}" was used for a different request.`);
     }
-    return { execution: await this.waitForFirst(firstId, tenant), created: false };
+    return this.waitForFirst(firstId, tenant);
   }
 
   /** The first request may still be writing its execution: wait a little for it. */

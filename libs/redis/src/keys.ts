@@ -150,6 +150,16 @@ export class RedisKeys {
     return `${this.prefix}:{auth}:api-key-hashes`;
   }
 
+  /** Hash: a schedule's inbound hooks, hook id → its record (JSON: description, secret, token hash), under its tenant's tag. */
+  scheduleHooks(tenant: string, scheduleId: string): string {
+    return this.ofTenant(tenant, 'schedule-hooks', scheduleId);
+  }
+
+  /** Hash: SHA-256 of an inbound hook's token → where its record is (JSON: tenant, schedule, hook); the token itself is never stored. */
+  hookTokens(): string {
+    return `${this.prefix}:{auth}:hook-tokens`;
+  }
+
   /** Hash: tenant → its limits (JSON). Global, under its own hash tag. */
   tenantLimits(): string {
     return `${this.prefix}:{tenants}:limits`;

@@ -1,3 +1,4 @@
+export * from './schedule-hooks.js';
 export * from './schedule-record.js';
 export * from './schedule-service.js';
 export * from './schedule-store.js';

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import { countPausedAfterFailures } from '@conveyor/metrics';
 import type { RedisKeys } from '@conveyor/redis';
+import type { ScheduleHooks } from './schedule-hooks.js';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { nextCronTime, planTicks } from './schedule-timing.js';
@@ -21,6 +22,7 @@ export class ScheduleService {
 
   constructor(
     private readonly store: ScheduleStore,
+    private readonly hooks: ScheduleHooks,
     redis: Redis,
     keys: RedisKeys,
   ) {
@@ -100,6 +102,7 @@ export class ScheduleService {
     await this.unregister(record);
     await this.changed(record, { state: 'disabled', enabled: false });
     await this.store.releaseName(record.tenant, record.definition.name);
+    await this.hooks.forgetAll(record);
     await this.store.forget(record);
   }
 

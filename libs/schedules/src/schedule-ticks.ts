@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import {
   activeStatuses,
   findTask,
   ScheduleDefinitionError,
+  ScheduleNotFoundError,
+  ScheduleStateError,
   scheduleTickKeyPrefix,
   TenantLimitError,
   type EventDataMap,
@@ -38,8 +41,9 @@ export class ScheduleTicks {
    * Returns the execution it fired, or `null` when the tick was skipped or had fired already. A
    * definition that no longer validates fires a run recorded `failed` (`invalid_schedule`); when even
    * its task is gone, there can be no run: the failure is counted and thrown (for the tick's log).
+   * A `hook`'s run takes the hook's input, key and fingerprint instead of the tick's.
    */
-  async fire(scheduleId: string, dueMs: number, manual: boolean): Promise<ExecutionView | null> {
+  async fire(scheduleId: string, dueMs: number, manual: boolean, hook?: HookRun): Promise<ExecutionView | null> {
     const record = await this.store.read(scheduleId);
     if (!record || (!manual && record.state !== 'active')) return null;
     const checked = this.check(record);
@@ -66,11 +70,11 @@ export class ScheduleTicks {
     };
     const fired = await this.submitter
       .submitOnce(
-        tickKey(record, tickMs, manual),
-        'tick',
+        hook?.key ?? tickKey(record, tickMs, manual),
+        hook?.fingerprint ?? 'tick',
         {
           task,
-          input: definition.input as never,
+          input: (hook?.input ?? definition.input) as never,
           options: {
             priority: definition.priority ?? undefined,
             attempts: definition.attempts ?? undefined,
@@ -104,6 +108,23 @@ export class ScheduleTicks {
     }
     await this.recordFired(record, definition, fired.execution, tickMs, manual, claim.runCount);
     return fired.execution;
+  }
+
+  /**
+   * An inbound hook's call: a run-now with the hook's input, once per idempotency key. A repeat
+   * answers the first execution before the overlap rule is applied; a call that rule skips is a
+   * `409 schedule_overlap`.
+   */
+  async fireHook(scheduleId: string, hook: HookRun): Promise<{ execution: ExecutionView; created: boolean }> {
+    const record = await this.store.read(scheduleId);
+    if (!record) throw new ScheduleNotFoundError(scheduleId);
+    const first = await this.submitter.replayOf(hook.key, hook.fingerprint, record.tenant);
+    if (first) return { execution: first, created: false };
+    const execution = await this.fire(scheduleId, Date.now(), true, hook);
+    if (!execution) {
+      throw new ScheduleStateError('schedule_overlap', `Schedule ${scheduleId}'s previous run ${record.lastExecutionId} has not ended and its overlap is skip: no run was started.`);
+    }
+    return { execution, created: true };
   }
 
   /** `checkStoredDefinition` of the record's definition, checked again only when it has changed. */
@@ -175,10 +196,24 @@ export class ScheduleTicks {
   }
 }
 
+/** What an inbound hook's call runs: the schedule's input with the call's patch applied (validated), under its own idempotency key. */
+export interface HookRun {
+  input: Record<string, unknown>;
+  /** Reserved (`sch:`), so that no submission's key meets it. */
+  key: string;
+  /** The call's identity: the same key with another body is a `409 idempotency_conflict`. */
+  fingerprint: string;
+}
+
 /** How many schedules' checked definitions a process keeps (the oldest checked goes first). */
 const checkedCacheSize = 10_000;
 
 /** The idempotency key of a tick: a tick run twice never makes a second execution. */
 function tickKey(record: ScheduleRecord, tickMs: number, manual: boolean): string {
   return `${scheduleTickKeyPrefix}${record.id}:${tickMs}${manual ? ':manual' : ''}`;
+}
+
+/** The idempotency key of a hook's call: the caller's `Idempotency-Key`, or one of its own, under the hook. */
+export function hookRunKey(scheduleId: string, hookId: string, idempotencyKey: string = randomUUID()): string {
+  return `${scheduleTickKeyPrefix}${scheduleId}:${hookId}:${idempotencyKey}`;
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { EXECUTIONS_CORE, type ExecutionsCore } from '@conveyor/executions';
 import { REDIS } from '@conveyor/redis';
 import { TenantQuota, TenantsModule } from '@conveyor/tenants';
+import { ScheduleHooks } from './schedule-hooks.js';
 import { ScheduleService } from './schedule-service.js';
 import { ScheduleStore } from './schedule-store.js';
 import { ScheduleTicks } from './schedule-ticks.js';
@@ -23,8 +24,9 @@ type SchedulesCore = ReturnType<typeof createSchedulesCore>;
     { provide: ScheduleStore, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.scheduleStore },
     { provide: ScheduleService, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.schedules },
     { provide: ScheduleTicks, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.ticks },
+    { provide: ScheduleHooks, inject: [SCHEDULES_CORE], useFactory: (core: SchedulesCore) => core.hooks },
   ],
-  exports: [ScheduleStore, ScheduleService, ScheduleTicks],
+  exports: [ScheduleStore, ScheduleService, ScheduleTicks, ScheduleHooks],
 })
 export class SchedulesModule implements OnApplicationShutdown {
   constructor(@Inject(ScheduleService) private readonly schedules: ScheduleService) {}

@@ -16,6 +16,7 @@ import { GATEWAY_CONFIG, OFFERED_TASKS } from './gateway-config.js';
 import { QueueDepthMetrics } from './metrics/queue-depth.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
+import { ScheduleHooksController } from './schedules/schedule-hooks.controller.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
@@ -38,6 +39,7 @@ export class GatewayModule {
         SessionController,
         ExecutionsController,
         SchedulesController,
+        ScheduleHooksController,
         QueuesController,
         TasksController,
         TenantsController,

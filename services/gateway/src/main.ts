@@ -11,6 +11,7 @@ import { OFFERED_TASKS } from './gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
 import { acceptJsonBodies } from './http/json-body.js';
 import { refuseHostileJson } from './http/request-guards.js';
+import { hookCallRoute } from './schedules/schedule-hooks.controller.js';
 
 await runService('gateway', loadGatewayConfig, async (config, logger) => {
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), httpPlatform(logger), {
@@ -18,7 +19,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  acceptJsonBodies(fastify, limits.requestBodyBytes);
+  acceptJsonBodies(fastify, limits.requestBodyBytes, { keepTextOf: new Set([hookCallRoute]) });
   // Every route's, Bull Board's and the not-found handler's: added before any of them is.
   fastify.addHook('preValidation', refuseHostileJson);
   fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));

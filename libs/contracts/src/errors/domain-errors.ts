@@ -60,11 +60,14 @@ export class IdempotencyConflictError extends DomainError {
   }
 }
 
-/** The schedule's name or state does not allow the change (`name_taken`, `schedule_finished`). */
+/**
+ * The schedule's name or state does not allow the change (`name_taken`, `schedule_finished`), or its
+ * previous run is still going and its `overlap` is `skip` (`schedule_overlap`: a hook's call made no run).
+ */
 export class ScheduleStateError extends DomainError {
   readonly kind = 'conflict';
 
-  constructor(code: 'name_taken' | 'schedule_finished', message: string) {
+  constructor(code: 'name_taken' | 'schedule_finished' | 'schedule_overlap', message: string) {
     super(code, message);
   }
 }
@@ -96,6 +99,15 @@ export class UnauthorizedError extends DomainError {
 
   constructor(message = 'A valid API key or token is required (Authorization: Bearer <key>).') {
     super('unauthorized', message);
+  }
+}
+
+/** An inbound hook's call carries a `Conveyor-Signature` that does not sign its body with the hook's secret (or is too old). */
+export class InvalidSignatureError extends DomainError {
+  readonly kind = 'unauthorized';
+
+  constructor() {
+    super('invalid_signature', 'The Conveyor-Signature header does not sign this body with the hook\'s secret, or its timestamp is more than 5 minutes away.');
   }
 }
 

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsIn,
   IsInt,
@@ -22,8 +23,8 @@ import {
 } from 'class-validator';
 import { scheduleTickKeyPrefix } from '../ids.js';
 import { idempotencyKeyPattern, limits, tagPattern } from '../limits.js';
-import { backoffTypes, type BackoffPolicy } from './backoff-policy.js';
-import { SchemaHint } from '../validation/schema-hints.js';
+import { backoffTypes, maxBackoffDelayMs, maxBackoffSteps, type BackoffPolicy } from './backoff-policy.js';
+import { OwnSchema, SchemaHint } from '../validation/schema-hints.js';
 import { isPriority, maxPriority, priorityLevels, prioritySchema, type Priority } from './priority.js';
 
 const oneDayMs = 24 * 60 * 60 * 1000;
@@ -42,20 +43,56 @@ function IsPriority(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-export class BackoffDto implements BackoffPolicy {
+/** A field only some backoff types take: given to another known type, it says which types take it. */
+function ForBackoffTypes(types: readonly BackoffPolicy['type'][]): PropertyDecorator {
+  return ValidateBy({
+    name: 'forBackoffTypes',
+    validator: {
+      validate: (_value, args) => {
+        const { type } = args?.object as BackoffDto;
+        return types.includes(type) || !backoffTypes.includes(type);
+      },
+      defaultMessage: (args) => `is not used by a ${(args?.object as BackoffDto).type} backoff (only by ${types.join(', ')})`,
+    },
+  });
+}
+
+/** `{ type: exponential | fixed, delayMs, jitter? }` or `{ type: custom, delaysMs }`, each refusing the other's fields. */
+export class BackoffDto {
   @IsIn(backoffTypes)
   type!: BackoffPolicy['type'];
 
+  @ValidateIf((backoff: BackoffDto) => backoff.type !== 'custom' || backoff.delayMs !== undefined)
+  @ForBackoffTypes(['exponential', 'fixed'])
   @IsInt()
   @Min(0)
-  @Max(oneDayMs)
-  delayMs!: number;
+  @Max(maxBackoffDelayMs)
+  delayMs?: number;
 
   @IsOptional()
+  @ForBackoffTypes(['exponential', 'fixed'])
   @IsNumber()
   @Min(0)
   @Max(1)
   jitter?: number;
+
+  /** The n-th retry waits the n-th delay; the last one repeats. */
+  @ValidateIf((backoff: BackoffDto) => backoff.type === 'custom' || backoff.delaysMs !== undefined)
+  @ForBackoffTypes(['custom'])
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(maxBackoffSteps)
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(maxBackoffDelayMs, { each: true })
+  @OwnSchema()
+  delaysMs?: number[];
+}
+
+/** The policy a validated `BackoffDto` describes, without stray fields. */
+export function toBackoffPolicy(dto: BackoffDto): BackoffPolicy {
+  if (dto.type === 'custom') return { type: 'custom', delaysMs: [...dto.delaysMs!] };
+  return { type: dto.type, delayMs: dto.delayMs!, ...(dto.jitter === undefined ? {} : { jitter: dto.jitter }) };
 }
 
 /** Options a submission (or a schedule's template) may set; unset ones come from the task's defaults. */

@@ -70,3 +70,11 @@ export class CreateScheduleDto extends TaskTemplateDto {
   @Max(1000)
   pauseAfterFailures?: number;
 }
+
+/** `POST /v1/schedules/:id/hooks`: a new inbound hook, with an optional description for lists. */
+export class CreateScheduleHookDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  description?: string;
+}

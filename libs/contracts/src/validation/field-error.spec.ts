@@ -43,7 +43,7 @@ describe('validateAs', () => {
       name: 'paths nested objects',
       value: { task: 'demo.noop', backoff: { type: 'linear', delayMs: -1 } },
       errors: [
-        { path: 'backoff.type', message: 'must be one of the following values: exponential, fixed' },
+        { path: 'backoff.type', message: 'must be one of the following values: exponential, fixed, custom' },
         { path: 'backoff.delayMs', message: 'must not be less than 0' },
       ],
     },

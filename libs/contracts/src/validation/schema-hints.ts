@@ -12,3 +12,6 @@ export const SchemaHint = (schema: object) => JSONSchema(() => schema as Propert
 
 /** The schema read from the validators, or `null` (a limit that `null` clears). */
 export const OrNull = () => JSONSchema((source) => ({ ...source, type: [source.type, 'null'] }) as PropertySchema);
+
+/** The schema read from the validators, without the `$ref` to its design type a custom validator adds (on an array, `Array`). */
+export const OwnSchema = () => JSONSchema((read) => Object.fromEntries(Object.entries(read).filter(([key]) => key !== '$ref')) as PropertySchema);

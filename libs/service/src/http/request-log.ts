@@ -33,6 +33,17 @@ export function noteExecutions(request: FastifyRequest, ids: readonly string[]):
   touched.count += ids.length;
 }
 
+/** An inbound hook's path ends in its token, a credential (whatever its case or percent-escapes, even on a path no route takes). */
+const hookToken = /(\/v1\/+hooks\/).*/i;
+
+/** The path without the query, and with a hook's token redacted. */
+export function loggedPath(url: string): string {
+  const path = url.split('?', 1)[0];
+  // Each escape alone, so that a malformed one elsewhere in the path does not hide the others.
+  const readable = path.replace(/%[0-9a-f]{2}/gi, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)));
+  return hookToken.test(readable) ? readable.replace(hookToken, '$1[redacted]') : path;
+}
+
 /** Probes are polled all day: their lines are `debug`, so that the default level leaves them out. */
 const probeRoutes = new Set(['/health', '/health/ready']);
 
@@ -47,7 +58,7 @@ export function logRequest(logger: Logger, request: FastifyRequest, reply: Fasti
     requestId: request.id,
     method: request.method,
     route: route ?? null,
-    path: request.url.split('?', 1)[0],
+    path: loggedPath(request.url),
     status: reply.statusCode,
     durationMs: Math.round(reply.elapsedTime * 10) / 10,
     ...(touched && { executionIds: touched.ids, executionCount: touched.count }),

@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import {
   CreateApiKeyDto,
   CreateScheduleDto,
+  CreateScheduleHookDto,
   CreateTokenDto,
   LoginDto,
   SubmitExecutionDto,
@@ -29,7 +30,7 @@ import { viewSchemas } from './view-schemas.js';
 const docsPath = '/docs';
 
 /** The request bodies validated by a class: their schemas are those classes', as the gateway validates with them. */
-const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto];
+const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto, CreateScheduleHookDto];
 
 /**
  * The gateway's OpenAPI 3.1 document, from its routes (`@ApiRoute` on each), their `@Access` rules
@@ -96,6 +97,7 @@ function requestSchemas(tasks: readonly AnyTask[]): Record<string, SchemaObject>
     },
     CreateSchedule: { oneOf: perTask(CreateScheduleDto.name), description: 'An execution template and at most one trigger: cron (+ tz), every, at, or none (run by hand).' },
     SchedulePatch: { type: 'object', additionalProperties: true, description: 'A JSON merge patch of the definition (`null` clears a field; trigger fields are replaced together) or of `enabled`.' },
+    HookPatch: { type: 'object', additionalProperties: true, description: "A JSON merge patch (RFC 7396) over the schedule's input; an empty body runs the input as it is." },
   };
 }
 

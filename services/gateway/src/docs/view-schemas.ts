@@ -9,6 +9,7 @@ import {
   type ApiKeyView,
   type BackoffPolicy,
   type BrowserTokenView,
+  type CreatedScheduleHookView,
   type DashboardSessionView,
   type EventEnvelope,
   type EventType,
@@ -16,10 +17,12 @@ import {
   type ExecutionSummary,
   type ExecutionView,
   type FieldError,
+  type HookRunView,
   type LogLine,
   type QueueStatsMinute,
   type QueueStatsView,
   type QueueView,
+  type ScheduleHookView,
   type ScheduleView,
   type TaskDefaults,
   type TaskView,
@@ -50,7 +53,12 @@ import {
 const status = oneOf(...executionStatuses);
 const countsByStatus = objectOf<Record<ExecutionStatus, number>>(Object.fromEntries(executionStatuses.map((name) => [name, integer(0)])) as PropertiesOf<Record<ExecutionStatus, number>>);
 const priority = prioritySchema as SchemaObject;
-const backoff = objectOf<BackoffPolicy>({ type: oneOf('exponential', 'fixed'), delayMs: integer(0), jitter: optional(number()) });
+const backoff: SchemaObject = {
+  oneOf: [
+    objectOf<Extract<BackoffPolicy, { delayMs: number }>>({ type: oneOf('exponential', 'fixed'), delayMs: integer(0), jitter: optional(number()) }),
+    objectOf<Extract<BackoffPolicy, { type: 'custom' }>>({ type: oneOf('custom'), delaysMs: arrayOf(integer(0)) }),
+  ],
+};
 const itemsOf = (name: string) => objectOf<{ items: unknown[] }>({ items: arrayOf(ref(name)) });
 
 /** An execution's fields but `input` and `result`, which a list leaves out unless asked to include them. */
@@ -76,6 +84,8 @@ const executionFields = {
   startedAt: nullable(dateTime()),
   finishedAt: nullable(dateTime()),
 };
+
+const hookFields = { id: string('hook_<ULID>'), scheduleId: string(), description: nullable(string()), createdAt: dateTime() };
 
 /**
  * The schemas of every answer body, each typed against the interface the gateway answers with (see
@@ -151,6 +161,14 @@ export const viewSchemas: Record<string, SchemaObject> = {
     updatedAt: dateTime(),
   }),
   ScheduleItems: itemsOf('ScheduleView'),
+  ScheduleHookView: objectOf<ScheduleHookView>(hookFields),
+  ScheduleHookItems: itemsOf('ScheduleHookView'),
+  CreatedScheduleHookView: objectOf<CreatedScheduleHookView>({
+    ...hookFields,
+    url: string('The trigger URL: the token in it is the credential. Shown only here.'),
+    secret: string('Signs calls (`Conveyor-Signature`). Shown only here.'),
+  }),
+  HookRunView: objectOf<HookRunView>({ id: string('exec_<ULID>: the execution the call started (or, repeated, the first one).') }),
   QueueView: objectOf<QueueView>({
     name: string(),
     paused: boolean(),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { isPlainObject, limits, SubmitExecutionDto, validateAs, type AnyTask, type FieldError, type Validated } from '@conveyor/contracts';
+import { isPlainObject, limits, SubmitExecutionDto, toBackoffPolicy, validateAs, type AnyTask, type FieldError, type Validated } from '@conveyor/contracts';
 import type { Submission } from '@conveyor/executions';
 import { ApiError } from '@conveyor/service';
 
@@ -59,7 +59,7 @@ export function validateSubmission(body: unknown, tasks: readonly AnyTask[], pat
         priority: dto.priority,
         runAt: dto.runAt !== undefined ? new Date(dto.runAt) : dto.delayMs !== undefined ? new Date(Date.now() + dto.delayMs) : undefined,
         attempts: dto.attempts,
-        backoff: dto.backoff ? { ...dto.backoff } : undefined,
+        backoff: dto.backoff ? toBackoffPolicy(dto.backoff) : undefined,
         timeoutMs: dto.timeoutMs,
         tags: dto.tags,
       },

@@ -1,6 +1,6 @@
 import { TextDecoder } from 'node:util';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '@conveyor/service';
 
 type Inflate = (body: Buffer, options: { maxOutputLength: number }) => Buffer;
@@ -12,18 +12,28 @@ const inflaters = new Map<string, Inflate>([
 ]);
 const decoders = new Map<string, TextDecoder>();
 
+const bodyTexts = new WeakMap<FastifyRequest, string>();
+
+/** The JSON text of the body as received (decoded, not yet parsed), kept for the routes that check a signature over it. */
+export function bodyTextOf(request: FastifyRequest): string | undefined {
+  return bodyTexts.get(request);
+}
+
 /**
  * The gateway's only body parser: JSON of at most `limit` bytes (compressed or not), in the UTF
  * charset its Content-Type names (UTF-8 by default). Any JSON value parses: one that is no object
  * (`false`, `"x"`) is refused by validation naming `(body)`; an empty body reads as `{}`. A body of
- * another type is not read: the route sees none.
+ * another type is not read: the route sees none. The routes named in `keepTextOf` (patterns) also
+ * get the text they were sent (`bodyTextOf`).
  */
-export function acceptJsonBodies(fastify: FastifyInstance, limit: number): void {
+export function acceptJsonBodies(fastify: FastifyInstance, limit: number, { keepTextOf = new Set<string>() } = {}): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limit }, (request, body, done) => {
     try {
       const inflated = inflate(body as Buffer, request.headers['content-encoding'] ?? 'identity', limit);
-      done(null, parseJson(decoderOf(request.headers['content-type']).decode(inflated)));
+      const text = decoderOf(request.headers['content-type']).decode(inflated);
+      if (keepTextOf.has(request.routeOptions.url ?? '')) bodyTexts.set(request, text);
+      done(null, parseJson(text));
     } catch (error) {
       done(error as Error);
     }

@@ -1,4 +1,4 @@
-import { CreateScheduleDto, isPlainObject, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
+import { CreateScheduleDto, isPlainObject, toBackoffPolicy, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
 import { triggerProblems } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
 import { unknownTask, validateTaskInput } from '../executions/submission.js';
@@ -37,7 +37,7 @@ export function validateScheduleDefinition(
     pauseAfterFailures: dto.pauseAfterFailures ?? null,
     priority: dto.priority ?? null,
     attempts: dto.attempts ?? null,
-    backoff: dto.backoff ? { ...dto.backoff } : null,
+    backoff: dto.backoff ? toBackoffPolicy(dto.backoff) : null,
     timeoutMs: dto.timeoutMs ?? null,
     tags: dto.tags ?? [],
   };

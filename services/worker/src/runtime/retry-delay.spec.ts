@@ -18,4 +18,9 @@ describe('retryDelay', () => {
     assert.equal(retryDelay(policy, 3, () => 1), 2000);
     assert.equal(retryDelay(policy, 3, () => 0.5), 3000);
   });
+
+  it('waits the n-th custom delay for the n-th retry, the last one repeating', () => {
+    const policy = { type: 'custom' as const, delaysMs: [1000, 5000, 15000] };
+    assert.deepEqual([1, 2, 3, 4, 9].map((attempt) => retryDelay(policy, attempt)), [1000, 5000, 15000, 15000, 15000]);
+  });
 });
