@@ -8,6 +8,8 @@ import type {
   Priority,
   QueueStatsView,
   QueueView,
+  SchedulePreviewRequest,
+  SchedulePreviewView,
   ScheduleView,
   TaskName,
   TaskOf,
@@ -136,6 +138,8 @@ export class ConveyorClient {
     enable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/enable`),
     disable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/disable`),
     runNow: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/run-now`),
+    /** The next times a cron (in its zone) or `every` trigger would fire, checked as a schedule's trigger is. */
+    preview: (trigger: SchedulePreviewRequest): Promise<SchedulePreviewView> => this.request('POST', '/v1/schedules/preview', trigger),
     /** The schedule's executions, newest first, with the same filters and paging as `list`. */
     runs: (id: string, filters: Omit<ListFilters, 'scheduleId'> = {}): Promise<ExecutionList> =>
       this.request('GET', path`/v1/schedules/${id}/runs` + queryOf(filters)),

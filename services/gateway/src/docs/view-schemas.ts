@@ -20,6 +20,7 @@ import {
   type QueueStatsMinute,
   type QueueStatsView,
   type QueueView,
+  type SchedulePreviewView,
   type ScheduleView,
   type TaskDefaults,
   type TaskView,
@@ -151,6 +152,7 @@ export const viewSchemas: Record<string, SchemaObject> = {
     updatedAt: dateTime(),
   }),
   ScheduleItems: itemsOf('ScheduleView'),
+  SchedulePreview: objectOf<SchedulePreviewView>({ items: arrayOf(dateTime()) }, 'The next times, UTC, earliest first.'),
   QueueView: objectOf<QueueView>({
     name: string(),
     paused: boolean(),
