@@ -20,8 +20,9 @@ export function ExecutionPage({ id }: { id: string }) {
 
   const loadLogs = () =>
     void client.logs(id).then(({ items }) => setLogs((shown) => [...items, ...shown.filter((l) => !items.some((i) => i.ts === l.ts && i.line === l.line))]), () => undefined);
+  /** Events from the watch and from REST, each once, in order of seq. */
   const addEvents = (events: ConveyorEvent[]) =>
-    setTimeline((all) => [...all, ...events.filter((event) => !all.some((e) => e.seq === event.seq))].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)));
+    setTimeline((all) => [...all, ...events.filter((event) => event.seq === undefined || !all.some((e) => e.seq === event.seq))].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)));
 
   useEffect(() => {
     setTimeline([]);
