@@ -56,6 +56,29 @@ describe('the dashboard with auth on, in a real browser', () => {
     await login.waitFor();
   });
 
+  it('shows a read-only key every page without the controls that change something', async () => {
+    const schedule = (await acme.post('/v1/schedules', { name: 'read-me', task: 'demo.noop', every: 3_600_000 })).body.id as string;
+    const viewer = (await stack.api.as(credentials.admin).post('/v1/api-keys', { tenant: 'acme', name: 'viewer', role: 'read' })).body.key as string;
+    await page.goto(dashboard);
+    const login = page.locator('form:has(input[name=key])');
+    await login.locator('input[name=key]').fill(viewer);
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('.who[data-tenant=acme]').waitFor();
+    await page.locator('.table.executions').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Submit an execution' }).count(), 0);
+
+    await page.goto(`${dashboard}#/schedules`);
+    await page.locator(`tr[data-schedule-id="${schedule}"] [data-state=active]`).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'New schedule' }).count(), 0);
+    assert.equal(await page.locator(`tr[data-schedule-id="${schedule}"] button`).count(), 0);
+
+    await page.goto(`${dashboard}#/schedules/${schedule}`);
+    await page.getByRole('heading', { name: 'Definition' }).waitFor();
+    assert.equal(await page.locator('.schedule-page button').count(), 0, 'no run now, enable, disable, delete or save');
+    assert.equal(await page.locator('.schedule-page form').count(), 0);
+    await page.getByRole('button', { name: 'Log out' }).click();
+  });
+
   it('sends the security headers of a page: a strict CSP, no framing, no sniffing', async () => {
     const response = await fetch(dashboard);
     const csp = response.headers.get('content-security-policy') ?? '';

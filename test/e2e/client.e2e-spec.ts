@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConveyorApiError, type ConveyorClient, type ExecutionWatch } from '@conveyor/client';
+import { ConveyorApiError, ConveyorClient, type ExecutionWatch } from '@conveyor/client';
 import { queueCountsIntervalMs, type ConveyorEvent, type ExecutionStatus, type ExecutionView } from '@conveyor/contracts';
+import { freePort } from '@conveyor/launcher';
 import { EventLog, poll, Stack } from '@conveyor/testing';
 
 /** The seqs a watch received, in order (log lines have none). */
@@ -161,6 +162,27 @@ describe('the client SDK', () => {
     // The retried run may already be under way when the reply is written: follow it to its end.
     assert.notEqual((await client.retry(execution.id)).status, 'cancelled');
     assert.equal((await client.watch(execution.id).done).status, 'completed');
+  });
+
+  it('subscribes at the first connect when the monitor was out of reach until its subscriptions had timed out', async () => {
+    const port = await freePort();
+    const late = new ConveyorClient({ apiUrl: stack.gatewayUrl, monitorUrl: `http://127.0.0.1:${port}` });
+    try {
+      const execution = await late.submit('demo.noop', {}, { delayMs: 60_000 });
+      const room = late.follow({ tenant: true });
+      const watch = late.watch(execution.id);
+      // socket.io drops a buffered request once its answer is overdue (10 s): nothing is left to send on connecting.
+      const { socket } = late.connection();
+      await poll(async () => socket.sendBuffer.length, { until: (left) => left === 0, label: 'the subscriptions to time out', timeoutMs: 30_000, intervalMs: 200 });
+      assert.equal(socket.connected, false);
+
+      await stack.startMonitor({ MONITOR_PORT: String(port) });
+      await room.joined;
+      await late.cancel(execution.id);
+      assert.equal((await watch.done).status, 'cancelled');
+    } finally {
+      late.close();
+    }
   });
 
   async function replaceMonitor(): Promise<void> {

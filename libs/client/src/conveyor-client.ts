@@ -12,6 +12,8 @@ import type {
   QueueStatsView,
   QueueView,
   ScheduleHookView,
+  SchedulePreviewRequest,
+  SchedulePreviewView,
   ScheduleView,
   TaskName,
   TaskOf,
@@ -140,6 +142,8 @@ export class ConveyorClient {
     enable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/enable`),
     disable: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/disable`),
     runNow: (id: string): Promise<ScheduleView> => this.request('POST', path`/v1/schedules/${id}/run-now`),
+    /** The next times a cron (in its zone) or `every` trigger would fire, checked as a schedule's trigger is. */
+    preview: (trigger: SchedulePreviewRequest): Promise<SchedulePreviewView> => this.request('POST', '/v1/schedules/preview', trigger),
     /** The schedule's executions, newest first, with the same filters and paging as `list`. */
     runs: (id: string, filters: Omit<ListFilters, 'scheduleId'> = {}): Promise<ExecutionList> =>
       this.request('GET', path`/v1/schedules/${id}/runs` + queryOf(filters)),

@@ -87,9 +87,15 @@ export class RealtimeConnection {
 
   /**
    * After a subscription went unanswered or Redis was down: tries again in a second while connected
-   * (a reconnect subscribes again anyway). Returns the way to cancel.
+   * (a reconnect subscribes again anyway), or at the first connect when there has been none yet (a
+   * monitor down or unreachable when the page opened). Returns the way to cancel.
    */
   retryLater(subscribe: () => void): () => void {
+    if (!this.socket.connected && !this.connectedBefore) {
+      const once = () => subscribe();
+      this.socket.once('connect', once);
+      return () => this.socket.off('connect', once);
+    }
     if (!this.socket.connected) return () => undefined;
     const timer = setTimeout(subscribe, 1000);
     return () => clearTimeout(timer);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextCronTime, planTicks, triggerProblems } from './schedule-timing.js';
+import { nextCronTime, planTicks, previewTicks, triggerProblems } from './schedule-timing.js';
 
 const trigger = { cron: null, tz: 'UTC', every: null, at: null, runImmediately: false, startAt: null, endAt: null };
 const now = Date.parse('2026-03-28T12:00:00.000Z');
@@ -47,5 +47,18 @@ describe('schedule timing', () => {
     assert.deepEqual(problems({ at: '2026-03-28T11:59:59.000Z' }), ['at']);
     assert.deepEqual(problems({ every: 1000, runImmediately: true, startAt: '2026-04-01T00:00:00Z' }), ['runImmediately']);
     assert.deepEqual(problems({ every: 1000, startAt: '2026-04-02T00:00:00Z', endAt: '2026-04-01T00:00:00Z' }), ['endAt']);
+  });
+
+  it('previews the ticks as they will be registered', () => {
+    const iso = (ticks: number[]) => ticks.map((tick) => new Date(tick).toISOString());
+    // Across Berlin's spring change: 02:30 does not exist on 2026-03-29.
+    assert.deepEqual(iso(previewTicks({ ...trigger, cron: '30 2 * * *', tz: 'Europe/Berlin' }, now, 3)), [
+      '2026-03-29T01:30:00.000Z',
+      '2026-03-30T00:30:00.000Z',
+      '2026-03-31T00:30:00.000Z',
+    ]);
+    assert.deepEqual(iso(previewTicks({ ...trigger, every: 60_000 }, now, 2)), ['2026-03-28T12:01:00.000Z', '2026-03-28T12:02:00.000Z']);
+    const startAt = '2026-04-01T00:00:00.000Z';
+    assert.deepEqual(iso(previewTicks({ ...trigger, every: 60_000, startAt }, now, 2)), [startAt, '2026-04-01T00:01:00.000Z']);
   });
 });

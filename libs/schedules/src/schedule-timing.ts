@@ -99,3 +99,17 @@ export function planTicks(trigger: Trigger, options: { from: number; anchor: num
 export function nextCronTime(cron: string, tz: string, from: number): number {
   return CronExpressionParser.parse(cron, { tz, currentDate: new Date(from) }).next().getTime();
 }
+
+/**
+ * The next `count` ticks of a new cron or `every` trigger, planned as `planTicks` registers it and
+ * stepped as BullMQ's job scheduler steps (the cron's next time after the last; `every` on from the first).
+ */
+export function previewTicks(trigger: Trigger, from: number, count: number): number[] {
+  const plan = planTicks(trigger, { from, anchor: null });
+  if (plan.kind !== 'scheduler') return plan.kind === 'once' ? [plan.at] : [];
+  const { every, pattern, tz, startDate } = plan.repeat as { every?: number; pattern?: string; tz?: string; startDate: number };
+  const next = every ? (tick: number) => tick + every : (tick: number) => nextCronTime(pattern!, tz!, tick);
+  const ticks = [every ? startDate : next(startDate)];
+  while (ticks.length < count) ticks.push(next(ticks.at(-1)!));
+  return ticks;
+}

@@ -1,6 +1,19 @@
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { TaskTemplateDto } from '../executions/submit-execution.dto.js';
-import { overlapPolicies, type OverlapPolicy } from './schedule.view.js';
+import { overlapPolicies, schedulePreviewCount, type OverlapPolicy, type SchedulePreviewRequest } from './schedule.view.js';
+
+/** Several decorators as one: the trigger fields are checked alike in a schedule and in a preview. */
+const rules =
+  (...decorators: PropertyDecorator[]): (() => PropertyDecorator) =>
+  () =>
+  (target, key) =>
+    decorators.forEach((decorate) => decorate(target, key));
+
+const isoTime = () => IsISO8601({ strict: true, strictSeparator: true });
+const CronField = rules(IsOptional(), IsString(), Length(1, 200));
+const TimeZoneField = rules(IsOptional(), IsString(), Length(1, 64));
+const EveryField = rules(IsOptional(), IsInt(), Min(1000), Max(366 * 24 * 60 * 60 * 1000));
+const StartAtField = rules(IsOptional(), isoTime());
 
 /** `POST /v1/schedules`: an execution template plus at most one trigger (`cron`, `every`, `at`; none = by hand only). */
 export class CreateScheduleDto extends TaskTemplateDto {
@@ -11,27 +24,20 @@ export class CreateScheduleDto extends TaskTemplateDto {
   name!: string;
 
   /** 5 fields (minute first) or 6 (second first). */
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @CronField()
   cron?: string;
 
   /** IANA time zone of `cron` (default UTC). */
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @TimeZoneField()
   tz?: string;
 
   /** Milliseconds between ticks. */
-  @IsOptional()
-  @IsInt()
-  @Min(1000)
-  @Max(366 * 24 * 60 * 60 * 1000)
+  @EveryField()
   every?: number;
 
   /** One tick, at this time. */
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @isoTime()
   at?: string;
 
   /** The first tick now (cron, every). */
@@ -39,12 +45,11 @@ export class CreateScheduleDto extends TaskTemplateDto {
   @IsBoolean()
   runImmediately?: boolean;
 
-  @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @StartAtField()
   startAt?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @isoTime()
   endAt?: string;
 
   /** How many ticks fire at most (run-now does not count). */
@@ -77,4 +82,26 @@ export class CreateScheduleHookDto {
   @IsString()
   @Length(1, 200)
   description?: string;
+}
+
+/** `POST /v1/schedules/preview`: a trigger checked as a schedule's is, to show its next times. */
+export class SchedulePreviewDto implements SchedulePreviewRequest {
+  @CronField()
+  cron?: string;
+
+  @TimeZoneField()
+  tz?: string;
+
+  @EveryField()
+  every?: number;
+
+  @StartAtField()
+  startAt?: string;
+
+  /** How many times to list (default 5). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(schedulePreviewCount.max)
+  count?: number;
 }

@@ -46,3 +46,21 @@ export interface ScheduleView extends ScheduleDefinition {
   createdAt: string;
   updatedAt: string;
 }
+
+/** How many times a preview lists: by default, and at most. */
+export const schedulePreviewCount = { default: 5, max: 100 } as const;
+
+/** `POST /v1/schedules/preview`: a cron (with its zone) or an `every` (from `startAt`). */
+export interface SchedulePreviewRequest {
+  cron?: string;
+  /** IANA zone of `cron` (default UTC). */
+  tz?: string;
+  every?: number;
+  startAt?: string;
+  count?: number;
+}
+
+/** The next times the trigger would fire, as the scheduler plans them (UTC ISO 8601). */
+export interface SchedulePreviewView {
+  items: string[];
+}

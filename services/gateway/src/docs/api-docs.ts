@@ -12,6 +12,7 @@ import {
   CreateScheduleHookDto,
   CreateTokenDto,
   LoginDto,
+  SchedulePreviewDto,
   SubmitExecutionDto,
   TenantLimitsDto,
   limits,
@@ -30,7 +31,7 @@ import { viewSchemas } from './view-schemas.js';
 const docsPath = '/docs';
 
 /** The request bodies validated by a class: their schemas are those classes', as the gateway validates with them. */
-const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto, CreateScheduleHookDto];
+const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto, CreateScheduleHookDto, SchedulePreviewDto];
 
 /**
  * The gateway's OpenAPI 3.1 document, from its routes (`@ApiRoute` on each), their `@Access` rules

@@ -23,6 +23,7 @@ import {
   type QueueStatsView,
   type QueueView,
   type ScheduleHookView,
+  type SchedulePreviewView,
   type ScheduleView,
   type TaskDefaults,
   type TaskView,
@@ -169,6 +170,7 @@ export const viewSchemas: Record<string, SchemaObject> = {
     secret: string('Signs calls (`Conveyor-Signature`). Shown only here.'),
   }),
   HookRunView: objectOf<HookRunView>({ id: string('exec_<ULID>: the execution the call started (or, repeated, the first one).') }),
+  SchedulePreview: objectOf<SchedulePreviewView>({ items: arrayOf(dateTime()) }, 'The next times, UTC, earliest first.'),
   QueueView: objectOf<QueueView>({
     name: string(),
     paused: boolean(),

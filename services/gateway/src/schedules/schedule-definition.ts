@@ -1,5 +1,16 @@
-import { CreateScheduleDto, isPlainObject, toBackoffPolicy, validateAs, type AnyTask, type FieldError, type ScheduleDefinition, type Validated } from '@conveyor/contracts';
-import { triggerProblems } from '@conveyor/schedules';
+import {
+  CreateScheduleDto,
+  isPlainObject,
+  schedulePreviewCount,
+  SchedulePreviewDto,
+  toBackoffPolicy,
+  validateAs,
+  type AnyTask,
+  type FieldError,
+  type ScheduleDefinition,
+  type Validated,
+} from '@conveyor/contracts';
+import { previewTicks, triggerProblems } from '@conveyor/schedules';
 import { ApiError } from '@conveyor/service';
 import { unknownTask, validateTaskInput } from '../executions/submission.js';
 
@@ -43,6 +54,17 @@ export function validateScheduleDefinition(
   };
   errors.push(...triggerProblems(definition, now));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { definition, enabled: dto.enabled ?? true } };
+}
+
+/** The next times of a cron or `every` trigger, or the same `400` details a schedule with that trigger would get. */
+export function previewSchedule(body: unknown, now = Date.now()): Validated<string[]> {
+  const fields = validateAs(SchedulePreviewDto, body);
+  if (!fields.ok) return fields;
+  const { cron = null, tz = 'UTC', every = null, startAt = null, count = schedulePreviewCount.default } = fields.value;
+  const trigger = { cron, tz, every, at: null, runImmediately: false, startAt, endAt: null };
+  const errors = cron === null && every === null ? [{ path: 'cron', message: 'or every is required: the trigger to preview' }] : triggerProblems(trigger, now);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: previewTicks(trigger, now, count).map((tick) => new Date(tick).toISOString()) };
 }
 
 const triggerFields = ['cron', 'tz', 'every', 'at', 'runImmediately'] as const;

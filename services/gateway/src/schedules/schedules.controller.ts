@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ScheduleNotFoundError, type AnyTask, type ScheduleView } from '@conveyor/contracts';
+import { ScheduleNotFoundError, type AnyTask, type SchedulePreviewView, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
 import { ScheduleService, ScheduleTicks } from '@conveyor/schedules';
 import type { Caller } from '@conveyor/identity';
@@ -9,7 +9,7 @@ import { ListExecutionsQueryDto, parseListQuery } from '../executions/execution-
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { scheduleId } from '../http/request-guards.js';
 import { TracedRequests } from '../http/traced-requests.js';
-import { mergeSchedulePatch, validateScheduleDefinition } from './schedule-definition.js';
+import { mergeSchedulePatch, previewSchedule, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
 @Access('write')
@@ -31,6 +31,17 @@ export class SchedulesController {
     const schedule = await this.schedules.create(validated.value.definition, validated.value.enabled, tenant);
     reply.status(201).header('location', `/v1/schedules/${schedule.id}`);
     return schedule;
+  }
+
+  /** Changes nothing: any role may ask, as the dashboard's cron field does while one types. */
+  @Post('preview')
+  @HttpCode(200)
+  @Access('read')
+  @ApiRoute({ summary: 'The next times of a cron (in its zone) or every trigger', body: 'SchedulePreviewDto', answers: { 200: 'SchedulePreview' } })
+  preview(@Body() body: unknown): SchedulePreviewView {
+    const times = previewSchedule(body);
+    if (!times.ok) throw ApiError.validation(times.errors);
+    return { items: times.value };
   }
 
   @Get()

@@ -1,17 +1,24 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ExecutionPage } from './execution-page';
 import { ExecutionsPage } from './executions-page';
-import { useApp, useConnected } from './live';
+import { useApp, useLiveState, type LiveState } from './live';
 import { QueuesBar } from './queues-bar';
+import { SchedulePage } from './schedule-page';
 import { SchedulesPage } from './schedules-page';
 import { logOut } from './session';
 
-type Route = { page: 'executions'; scheduleId: string | null } | { page: 'execution'; id: string } | { page: 'queue'; name: string } | { page: 'schedules' };
+type Route =
+  | { page: 'executions'; scheduleId: string | null }
+  | { page: 'execution'; id: string }
+  | { page: 'queue'; name: string }
+  | { page: 'schedules' }
+  | { page: 'schedule'; id: string | null };
 
-/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/queues/<name>`, `#/schedules`. */
+/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/queues/<name>`, `#/schedules`, `#/schedules/<id | new>`. */
 function routeOf(hash: string): Route {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
   const [, page, id] = path.split('/');
+  if (page === 'schedules' && id) return { page: 'schedule', id: id === 'new' ? null : decodeURIComponent(id) };
   if (page === 'schedules') return { page: 'schedules' };
   if (page === 'executions' && id) return { page: 'execution', id: decodeURIComponent(id) };
   if (page === 'queues' && id) return { page: 'queue', name: decodeURIComponent(id) };
@@ -35,10 +42,13 @@ function LazyQueuePage({ name }: { name: string }) {
   return page ? <page.QueuePage name={name} /> : <p class="empty">Loading…</p>;
 }
 
+const liveLabels: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', down: 'Not live' };
+
 export function Dashboard() {
   const route = useRoute();
   const { bullBoardPath, session } = useApp();
-  const connected = useConnected();
+  const live = useLiveState();
+  const onSchedules = route.page === 'schedules' || route.page === 'schedule';
   return (
     <>
       <header class="topbar">
@@ -47,10 +57,10 @@ export function Dashboard() {
           Conveyor
         </a>
         <nav>
-          <a href="#/executions" aria-current={route.page !== 'schedules' ? 'page' : undefined}>
+          <a href="#/executions" aria-current={!onSchedules ? 'page' : undefined}>
             Executions
           </a>
-          <a href="#/schedules" aria-current={route.page === 'schedules' ? 'page' : undefined}>
+          <a href="#/schedules" aria-current={onSchedules ? 'page' : undefined}>
             Schedules
           </a>
           {session.role === 'admin' && (
@@ -59,8 +69,8 @@ export function Dashboard() {
             </a>
           )}
         </nav>
-        <span class={`live ${connected ? 'up' : 'down'}`} data-live={connected}>
-          {connected ? 'Live' : 'Reconnecting…'}
+        <span class={`live ${live === 'live' ? 'up' : 'down'}`} data-live={live}>
+          {liveLabels[live]}
         </span>
         <span class="who" data-tenant={session.tenant}>
           {session.tenant} · {session.role}
@@ -70,11 +80,18 @@ export function Dashboard() {
         </span>
       </header>
       <main>
+        {live === 'down' && (
+          <p class="not-live" role="status">
+            Not live: the connection to the monitor cannot be made. This page shows what the API answered and reads it again every few seconds; the live
+            connection is retried in the background.
+          </p>
+        )}
         <QueuesBar />
         {route.page === 'executions' && <ExecutionsPage key={route.scheduleId ?? ''} scheduleId={route.scheduleId} />}
         {route.page === 'execution' && <ExecutionPage key={route.id} id={route.id} />}
         {route.page === 'queue' && <LazyQueuePage key={route.name} name={route.name} />}
         {route.page === 'schedules' && <SchedulesPage />}
+        {route.page === 'schedule' && <SchedulePage key={route.id ?? 'new'} id={route.id} />}
       </main>
     </>
   );

@@ -49,3 +49,21 @@ export function Card({ title, actions, children }: { title: ComponentChildren; a
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }
+
+export function Fact({ name, value }: { name: string; value: string }) {
+  return (
+    <div>
+      <dt>{name}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+/** The title of one item's page: its name, its id, its state. */
+export function ItemTitle({ name, id, state }: { name: string; id: string; state: ComponentChildren }) {
+  return (
+    <>
+      {name} <span class="id">{id}</span> {state}
+    </>
+  );
+}

@@ -1,14 +1,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ConveyorEvent, ExecutionView, LogLine } from '@conveyor/contracts/core';
-import { Card, ErrorNote, Json, ProgressBar, StatusBadge } from './components';
+import { Card, ErrorNote, Fact, ItemTitle, Json, ProgressBar, StatusBadge } from './components';
 import { ExecutionActions } from './executions-page';
 import { clockTime, dateTime, duration, isActive } from './format';
-import { describeError, useApp, useThrottled } from './live';
+import { describeError, useApp, useLive, useThrottled } from './live';
 import { TimelineBar } from './timeline-bar';
 
 /** One execution: its state, its actions, and its live timeline and logs. */
 export function ExecutionPage({ id }: { id: string }) {
-  const { client } = useApp();
+  const { client, live } = useApp();
   const [execution, setExecution] = useState<ExecutionView | null>(null);
   const [timeline, setTimeline] = useState<ConveyorEvent[]>([]);
   const [logs, setLogs] = useState<LogLine[]>([]);
@@ -18,12 +18,31 @@ export function ExecutionPage({ id }: { id: string }) {
   const lastSeq = useRef(0);
   const refresh = useThrottled(() => void client.get(id).then(setExecution, (err) => setError(describeError(err))), 300);
 
+  const loadLogs = () =>
+    void client.logs(id).then(({ items }) => setLogs((shown) => [...items, ...shown.filter((l) => !items.some((i) => i.ts === l.ts && i.line === l.line))]), () => undefined);
+  /** Events from the watch and from REST, each once, in order of seq. */
+  const addEvents = (events: ConveyorEvent[]) =>
+    setTimeline((all) => [...all, ...events.filter((event) => event.seq === undefined || !all.some((e) => e.seq === event.seq))].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)));
+
   useEffect(() => {
     setTimeline([]);
     setLogs([]);
     lastSeq.current = 0;
-    void client.logs(id).then(({ items }) => setLogs((live) => [...items, ...live.filter((l) => !items.some((i) => i.ts === l.ts && i.line === l.line))]), () => undefined);
+    loadLogs();
+    // From REST first: the page shows the execution even when the live connection cannot be made.
+    void client.get(id).then((view) => setExecution((current) => current ?? view), (err) => setError(describeError(err)));
   }, [client, id]);
+
+  // Without the live connection, the execution, its timeline and its logs are read again from REST.
+  useLive(
+    () => undefined,
+    () => {
+      if (live.state === 'live') return;
+      refresh();
+      loadLogs();
+      void client.events(id).then(({ items }) => addEvents(items), () => undefined);
+    },
+  );
 
   useEffect(() => {
     const watch = client.watch(
@@ -33,7 +52,7 @@ export function ExecutionPage({ id }: { id: string }) {
         onEvent: (event) => {
           if (event.type === 'execution.log') return setLogs((all) => [...all, { ts: event.ts, level: event.data.level, line: event.data.line }]);
           lastSeq.current = event.seq ?? lastSeq.current;
-          setTimeline((all) => [...all, event]);
+          addEvents([event]);
           if (event.type !== 'execution.progress') return refresh();
           const { percent, step = null, message = null } = event.data;
           setExecution((current) => current && { ...current, progress: { percent, step, message } });
@@ -55,11 +74,7 @@ export function ExecutionPage({ id }: { id: string }) {
         ← Executions
       </a>
       <Card
-        title={
-          <>
-            {execution.task} <span class="id">{execution.id}</span> <StatusBadge status={execution.status} />
-          </>
-        }
+        title={<ItemTitle name={execution.task} id={execution.id} state={<StatusBadge status={execution.status} />} />}
         actions={
           <ExecutionActions
             execution={execution}
@@ -126,15 +141,6 @@ export function ExecutionPage({ id }: { id: string }) {
           </ol>
         </Card>
       </div>
-    </div>
-  );
-}
-
-function Fact({ name, value }: { name: string; value: string }) {
-  return (
-    <div>
-      <dt>{name}</dt>
-      <dd>{value}</dd>
     </div>
   );
 }

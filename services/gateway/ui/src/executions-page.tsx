@@ -3,7 +3,7 @@ import type { ExecutionList } from '@conveyor/client';
 import type { ExecutionStatus, ExecutionSummary, ExecutionView } from '@conveyor/contracts/core';
 import { Card, Empty, ErrorNote, ProgressBar, StatusBadge } from './components';
 import { duration, isActive, relativeTime, shortId, statusLabels, statuses } from './format';
-import { useAction, useApp, useLive, useNow, useThrottled } from './live';
+import { useAction, useApp, useCanWrite, useLive, useNow, useThrottled } from './live';
 import { SubmitForm } from './submit-form';
 
 interface Filters {
@@ -19,6 +19,7 @@ const noFilters: Filters = { status: [], task: '', queue: '', tag: '', scheduleI
 /** The executions, newest first: filters, live status and progress, and the actions each allows. */
 export function ExecutionsPage({ scheduleId }: { scheduleId: string | null }) {
   const { client } = useApp();
+  const canWrite = useCanWrite();
   const [filters, setFilters] = useState<Filters>({ ...noFilters, scheduleId });
   const [list, setList] = useState<ExecutionList | null>(null);
   const [submitted, setSubmitted] = useState<ExecutionView | null>(null);
@@ -56,19 +57,21 @@ export function ExecutionsPage({ scheduleId }: { scheduleId: string | null }) {
 
   return (
     <>
-      <Card title="New execution">
-        <SubmitForm
-          onSubmitted={(execution) => {
-            setSubmitted(execution);
-            reload();
-          }}
-        />
-        {submitted && (
-          <p class="notice" data-submitted={submitted.id}>
-            Submitted <a href={`#/executions/${submitted.id}`}>{submitted.task} {shortId(submitted.id)}</a>
-          </p>
-        )}
-      </Card>
+      {canWrite && (
+        <Card title="New execution">
+          <SubmitForm
+            onSubmitted={(execution) => {
+              setSubmitted(execution);
+              reload();
+            }}
+          />
+          {submitted && (
+            <p class="notice" data-submitted={submitted.id}>
+              Submitted <a href={`#/executions/${submitted.id}`}>{submitted.task} {shortId(submitted.id)}</a>
+            </p>
+          )}
+        </Card>
+      )}
       <Card
         title={filters.scheduleId ? `Runs of schedule ${filters.scheduleId}` : 'Executions'}
         actions={
@@ -110,7 +113,7 @@ function FilterInput({ label, value, onChange, placeholder }: { label: string; v
   );
 }
 
-function ExecutionTable({ items, onChanged }: { items: ExecutionSummary[]; onChanged: () => void }) {
+export function ExecutionTable({ items, onChanged }: { items: ExecutionSummary[]; onChanged: () => void }) {
   const now = useNow();
   return (
     <table class="table executions">
@@ -166,6 +169,7 @@ function ExecutionTable({ items, onChanged }: { items: ExecutionSummary[]; onCha
 export function ExecutionActions({ execution, onChanged, compact = false }: { execution: ExecutionSummary; onChanged: (view: ExecutionView) => void; compact?: boolean }) {
   const { client } = useApp();
   const action = useAction();
+  const canWrite = useCanWrite();
   const { status, id } = execution;
   const act = (run: () => Promise<ExecutionView>) => action.run(async () => onChanged(await run()));
   const buttons = [
@@ -174,6 +178,7 @@ export function ExecutionActions({ execution, onChanged, compact = false }: { ex
     status === 'paused' && { label: 'Resume', run: () => client.resume(id) },
     (status === 'failed' || status === 'cancelled') && { label: 'Retry', run: () => client.retry(id) },
   ].filter((b) => b !== false);
+  if (!canWrite) return null;
   return (
     <div class="actions">
       {buttons.map((b) => (

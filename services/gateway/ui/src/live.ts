@@ -5,22 +5,36 @@ import type { ConveyorEvent, DashboardSessionView } from '@conveyor/contracts/co
 
 type Listener = (event: ConveyorEvent) => void;
 
+/** `connecting` until the first answer; `down` while the monitor cannot be reached (socket.io keeps trying). */
+export type LiveState = 'connecting' | 'live' | 'down';
+
+/** While not live, pages read REST again this often. */
+const restRefreshMs = 5000;
+
 /**
  * The tenant's room, joined once for the whole page. Views listen to its events, and reload on
- * `rejoined` (the first join, and after a reconnect, when events may have been missed).
+ * `rejoined` (the first join, and after a reconnect, when events may have been missed) — and every
+ * few seconds while the live connection is down, so that every page still shows what REST says.
  */
 export class LiveFeed {
   private readonly listeners = new Set<Listener>();
   private readonly rejoinListeners = new Set<() => void>();
+  private readonly stateListeners = new Set<(state: LiveState) => void>();
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  state: LiveState = 'connecting';
 
   constructor(readonly client: ConveyorClient) {
     client.follow(
       { tenant: true },
       {
         onEvent: (event) => this.listeners.forEach((listener) => listener(event)),
-        onCounts: () => this.rejoinListeners.forEach((listener) => listener()),
+        onCounts: () => this.reloadAll(),
       },
     );
+    const socket = client.connection().socket;
+    socket.on('connect', () => this.setState('live'));
+    socket.on('disconnect', () => this.setState('down'));
+    socket.on('connect_error', () => this.setState('down'));
   }
 
   on(listener: Listener, onRejoin: () => void): () => void {
@@ -30,6 +44,25 @@ export class LiveFeed {
       this.listeners.delete(listener);
       this.rejoinListeners.delete(onRejoin);
     };
+  }
+
+  onState(listener: (state: LiveState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private setState(state: LiveState): void {
+    if (state === this.state) return;
+    this.state = state;
+    clearInterval(this.refreshTimer);
+    this.stateListeners.forEach((listener) => listener(state));
+    if (state !== 'down') return;
+    this.reloadAll();
+    this.refreshTimer = setInterval(() => this.reloadAll(), restRefreshMs);
+  }
+
+  private reloadAll(): void {
+    this.rejoinListeners.forEach((listener) => listener());
   }
 }
 
@@ -88,24 +121,19 @@ export function useNow(): number {
   return now;
 }
 
-/** Whether the socket.io connection to the monitor is up. */
-export function useConnected(): boolean {
-  const { client } = useApp();
-  const socket = client.connection().socket;
-  const [connected, setConnected] = useState(socket.connected);
+/** Whether the page is live: the socket.io connection to the monitor is up, being made, or cannot be made. */
+export function useLiveState(): LiveState {
+  const { live } = useApp();
+  const [state, setState] = useState(live.state);
   useEffect(() => {
-    const up = () => setConnected(true);
-    const down = () => setConnected(false);
-    socket.on('connect', up);
-    socket.on('disconnect', down);
-    setConnected(socket.connected);
-    return () => {
-      socket.off('connect', up);
-      socket.off('disconnect', down);
-    };
-  }, [socket]);
-  return connected;
+    setState(live.state);
+    return live.onState(setState);
+  }, [live]);
+  return state;
 }
+
+/** Whether the session's role may change things (a `read` key sees the pages without their controls). */
+export const useCanWrite = () => useApp().session.role !== 'read';
 
 /** Runs an action, keeping its error message for the view. */
 export function useAction(): { busy: boolean; error: string | null; run: (action: () => Promise<unknown>) => Promise<void> } {

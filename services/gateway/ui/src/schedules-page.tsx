@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ScheduleState, ScheduleView } from '@conveyor/contracts/core';
 import { Card, Empty, ErrorNote } from './components';
 import { dateTime, relativeTime, timing } from './format';
-import { useAction, useApp, useLive, useNow, useThrottled } from './live';
+import { useAction, useApp, useCanWrite, useLive, useNow, useThrottled } from './live';
 
 const stateLabels: Record<ScheduleState, string> = {
   active: 'Active',
@@ -11,9 +11,10 @@ const stateLabels: Record<ScheduleState, string> = {
   finished: 'Finished',
 };
 
-/** The schedules: when each fires next, live; enable, disable and run now. */
+/** The schedules: when each fires next, live; enable, disable and run now; a new one. */
 export function SchedulesPage() {
   const { client } = useApp();
+  const canWrite = useCanWrite();
   const [schedules, setSchedules] = useState<ScheduleView[] | null>(null);
   const loading = useAction();
   const now = useNow();
@@ -25,12 +26,10 @@ export function SchedulesPage() {
   }, reload);
 
   return (
-    <Card title="Schedules">
+    <Card title="Schedules" actions={canWrite && <a href="#/schedules/new">New schedule</a>}>
       <ErrorNote error={loading.error} />
       {schedules?.length === 0 ? (
-        <Empty>
-          No schedules yet. Create one with <code>POST /v1/schedules</code>.
-        </Empty>
+        <Empty>No schedules yet.</Empty>
       ) : (
         <table class="table schedules">
           <thead>
@@ -49,14 +48,14 @@ export function SchedulesPage() {
             {(schedules ?? []).map((schedule) => (
               <tr key={schedule.id} data-schedule-id={schedule.id}>
                 <td>
-                  <span class="task-name">{schedule.name}</span>
+                  <a class="task-name" href={`#/schedules/${schedule.id}`}>
+                    {schedule.name}
+                  </a>
                 </td>
                 <td>{schedule.task}</td>
                 <td class="mono">{timing(schedule)}</td>
                 <td>
-                  <span class={`badge schedule-${schedule.state}`} data-state={schedule.state}>
-                    {stateLabels[schedule.state]}
-                  </span>
+                  <ScheduleStateBadge schedule={schedule} />
                 </td>
                 <td title={dateTime(schedule.nextRunAt)}>{relativeTime(schedule.nextRunAt, now)}</td>
                 <td class="last-run" title={dateTime(schedule.lastRunAt)}>
@@ -67,9 +66,7 @@ export function SchedulesPage() {
                     {schedule.runCount}
                   </a>
                 </td>
-                <td>
-                  <ScheduleActions schedule={schedule} onChanged={(view) => setSchedules((all) => all && all.map((s) => (s.id === view.id ? view : s)))} />
-                </td>
+                <td>{canWrite && <ScheduleActions schedule={schedule} onChanged={(view) => setSchedules((all) => all && all.map((s) => (s.id === view.id ? view : s)))} />}</td>
               </tr>
             ))}
           </tbody>
@@ -79,9 +76,19 @@ export function SchedulesPage() {
   );
 }
 
-function ScheduleActions({ schedule, onChanged }: { schedule: ScheduleView; onChanged: (view: ScheduleView) => void }) {
+export function ScheduleStateBadge({ schedule }: { schedule: ScheduleView }) {
+  return (
+    <span class={`badge schedule-${schedule.state}`} data-state={schedule.state}>
+      {stateLabels[schedule.state]}
+    </span>
+  );
+}
+
+/** Run now, enable or disable; and delete, asked twice, where `onDeleted` says what follows. */
+export function ScheduleActions({ schedule, onChanged, onDeleted }: { schedule: ScheduleView; onChanged: (view: ScheduleView) => void; onDeleted?: () => void }) {
   const { client } = useApp();
   const action = useAction();
+  const [deleting, setDeleting] = useState(false);
   const act = (run: () => Promise<ScheduleView>) => action.run(async () => onChanged(await run()));
   return (
     <div class="actions">
@@ -91,6 +98,15 @@ function ScheduleActions({ schedule, onChanged }: { schedule: ScheduleView; onCh
       <button disabled={action.busy} onClick={() => act(() => (schedule.enabled ? client.schedules.disable(schedule.id) : client.schedules.enable(schedule.id)))}>
         {schedule.enabled ? 'Disable' : 'Enable'}
       </button>
+      {onDeleted && (
+        <button
+          class="danger"
+          disabled={action.busy}
+          onClick={() => (deleting ? action.run(async () => (await client.schedules.delete(schedule.id), onDeleted())) : setDeleting(true))}
+        >
+          {deleting ? 'Delete for good' : 'Delete'}
+        </button>
+      )}
       <ErrorNote error={action.error} />
     </div>
   );
