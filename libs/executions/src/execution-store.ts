@@ -5,6 +5,7 @@ import {
   encodeNumbered,
   encodePublished,
   eventEnvelope,
+  isWebhookEventType,
   executionStatuses,
   limits,
   type ConveyorEvent,
@@ -204,6 +205,7 @@ export class ExecutionStore {
       retried.head,
       retried.tail,
       eventLogCap,
+      ref.tenant,
     );
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
@@ -277,6 +279,8 @@ export class ExecutionStore {
       this.keys.statusCounts(ref.queue, null),
       this.keys.finished(ref.queue),
       this.keys.queueStats(ref.queue, ref.tenant, minuteOf(now)),
+      this.keys.hookedTenants(ref.queue),
+      this.keys.outbox(ref.queue),
       ...this.keys.statusIndexes(ref.queue, ref.tenant),
     ];
   }
@@ -300,6 +304,7 @@ export class ExecutionStore {
       eventLogCap,
       now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
+      isWebhookEventType(type) ? ref.tenant : '',
       ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];
   }

@@ -6,6 +6,9 @@ import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, type Logger } from '@conveyor/service';
 import { IdentityModule } from '@conveyor/identity';
 import { TenantsModule } from '@conveyor/tenants';
+import { REDIS, RedisKeys } from '@conveyor/redis';
+import { WebhookStore } from '@conveyor/webhooks';
+import type { Redis } from 'ioredis';
 import { AuthGuard } from './auth/auth.guard.js';
 import { IdentityController } from './auth/identity.controller.js';
 import { SessionController } from './auth/session.controller.js';
@@ -19,6 +22,8 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -32,7 +37,7 @@ export class GatewayModule {
         SchedulesModule,
         TenantsModule,
       ],
-      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, TenantsController, HealthController, DashboardController],
+      controllers: [IdentityController, SessionController, ExecutionsController, SchedulesController, QueuesController, TasksController, TenantsController, WebhooksController, HealthController, DashboardController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: OFFERED_TASKS, useValue: offeredTasks(config.demoTasks) },
@@ -40,6 +45,8 @@ export class GatewayModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
         QueuesService,
+        { provide: WebhookStore, inject: [REDIS, RedisKeys], useFactory: (redis: Redis, keys: RedisKeys) => new WebhookStore(redis, keys) },
+        WebhookDeliveries,
       ],
     };
   }

@@ -13,6 +13,9 @@ import {
   LoginDto,
   SubmitExecutionDto,
   TenantLimitsDto,
+  CreateWebhookDto,
+  UpdateWebhookDto,
+  RotateWebhookSecretDto,
   limits,
   sessionRequestHeader,
   type AnyTask,
@@ -29,7 +32,18 @@ import { viewSchemas } from './view-schemas.js';
 const docsPath = '/docs';
 
 /** The request bodies validated by a class: their schemas are those classes', as the gateway validates with them. */
-const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto];
+const requestClasses = [
+  CancelExecutionDto,
+  CleanQueueDto,
+  QueueConcurrencyDto,
+  CreateApiKeyDto,
+  CreateTokenDto,
+  LoginDto,
+  TenantLimitsDto,
+  CreateWebhookDto,
+  UpdateWebhookDto,
+  RotateWebhookSecretDto,
+];
 
 /**
  * The gateway's OpenAPI 3.1 document, from its routes (`@ApiRoute` on each), their `@Access` rules

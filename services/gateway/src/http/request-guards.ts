@@ -23,11 +23,12 @@ export class IdPipe implements PipeTransform<string, string> {
   }
 }
 
-const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Schedule', apiKey: 'API key' };
+const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Schedule', apiKey: 'API key', webhook: 'Webhook' };
 
 export const executionId = new IdPipe('execution');
 export const apiKeyId = new IdPipe('apiKey');
 export const scheduleId = new IdPipe('schedule');
+export const webhookId = new IdPipe('webhook');
 
 /** A path's tenant name: checked as `?tenant=` is (`400` naming `tenant`), so that it never reaches a key name otherwise. */
 export const tenantName: PipeTransform<string, string> = {
