@@ -137,6 +137,17 @@ describe('outbound webhooks', () => {
     assert.equal(receiver.to('/noop-only').length + receiver.to('/steps-only').length + receiver.to('/http-only').length, 2);
   });
 
+  it("sends schedule events, filtered by the schedule's task and tags", async () => {
+    const hook = await endpoint('/schedules', 'nightly', ['schedule.updated'], { task: 'demo.noop' });
+    const created = await acme.post('/v1/schedules', { name: 'nightly', task: 'demo.noop', tags: ['nightly'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await acme.post('/v1/schedules', { name: 'other', task: 'demo.noop', tags: ['other'] });
+    const [hooked] = await received('/schedules', 1);
+    const event = eventOf(hooked);
+    assert.deepEqual([event.type, event.scheduleId, event.seq], ['schedule.updated', created.body.id, 1]);
+    assert.equal(hooked.headers[deliveryHeader.toLowerCase()], `${hook.id}.${created.body.id}.1`);
+  });
+
   it('signs with both secrets while a rotation overlaps, then with the new one only; /test sends a signed ping', async () => {
     const hook = await endpoint('/rotated', 'rotated');
     const rotated = await acme.post(`/v1/webhooks/${hook.id}/rotate-secret`, { overlapSeconds: 60 });

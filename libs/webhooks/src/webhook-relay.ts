@@ -97,7 +97,7 @@ export class WebhookRelay {
   private async enqueue(event: ConveyorEvent, endpoints: WebhookRecord[], subject: () => Promise<EventSubject>): Promise<void> {
     const subjectId = event.executionId ?? event.scheduleId;
     if (!subjectId || event.seq === undefined) return;
-    const interested = endpoints.filter((endpoint) => endpoint.enabled && endpoint.events.includes(event.type));
+    const interested = endpoints.filter((endpoint) => endpoint.enabled && (endpoint.events as readonly string[]).includes(event.type));
     if (interested.length === 0) return;
     const facts = await subject();
     const body = JSON.stringify(event);

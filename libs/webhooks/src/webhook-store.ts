@@ -5,11 +5,11 @@ import {
   newId,
   WebhookNotFoundError,
   workerQueues,
-  type EventType,
   type TenantFilter,
   type WebhookDeliveryAttempt,
   type WebhookDeliveryStatus,
   type WebhookDeliveryView,
+  type WebhookEventType,
   type WebhookFilters,
   type WebhookView,
   type WebhookWithSecret,
@@ -21,7 +21,7 @@ export interface WebhookRecord {
   id: string;
   tenant: string;
   url: string;
-  events: EventType[];
+  events: WebhookEventType[];
   filters: WebhookFilters | null;
   description: string | null;
   enabled: boolean;

@@ -3,7 +3,7 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsIn
 import { tagMessage } from '../executions/submit-execution.dto.js';
 import { tagPattern } from '../limits.js';
 import { catalogQueues, taskCatalog } from '../tasks/task-catalog.js';
-import { webhookEventTypes } from './webhook.view.js';
+import { webhookEventTypes, type WebhookEventType } from './webhook.view.js';
 
 const urlOptions = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true };
 const urlMessage = 'must be an http:// or https:// URL';
@@ -36,7 +36,7 @@ export class CreateWebhookDto {
   @ArrayMaxSize(webhookEventTypes.length)
   @ArrayUnique()
   @IsIn(webhookEventTypes, { each: true, message: eventsMessage })
-  events!: string[];
+  events!: WebhookEventType[];
 
   @IsOptional()
   @ValidateNested()
@@ -63,7 +63,7 @@ export class UpdateWebhookDto {
   @ArrayMaxSize(webhookEventTypes.length)
   @ArrayUnique()
   @IsIn(webhookEventTypes, { each: true, message: eventsMessage })
-  events?: string[];
+  events?: WebhookEventType[];
 
   @IsOptional()
   @ValidateNested()

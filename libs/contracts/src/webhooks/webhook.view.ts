@@ -4,7 +4,9 @@ import { eventTypes, type EventType } from '../events/conveyor-event.js';
  * The event types a webhook endpoint may ask for: state events of executions and schedules. Progress
  * and log lines are too frequent to be worth a request each, and queue events belong to no tenant's work.
  */
-export const webhookEventTypes = eventTypes.filter((type) => type !== 'execution.progress' && type !== 'execution.log' && !type.startsWith('queue.'));
+export const webhookEventTypes = eventTypes.filter((type): type is WebhookEventType => type !== 'execution.progress' && type !== 'execution.log' && !type.startsWith('queue.'));
+
+export type WebhookEventType = Exclude<EventType, 'execution.progress' | 'execution.log' | `queue.${string}`>;
 
 const webhookEventTypeSet = new Set<string>(webhookEventTypes);
 
@@ -26,7 +28,7 @@ export interface WebhookView {
   id: string;
   tenant: string;
   url: string;
-  events: EventType[];
+  events: WebhookEventType[];
   filters: WebhookFilters | null;
   description: string | null;
   enabled: boolean;

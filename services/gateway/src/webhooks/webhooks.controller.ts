@@ -5,7 +5,6 @@ import {
   ListDeliveriesQueryDto,
   RotateWebhookSecretDto,
   UpdateWebhookDto,
-  type EventType,
   type WebhookDeliveryView,
   type WebhookView,
   type WebhookWithSecret,
@@ -33,7 +32,7 @@ export class WebhooksController {
   @ApiRoute({ summary: 'Create a webhook endpoint', body: 'CreateWebhookDto', answers: { 201: 'WebhookWithSecret' }, headers: ['Location'] })
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookWithSecret> {
     const { url, events, filters, description } = parseRequest(CreateWebhookDto, body);
-    const created = await this.store.create(caller.writeTenant, { url, events: events as EventType[], filters: filters ? { ...filters } : null, description: description ?? null });
+    const created = await this.store.create(caller.writeTenant, { url, events, filters: filters ? { ...filters } : null, description: description ?? null });
     reply.status(201).header('location', `/v1/webhooks/${created.id}`);
     return created;
   }
@@ -60,7 +59,7 @@ export class WebhooksController {
     const record = await this.store.get(id, caller.tenant);
     const change: WebhookChange = {};
     if (patch.url !== undefined) change.url = patch.url;
-    if (patch.events !== undefined) change.events = patch.events as EventType[];
+    if (patch.events !== undefined) change.events = patch.events;
     if (patch.filters !== undefined) change.filters = patch.filters ? { ...patch.filters } : null;
     if (patch.description !== undefined) change.description = patch.description;
     if (patch.enabled !== undefined) change.enabled = patch.enabled;
