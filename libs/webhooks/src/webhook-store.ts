@@ -9,23 +9,13 @@ import {
   type WebhookDeliveryAttempt,
   type WebhookDeliveryStatus,
   type WebhookDeliveryView,
-  type WebhookEventType,
-  type WebhookFilters,
   type WebhookView,
   type WebhookWithSecret,
 } from '@conveyor/contracts';
 import { execOrThrow, type RedisKeys } from '@conveyor/redis';
 
 /** An endpoint as stored: its view's facts plus its secrets. Times are epoch ms. Persisted: add fields, never rename them. */
-export interface WebhookRecord {
-  id: string;
-  tenant: string;
-  url: string;
-  events: WebhookEventType[];
-  filters: WebhookFilters | null;
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
+export interface WebhookRecord extends Pick<WebhookView, 'id' | 'tenant' | 'url' | 'events' | 'filters' | 'description' | 'enabled' | 'disabledReason'> {
   secret: string;
   /** The secret before the last rotation, signed with too until `previousSecretUntil`. */
   previousSecret: string | null;

@@ -9,11 +9,8 @@ import { ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { RetryLater, WebhookRelay, WebhookSender, WebhookStore, type DeliveryJobData } from '@conveyor/webhooks';
 import { WORKER_CONFIG } from '../worker-config.js';
+import { lockDurationMs, maxStalledCount, stalledIntervalMs } from './worker-pool.js';
 
-/** As for executions: a killed worker's delivery is sent again by another within about 15 s. */
-const lockDurationMs = 5_000;
-const stalledIntervalMs = 4_000;
-const maxStalledCount = 5;
 const deliveryConcurrency = 20;
 
 /**
@@ -44,6 +41,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
       connection: connections[1],
       prefix: this.keys.prefix,
       concurrency: deliveryConcurrency,
+      // The executions' locks: a killed worker's delivery is sent again by another within about 15 s.
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
       maxStalledCount,
