@@ -220,5 +220,10 @@ describe('outbound webhooks', () => {
     assert.deepEqual(new Set(hooks.map((h) => eventOf(h).executionId)), new Set(ids));
     assert.equal(new Set(hooks.map((h) => h.headers[deliveryHeader.toLowerCase()])).size, hooks.length);
     assert.ok(log.every((d) => d.attempts.length === 1));
+    // Paged newest first: two pages hold them all, each once.
+    const first = (await acme.get(`/v1/webhooks/${hook.id}/deliveries?limit=4`)).body;
+    const second = (await acme.get(`/v1/webhooks/${hook.id}/deliveries?limit=4&cursor=${first.nextCursor}`)).body;
+    assert.deepEqual([first.items.length, second.items.length, second.nextCursor], [4, 2, null]);
+    assert.deepEqual([...first.items, ...second.items].map((d: any) => d.id), log.map((d) => d.id));
   });
 });
