@@ -19,6 +19,11 @@ import type {
   TaskOf,
   TaskInput,
   TaskView,
+  WebhookDeliveryView,
+  WebhookEventType,
+  WebhookFilters,
+  WebhookView,
+  WebhookWithSecret,
 } from '@conveyor/contracts';
 import { sessionRequestHeader, signatureHeader, signWebhook } from '@conveyor/contracts/core';
 import { ConveyorApiError } from './api-error.js';
@@ -55,6 +60,14 @@ export interface ExecutionList {
   items: ExecutionSummary[];
   nextCursor: string | null;
   totals: Record<ExecutionStatus, number>;
+}
+
+/** A webhook endpoint to create: where to post, which state events, and optional filters. */
+export interface WebhookInput {
+  url: string;
+  events: WebhookEventType[];
+  filters?: WebhookFilters;
+  description?: string;
 }
 
 export interface ClientOptions {
@@ -168,6 +181,26 @@ export class ConveyorClient {
       ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     });
   }
+
+  /** Signed outbound webhooks: endpoints of the caller's tenant, and their delivery logs. */
+  readonly webhooks = {
+    /** The answer holds the endpoint's `secret`: keep it, it is shown again only by `rotateSecret`. */
+    create: (endpoint: WebhookInput): Promise<WebhookWithSecret> => this.request('POST', '/v1/webhooks', endpoint),
+    get: (id: string): Promise<WebhookView> => this.request('GET', path`/v1/webhooks/${id}`),
+    list: (): Promise<{ items: WebhookView[] }> => this.request('GET', '/v1/webhooks'),
+    /** The fields given replace the endpoint's (`null` clears `filters` or `description`); `enabled: true` turns a disabled one on again. */
+    update: (id: string, change: Partial<Omit<WebhookInput, 'filters' | 'description'>> & { filters?: WebhookFilters | null; description?: string | null; enabled?: boolean }): Promise<WebhookView> =>
+      this.request('PATCH', path`/v1/webhooks/${id}`, change),
+    delete: (id: string): Promise<void> => this.request('DELETE', path`/v1/webhooks/${id}`),
+    /** Sends a signed `webhook.test` ping now. */
+    test: (id: string): Promise<WebhookDeliveryView> => this.request('POST', path`/v1/webhooks/${id}/test`),
+    /** A new secret; deliveries are signed with the old one too for `overlapSeconds` (default a day). */
+    rotateSecret: (id: string, options: { overlapSeconds?: number } = {}): Promise<WebhookWithSecret> =>
+      this.request('POST', path`/v1/webhooks/${id}/rotate-secret`, options),
+    /** The endpoint's deliveries, newest first, each with its attempts. */
+    deliveries: (id: string, options: { limit?: number; cursor?: string } = {}): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> =>
+      this.request('GET', path`/v1/webhooks/${id}/deliveries` + queryOf(options)),
+  };
 
   readonly queues = {
     list: (): Promise<{ items: QueueView[] }> => this.request('GET', '/v1/queues'),

@@ -144,6 +144,19 @@ export class WorkerEnv extends ServiceEnv {
   @IsOptional()
   @IsEntryList(parseAddressRules, 'IPs or CIDRs with an optional :port (IPv6 in brackets then)')
   EGRESS_ALLOW_PRIVATE = '';
+
+  /** Comma-separated host names webhooks may call, as `HTTP_TASK_ALLOWED_HOSTS` (`*`: any public host on 80 and 443). */
+  @IsOptional()
+  @IsEntryList(parseHostRules, 'host names (`*.domain` for subdomains, `*` for any) with an optional :port')
+  WEBHOOK_ALLOWED_HOSTS = '*';
+
+  /** The first wait before a failed delivery is tried again (doubling, at most an hour). */
+  @OptionalInt(1)
+  WEBHOOK_RETRY_BASE_MS: number = 10_000;
+
+  /** How long a delivery is retried; an endpoint whose delivery failed that long is disabled. */
+  @OptionalInt(1)
+  WEBHOOK_RETRY_HORIZON_MS: number = 24 * 60 * 60 * 1000;
 }
 
 const tenantKeyList = /^[a-z0-9-]{1,32}:[^\s,:]{24,}(,[a-z0-9-]{1,32}:[^\s,:]{24,})*$/;

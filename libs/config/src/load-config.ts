@@ -74,6 +74,13 @@ export interface WorkerConfig extends Omit<ServiceConfig, 'http'> {
   demoTasks: boolean;
   /** `null`: tracing off. */
   tracing: TracingConfig | null;
+  webhooks: WebhookDeliveryConfig;
+}
+
+export interface WebhookDeliveryConfig {
+  allowedHosts: HostRule[];
+  retryBaseMs: number;
+  retryHorizonMs: number;
 }
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
@@ -198,6 +205,7 @@ export const loadWorkerConfig = (source?: NodeJS.ProcessEnv) =>
         egress: { allowPrivate: parseAddressRules(env.EGRESS_ALLOW_PRIVATE).rules },
         demoTasks: env.CONVEYOR_DEMO_TASKS === 'true',
         tracing: toTracingConfig(env, 'worker'),
+        webhooks: { allowedHosts: parseHostRules(env.WEBHOOK_ALLOWED_HOSTS).rules, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, retryHorizonMs: env.WEBHOOK_RETRY_HORIZON_MS },
       };
     },
     source,

@@ -21,3 +21,4 @@ export * from './schedules/schedule-hook.view.js';
 export * from './validation/json-shape.js';
 export * from './validation/validated.js';
 export * from './webhooks/webhook-signature.js';
+export * from './webhooks/webhook.view.js';

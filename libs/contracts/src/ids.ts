@@ -2,7 +2,7 @@
 const ulid = '[0-9A-HJKMNP-TV-Z]{26}';
 
 /** Each kind of id Conveyor hands out: a prefix, then a ULID. */
-export const idPrefixes = { execution: 'exec_', schedule: 'sch_', apiKey: 'key_', hook: 'hook_' } as const;
+export const idPrefixes = { execution: 'exec_', schedule: 'sch_', apiKey: 'key_', hook: 'hook_', webhook: 'whk_' } as const;
 
 export type IdKind = keyof typeof idPrefixes;
 

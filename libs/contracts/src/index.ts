@@ -12,3 +12,4 @@ export * from './validation/schema-hints.js';
 export * from './identity/identity.dto.js';
 export * from './tenants/tenant-limits.dto.js';
 export * from './new-id.js';
+export * from './webhooks/webhook.dto.js';

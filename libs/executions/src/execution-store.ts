@@ -5,6 +5,7 @@ import {
   encodeNumbered,
   encodePublished,
   eventEnvelope,
+  isWebhookEventType,
   executionStatuses,
   limits,
   type ConveyorEvent,
@@ -206,6 +207,7 @@ export class ExecutionStore {
       retried.head,
       retried.tail,
       eventLogCap,
+      ref.tenant,
     );
     if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
@@ -282,6 +284,8 @@ export class ExecutionStore {
       this.keys.statusCounts(ref.queue, null),
       this.keys.finished(ref.queue),
       this.keys.queueStats(ref.queue, ref.tenant, minuteOf(now)),
+      this.keys.hookedTenants(ref.queue),
+      this.keys.outbox(ref.queue),
       ...this.keys.statusIndexes(ref.queue, ref.tenant),
     ];
   }
@@ -305,6 +309,7 @@ export class ExecutionStore {
       eventLogCap,
       now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
+      isWebhookEventType(type) ? ref.tenant : '',
       ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
     ];
   }

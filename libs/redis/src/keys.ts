@@ -89,6 +89,41 @@ export class RedisKeys {
     return this.tagged(queue, 'endings-repair-lock');
   }
 
+  /** Set: the tenants with at least one webhook endpoint (the event scripts put only their state events in the outbox). */
+  hookedTenants(queue: string): string {
+    return this.tagged(queue, 'hooked');
+  }
+
+  /** Stream: the queue's state events of hooked tenants, written by the event scripts, read by the webhook relay. */
+  outbox(queue: string): string {
+    return this.tagged(queue, 'outbox');
+  }
+
+  /** The BullMQ queue of webhook deliveries (Conveyor's own, apart from every catalogue queue's tag). */
+  webhookDeliveryQueue(): string {
+    return '{webhook-deliveries}';
+  }
+
+  /** Hash: a webhook endpoint (url, events, filters, secrets, state). Global, under the `{webhooks}` tag. */
+  webhook(id: string): string {
+    return `${this.prefix}:{webhooks}:endpoint:${id}`;
+  }
+
+  /** Set: a tenant's webhook endpoint ids. */
+  tenantWebhooks(tenant: string): string {
+    return `${this.prefix}:{webhooks}:tenant:${tenant}`;
+  }
+
+  /** Sorted set (all scores 0): an endpoint's deliveries as `<created ms, 15 digits>/<delivery id>`, read newest first by lex. */
+  webhookDeliveries(id: string): string {
+    return `${this.prefix}:{webhooks}:endpoint:${id}:deliveries`;
+  }
+
+  /** Hash: delivery id → its record (event, status, attempts) as JSON. */
+  webhookDeliveryRecords(id: string): string {
+    return `${this.prefix}:{webhooks}:endpoint:${id}:delivery-records`;
+  }
+
   /** Pub/sub channel of every event of the queue's executions. */
   eventsChannel(queue: string): string {
     return this.tagged(queue, 'events');

@@ -11,12 +11,17 @@ import { executionStatuses } from '@conveyor/contracts/core';
  * Redis as on a cluster, so that both run the same path.
  */
 
-// Numbers an event (its `seq`), stores it in the capped log and publishes it with its route line.
-// Expects: record KEYS[1], event log KEYS[2], channel KEYS[3]; ARGV route, head, tail, log cap at ROUTE..ROUTE+3.
+// Numbers an event (its `seq`), stores it in the capped log and publishes it with its route line;
+// a state event of a tenant with webhooks also enters the queue's outbox, in the same step, so that
+// its deliveries are made from what was recorded, however the relay fares (a tenant without webhooks
+// costs one SISMEMBER).
+// Expects: record KEYS[1], event log KEYS[2], channel KEYS[3], the queue's hooked tenants KEYS[HOOKED]
+// and outbox KEYS[HOOKED + 1]; ARGV route, head, tail, log cap at ROUTE..ROUTE+3, the tenant at
+// ARGV[TENANT] ('' for progress: never sent out).
 // The log is a list, oldest first: a stream costs about 4 KiB however few entries it holds (Redis
 // preallocates a stream node), which made an execution's first event cost five times its job. Logs
 // written as streams by earlier versions are appended to as streams until they are removed.
-const numberAndPublish = (route: number) => `
+const numberAndPublish = (route: number, tenant: number, hooked: number) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 local cap = tonumber(ARGV[${route + 3}])
@@ -26,7 +31,13 @@ elseif redis.call('RPUSH', KEYS[2], event) > cap then
   redis.call('LTRIM', KEYS[2], -cap, -1)
 end
 redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
+if ARGV[${tenant}] ~= '' and redis.call('SISMEMBER', KEYS[${hooked}], ARGV[${tenant}]) == 1 then
+  redis.call('XADD', KEYS[${hooked + 1}], 'MAXLEN', '~', ${outboxCap}, '*', 'e', ARGV[${route}] .. '\\n' .. event, 'tags', redis.call('HGET', KEYS[1], 'tags') or '')
+end
 `;
+
+/** About how many unrelayed events a queue's outbox holds (the relay keeps it near empty). */
+export const outboxCap = 100_000;
 
 // The tenant's status indexes in the queue, passed as KEYS from FIRST on in `executionStatuses` order.
 const statusIndexes = (first: number) =>
@@ -69,27 +80,27 @@ end
 
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions (id → when it ended), the minute's stats, the tenant's status
---       indexes in the queue…
+--       queue's finished executions (id → when it ended), the minute's stats, the queue's hooked
+--       tenants, its outbox, the tenant's status indexes in the queue…
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
---       field/value pairs…
+--       tenant for the outbox ("" = none), field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = redis.call('HGET', KEYS[1], 'status')
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-${followStatus(8, 6)}if ARGV[1] == 'fields' then return 0 end
-${numberAndPublish(2)}return seq
+if #ARGV > 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
+${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
+${numberAndPublish(2, 8, 8)}return seq
 `;
 
 const startAttempt = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions, the minute's stats, the tenant's status indexes in the queue…,
---       checkpoint
+--       queue's finished executions, the minute's stats, the queue's hooked tenants, its outbox,
+--       the tenant's status indexes in the queue…, checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
 --       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
---       tail, log cap of execution.retried
+--       tail, log cap of execution.retried, tenant for the outbox
 -- What a worker needs as it picks an execution up, read as it records the start in the same step:
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
@@ -101,11 +112,11 @@ const startAttempt = `
 local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt')
 local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
 if not before then return { 0 } end
-local checkpoint = redis.call('GET', KEYS[${8 + executionStatuses.length}])
+local checkpoint = redis.call('GET', KEYS[${10 + executionStatuses.length}])
 if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
   redis.call('HSET', KEYS[1], 'error', '', 'finishedAt', '', 'pendingAction', '', 'cancelReason', '')
-  ${numberAndPublish(9)}
+  ${numberAndPublish(9, 13, 8)}
 end
 redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[8])
 if not startedAt or startedAt == '' then
@@ -115,10 +126,10 @@ if not startedAt or startedAt == '' then
   ${countInMinute("'w' .. bucket")}
 end
 if waitingFor and waitingFor ~= '' then redis.call('HSET', KEYS[1], 'waitingFor', '') end
-${followStatus(8, 7)}
+${followStatus(10, 7)}
 -- A recovery is announced in place of the start.
 if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
-${numberAndPublish(1)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+${numberAndPublish(1, 13, 8)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 
 const readEventLog = `
@@ -142,12 +153,12 @@ return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1) }
 `;
 
 const appendScheduleEvent = `
--- KEYS: schedule record, event log, events channel
+-- KEYS: schedule record, event log, events channel, the queue's hooked tenants, its outbox
 -- ARGV: mode (create | update), route line, envelope head (up to "seq":), envelope tail, log cap,
---       field/value pairs…
+--       tenant for the outbox, field/value pairs…
 if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
-${numberAndPublish(2)}return seq
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+${numberAndPublish(2, 6, 4)}return seq
 `;
 
 const claimScheduleRun = `
@@ -306,7 +317,7 @@ type KeyPer<T extends readonly unknown[]> = { -readonly [K in keyof T]: string }
 /**
  * The keys of an execution's event scripts, in order: record, event log, events channel, tenant's
  * and queue's status counters, queue's finished executions, the tenant's stats of this minute, the
- * tenant's status indexes.
+ * queue's hooked tenants and outbox, the tenant's status indexes.
  */
 export type ExecutionEventKeys = [
   record: string,
@@ -316,10 +327,12 @@ export type ExecutionEventKeys = [
   queueStatusCounts: string,
   finished: string,
   minuteStats: string,
+  hooked: string,
+  outbox: string,
   ...StatusIndexKeys,
 ];
 
-const executionEventKeyCount = 7 + executionStatuses.length;
+const executionEventKeyCount = 9 + executionStatuses.length;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -333,6 +346,7 @@ declare module 'ioredis' {
         cap: number,
         now: number,
         onlyFrom: string,
+        outboxTenant: string,
         ...fields: string[],
       ]
     ): Result<number, Context>;
@@ -352,17 +366,21 @@ declare module 'ioredis' {
         retriedHead: string,
         retriedTail: string,
         retriedCap: number,
+        outboxTenant: string,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(
       record: string,
       eventLog: string,
       channel: string,
+      hooked: string,
+      outbox: string,
       mode: 'create' | 'update',
       route: string,
       head: string,
       tail: string,
       cap: number,
+      outboxTenant: string,
       ...fields: string[]
     ): Result<number, Context>;
     conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
@@ -404,7 +422,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
     redis.defineCommand('conveyorStartAttempt', { numberOfKeys: executionEventKeyCount + 1, lua: startAttempt });
-    redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 3, lua: appendScheduleEvent });
+    redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });

@@ -59,11 +59,14 @@ export class ScheduleStore {
       recordKey,
       this.keys.scheduleEvents(scheduleQueue, record.id),
       this.keys.eventsChannel(scheduleQueue),
+      this.keys.hookedTenants(scheduleQueue),
+      this.keys.outbox(scheduleQueue),
       mode,
       route,
       head,
       tail,
       scheduleEventCap,
+      record.tenant,
       ...encodeSchedule(fields),
     );
     return seq < 0 ? null : seq;

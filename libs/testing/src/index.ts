@@ -12,3 +12,4 @@ export * from './stack.js';
 export * from './test-redis.js';
 export * from './dashboard-browser.js';
 export * from './response-schemas.js';
+export * from './webhook-receiver.js';

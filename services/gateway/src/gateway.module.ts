@@ -6,6 +6,9 @@ import { ExecutionsCoreModule } from '@conveyor/executions';
 import { ApiExceptionFilter, HealthController, LOGGER, MetricsController, type Logger } from '@conveyor/service';
 import { IdentityModule } from '@conveyor/identity';
 import { TenantsModule } from '@conveyor/tenants';
+import { REDIS, RedisKeys } from '@conveyor/redis';
+import { WebhookStore } from '@conveyor/webhooks';
+import type { Redis } from 'ioredis';
 import { AuthGuard } from './auth/auth.guard.js';
 import { IdentityController } from './auth/identity.controller.js';
 import { SessionController } from './auth/session.controller.js';
@@ -21,6 +24,8 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 import { QueuesService } from './queues/queues.service.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 @Module({})
 export class GatewayModule {
@@ -43,6 +48,7 @@ export class GatewayModule {
         QueuesController,
         TasksController,
         TenantsController,
+        WebhooksController,
         HealthController,
         DashboardController,
         ...(config.metrics ? [MetricsController] : []),
@@ -55,6 +61,8 @@ export class GatewayModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         QueuesService,
         ...(config.metrics ? [QueueDepthMetrics] : []),
+        { provide: WebhookStore, inject: [REDIS, RedisKeys], useFactory: (redis: Redis, keys: RedisKeys) => new WebhookStore(redis, keys) },
+        WebhookDeliveries,
       ],
     };
   }

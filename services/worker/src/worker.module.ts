@@ -11,6 +11,7 @@ import { TaskRunner } from './runtime/task-runner.js';
 import { TenantConcurrency } from './runtime/tenant-concurrency.js';
 import { TickWorker } from './runtime/tick-worker.js';
 import { UnrecordedEndings } from './runtime/unrecorded-endings.js';
+import { WebhookWorkers } from './runtime/webhook-workers.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { taskHandlers } from './tasks/task-handlers.js';
 import { WORKER_CONFIG } from './worker-config.js';
@@ -32,6 +33,7 @@ export class WorkerModule {
         OutsideChanges,
         UnrecordedEndings,
         TickWorker,
+        WebhookWorkers,
         WorkerHealth,
       ],
     };

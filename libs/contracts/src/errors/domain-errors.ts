@@ -167,3 +167,9 @@ export class NotReplicatedError extends DomainError {
     super('not_replicated', `${confirmed} of ${wanted} Redis replicas confirmed the write within ${timeoutMs} ms; retry with the same Idempotency-Key.`);
   }
 }
+
+export class WebhookNotFoundError extends NotFoundError {
+  constructor(readonly webhookId: string) {
+    super(`Webhook ${webhookId}`);
+  }
+}

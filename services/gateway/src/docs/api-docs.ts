@@ -15,6 +15,9 @@ import {
   SchedulePreviewDto,
   SubmitExecutionDto,
   TenantLimitsDto,
+  CreateWebhookDto,
+  UpdateWebhookDto,
+  RotateWebhookSecretDto,
   limits,
   sessionRequestHeader,
   type AnyTask,
@@ -31,7 +34,20 @@ import { viewSchemas } from './view-schemas.js';
 const docsPath = '/docs';
 
 /** The request bodies validated by a class: their schemas are those classes', as the gateway validates with them. */
-const requestClasses = [CancelExecutionDto, CleanQueueDto, QueueConcurrencyDto, CreateApiKeyDto, CreateTokenDto, LoginDto, TenantLimitsDto, CreateScheduleHookDto, SchedulePreviewDto];
+const requestClasses = [
+  CancelExecutionDto,
+  CleanQueueDto,
+  QueueConcurrencyDto,
+  CreateApiKeyDto,
+  CreateTokenDto,
+  LoginDto,
+  TenantLimitsDto,
+  CreateScheduleHookDto,
+  SchedulePreviewDto,
+  CreateWebhookDto,
+  UpdateWebhookDto,
+  RotateWebhookSecretDto,
+];
 
 /**
  * The gateway's OpenAPI 3.1 document, from its routes (`@ApiRoute` on each), their `@Access` rules

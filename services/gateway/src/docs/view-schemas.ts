@@ -29,6 +29,13 @@ import {
   type TaskView,
   type TenantView,
   type TokenScope,
+  type WebhookDeliveryAttempt,
+  type WebhookDeliveryView,
+  type WebhookFilters,
+  type WebhookView,
+  type WebhookWithSecret,
+  webhookEventTypes,
+  webhookTestEventType,
 } from '@conveyor/contracts';
 import type { ExecutionPage } from '@conveyor/executions';
 import type { ApiError, HealthController } from '@conveyor/service';
@@ -87,6 +94,20 @@ const executionFields = {
 };
 
 const hookFields = { id: string('hook_<ULID>'), scheduleId: string(), description: nullable(string()), createdAt: dateTime() };
+/** A webhook endpoint's fields, with or without its secret. */
+const webhookFields = {
+  id: string('whk_<ULID>'),
+  tenant: string(),
+  url: string(),
+  events: arrayOf(oneOf(...webhookEventTypes)),
+  filters: nullable(objectOf<WebhookFilters>({ queue: optional(string()), task: optional(string()), tag: optional(string()) })),
+  description: nullable(string()),
+  enabled: boolean(),
+  disabledReason: nullable(string('Why Conveyor turned it off (its deliveries failed for the whole retry horizon).')),
+  previousSecretExpiresAt: nullable(dateTime()),
+  createdAt: dateTime(),
+  updatedAt: dateTime(),
+};
 
 /**
  * The schemas of every answer body, each typed against the interface the gateway answers with (see
@@ -216,6 +237,31 @@ export const viewSchemas: Record<string, SchemaObject> = {
     createdAt: dateTime(),
   }),
   ApiKeyItems: itemsOf('ApiKeyView'),
+  WebhookView: objectOf<WebhookView>(webhookFields),
+  WebhookWithSecret: objectOf<WebhookWithSecret>(
+    { ...webhookFields, secret: string('Signs the deliveries (Conveyor-Signature); shown only when created and rotated.') },
+    'The endpoint, with its secret: the only answers that show it.',
+  ),
+  WebhookItems: itemsOf('WebhookView'),
+  WebhookDeliveryView: objectOf<WebhookDeliveryView>({
+    id: string('Also the Conveyor-Delivery header: the same on every attempt.'),
+    eventType: oneOf(...webhookEventTypes, webhookTestEventType),
+    subjectId: string('The execution or schedule (the endpoint for a test).'),
+    status: oneOf('pending', 'delivered', 'failed'),
+    attempts: arrayOf(
+      objectOf<WebhookDeliveryAttempt>({
+        at: dateTime(),
+        statusCode: nullable(integer(100)),
+        durationMs: integer(0),
+        error: optional(string()),
+        responseExcerpt: string('The start of the answer (at most 1 KiB).'),
+      }),
+    ),
+  }),
+  WebhookDeliveryPage: objectOf<{ items: WebhookDeliveryView[]; nextCursor: string | null }>({
+    items: arrayOf(ref('WebhookDeliveryView')),
+    nextCursor: nullable(string('Opaque; null on the last page.')),
+  }),
   BrowserTokenView: objectOf<BrowserTokenView>({
     token: string(),
     expiresAt: dateTime(),

@@ -23,12 +23,13 @@ export class IdPipe implements PipeTransform<string, string> {
   }
 }
 
-const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Schedule', apiKey: 'API key', hook: 'Hook' };
+const idNouns: Record<IdKind, string> = { execution: 'Execution', schedule: 'Schedule', apiKey: 'API key', hook: 'Hook', webhook: 'Webhook' };
 
 export const executionId = new IdPipe('execution');
 export const apiKeyId = new IdPipe('apiKey');
 export const scheduleId = new IdPipe('schedule');
 export const hookId = new IdPipe('hook');
+export const webhookId = new IdPipe('webhook');
 
 /** A path's tenant name: checked as `?tenant=` is (`400` naming `tenant`), so that it never reaches a key name otherwise. */
 export const tenantName: PipeTransform<string, string> = {

@@ -16,9 +16,9 @@ import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.
  * its lock and its execution runs a second time elsewhere. Five stalls are forgiven before an
  * execution fails as stalled, so that a crash or two (or a rollout) is not a failure.
  */
-const lockDurationMs = 5_000;
-const stalledIntervalMs = 4_000;
-const maxStalledCount = 5;
+export const lockDurationMs = 5_000;
+export const stalledIntervalMs = 4_000;
+export const maxStalledCount = 5;
 
 /** Test hook only: dies between BullMQ's end of a job and Conveyor's record of it, as a crash there would. */
 const crashForTest = (after: 'complete' | 'fail') => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
