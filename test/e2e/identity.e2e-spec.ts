@@ -31,13 +31,22 @@ describe('identity and access on the gateway', () => {
   const isPublic = (route: Route) => publicRoutes.includes(nameOf(route));
   /** The routes a browser token may call (within its scope). */
   const tokenRoutes = ['GET /v1/executions/:id', 'GET /v1/executions/:id/events', 'GET /v1/executions/:id/logs', 'GET /v1/schedules/:id', 'GET /v1/schedules/:id/runs'];
+  /** Routes that take a body but change nothing (a schedule's preview): any role may call them. */
+  const readsWithBody = ['POST /v1/schedules/preview'];
   const isAdminOnly = (route: Route) =>
     route.path.startsWith('/v1/api-keys') || (route.path.startsWith('/v1/queues/') && route.method !== 'GET') || route.path === '/metrics';
 
   /** Calls a route with its parameters filled in: the ids given, `demo` for a queue, `acme` for a tenant. */
-  function call(api: ApiClient, route: Route, ids: { execution: string; schedule: string; apiKey?: string }): Promise<ApiReply> {
+  function call(api: ApiClient, route: Route, ids: { execution: string; schedule: string; apiKey?: string; webhook?: string }): Promise<ApiReply> {
     const [, collection] = route.path.split('/').filter(Boolean);
-    const value = { executions: ids.execution, schedules: ids.schedule, 'api-keys': ids.apiKey ?? 'key_01JD0000000000000000000000', tenants: 'acme' }[collection] ?? 'demo';
+    const value =
+      {
+        executions: ids.execution,
+        schedules: ids.schedule,
+        'api-keys': ids.apiKey ?? 'key_01JD0000000000000000000000',
+        webhooks: ids.webhook ?? 'whk_01JD0000000000000000000000',
+        tenants: 'acme',
+      }[collection] ?? 'demo';
     return api.request(route.method, route.path.replace(/:\w+/g, value), route.method === 'GET' ? undefined : {});
   }
 
@@ -208,10 +217,13 @@ describe('identity and access on the gateway', () => {
   describe('roles', () => {
     it('lets a read key GET its tenant’s work and refuses every other request 403', async () => {
       const reader = stack.api.as((await createKey({ tenant: 'acme', name: 'reader', role: 'read' })).key);
-      const targets = { execution: (await submitWaiting(acme)).id, schedule: (await createSchedule(acme, 'read-key-target')).id };
+      const webhook = await acme.post('/v1/webhooks', { url: 'https://hooks.example.com/read-key-target', events: ['execution.completed'] });
+      assert.equal(webhook.status, 201, JSON.stringify(webhook.body));
+      const targets = { execution: (await submitWaiting(acme)).id, schedule: (await createSchedule(acme, 'read-key-target')).id, webhook: webhook.body.id };
       for (const route of routes.filter((route) => !isPublic(route))) {
         const reply = await call(reader, route, targets);
-        if (route.method === 'GET' && !isAdminOnly(route)) assert.equal(reply.status, 200, `${nameOf(route)}: ${JSON.stringify(reply.body).slice(0, 200)}`);
+        if (readsWithBody.includes(nameOf(route))) assertApiError(reply, 400, 'validation_failed', `${nameOf(route)}: its empty body, not the role, is refused`);
+        else if (route.method === 'GET' && !isAdminOnly(route)) assert.equal(reply.status, 200, `${nameOf(route)}: ${JSON.stringify(reply.body).slice(0, 200)}`);
         else assertApiError(reply, 403, 'forbidden', nameOf(route));
       }
       assert.equal((await acme.get(`/v1/executions/${targets.execution}`)).body.status, 'scheduled', 'its cancel did nothing');
