@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { ConveyorClient } from '@conveyor/client';
-import { signatureHeader, signWebhook } from '@conveyor/contracts/core';
-import { openDashboard, WebhookReceiver, type DashboardInBrowser } from '@conveyor/testing';
+import { signatureHeader, signWebhook, verifyWebhook } from '@conveyor/contracts/core';
+import { openDashboard, poll, WebhookReceiver, type DashboardInBrowser } from '@conveyor/testing';
 
 const screenshots = resolve('test-results');
 mkdirSync(screenshots, { recursive: true });
@@ -42,7 +42,7 @@ for (const notLive of [false, true]) {
       await form.locator('[name=description]').fill('from the build server');
       await form.getByRole('button', { name: 'Make a hook' }).click();
 
-      const created = page.locator('.hook-created');
+      const created = page.locator('.shown-once');
       await created.getByText('Shown only now: copy them.').waitFor();
       const url = await fact(created, 'URL');
       assert.match(url, /\/v1\/hooks\/hkt_[A-Za-z0-9_-]{43}$/);
@@ -84,6 +84,25 @@ for (const notLive of [false, true]) {
       assert.match((await row.textContent())!, /execution\.completed.*tag: shipped.*Enabled/);
       assert.equal(receiver.to('/conveyor').length, 1);
       await page.screenshot({ path: resolve(screenshots, `webhooks-${mode}.png`), fullPage: true });
+    });
+
+    it('adds an endpoint from the page, its secret shown once: the secret that signs its deliveries', async () => {
+      await page.goto(`${opened.dashboard}#/webhooks`);
+      const form = page.getByRole('form', { name: 'Add an endpoint' });
+      await form.locator('[name=url]').fill(receiver.url('/from-form'));
+      await form.getByRole('checkbox', { name: 'execution.failed' }).uncheck();
+      await form.getByRole('button', { name: 'Add the endpoint' }).click();
+      const secret = await fact(form.locator('.shown-once'), 'Secret');
+      const [endpoint] = (await client.webhooks.list()).items.filter((listed) => listed.url === receiver.url('/from-form'));
+      assert.deepEqual(endpoint.events, ['execution.completed']);
+      await page.locator(`tr[data-webhook-id="${endpoint.id}"]`).waitFor();
+
+      await client.submit('demo.noop', {});
+      const [hook] = await poll(async () => receiver.to('/from-form'), { until: (hooks) => hooks.length > 0, label: 'a delivery to the new endpoint' });
+      assert.equal(await verifyWebhook(hook.body, hook.headers[signatureHeader.toLowerCase()], secret), true);
+      await page.screenshot({ path: resolve(screenshots, `webhook-form-${mode}.png`), fullPage: true });
+      await form.getByRole('button', { name: 'Done' }).click();
+      assert.equal(await page.locator('.shown-once').count(), 0, 'gone once done');
     });
   });
 }

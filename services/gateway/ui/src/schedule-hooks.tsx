@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { CreatedScheduleHookView, ScheduleHookView } from '@conveyor/contracts/core';
-import { Card, Empty, ErrorNote, Fact } from './components';
+import { Card, Empty, ErrorNote, ShownOnce } from './components';
 import { dateTime } from './format';
 import { useAction, useApp, useCanWrite, useLive } from './live';
 
@@ -30,18 +30,9 @@ export function ScheduleHooks({ scheduleId }: { scheduleId: string }) {
     <Card title="Inbound hooks">
       <ErrorNote error={loading.error} />
       {created && (
-        <div class="hook-created" role="status" data-hook-id={created.id}>
-          <p>
-            <strong>Shown only now: copy them.</strong> The URL is the credential (no API key needed); the secret signs calls in <code>Conveyor-Signature</code>.
-          </p>
-          <dl class="facts">
-            <Fact name="URL" value={created.url} />
-            <Fact name="Secret" value={created.secret} />
-          </dl>
-          <button type="button" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <ShownOnce facts={{ URL: created.url, Secret: created.secret }} onDone={() => setCreated(null)}>
+          The URL is the credential (no API key needed); the secret signs calls in <code>Conveyor-Signature</code>.
+        </ShownOnce>
       )}
       {hooks?.length === 0 ? (
         <Empty>No hooks: nothing outside can start this schedule.</Empty>

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { isId, isWebhookEventType, type WebhookDeliveryView, type WebhookView } from '@conveyor/contracts/core';
-import { Card, Empty, ErrorNote } from './components';
+import { isId, isWebhookEventType, webhookEventTypes, type WebhookDeliveryView, type WebhookEventType, type WebhookView, type WebhookWithSecret } from '@conveyor/contracts/core';
+import { Card, Empty, ErrorNote, ShownOnce } from './components';
 import { dateTime } from './format';
-import { useAction, useApp, useLive, useThrottled } from './live';
+import { useAction, useApp, useCanWrite, useLive, useThrottled } from './live';
 
 /** While a shown delivery is still pending, its attempts are read again this often (deliveries have no events of their own). */
 const pendingRefreshMs = 2000;
@@ -10,6 +10,7 @@ const pendingRefreshMs = 2000;
 /** `#/webhooks[/<id>]`: the tenant's endpoints, and the chosen one's recent deliveries with each attempt. */
 export function WebhooksPage({ id }: { id: string | null }) {
   const { client } = useApp();
+  const canWrite = useCanWrite();
   const [endpoints, setEndpoints] = useState<WebhookView[] | null>(null);
   const loading = useAction();
   const load = useCallback(() => void loading.run(async () => setEndpoints((await client.webhooks.list()).items)), [client]);
@@ -23,7 +24,7 @@ export function WebhooksPage({ id }: { id: string | null }) {
       <Card title="Webhook endpoints">
         <ErrorNote error={loading.error} />
         {endpoints?.length === 0 ? (
-          <Empty>No webhook endpoints: create one with POST /v1/webhooks.</Empty>
+          <Empty>No webhook endpoints yet.</Empty>
         ) : (
           <table class="table webhooks">
             <thead>
@@ -53,9 +54,56 @@ export function WebhooksPage({ id }: { id: string | null }) {
             </tbody>
           </table>
         )}
+        {canWrite && <NewEndpoint onCreated={load} />}
       </Card>
       {id && <Deliveries key={id} endpointId={id} />}
     </>
+  );
+}
+
+/** A new endpoint: its URL and the events it gets; its signing secret is shown once. */
+function NewEndpoint({ onCreated }: { onCreated: () => void }) {
+  const { client } = useApp();
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<WebhookEventType[]>(['execution.completed', 'execution.failed']);
+  const [created, setCreated] = useState<WebhookWithSecret | null>(null);
+  const action = useAction();
+  const toggle = (type: WebhookEventType, on: boolean) => setEvents((chosen) => (on ? [...chosen, type] : chosen.filter((t) => t !== type)));
+  const create = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      setCreated(await client.webhooks.create({ url, events }));
+      setUrl('');
+      onCreated();
+    });
+  };
+  return (
+    <form class="webhook-form" aria-label="Add an endpoint" onSubmit={create}>
+      {created && (
+        <ShownOnce facts={{ Secret: created.secret }} onDone={() => setCreated(null)}>
+          It signs each delivery to <code>{created.url}</code> in <code>Conveyor-Signature</code>.
+        </ShownOnce>
+      )}
+      <label>
+        URL
+        <input name="url" type="url" required placeholder="https://example.com/conveyor" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+      </label>
+      <fieldset>
+        <legend>Events</legend>
+        {webhookEventTypes.map((type) => (
+          <label key={type} class="choice">
+            <input type="checkbox" name="events" value={type} checked={events.includes(type)} onChange={(e) => toggle(type, e.currentTarget.checked)} />
+            {type}
+          </label>
+        ))}
+      </fieldset>
+      <div class="form-actions">
+        <button type="submit" class="primary" disabled={action.busy}>
+          Add the endpoint
+        </button>
+        <ErrorNote error={action.error} />
+      </div>
+    </form>
   );
 }
 
