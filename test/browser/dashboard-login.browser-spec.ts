@@ -58,6 +58,8 @@ describe('the dashboard with auth on, in a real browser', () => {
 
   it('shows a read-only key every page without the controls that change something', async () => {
     const schedule = (await acme.post('/v1/schedules', { name: 'read-me', task: 'demo.noop', every: 3_600_000 })).body.id as string;
+    const hook = (await acme.post(`/v1/schedules/${schedule}/hooks`, {})).body.id as string;
+    const endpoint = (await acme.post('/v1/webhooks', { url: 'https://example.com/conveyor', events: ['execution.failed'] })).body.id as string;
     const viewer = (await stack.api.as(credentials.admin).post('/v1/api-keys', { tenant: 'acme', name: 'viewer', role: 'read' })).body.key as string;
     await page.goto(dashboard);
     const login = page.locator('form:has(input[name=key])');
@@ -74,8 +76,14 @@ describe('the dashboard with auth on, in a real browser', () => {
 
     await page.goto(`${dashboard}#/schedules/${schedule}`);
     await page.getByRole('heading', { name: 'Definition' }).waitFor();
-    assert.equal(await page.locator('.schedule-page button').count(), 0, 'no run now, enable, disable, delete or save');
-    assert.equal(await page.locator('.schedule-page form').count(), 0);
+    await page.locator(`tr[data-hook-id="${hook}"]`).waitFor();
+    assert.equal(await page.locator('.schedule-page button').count(), 0, 'no run now, enable, disable, delete, save, revoke');
+    assert.equal(await page.locator('.schedule-page form').count(), 0, 'no form: not even to make a hook');
+
+    await page.goto(`${dashboard}#/webhooks/${endpoint}`);
+    await page.locator(`tr[data-webhook-id="${endpoint}"]`).waitFor();
+    await page.getByText('Nothing delivered to this endpoint yet.').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Add an endpoint' }).count(), 0);
     await page.getByRole('button', { name: 'Log out' }).click();
   });
 

@@ -16,16 +16,24 @@ export interface DashboardInBrowser {
   close(): Promise<void>;
 }
 
+export interface DashboardOptions extends StackOptions {
+  /** Sends the page to a monitor address nobody answers on: the dashboard as behind a proxy that blocks websockets. */
+  notLive?: boolean;
+}
+
 /**
  * A stack with a headless Chromium to open its dashboard in: a second monitor and gateway, the gateway
- * on a port chosen first, so that the monitor it sends browsers to allows the page's origin.
+ * on a port chosen first, so that the monitor it sends browsers to allows the page's origin (or, with
+ * `notLive`, no second monitor at all).
  */
-export async function openDashboard(options: StackOptions = {}): Promise<DashboardInBrowser> {
+export async function openDashboard(options: DashboardOptions = {}): Promise<DashboardInBrowser> {
   const stack = await Stack.start(options);
   try {
     const port = await freePort();
-    const monitor = await stack.startMonitor({ CONVEYOR_CORS_ORIGINS: `http://127.0.0.1:${port}` });
-    const gateway = await stack.startGateway({ GATEWAY_PORT: String(port), MONITOR_URL: monitor.url! });
+    const monitorUrl = options.notLive
+      ? `http://127.0.0.1:${await freePort()}`
+      : (await stack.startMonitor({ CONVEYOR_CORS_ORIGINS: `http://127.0.0.1:${port}` })).url!;
+    const gateway = await stack.startGateway({ GATEWAY_PORT: String(port), MONITOR_URL: monitorUrl });
     const browser = await chromium.launch({
       executablePath,
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],

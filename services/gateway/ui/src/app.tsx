@@ -6,20 +6,23 @@ import { QueuesBar } from './queues-bar';
 import { SchedulePage } from './schedule-page';
 import { SchedulesPage } from './schedules-page';
 import { logOut } from './session';
+import { WebhooksPage } from './webhooks-page';
 
 type Route =
   | { page: 'executions'; scheduleId: string | null }
   | { page: 'execution'; id: string }
   | { page: 'queue'; name: string }
   | { page: 'schedules' }
-  | { page: 'schedule'; id: string | null };
+  | { page: 'schedule'; id: string | null }
+  | { page: 'webhooks'; id: string | null };
 
-/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/queues/<name>`, `#/schedules`, `#/schedules/<id | new>`. */
+/** `#/executions[?schedule=id]`, `#/executions/<id>`, `#/queues/<name>`, `#/schedules`, `#/schedules/<id | new>`, `#/webhooks[/<id>]`. */
 function routeOf(hash: string): Route {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
   const [, page, id] = path.split('/');
   if (page === 'schedules' && id) return { page: 'schedule', id: id === 'new' ? null : decodeURIComponent(id) };
   if (page === 'schedules') return { page: 'schedules' };
+  if (page === 'webhooks') return { page: 'webhooks', id: id ? decodeURIComponent(id) : null };
   if (page === 'executions' && id) return { page: 'execution', id: decodeURIComponent(id) };
   if (page === 'queues' && id) return { page: 'queue', name: decodeURIComponent(id) };
   return { page: 'executions', scheduleId: new URLSearchParams(query).get('schedule') };
@@ -57,11 +60,14 @@ export function Dashboard() {
           Conveyor
         </a>
         <nav>
-          <a href="#/executions" aria-current={!onSchedules ? 'page' : undefined}>
+          <a href="#/executions" aria-current={!onSchedules && route.page !== 'webhooks' ? 'page' : undefined}>
             Executions
           </a>
           <a href="#/schedules" aria-current={onSchedules ? 'page' : undefined}>
             Schedules
+          </a>
+          <a href="#/webhooks" aria-current={route.page === 'webhooks' ? 'page' : undefined}>
+            Webhooks
           </a>
           {session.role === 'admin' && (
             <a href={bullBoardPath} target="_blank" rel="noreferrer">
@@ -92,6 +98,7 @@ export function Dashboard() {
         {route.page === 'queue' && <LazyQueuePage key={route.name} name={route.name} />}
         {route.page === 'schedules' && <SchedulesPage />}
         {route.page === 'schedule' && <SchedulePage key={route.id ?? 'new'} id={route.id} />}
+        {route.page === 'webhooks' && <WebhooksPage id={route.id} />}
       </main>
     </>
   );

@@ -67,3 +67,22 @@ export function ItemTitle({ name, id, state }: { name: string; id: string; state
     </>
   );
 }
+
+/** Credentials the API answers once (a hook's URL and secret, an endpoint's secret), with what they are for. */
+export function ShownOnce({ facts, onDone, children }: { facts: Record<string, string>; onDone: () => void; children: ComponentChildren }) {
+  return (
+    <div class="shown-once" role="status">
+      <p>
+        <strong>Shown only now: copy {Object.keys(facts).length > 1 ? 'them' : 'it'}.</strong> {children}
+      </p>
+      <dl class="facts">
+        {Object.entries(facts).map(([name, value]) => (
+          <Fact key={name} name={name} value={value} />
+        ))}
+      </dl>
+      <button type="button" onClick={onDone}>
+        Done
+      </button>
+    </div>
+  );
+}

@@ -4,6 +4,7 @@ import { Card, Empty, ErrorNote, Fact, ItemTitle, Json } from './components';
 import { ExecutionTable } from './executions-page';
 import { dateTime, relativeTime, timing } from './format';
 import { ScheduleForm } from './schedule-form';
+import { ScheduleHooks } from './schedule-hooks';
 import { ScheduleActions, ScheduleStateBadge } from './schedules-page';
 import { useAction, useApp, useCanWrite, useLive, useNow, useThrottled } from './live';
 
@@ -59,7 +60,7 @@ function ExistingSchedule({ id }: { id: string }) {
           <Fact name="Failures in a row" value={String(schedule.failureStreak)} />
         </dl>
       </Card>
-      {/* Its inbound hooks come here, as a card of their own. */}
+      <ScheduleHooks scheduleId={schedule.id} />
       <Card title="Recent runs" actions={<a href={`#/executions?schedule=${schedule.id}`}>All runs →</a>}>
         {runs.length === 0 ? <Empty>No runs yet.</Empty> : <ExecutionTable items={runs} onChanged={reload} />}
       </Card>
