@@ -44,7 +44,7 @@ describe('traces', () => {
     }
 
     it("follows a submission from the gateway's request through BullMQ to the handler's run, in one trace", async () => {
-      const reply = await stack.api.post('/v1/executions', { task: 'demo.noop' });
+      const reply = await stack.api.post('/v1/executions', { task: 'demo.noop', input: { payload: 'a-result-to-keep-out' } });
       assert.equal(reply.status, 202, JSON.stringify(reply.body));
       const id = reply.body.id as string;
       await waitForCompletion(stack, id);
@@ -70,6 +70,10 @@ describe('traces', () => {
         [id, reply.body.queue, 'demo.noop'],
       );
       assert.equal(processed.attributes['bullmq.job.id'], id);
+      // The handler's result (demo.noop echoes its input) stays out of the telemetry.
+      const completed = processed.events.find((event) => event.name === 'job completed');
+      assert.ok(completed, `BullMQ's completion is on the span: ${JSON.stringify(processed.events)}`);
+      assert.equal(JSON.stringify(trace).includes('a-result-to-keep-out'), false);
       assert.deepEqual([run.attributes['conveyor.execution.id'], run.attributes['conveyor.attempt']], [id, 1]);
     });
 

@@ -14,6 +14,8 @@ export interface ReceivedSpan {
   /** OTLP's `StatusCode`: 0 unset, 1 ok, 2 error. */
   status: number;
   attributes: Record<string, unknown>;
+  /** What happened during the span (BullMQ's `job completed` …), with their attributes. */
+  events: { name: string; attributes: Record<string, unknown> }[];
 }
 
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
@@ -21,7 +23,18 @@ type KeyValue = { key: string; value: AnyValue };
 interface ExportTraceServiceRequest {
   resourceSpans?: {
     resource?: { attributes?: KeyValue[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; status?: { code?: number }; attributes?: KeyValue[] }[] }[];
+    scopeSpans?: {
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        status?: { code?: number };
+        attributes?: KeyValue[];
+        events?: { name: string; attributes?: KeyValue[] }[];
+      }[];
+    }[];
   }[];
 }
 
@@ -64,7 +77,17 @@ export class OtlpReceiver {
       const service = String(attributesOf(resource?.attributes)['service.name']);
       for (const span of (scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])) {
         const { traceId, spanId, parentSpanId, name, kind } = span;
-        this.spans.push({ service, traceId, spanId, parentSpanId: parentSpanId || null, name, kind, status: span.status?.code ?? 0, attributes: attributesOf(span.attributes) });
+        this.spans.push({
+          service,
+          traceId,
+          spanId,
+          parentSpanId: parentSpanId || null,
+          name,
+          kind,
+          status: span.status?.code ?? 0,
+          attributes: attributesOf(span.attributes),
+          events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
+        });
       }
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}');

@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, resourceAttributesEnvDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TracerProvider, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BullMQOtel } from 'bullmq-otel';
 import type { TracingConfig } from '@conveyor/config';
 import type { SpanAttributes, Tracing, TracingLogger } from './tracing.js';
@@ -27,6 +27,21 @@ const everyTraceButHousekeeping: Sampler = {
   toString: () => 'EveryTraceButBullMQHousekeeping',
 };
 
+/**
+ * BullMQ adds each job's result, as JSON up to its size limit, to its `process` span (the `job
+ * completed` event): a handler's result is the user's data, not telemetry, so it is left out before
+ * any span is sent.
+ */
+const jobResultsLeftOut: SpanProcessor = {
+  onStart: () => undefined,
+  onEnding(span) {
+    for (const event of span.events) delete event.attributes?.['bullmq.job.result'];
+  },
+  onEnd: () => undefined,
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
+
 /** The OTLP/HTTP (JSON) exporter behind a batching processor; W3C trace context across processes. */
 export function startOpenTelemetry(config: TracingConfig, logger: TracingLogger): Tracing {
   // OpenTelemetry's own diagnostics: export failures, dropped spans.
@@ -39,7 +54,7 @@ export function startOpenTelemetry(config: TracingConfig, logger: TracingLogger)
     // OTEL_RESOURCE_ATTRIBUTES adds to the resource; the service name is set already (OTEL_SERVICE_NAME honoured).
     resource: detectResources({ detectors: [resourceAttributesEnvDetector] }).merge(resourceFromAttributes({ 'service.name': config.serviceName })),
     sampler: everyTraceButHousekeeping,
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: config.scheduleDelayMs ?? undefined })],
+    spanProcessors: [jobResultsLeftOut, new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: config.scheduleDelayMs ?? undefined })],
   });
   trace.setGlobalTracerProvider(provider);
   const tracer = provider.getTracer(tracerName);
