@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorClient, type SubmitOptions } from '@conveyor/client';
 import type { DemoStepsInput, QueueStatsMinute, QueueStatsView } from '@conveyor/contracts';
 import { ApiClient, stackCredentials, Stack } from '@conveyor/testing';
@@ -25,9 +26,10 @@ describe('queue stats (GET /v1/queues/:name/stats)', () => {
   });
 
   const quick: DemoStepsInput = { steps: 1, stepMs: 10 };
-  /** Submits executions and waits until every one has ended, returning their final states. */
-  const runAll = (client: ConveyorClient, runs: { input: DemoStepsInput; options: SubmitOptions }[]) =>
-    Promise.all(runs.map(async ({ input, options }) => client.watch((await client.submit('demo.steps', input, options)).id).done));
+  const submitAll = (client: ConveyorClient, runs: { input: DemoStepsInput; options: SubmitOptions }[]) =>
+    Promise.all(runs.map(({ input, options }) => client.submit('demo.steps', input, options)));
+  /** Waits until every one has ended, returning their final states. */
+  const endAll = (client: ConveyorClient, submitted: { id: string }[]) => Promise.all(submitted.map(({ id }) => client.watch(id).done));
   const totals = (minutes: QueueStatsMinute[]) => ({
     completed: minutes.reduce((sum, m) => sum + m.completed, 0),
     failed: minutes.reduce((sum, m) => sum + m.failed, 0),
@@ -39,14 +41,21 @@ describe('queue stats (GET /v1/queues/:name/stats)', () => {
   const near = (measured: number | null, lowest: number, highest: number) => measured !== null && measured >= lowest * 0.91 && measured <= highest * 1.1;
 
   it('counts endings and the waits to start per minute, per tenant, with p50 and p95', async () => {
-    // acme: ten runs held back for 1 s and one for 4 s; one that fails for good and one that fails once, then completes.
-    const acmeEnded = await runAll(acme, [
-      ...Array.from({ length: 10 }, () => ({ input: quick, options: { delayMs: 1000 } })),
-      { input: quick, options: { delayMs: 4000 } },
-      { input: { ...quick, failTimes: 1 }, options: { delayMs: 1000, attempts: 1 } },
-      { input: { ...quick, failTimes: 1 }, options: { delayMs: 1000, attempts: 2, backoff: { type: 'fixed', delayMs: 100 } } },
+    // acme's runs wait in the paused queue: one for 4 s, then ten for 1 s with one that fails for good and one that
+    // fails once, then completes. The sleeps are the waits measured.
+    assert.equal((await admin.post('/v1/queues/demo/pause')).status, 200);
+    const first = await submitAll(acme, [{ input: quick, options: {} }]);
+    await sleep(3000);
+    const rest = await submitAll(acme, [
+      ...Array.from({ length: 10 }, () => ({ input: quick, options: {} })),
+      { input: { ...quick, failTimes: 1 }, options: { attempts: 1 } },
+      { input: { ...quick, failTimes: 1 }, options: { attempts: 2, backoff: { type: 'fixed', delayMs: 100 } } },
     ]);
-    const globexEnded = await runAll(globex, [{ input: quick, options: {} }, { input: quick, options: {} }]);
+    await sleep(1000);
+    assert.equal((await admin.post('/v1/queues/demo/resume')).status, 200);
+    const acmeEnded = await endAll(acme, [...first, ...rest]);
+    // globex's runs are held back 2 s, then start at once: a delay is not a wait.
+    const globexEnded = await endAll(globex, await submitAll(globex, [{ input: quick, options: { delayMs: 2000 } }, { input: quick, options: { runAt: new Date(Date.now() + 2000).toISOString() } }]));
     assert.equal(acmeEnded.filter((e) => e.status === 'failed').length, 1);
     assert.ok(globexEnded.every((e) => e.status === 'completed'));
 
@@ -64,7 +73,7 @@ describe('queue stats (GET /v1/queues/:name/stats)', () => {
     assert.ok(near(Math.max(...acmeMinutes.map((m) => m.waitP95Ms!)), 4000, 4500), JSON.stringify(acmeMinutes));
     assert.ok(ofAcme.minutes.filter((m) => m.started === 0).every((m) => m.waitP50Ms === null && m.waitP95Ms === null));
 
-    // globex sees its own two quick runs only.
+    // globex sees its own two runs only, which did not wait.
     const ofGlobex = await globex.queues.stats('demo');
     assert.equal(ofGlobex.tenant, 'globex');
     assert.deepEqual(totals(ofGlobex.minutes), { completed: 2, failed: 0, started: 2 });

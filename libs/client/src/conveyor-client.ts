@@ -205,7 +205,7 @@ export class ConveyorClient {
   readonly queues = {
     list: (): Promise<{ items: QueueView[] }> => this.request('GET', '/v1/queues'),
     get: (name: string): Promise<QueueView> => this.request('GET', path`/v1/queues/${name}`),
-    /** The last hour, minute by minute: endings, and the p50 / p95 wait from submission to start. */
+    /** The last hour, minute by minute: endings, and the p50 / p95 wait from when due (submitted, or run-at) to start. */
     stats: (name: string): Promise<QueueStatsView> => this.request('GET', path`/v1/queues/${name}/stats`),
     pause: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/pause`),
     resume: (name: string): Promise<QueueView> => this.request('POST', path`/v1/queues/${name}/resume`),

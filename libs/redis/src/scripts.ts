@@ -106,10 +106,10 @@ const startAttempt = `
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
 -- again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
 -- Nothing is written while a pause is pending (the worker parks the job). The first start counts
--- its wait since submission in the minute's stats.
+-- its wait in the minute's stats: from when it was due (its runAt, when later than its submission).
 -- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
 -- { 0 } when there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt')
+local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt')
 local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
 if not before then return { 0 } end
 local checkpoint = redis.call('GET', KEYS[${10 + executionStatuses.length}])
@@ -121,7 +121,9 @@ end
 redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[8])
 if not startedAt or startedAt == '' then
   redis.call('HSET', KEYS[1], 'startedAt', ARGV[7])
-  local wait, bucket = tonumber(ARGV[7]) - (tonumber(state[5]) or tonumber(ARGV[7])), 0
+  local now = tonumber(ARGV[7])
+  local due = math.max(tonumber(state[5]) or now, tonumber(state[6]) or 0)
+  local wait, bucket = now - due, 0
   if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
   ${countInMinute("'w' .. bucket")}
 end

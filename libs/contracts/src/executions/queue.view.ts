@@ -38,7 +38,7 @@ export interface QueueStatsMinute {
   failed: number;
   /** Executions whose first attempt started in this minute. */
   started: number;
-  /** Their wait from submission to that start, in ms: the 50th and 95th percentile (within 9 %); `null` when none started. */
+  /** Their wait from when they were due (submission, or a later run-at) to that start, in ms: the 50th and 95th percentile (within 9 %); `null` when none started. */
   waitP50Ms: number | null;
   waitP95Ms: number | null;
 }

@@ -38,7 +38,7 @@ const charts: ChartSpec[] = [
   },
   {
     name: 'waits',
-    title: 'Wait from submission to start',
+    title: 'Wait from when due to start',
     series: [
       { label: 'p50', color: '--running', value: (m) => m.waitP50Ms },
       { label: 'p95', color: '--scheduled', value: (m) => m.waitP95Ms },
@@ -96,7 +96,7 @@ export function QueuePage({ name }: { name: string }) {
         ← Executions
       </a>
       <Card title={`Queue ${name}`}>
-        <p class="hint">The last hour, minute by minute, of this tenant’s executions in the queue (a wait is from submission to the first start).</p>
+        <p class="hint">The last hour, minute by minute, of this tenant’s executions in the queue (a wait is from when an execution was due — submitted, or its run-at — to its first start).</p>
         <QueueCharts queue={name} />
       </Card>
     </div>
