@@ -108,6 +108,19 @@ describe('inbound hooks', () => {
     assert.equal((await as('acme').post(`/v1/executions/${first.body.id}/cancel`, {})).status, 200);
   });
 
+  it('answers simultaneous calls with one Idempotency-Key with one run: the first 202, the others 200 with its id', async () => {
+    const schedule = await as('acme').post('/v1/schedules', { name: 'hooked-at-once', task: 'demo.steps', input: { steps: 1, stepMs: 60_000 }, overlap: 'skip' });
+    const hook = await as('acme').post(`/v1/schedules/${schedule.body.id}/hooks`, {});
+    const path = new URL(hook.body.url).pathname;
+    tokens.push(path.split('/').at(-1)!);
+    const replies = await Promise.all(Array.from({ length: 8 }, () => call(path, {}, { 'idempotency-key': 'crm-burst' })));
+    const made = replies.filter((reply) => reply.status === 202);
+    assert.equal(made.length, 1, JSON.stringify(replies.map((reply) => [reply.status, reply.body])));
+    assert.deepEqual(replies.filter((reply) => reply !== made[0]).map((reply) => [reply.status, reply.body.id]), Array.from({ length: 7 }, () => [200, made[0].body.id]));
+    assert.deepEqual((await as('acme').get(`/v1/schedules/${schedule.body.id}/runs`)).body.items.map((run: { id: string }) => run.id), [made[0].body.id]);
+    assert.equal((await as('acme').post(`/v1/executions/${made[0].body.id}/cancel`, {})).status, 200);
+  });
+
   it("counts calls against the tenant's limits, as submits", async () => {
     const { path } = await scheduleWithHook('initech');
     assert.equal((await admin().put('/v1/tenants/initech/limits', { executionsPerDay: 1 })).status, 200);

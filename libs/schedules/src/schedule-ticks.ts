@@ -58,6 +58,8 @@ export class ScheduleTicks {
     }
     const blocking = definition.overlap === 'skip' ? await this.stillRunning(record) : null;
     if (blocking) {
+      // A repeat of the hook call that made the blocking run is answered that run, not skipped.
+      if (hook && (await this.submitter.replayOf(hook.key, hook.fingerprint, record.tenant))) return null;
       await this.skip(record, definition, manual, { scheduledFor, reason: 'overlap', blockingExecutionId: blocking.id });
       return null;
     }
@@ -122,6 +124,9 @@ export class ScheduleTicks {
     if (first) return { execution: first, created: false };
     const execution = await this.fire(scheduleId, Date.now(), true, hook);
     if (!execution) {
+      // A call with the same key may have made its run since the check above.
+      const made = await this.submitter.replayOf(hook.key, hook.fingerprint, record.tenant);
+      if (made) return { execution: made, created: false };
       throw new ScheduleStateError('schedule_overlap', `Schedule ${scheduleId}'s previous run ${record.lastExecutionId} has not ended and its overlap is skip: no run was started.`);
     }
     return { execution, created: true };
