@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { signatureHeader, signWebhook } from '@conveyor/contracts';
 import { ApiClient, assertApiError, poll, stackCredentials, stackPerSuite, type ApiReply } from '@conveyor/testing';
@@ -64,6 +65,19 @@ describe('inbound hooks', () => {
       assertApiError(reply, 401, 'invalid_signature', header);
       assert.match(reply.body.message, /Conveyor-Signature/);
     }
+  });
+
+  it('checks a signature over the bytes sent: a body led by a byte-order mark, signed with it, passes', async () => {
+    const { path, hook } = await scheduleWithHook();
+    const body = `\uFEFF${JSON.stringify({ stepMs: 9 })}`;
+    const bytes = new TextEncoder().encode(body);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    // Signed as a sender in another language would, over the bytes it sends.
+    const t = Math.floor(Date.now() / 1000);
+    const v1 = createHmac('sha256', hook.secret).update(`${t}.`).update(bytes).digest('hex');
+    const reply = await call(path, body, { [signatureHeader]: `t=${t},v1=${v1}` });
+    assert.equal(reply.status, 202, JSON.stringify(reply.body));
+    assert.equal((await as('acme').get(`/v1/executions/${reply.body.id}`)).body.input.stepMs, 9);
   });
 
   it('refuses a body that is no JSON object, and a merged input the task refuses, naming the fields', async () => {

@@ -19,7 +19,7 @@ await runService('gateway', loadGatewayConfig, async (config, logger) => {
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  acceptJsonBodies(fastify, limits.requestBodyBytes, { keepTextOf: new Set([hookCallRoute]) });
+  acceptJsonBodies(fastify, limits.requestBodyBytes, { keepBytesOf: new Set([hookCallRoute]) });
   // Every route's, Bull Board's and the not-found handler's: added before any of them is.
   fastify.addHook('preValidation', refuseHostileJson);
   fastify.addHook('onRequest', bullBoardGate(app.get(Authenticator), config.corsOrigins));

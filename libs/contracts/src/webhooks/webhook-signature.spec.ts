@@ -19,6 +19,15 @@ describe('webhook signatures', () => {
     assert.equal(await verifyWebhook(new TextEncoder().encode(body), header, 'whsec_one', { now: at + 60_000 }), true);
   });
 
+  it('signs bytes as they are: a byte-order mark and invalid UTF-8 are not decoded away', async () => {
+    const t = at / 1000;
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"note":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const expected = createHmac('sha256', 'whsec_one').update(`${t}.`).update(bytes).digest('hex');
+    assert.equal(await signWebhook(bytes, ['whsec_one'], at), `t=${t},v1=${expected}`);
+    assert.equal(await verifyWebhook(new Uint8Array(bytes), `t=${t},v1=${expected}`, 'whsec_one', { now: at }), true);
+    assert.equal(await verifyWebhook(new TextDecoder().decode(bytes), `t=${t},v1=${expected}`, 'whsec_one', { now: at }), false);
+  });
+
   it('refuses another body, another secret, a stale or future timestamp, and malformed headers', async () => {
     const header = await signWebhook(body, ['whsec_one'], at);
     assert.equal(await verifyWebhook(`${body} `, header, 'whsec_one', { now: at }), false);

@@ -17,18 +17,22 @@ export const signatureToleranceSeconds = 300;
 
 const encoder = new TextEncoder();
 
-async function hmacHex(secret: string, payload: string): Promise<string> {
+/** The HMAC of "<t>.<body>": a body given as bytes is signed as it is (not decoded, which would drop a BOM or replace invalid UTF-8). */
+async function hmacHex(secret: string, t: number | string, body: string | Uint8Array): Promise<string> {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  const head = encoder.encode(`${t}.`);
+  const payload = new Uint8Array(head.length + bytes.length);
+  payload.set(head);
+  payload.set(bytes, head.length);
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(payload)));
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, payload));
   return Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
-
-const asText = (body: string | Uint8Array) => (typeof body === 'string' ? body : new TextDecoder().decode(body));
 
 /** The `Conveyor-Signature` value of `body`, with one signature per secret (newest first). */
 export async function signWebhook(body: string | Uint8Array, secrets: readonly string[], at: number = Date.now()): Promise<string> {
   const t = Math.floor(at / 1000);
-  const signatures = await Promise.all(secrets.map((secret) => hmacHex(secret, `${t}.${asText(body)}`)));
+  const signatures = await Promise.all(secrets.map((secret) => hmacHex(secret, t, body)));
   return [`t=${t}`, ...signatures.map((signature) => `v1=${signature}`)].join(',');
 }
 
@@ -47,7 +51,7 @@ export async function verifyWebhook(
   const signatures = parts.filter(([name, value]) => name === 'v1' && value).map(([, value]) => value!.toLowerCase());
   if (!t || !/^\d{1,12}$/.test(t) || signatures.length === 0) return false;
   if (Math.abs(now / 1000 - Number(t)) > toleranceSeconds) return false;
-  const expected = await hmacHex(secret, `${t}.${asText(body)}`);
+  const expected = await hmacHex(secret, t, body);
   // Compared whole, in constant time: a signature that shares a prefix learns nothing.
   return signatures.some((signature) => signature.length === expected.length && [...signature].reduce((diff, char, i) => diff | (char.charCodeAt(0) ^ expected.charCodeAt(i)), 0) === 0);
 }

@@ -12,28 +12,27 @@ const inflaters = new Map<string, Inflate>([
 ]);
 const decoders = new Map<string, TextDecoder>();
 
-const bodyTexts = new WeakMap<FastifyRequest, string>();
+const bodyBytes = new WeakMap<FastifyRequest, Buffer>();
 
-/** The JSON text of the body as received (decoded, not yet parsed), kept for the routes that check a signature over it. */
-export function bodyTextOf(request: FastifyRequest): string | undefined {
-  return bodyTexts.get(request);
+/** The body's bytes as received (decompressed, not decoded), kept for the routes that check a signature over them. */
+export function bodyBytesOf(request: FastifyRequest): Buffer | undefined {
+  return bodyBytes.get(request);
 }
 
 /**
  * The gateway's only body parser: JSON of at most `limit` bytes (compressed or not), in the UTF
  * charset its Content-Type names (UTF-8 by default). Any JSON value parses: one that is no object
  * (`false`, `"x"`) is refused by validation naming `(body)`; an empty body reads as `{}`. A body of
- * another type is not read: the route sees none. The routes named in `keepTextOf` (patterns) also
- * get the text they were sent (`bodyTextOf`).
+ * another type is not read: the route sees none. The routes named in `keepBytesOf` (patterns) also
+ * get the bytes they were sent (`bodyBytesOf`).
  */
-export function acceptJsonBodies(fastify: FastifyInstance, limit: number, { keepTextOf = new Set<string>() } = {}): void {
+export function acceptJsonBodies(fastify: FastifyInstance, limit: number, { keepBytesOf = new Set<string>() } = {}): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limit }, (request, body, done) => {
     try {
       const inflated = inflate(body as Buffer, request.headers['content-encoding'] ?? 'identity', limit);
-      const text = decoderOf(request.headers['content-type']).decode(inflated);
-      if (keepTextOf.has(request.routeOptions.url ?? '')) bodyTexts.set(request, text);
-      done(null, parseJson(text));
+      if (keepBytesOf.has(request.routeOptions.url ?? '')) bodyBytes.set(request, inflated);
+      done(null, parseJson(decoderOf(request.headers['content-type']).decode(inflated)));
     } catch (error) {
       done(error as Error);
     }

@@ -20,7 +20,7 @@ import { Access, ApiError, ApiRoute, CallerOf } from '@conveyor/service';
 import { CreatesExecutions, LoggedExecutions } from '../executions/logged-executions.js';
 import { fingerprint, isInputTooLarge, unknownTask, validateTaskInput } from '../executions/submission.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
-import { bodyTextOf } from '../http/json-body.js';
+import { bodyBytesOf } from '../http/json-body.js';
 import { parseRequest } from '../http/parse-request.js';
 import { hookId, scheduleId } from '../http/request-guards.js';
 import { TracedRequests } from '../http/traced-requests.js';
@@ -99,7 +99,7 @@ export class ScheduleHooksController {
     // The token is never echoed: error messages can end up in logs.
     const hook = await this.hooks.resolve(token);
     if (!hook) throw new NotFoundError('A hook with this token (unknown or revoked)');
-    if (signature !== undefined && !(await verifyWebhook(bodyTextOf(request) ?? '', signature, hook.secret))) throw new InvalidSignatureError();
+    if (signature !== undefined && !(await verifyWebhook(bodyBytesOf(request) ?? '', signature, hook.secret))) throw new InvalidSignatureError();
     const patch = body ?? {};
     if (!isPlainObject(patch)) throw ApiError.validation([{ path: '(body)', message: "must be a JSON object (Content-Type: application/json): a merge patch of the schedule's input" }]);
     if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
