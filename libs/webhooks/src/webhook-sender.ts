@@ -20,6 +20,17 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * The wait before a delivery's next attempt, for the worker's backoff strategy: the one the attempt
+ * planned (`RetryLater`), else — an unplanned error, such as Redis failing for a moment while the
+ * endpoint is read or an attempt recorded — the normal doubling within the horizon; -1 (fail for
+ * good) only once the horizon is over. `UnrecoverableError`s never reach a backoff strategy.
+ */
+export function deliveryBackoff(attemptsMade: number, error: Error | undefined, data: Pick<DeliveryJobData, 'createdAt'>, settings: DeliverySettings, now = Date.now()): number {
+  if (error instanceof RetryLater) return error.waitMs;
+  return retryWait(attemptsMade, settings.retryBaseMs, data.createdAt + settings.retryHorizonMs - now, null) ?? -1;
+}
+
 export interface DeliverySettings {
   retryBaseMs: number;
   retryHorizonMs: number;

@@ -7,7 +7,7 @@ import { EgressGuard } from '@conveyor/egress';
 import { createRedis, REDIS, RedisKeys } from '@conveyor/redis';
 import { ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { RetryLater, WebhookRelay, WebhookSender, WebhookStore, type DeliveryJobData } from '@conveyor/webhooks';
+import { deliveryBackoff, WebhookRelay, WebhookSender, WebhookStore, type DeliveryJobData } from '@conveyor/webhooks';
 import { WORKER_CONFIG } from '../worker-config.js';
 import { lockDurationMs, maxStalledCount, stalledIntervalMs } from './worker-pool.js';
 
@@ -45,7 +45,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
       maxStalledCount,
-      settings: { backoffStrategy: (_attempts, _type, error) => (error instanceof RetryLater ? error.waitMs : -1) },
+      settings: { backoffStrategy: (attempts, _type, error, job) => deliveryBackoff(attempts, error, job!.data as DeliveryJobData, webhooks) },
     });
     worker.on('error', (err) => this.logger.error({ err }, 'webhook delivery worker error'));
     const relay = new WebhookRelay(redisConfig, this.keys, store, this.schedules, queue, webhooks.retryHorizonMs, this.logger);
