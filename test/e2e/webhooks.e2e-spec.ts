@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deliveryHeader, signatureHeader, verifyWebhook, webhookEventTypes } from '@conveyor/contracts/core';
+import { WebhookNotFoundError } from '@conveyor/contracts';
+import { RedisKeys } from '@conveyor/redis';
+import { WebhookStore } from '@conveyor/webhooks';
 import { poll, stackCredentials, Stack, WebhookReceiver, type ApiClient, type ReceivedHook } from '@conveyor/testing';
 
 const retryBaseMs = 200;
@@ -225,5 +228,31 @@ describe('outbound webhooks', () => {
     const second = (await acme.get(`/v1/webhooks/${hook.id}/deliveries?limit=4&cursor=${first.nextCursor}`)).body;
     assert.deepEqual([first.items.length, second.items.length, second.nextCursor], [4, 2, null]);
     assert.deepEqual([...first.items, ...second.items].map((d: any) => d.id), log.map((d) => d.id));
+  });
+
+  it('changes only the fields it is asked to, and never brings back a deleted endpoint or its log', async () => {
+    const connection = stack.redis.connect();
+    try {
+      const keys = new RedisKeys(stack.prefix);
+      const store = new WebhookStore(connection, keys);
+      const created = await store.create('acme', { url: receiver.url('/store'), events: ['execution.completed'] });
+      // A PATCH that read the endpoint before a rotation and a disable writes neither back.
+      const stale = await store.read(created.id);
+      const rotated = await store.rotateSecret(stale!, 0);
+      await store.disable(created.id, 'failing');
+      const patched = await store.update(stale!, { description: 'patched' });
+      const now = (await store.read(created.id))!;
+      assert.deepEqual([now.secret, now.enabled, now.disabledReason, patched.description], [rotated.secret, false, 'failing', 'patched']);
+      // After a DELETE: a change is a 404, a disable and a relayed delivery make no keys.
+      await store.delete(now);
+      await assert.rejects(store.update(stale!, { description: 'late' }), (error) => error instanceof WebhookNotFoundError);
+      await assert.rejects(store.rotateSecret(stale!, 0), (error) => error instanceof WebhookNotFoundError);
+      await store.disable(created.id, 'late');
+      await store.addDelivery(created.id, { id: `${created.id}.exec.1`, eventType: 'execution.completed', subjectId: 'exec' }, Date.now());
+      const left = await Promise.all([keys.webhook(created.id), keys.webhookDeliveries(created.id), keys.webhookDeliveryRecords(created.id)].map((key) => connection.exists(key)));
+      assert.deepEqual(left, [0, 0, 0]);
+    } finally {
+      connection.disconnect();
+    }
   });
 });
