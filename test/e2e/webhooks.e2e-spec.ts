@@ -126,6 +126,20 @@ describe('outbound webhooks', () => {
     assert.deepEqual([enabled.body.enabled, enabled.body.disabledReason], [true, null]);
   });
 
+  it('keeps an endpoint enabled when one delivery fails for the whole horizon but another succeeds meanwhile', async () => {
+    let failing = '';
+    receiver.script('/partial', (_n, hook) => (eventOf(hook).executionId === failing ? { status: 503 } : { status: 200 }));
+    const partial = await endpoint('/partial', 'partial');
+    failing = await submit('demo.noop', {}, 'partial');
+    await received('/partial', 1);
+    const working = await submit('demo.noop', {}, 'partial');
+    await poll(async () => receiver.to('/partial').filter((hook) => eventOf(hook).executionId === working), { until: (hooks) => hooks.length === 1, label: 'the other delivery' });
+    const log = await poll(() => deliveries(partial.id), { until: (items) => items.some((d) => d.status === 'failed'), label: 'failed at the horizon', timeoutMs: retryHorizonMs + 10_000 });
+    assert.deepEqual(log.map((d) => d.status).sort(), ['delivered', 'failed']);
+    const view = (await acme.get(`/v1/webhooks/${partial.id}`)).body;
+    assert.deepEqual([view.enabled, view.disabledReason], [true, null]);
+  });
+
   it('filters by task, queue and tag: every set filter must match', async () => {
     await endpoint('/noop-only', 'filters', ['execution.completed'], { task: 'demo.noop' });
     await endpoint('/steps-only', 'filters', ['execution.completed'], { task: 'demo.steps' });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import { workerQueues } from '@conveyor/contracts';
@@ -45,7 +45,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
       maxStalledCount,
-      settings: { backoffStrategy: (attempts, _type, error, job) => deliveryBackoff(attempts, error, job!.data as DeliveryJobData, webhooks) },
+      settings: { backoffStrategy: (attempts, _type, error, job) => deliveryBackoff(attempts, error, job as Job<DeliveryJobData>, webhooks) },
     });
     worker.on('error', (err) => this.logger.error({ err }, 'webhook delivery worker error'));
     const relay = new WebhookRelay(redisConfig, this.keys, store, this.schedules, queue, webhooks.retryHorizonMs, this.logger);
