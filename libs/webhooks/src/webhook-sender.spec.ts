@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import type { EgressGuard } from '@conveyor/egress';
+import type { WebhookDeliveryAttempt } from '@conveyor/contracts';
+import { EgressGuard, parseHostRules } from '@conveyor/egress';
 import type { DeliveryJobData } from './delivery-job.js';
 import type { WebhookStore } from './webhook-store.js';
 import { deliveryBackoff, RetryLater, WebhookSender } from './webhook-sender.js';
@@ -62,5 +63,16 @@ describe('webhook sender at the horizon', () => {
     const firstAttemptAt = Date.now() - settings.retryHorizonMs;
     await assert.rejects(new WebhookSender(store, unreachable, settings).attempt(job({ firstAttemptAt })), { name: 'UnrecoverableError' });
     assert.deepEqual(calls, ['record failed', `disable unless delivered since ${firstAttemptAt}`]);
+  });
+
+  it("stores a refusal by the egress guard without the host's resolved addresses (the tenant reads the log)", async () => {
+    const attempts: WebhookDeliveryAttempt[] = [];
+    const { store } = fakeStore();
+    (store as unknown as { recordAttempt: unknown }).recordAttempt = async (_e: string, _d: string, attempt: WebhookDeliveryAttempt) => void attempts.push(attempt);
+    const logged: object[] = [];
+    const guard = new EgressGuard({ allowedHosts: parseHostRules('receiver.example').rules, allowPrivate: [], hostsSetting: 'WEBHOOK_ALLOWED_HOSTS', logger: { warn: (details) => void logged.push(details) } }, async () => [{ address: '10.1.2.3' }]);
+    await assert.rejects(new WebhookSender(store, guard, settings).attempt(job({})), { name: 'UnrecoverableError' });
+    assert.equal(attempts[0].error, 'Refused by the egress policy: receiver.example resolves only to addresses that are not public');
+    assert.match(JSON.stringify(logged), /10\.1\.2\.3/);
   });
 });

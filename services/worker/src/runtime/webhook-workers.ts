@@ -35,7 +35,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
     const connections = [createRedis(redisConfig, 'worker'), createRedis(redisConfig, 'worker')];
     const name = this.keys.webhookDeliveryQueue();
     const queue = new Queue<DeliveryJobData>(name, { connection: connections[0], prefix: this.keys.prefix });
-    const guard = new EgressGuard({ allowedHosts: webhooks.allowedHosts, ...egress, hostsSetting: 'WEBHOOK_ALLOWED_HOSTS' });
+    const guard = new EgressGuard({ allowedHosts: webhooks.allowedHosts, ...egress, hostsSetting: 'WEBHOOK_ALLOWED_HOSTS', logger: this.logger });
     const sender = new WebhookSender(store, guard, webhooks);
     const worker = new Worker<DeliveryJobData>(name, (job) => sender.attempt(job), {
       connection: connections[1],
