@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deliveryHeader, signatureHeader, verifyWebhook, webhookEventTypes } from '@conveyor/contracts/core';
+import { WebhookNotFoundError } from '@conveyor/contracts';
+import { RedisKeys } from '@conveyor/redis';
+import { WebhookStore } from '@conveyor/webhooks';
 import { poll, stackCredentials, Stack, WebhookReceiver, type ApiClient, type ReceivedHook } from '@conveyor/testing';
 
 const retryBaseMs = 200;
@@ -123,6 +126,20 @@ describe('outbound webhooks', () => {
     assert.deepEqual([enabled.body.enabled, enabled.body.disabledReason], [true, null]);
   });
 
+  it('keeps an endpoint enabled when one delivery fails for the whole horizon but another succeeds meanwhile', async () => {
+    let failing = '';
+    receiver.script('/partial', (_n, hook) => (eventOf(hook).executionId === failing ? { status: 503 } : { status: 200 }));
+    const partial = await endpoint('/partial', 'partial');
+    failing = await submit('demo.noop', {}, 'partial');
+    await received('/partial', 1);
+    const working = await submit('demo.noop', {}, 'partial');
+    await poll(async () => receiver.to('/partial').filter((hook) => eventOf(hook).executionId === working), { until: (hooks) => hooks.length === 1, label: 'the other delivery' });
+    const log = await poll(() => deliveries(partial.id), { until: (items) => items.some((d) => d.status === 'failed'), label: 'failed at the horizon', timeoutMs: retryHorizonMs + 10_000 });
+    assert.deepEqual(log.map((d) => d.status).sort(), ['delivered', 'failed']);
+    const view = (await acme.get(`/v1/webhooks/${partial.id}`)).body;
+    assert.deepEqual([view.enabled, view.disabledReason], [true, null]);
+  });
+
   it('filters by task, queue and tag: every set filter must match', async () => {
     await endpoint('/noop-only', 'filters', ['execution.completed'], { task: 'demo.noop' });
     await endpoint('/steps-only', 'filters', ['execution.completed'], { task: 'demo.steps' });
@@ -225,5 +242,31 @@ describe('outbound webhooks', () => {
     const second = (await acme.get(`/v1/webhooks/${hook.id}/deliveries?limit=4&cursor=${first.nextCursor}`)).body;
     assert.deepEqual([first.items.length, second.items.length, second.nextCursor], [4, 2, null]);
     assert.deepEqual([...first.items, ...second.items].map((d: any) => d.id), log.map((d) => d.id));
+  });
+
+  it('changes only the fields it is asked to, and never brings back a deleted endpoint or its log', async () => {
+    const connection = stack.redis.connect();
+    try {
+      const keys = new RedisKeys(stack.prefix);
+      const store = new WebhookStore(connection, keys);
+      const created = await store.create('acme', { url: receiver.url('/store'), events: ['execution.completed'] });
+      // A PATCH that read the endpoint before a rotation and a disable writes neither back.
+      const stale = await store.read(created.id);
+      const rotated = await store.rotateSecret(stale!, 0);
+      await store.disable(created.id, 'failing');
+      const patched = await store.update(stale!, { description: 'patched' });
+      const now = (await store.read(created.id))!;
+      assert.deepEqual([now.secret, now.enabled, now.disabledReason, patched.description], [rotated.secret, false, 'failing', 'patched']);
+      // After a DELETE: a change is a 404, a disable and a relayed delivery make no keys.
+      await store.delete(now);
+      await assert.rejects(store.update(stale!, { description: 'late' }), (error) => error instanceof WebhookNotFoundError);
+      await assert.rejects(store.rotateSecret(stale!, 0), (error) => error instanceof WebhookNotFoundError);
+      await store.disable(created.id, 'late');
+      await store.addDelivery(created.id, { id: `${created.id}.exec.1`, eventType: 'execution.completed', subjectId: 'exec' }, Date.now());
+      const left = await Promise.all([keys.webhook(created.id), keys.webhookDeliveries(created.id), keys.webhookDeliveryRecords(created.id)].map((key) => connection.exists(key)));
+      assert.deepEqual(left, [0, 0, 0]);
+    } finally {
+      connection.disconnect();
+    }
   });
 });

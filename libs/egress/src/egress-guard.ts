@@ -28,7 +28,12 @@ export class EgressGuard {
   private readonly allowList: AddressAllowList;
 
   constructor(
-    private readonly policy: EgressPolicy & { /** The setting to name when a host is not listed. */ hostsSetting: string },
+    private readonly policy: EgressPolicy & {
+      /** The setting to name when a host is not listed. */
+      hostsSetting: string;
+      /** Where a refused host's resolved addresses are logged (they are kept out of the error). */
+      logger?: { warn(details: object, message: string): void };
+    },
     private readonly resolve: ResolveHost = resolveAll,
   ) {
     this.allowList = new AddressAllowList(policy.allowPrivate);
@@ -54,11 +59,11 @@ export class EgressGuard {
     });
     const usable = verdicts.find((verdict) => verdict.refused === null);
     if (!usable) {
+      // The addresses show the inside of the network: the operator's log gets them, the caller (a
+      // tenant, who reads the error) only the rule.
       const listed = verdicts.map((verdict) => `${verdict.address} (${verdict.refused})`).join(', ');
-      throw new NonRetryableError(
-        `${host} resolves only to addresses that are not public: ${listed}; list them in EGRESS_ALLOW_PRIVATE to allow them`,
-        'address_not_allowed',
-      );
+      this.policy.logger?.warn({ host, addresses: listed }, 'egress refused: the host resolves only to addresses that are not public; list them in EGRESS_ALLOW_PRIVATE to allow them');
+      throw new NonRetryableError(`Refused by the egress policy: ${host} resolves only to addresses that are not public`, 'address_not_allowed');
     }
     return { url, host, port, address: usable.address, family: isIPv4(usable.address) ? 4 : 6 };
   }

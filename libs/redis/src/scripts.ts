@@ -203,6 +203,40 @@ redis.call('ZREM', KEYS[7], id)
 return 1
 `;
 
+const changeWebhook = `
+-- KEYS: a webhook endpoint. ARGV: new secret ('' = keep), the old secret's overlap end ('' = none),
+-- "not if delivered since" ms ('' = always), then field/value pairs.
+-- Writes only the given fields, and only while the endpoint exists (a change racing a DELETE must not
+-- recreate it); a rotation takes the old secret from the record itself, so a concurrent change cannot
+-- bring it back. Returns the record after the change, 0 when the endpoint is gone, 1 when it
+-- delivered since the given time (nothing written).
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'lastDeliveredAt') or '0') >= tonumber(ARGV[3]) then return 1 end
+if ARGV[1] ~= '' then
+  local old = redis.call('HGET', KEYS[1], 'secret')
+  if ARGV[2] == '' then old = '' end
+  redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'previousSecret', old, 'previousSecretUntil', ARGV[2])
+end
+if #ARGV > 3 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+const addWebhookDelivery = `
+-- KEYS: a webhook endpoint, its deliveries index, its delivery records. ARGV: delivery id, its record,
+-- its index member, the log's cap. Adds the delivery unless it is there already or the endpoint is
+-- gone (no orphan log for a deleted endpoint); the oldest beyond the cap go. Returns 1 when added.
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if excess > 0 then
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do
+    redis.call('ZREM', KEYS[2], member)
+    redis.call('HDEL', KEYS[3], string.sub(member, string.find(member, '/', 1, true) + 1))
+  end
+end
+return 1
+`;
+
 const appendLog = `
 -- KEYS: log lines, events channel. ARGV: stored line, cap, live event
 redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -386,6 +420,8 @@ declare module 'ioredis' {
       ...fields: string[]
     ): Result<number, Context>;
     conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
+    conveyorChangeWebhook(endpoint: string, newSecret: string, overlapUntil: number | '', notIfDeliveredSince: number | '', ...fields: string[]): Result<0 | 1 | string[], Context>;
+    conveyorAddWebhookDelivery(endpoint: string, index: string, records: string, deliveryId: string, record: string, member: string, cap: number): Result<number, Context>;
     conveyorReadEventLog(log: string, since: number, limit: number): Result<[firstSeq: number, events: string[]], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorAdmitExecutions(
@@ -427,6 +463,8 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
+    redis.defineCommand('conveyorChangeWebhook', { numberOfKeys: 1, lua: changeWebhook });
+    redis.defineCommand('conveyorAddWebhookDelivery', { numberOfKeys: 3, lua: addWebhookDelivery });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7 + executionStatuses.length, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });

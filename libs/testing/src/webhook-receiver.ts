@@ -18,7 +18,7 @@ export type HookAnswer = { status: number; headers?: Record<string, string> } | 
  */
 export class WebhookReceiver {
   readonly received: ReceivedHook[] = [];
-  private readonly scripts = new Map<string, (n: number) => HookAnswer>();
+  private readonly scripts = new Map<string, (n: number, hook: ReceivedHook) => HookAnswer>();
   private readonly hanging = new Set<ServerResponse>();
 
   private constructor(private readonly server: Server) {}
@@ -40,8 +40,8 @@ export class WebhookReceiver {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
-  /** Answers requests to `path` as `answer` says for the n-th one. */
-  script(path: string, answer: (n: number) => HookAnswer): void {
+  /** Answers requests to `path` as `answer` says for the n-th one (which it is given too). */
+  script(path: string, answer: (n: number, hook: ReceivedHook) => HookAnswer): void {
     this.scripts.set(path, answer);
   }
 
@@ -61,8 +61,9 @@ export class WebhookReceiver {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const path = request.url ?? '/';
     const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value].flat().join(', ')]));
-    this.received.push({ path, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-    const answer = this.scripts.get(path)?.(this.to(path).length) ?? { status: 200 };
+    const hook = { path, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+    this.received.push(hook);
+    const answer = this.scripts.get(path)?.(this.to(path).length, hook) ?? { status: 200 };
     if (answer === 'hang') {
       this.hanging.add(response);
       return;

@@ -9,8 +9,10 @@ export interface DeliveryJobData {
   subjectId: string;
   /** The event envelope's JSON, sent as it is (the signature covers these exact bytes). */
   body: string;
-  /** When the delivery was made (epoch ms): its retry horizon runs from here. */
+  /** When the event was recorded (epoch ms): the delivery log's order. */
   createdAt: number;
+  /** When the delivery was first attempted (epoch ms), set by that attempt: its retry horizon runs from here, not from the event, so a relay's backlog does not eat it. */
+  firstAttemptAt?: number;
 }
 
 /** The type of backoff whose wait each failed attempt plans itself (see `RetryLater`). */

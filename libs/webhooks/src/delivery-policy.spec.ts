@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRetryable, maxRetryWaitMs, parseRetryAfter, retryWait, wantsEvent } from './delivery-policy.js';
+import { isRetryable, maxRetryWaitMs, minRetryWaitMs, parseRetryAfter, retryWait, wantsEvent } from './delivery-policy.js';
 
 describe('webhook delivery policy', () => {
   it('retries network errors, 408, 429 and 5xx, never other answers', () => {
@@ -22,6 +22,12 @@ describe('webhook delivery policy', () => {
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
     assert.equal(parseRetryAfter('soon'), null);
     assert.equal(parseRetryAfter(undefined), null);
+  });
+
+  it('waits at least a second after a Retry-After of 0 or a past date', () => {
+    assert.equal(retryWait(1, 100, 10_000, parseRetryAfter('0')), minRetryWaitMs);
+    assert.equal(retryWait(1, 100, 10_000, parseRetryAfter(new Date(1_000).toUTCString(), 5_000)), minRetryWaitMs);
+    assert.equal(retryWait(1, 100, 500, 0), 500);
   });
 
   it('matches the chosen types and every set filter', () => {

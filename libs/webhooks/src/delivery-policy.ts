@@ -2,6 +2,8 @@ import type { WebhookFilters } from '@conveyor/contracts/core';
 
 /** A retry never waits longer than this, whatever the doubling or a `Retry-After` asks. */
 export const maxRetryWaitMs = 60 * 60 * 1000;
+/** Nor shorter than this: a `Retry-After: 0` or a past date would otherwise retry in a tight loop for the whole horizon. */
+export const minRetryWaitMs = 1000;
 
 /** Network errors (no status), timeouts, rate limits and server errors are worth another try; other answers are final. */
 export function isRetryable(statusCode: number | null): boolean {
@@ -10,12 +12,12 @@ export function isRetryable(statusCode: number | null): boolean {
 
 /**
  * How long to wait after the `failures`-th failed attempt (1 = the first): `Retry-After` when the
- * receiver sent one, else `baseMs` doubling per failure; at most an hour, and never past the horizon
- * (`msLeft`), so the last try is made as it ends. `null`: the horizon is over, give up.
+ * receiver sent one (at least a second), else `baseMs` doubling per failure; at most an hour, and never
+ * past the horizon (`msLeft`), so the last try is made as it ends. `null`: the horizon is over, give up.
  */
 export function retryWait(failures: number, baseMs: number, msLeft: number, retryAfterMs: number | null): number | null {
   if (msLeft <= 0) return null;
-  const wait = retryAfterMs ?? baseMs * 2 ** Math.min(failures - 1, 30);
+  const wait = retryAfterMs === null ? baseMs * 2 ** Math.min(failures - 1, 30) : Math.max(retryAfterMs, minRetryWaitMs);
   return Math.min(wait, maxRetryWaitMs, msLeft);
 }
 

@@ -20,6 +20,19 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * The wait before a delivery's next attempt, for the worker's backoff strategy: the one the attempt
+ * planned (`RetryLater`), else — an unplanned error, such as Redis failing for a moment while the
+ * endpoint is read or an attempt recorded — the normal doubling within the horizon; -1 (fail for
+ * good) only once the horizon is over. `UnrecoverableError`s never reach a backoff strategy.
+ */
+export function deliveryBackoff(attemptsMade: number, error: Error | undefined, job: Pick<Job<DeliveryJobData>, 'data' | 'timestamp'>, settings: DeliverySettings, now = Date.now()): number {
+  if (error instanceof RetryLater) return error.waitMs;
+  // Failed before its first attempt was noted: the horizon runs from when the relay queued it.
+  const start = job.data.firstAttemptAt ?? job.timestamp;
+  return retryWait(attemptsMade, settings.retryBaseMs, start + settings.retryHorizonMs - now, null) ?? -1;
+}
+
 export interface DeliverySettings {
   retryBaseMs: number;
   retryHorizonMs: number;
@@ -28,8 +41,8 @@ export interface DeliverySettings {
 /**
  * Makes one attempt of a delivery: a signed JSON POST of the envelope, through the egress guard.
  * Each attempt is recorded; network errors, 408, 429 and 5xx are retried (`RetryLater`) until the
- * horizon ends, when the endpoint is disabled; other answers end the delivery. A disabled or deleted
- * endpoint gets nothing more.
+ * horizon (from the first attempt) ends; the endpoint is then disabled unless another delivery to it
+ * succeeded meanwhile. Other answers end the delivery. A disabled or deleted endpoint gets nothing more.
  */
 export class WebhookSender {
   constructor(
@@ -38,8 +51,9 @@ export class WebhookSender {
     private readonly settings: DeliverySettings,
   ) {}
 
-  async attempt(job: Pick<Job<DeliveryJobData>, 'data' | 'attemptsMade'>): Promise<void> {
-    const { endpointId, deliveryId, body, createdAt } = job.data;
+  async attempt(job: Pick<Job<DeliveryJobData>, 'data' | 'attemptsMade' | 'updateData'>): Promise<void> {
+    if (job.data.firstAttemptAt === undefined) await job.updateData({ ...job.data, firstAttemptAt: Date.now() });
+    const { endpointId, deliveryId, body, firstAttemptAt = Date.now() } = job.data;
     const endpoint = await this.store.read(endpointId);
     if (!endpoint?.enabled) {
       await this.store.recordAttempt(endpointId, deliveryId, null, 'failed');
@@ -75,6 +89,7 @@ export class WebhookSender {
     }
     const attempt: WebhookDeliveryAttempt = { at: new Date(at).toISOString(), statusCode, durationMs: Date.now() - at, ...(error ? { error } : {}), responseExcerpt: excerpt };
     if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
+      await this.store.markDelivered(endpointId, Date.now());
       await this.store.recordAttempt(endpointId, deliveryId, attempt, 'delivered');
       return;
     }
@@ -83,10 +98,12 @@ export class WebhookSender {
       await this.store.recordAttempt(endpointId, deliveryId, attempt, 'failed');
       throw new UnrecoverableError(`Not retried: ${outcome}`);
     }
-    const wait = retryWait(job.attemptsMade + 1, this.settings.retryBaseMs, createdAt + this.settings.retryHorizonMs - Date.now(), retryAfterMs);
+    const wait = retryWait(job.attemptsMade + 1, this.settings.retryBaseMs, firstAttemptAt + this.settings.retryHorizonMs - Date.now(), retryAfterMs);
     if (wait === null) {
       await this.store.recordAttempt(endpointId, deliveryId, attempt, 'failed');
-      await this.store.disable(endpointId, `Delivery ${deliveryId} failed for ${this.settings.retryHorizonMs} ms (WEBHOOK_RETRY_HORIZON_MS); last: ${outcome}`);
+      // The endpoint is failing for the whole horizon only if nothing was delivered to it since this delivery's first attempt.
+      const reason = `Delivery ${deliveryId} failed for ${this.settings.retryHorizonMs} ms (WEBHOOK_RETRY_HORIZON_MS) with nothing delivered meanwhile; last: ${outcome}`;
+      await this.store.disable(endpointId, reason, firstAttemptAt);
       throw new UnrecoverableError(`Gave up at the horizon: ${outcome}`);
     }
     await this.store.recordAttempt(endpointId, deliveryId, attempt, 'pending');

@@ -12,7 +12,7 @@ import {
   type WebhookView,
   type WebhookWithSecret,
 } from '@conveyor/contracts';
-import { execOrThrow, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, type RedisKeys } from '@conveyor/redis';
 
 /** An endpoint as stored: its view's facts plus its secrets. Times are epoch ms. Persisted: add fields, never rename them. */
 export interface WebhookRecord extends Pick<WebhookView, 'id' | 'tenant' | 'url' | 'events' | 'filters' | 'description' | 'enabled' | 'disabledReason'> {
@@ -22,6 +22,8 @@ export interface WebhookRecord extends Pick<WebhookView, 'id' | 'tenant' | 'url'
   previousSecretUntil: number | null;
   createdAt: number;
   updatedAt: number;
+  /** When a delivery last succeeded (absent: never); the horizon's disable looks at it. */
+  lastDeliveredAt?: number | null;
 }
 
 export type WebhookChange = Partial<Pick<WebhookRecord, 'url' | 'events' | 'filters' | 'description' | 'enabled'>>;
@@ -33,14 +35,16 @@ const attemptsCap = 50;
 export const defaultSecretOverlapSeconds = 24 * 60 * 60;
 
 const jsonFields = new Set(['events', 'filters']);
-const numberFields = new Set(['previousSecretUntil', 'createdAt', 'updatedAt']);
+const numberFields = new Set(['previousSecretUntil', 'createdAt', 'updatedAt', 'lastDeliveredAt']);
 
 /** Webhook endpoints and their delivery logs, under the `{webhooks}` tag; and the per-queue sets that tell the event scripts whose events to put in the outbox. */
 export class WebhookStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    defineConveyorScripts(redis);
+  }
 
   /**
    * Stores a new endpoint, then marks its tenant as hooked in every queue — before the caller answers,
@@ -87,31 +91,39 @@ export class WebhookStore {
     return records.filter((record) => record !== null).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Writes only the changed fields, and only while the endpoint exists (a PATCH racing a DELETE is a 404). */
   async update(record: WebhookRecord, change: WebhookChange): Promise<WebhookView> {
-    const updated: WebhookRecord = { ...record, ...change, updatedAt: Date.now() };
     // Turned on again by hand: the reason it was turned off no longer holds.
-    if (change.enabled === true) updated.disabledReason = null;
-    await this.redis.hset(this.keys.webhook(record.id), ...encode(updated));
-    return toView(updated);
+    const fields = { ...change, updatedAt: Date.now(), ...(change.enabled === true ? { disabledReason: null } : {}) };
+    return toView(await this.change(record.id, '', '', '', fields));
   }
 
-  /** Turns an endpoint off for good (until enabled again), saying why; nothing if it is gone. */
-  async disable(id: string, reason: string): Promise<void> {
-    if (await this.read(id)) await this.redis.hset(this.keys.webhook(id), 'enabled', '0', 'disabledReason', reason, 'updatedAt', String(Date.now()));
+  /**
+   * Turns an endpoint off for good (until enabled again), saying why — unless a delivery to it
+   * succeeded at or after `unlessDeliveredSince` (ms); nothing if it is gone. Whether it was turned off.
+   */
+  async disable(id: string, reason: string, unlessDeliveredSince: number | '' = ''): Promise<boolean> {
+    const result = await this.redis.conveyorChangeWebhook(this.keys.webhook(id), '', '', unlessDeliveredSince, ...encode({ enabled: false, disabledReason: reason, updatedAt: Date.now() }));
+    return Array.isArray(result);
   }
 
-  /** A new secret; the old one still signs deliveries for `overlapSeconds`. */
+  /** Notes a successful delivery (the horizon's disable spares an endpoint that delivered since); nothing if it is gone. */
+  async markDelivered(id: string, at: number): Promise<void> {
+    await this.redis.conveyorChangeWebhook(this.keys.webhook(id), '', '', '', 'lastDeliveredAt', String(at));
+  }
+
+  /** A new secret; the one stored until now still signs deliveries for `overlapSeconds`. */
   async rotateSecret(record: WebhookRecord, overlapSeconds: number): Promise<WebhookWithSecret> {
     const now = Date.now();
-    const rotated: WebhookRecord = {
-      ...record,
-      secret: newSecret(),
-      previousSecret: overlapSeconds > 0 ? record.secret : null,
-      previousSecretUntil: overlapSeconds > 0 ? now + overlapSeconds * 1000 : null,
-      updatedAt: now,
-    };
-    await this.redis.hset(this.keys.webhook(record.id), ...encode(rotated));
+    const rotated = await this.change(record.id, newSecret(), overlapSeconds > 0 ? now + overlapSeconds * 1000 : '', '', { updatedAt: now });
     return { ...toView(rotated), secret: rotated.secret };
+  }
+
+  private async change(id: string, secret: string, overlapUntil: number | '', unlessDeliveredSince: number | '', fields: Partial<WebhookRecord>): Promise<WebhookRecord> {
+    const result = await this.redis.conveyorChangeWebhook(this.keys.webhook(id), secret, overlapUntil, unlessDeliveredSince, ...encode(fields));
+    const record = Array.isArray(result) ? decode(Object.fromEntries(pairs(result))) : null;
+    if (!record) throw new WebhookNotFoundError(id);
+    return record;
   }
 
   /**
@@ -137,17 +149,18 @@ export class WebhookStore {
     return record.previousSecret && (record.previousSecretUntil ?? 0) > now ? [record.secret, record.previousSecret] : [record.secret];
   }
 
-  /** Adds a delivery to the endpoint's log as pending, unless it is there already (a repeated add). */
+  /** Adds a delivery to the endpoint's log as pending, unless it is there already (a repeated add) or the endpoint is gone. */
   async addDelivery(endpointId: string, delivery: Pick<WebhookDeliveryView, 'id' | 'eventType' | 'subjectId'>, createdAt: number): Promise<void> {
     const view: WebhookDeliveryView = { ...delivery, status: 'pending', attempts: [] };
-    const added = await this.redis.hsetnx(this.keys.webhookDeliveryRecords(endpointId), delivery.id, JSON.stringify(view));
-    if (added === 0) return;
-    const index = this.keys.webhookDeliveries(endpointId);
-    await this.redis.zadd(index, 0, `${String(createdAt).padStart(15, '0')}/${delivery.id}`);
-    const excess = (await this.redis.zcard(index)) - deliveryLogCap;
-    if (excess <= 0) return;
-    const oldest = await this.redis.zrange(index, '0', String(excess - 1));
-    await execOrThrow(this.redis.multi().zrem(index, ...oldest).hdel(this.keys.webhookDeliveryRecords(endpointId), ...oldest.map(memberDeliveryId)));
+    await this.redis.conveyorAddWebhookDelivery(
+      this.keys.webhook(endpointId),
+      this.keys.webhookDeliveries(endpointId),
+      this.keys.webhookDeliveryRecords(endpointId),
+      delivery.id,
+      JSON.stringify(view),
+      `${String(createdAt).padStart(15, '0')}/${delivery.id}`,
+      deliveryLogCap,
+    );
   }
 
   /** Records an attempt (`null`: none was made) and the delivery's status after it; nothing when the endpoint or delivery is gone. */
@@ -213,9 +226,12 @@ function decodeCursor(cursor: string): string {
   return member;
 }
 
-function encode(record: WebhookRecord): string[] {
+const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]] as const);
+
+function encode(record: Partial<WebhookRecord>): string[] {
   return Object.entries(record).flatMap(([name, value]) => {
-    if (value === null || value === undefined) return [name, ''];
+    if (value === undefined) return [];
+    if (value === null) return [name, ''];
     if (jsonFields.has(name)) return [name, JSON.stringify(value)];
     if (typeof value === 'boolean') return [name, value ? '1' : '0'];
     return [name, String(value)];

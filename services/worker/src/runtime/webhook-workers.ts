@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import { workerQueues } from '@conveyor/contracts';
@@ -7,7 +7,7 @@ import { EgressGuard } from '@conveyor/egress';
 import { createRedis, REDIS, RedisKeys } from '@conveyor/redis';
 import { ScheduleStore } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
-import { RetryLater, WebhookRelay, WebhookSender, WebhookStore, type DeliveryJobData } from '@conveyor/webhooks';
+import { deliveryBackoff, WebhookRelay, WebhookSender, WebhookStore, type DeliveryJobData } from '@conveyor/webhooks';
 import { WORKER_CONFIG } from '../worker-config.js';
 import { lockDurationMs, maxStalledCount, stalledIntervalMs } from './worker-pool.js';
 
@@ -35,7 +35,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
     const connections = [createRedis(redisConfig, 'worker'), createRedis(redisConfig, 'worker')];
     const name = this.keys.webhookDeliveryQueue();
     const queue = new Queue<DeliveryJobData>(name, { connection: connections[0], prefix: this.keys.prefix });
-    const guard = new EgressGuard({ allowedHosts: webhooks.allowedHosts, ...egress, hostsSetting: 'WEBHOOK_ALLOWED_HOSTS' });
+    const guard = new EgressGuard({ allowedHosts: webhooks.allowedHosts, ...egress, hostsSetting: 'WEBHOOK_ALLOWED_HOSTS', logger: this.logger });
     const sender = new WebhookSender(store, guard, webhooks);
     const worker = new Worker<DeliveryJobData>(name, (job) => sender.attempt(job), {
       connection: connections[1],
@@ -45,7 +45,7 @@ export class WebhookWorkers implements OnApplicationBootstrap, OnApplicationShut
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
       maxStalledCount,
-      settings: { backoffStrategy: (_attempts, _type, error) => (error instanceof RetryLater ? error.waitMs : -1) },
+      settings: { backoffStrategy: (attempts, _type, error, job) => deliveryBackoff(attempts, error, job as Job<DeliveryJobData>, webhooks) },
     });
     worker.on('error', (err) => this.logger.error({ err }, 'webhook delivery worker error'));
     const relay = new WebhookRelay(redisConfig, this.keys, store, this.schedules, queue, webhooks.retryHorizonMs, this.logger);

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NonRetryableError, type httpRequest, type HttpRequestInput, type HttpRequestOutput } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import { EgressGuard, sendEgressRequest } from '@conveyor/egress';
+import { LOGGER, type Logger } from '@conveyor/service';
 import type { ExecutionContext } from '../runtime/execution-context.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from './task-handler.js';
@@ -20,8 +21,8 @@ export function judgeStatus(status: number, expectStatus: number | undefined): '
 export class HttpRequestHandler implements TaskHandler<typeof httpRequest> {
   private readonly guard: EgressGuard;
 
-  constructor(@Inject(WORKER_CONFIG) config: WorkerConfig) {
-    this.guard = new EgressGuard({ ...config.httpTask, ...config.egress, hostsSetting: 'HTTP_TASK_ALLOWED_HOSTS' });
+  constructor(@Inject(WORKER_CONFIG) config: WorkerConfig, @Inject(LOGGER) logger: Logger) {
+    this.guard = new EgressGuard({ ...config.httpTask, ...config.egress, hostsSetting: 'HTTP_TASK_ALLOWED_HOSTS', logger });
   }
 
   async run(input: HttpRequestInput, ctx: ExecutionContext): Promise<HttpRequestOutput> {
