@@ -33,6 +33,7 @@ export const tagPattern = new RegExp(`^(?!\\s)[^,\\p{Cc}\\p{Cs}\\u202A-\\u202E\\
  * lone surrogate as U+FFFD, so two different keys would meet).
  */
 export const idempotencyKeyPattern = /^[^\p{Cc}\p{Cs}]{1,200}$/u;
+export const idempotencyKeyMessage = 'must be 1 to 200 characters, without control characters or lone surrogates';
 
 /** Tenant names: also used in keys and rooms. */
 export const tenantPattern = /^[a-z0-9-]{1,32}$/;

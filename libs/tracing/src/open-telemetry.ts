@@ -60,6 +60,7 @@ export function startOpenTelemetry(config: TracingConfig, logger: TracingLogger)
   const tracer = provider.getTracer(tracerName);
 
   return {
+    on: true,
     bullmq: new BullMQOtel({ tracerName }),
     inSpan(name, options, work) {
       const parent: Context = options.headers ? propagation.extract(context.active(), options.headers) : context.active();

@@ -20,6 +20,8 @@ export interface TraceSpan {
 }
 
 export interface Tracing {
+  /** Whether spans are recorded: when not, callers skip the work of describing them. */
+  readonly on: boolean;
   /** BullMQ's `telemetry` option: a queue's adds and a worker's runs join the active trace. */
   readonly bullmq: Telemetry | undefined;
   /** Runs `work` in a new span, a child of the active one, ended (with the failure, if any) once `work` settles. */
@@ -36,6 +38,7 @@ export interface TracingLogger {
 const noSpan: TraceSpan = { setAttributes: () => undefined };
 
 const off: Tracing = {
+  on: false,
   bullmq: undefined,
   inSpan: (_name, _options, work) => work(noSpan),
   shutdown: async () => undefined,

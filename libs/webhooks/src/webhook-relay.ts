@@ -58,11 +58,16 @@ export class WebhookRelay {
   private async run(queue: string, redis: Redis): Promise<void> {
     const outbox = this.keys.outbox(queue);
     let claimedAt = 0;
+    // Made once, and again after any failure (a group lost with its outbox reads as NOGROUP).
+    let grouped = false;
     while (!this.stopped) {
       try {
-        await redis.xgroup('CREATE', outbox, group, '0', 'MKSTREAM').catch((error: Error) => {
-          if (!error.message.includes('BUSYGROUP')) throw error;
-        });
+        if (!grouped) {
+          await redis.xgroup('CREATE', outbox, group, '0', 'MKSTREAM').catch((error: Error) => {
+            if (!error.message.includes('BUSYGROUP')) throw error;
+          });
+          grouped = true;
+        }
         if (Date.now() - claimedAt > claimIdleMs) {
           claimedAt = Date.now();
           const [, stale] = (await redis.xautoclaim(outbox, group, this.consumer, claimIdleMs, '0', 'COUNT', batchSize)) as [string, Entry[]];
@@ -72,6 +77,7 @@ export class WebhookRelay {
         await this.relay(queue, redis, read?.[0]?.[1] ?? []);
       } catch (error) {
         if (this.stopped) return;
+        grouped = false;
         this.logger.error({ err: error, queue }, 'webhook relay failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
@@ -101,12 +107,17 @@ export class WebhookRelay {
     if (interested.length === 0) return;
     const facts = await subject();
     const body = JSON.stringify(event);
-    for (const endpoint of interested.filter((endpoint) => wantsEvent(endpoint, event.type, facts))) {
-      const deliveryId = deliveryIdOf(endpoint.id, subjectId, event.seq);
-      const createdAt = Date.parse(event.ts);
-      await this.store.addDelivery(endpoint.id, { id: deliveryId, eventType: event.type, subjectId }, createdAt);
-      await this.deliveries.add(event.type, { endpointId: endpoint.id, deliveryId, eventType: event.type, subjectId, body, createdAt }, deliveryJobOptions(deliveryId, this.keepJobsMs));
-    }
+    const createdAt = Date.parse(event.ts);
+    // Endpoints side by side; for each, its log entry before its job.
+    await Promise.all(
+      interested
+        .filter((endpoint) => wantsEvent(endpoint, event.type, facts))
+        .map(async (endpoint) => {
+          const deliveryId = deliveryIdOf(endpoint.id, subjectId, event.seq!);
+          await this.store.addDelivery(endpoint.id, { id: deliveryId, eventType: event.type, subjectId }, createdAt);
+          await this.deliveries.add(event.type, { endpointId: endpoint.id, deliveryId, eventType: event.type, subjectId, body, createdAt }, deliveryJobOptions(deliveryId, this.keepJobsMs));
+        }),
+    );
   }
 
   /** An execution's queue, task and tags (from the outbox entry); a schedule's template's (from its record). */

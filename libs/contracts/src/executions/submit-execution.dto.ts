@@ -22,7 +22,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { scheduleTickKeyPrefix } from '../ids.js';
-import { idempotencyKeyPattern, limits, tagPattern } from '../limits.js';
+import { idempotencyKeyMessage, idempotencyKeyPattern, limits, tagPattern } from '../limits.js';
 import { backoffTypes, maxBackoffDelayMs, maxBackoffSteps, type BackoffPolicy } from './backoff-policy.js';
 import { OwnSchema, SchemaHint } from '../validation/schema-hints.js';
 import { isPriority, maxPriority, priorityLevels, prioritySchema, type Priority } from './priority.js';
@@ -167,7 +167,7 @@ export class SubmitExecutionDto extends TaskTemplateDto {
   /** The same key within the idempotency TTL returns the first execution (or `409` for another request); `sch:…` is reserved. */
   @IsOptional()
   @IsString()
-  @Matches(idempotencyKeyPattern, { message: 'must be 1 to 200 characters, without control characters or lone surrogates' })
+  @Matches(idempotencyKeyPattern, { message: idempotencyKeyMessage })
   @ValidateBy({
     name: 'isUserIdempotencyKey',
     validator: {

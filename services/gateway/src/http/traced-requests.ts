@@ -20,6 +20,7 @@ export class TracedRequests implements NestInterceptor {
   constructor(private readonly reflector: Reflector) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!tracing().on) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const route = request.routeOptions.url ?? request.url.split('?', 1)[0];
     const options: SpanOptions = {

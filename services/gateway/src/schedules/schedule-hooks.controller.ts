@@ -3,6 +3,7 @@ import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CreateScheduleHookDto,
+  idempotencyKeyMessage,
   idempotencyKeyPattern,
   InvalidSignatureError,
   isPlainObject,
@@ -103,7 +104,7 @@ export class ScheduleHooksController {
     const patch = body ?? {};
     if (!isPlainObject(patch)) throw ApiError.validation([{ path: '(body)', message: "must be a JSON object (Content-Type: application/json): a merge patch of the schedule's input" }]);
     if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
-      throw ApiError.validation([{ path: 'Idempotency-Key', message: 'must be 1 to 200 characters, without control characters or lone surrogates' }]);
+      throw ApiError.validation([{ path: 'Idempotency-Key', message: idempotencyKeyMessage }]);
     }
     const input = await this.mergedInput(hook, patch);
     const { execution, created } = await this.ticks.fireHook(hook.scheduleId, {

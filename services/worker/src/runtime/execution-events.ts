@@ -15,15 +15,17 @@ export class ExecutionEvents {
   private pending: Progress | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastProgressAt = 0;
-  /** The worker's logger, every line of it naming this execution, its queue and task. */
-  readonly logger: Logger;
+  private named: Logger | null = null;
 
   constructor(
     private readonly store: ExecutionStore,
     readonly ref: ExecutionRef,
-    logger: Logger,
-  ) {
-    this.logger = logger.child({ executionId: ref.id, queue: ref.queue, task: ref.task });
+    private readonly workerLogger: Logger,
+  ) {}
+
+  /** The worker's logger, every line of it naming this execution, its queue and task (made when first used: most runs log nothing). */
+  get logger(): Logger {
+    return (this.named ??= this.workerLogger.child({ executionId: this.ref.id, queue: this.ref.queue, task: this.ref.task }));
   }
 
   progress(progress: Progress): void {
