@@ -20,6 +20,8 @@ interface Cost {
   cpuUs: number;
   commands: number;
   scripts: number;
+  /** The commands that took most of the server's time, with calls and µs per execution (a script's time includes its commands'). */
+  top: { name: string; calls: number; us: number }[];
 }
 
 export async function redisBudget(redis: RedisServer): Promise<void> {
@@ -98,13 +100,19 @@ async function measure(redis: Redis, step: () => Promise<void>): Promise<Cost> {
   const cpuBefore = await cpuSeconds(redis);
   await step();
   const cpu = (await cpuSeconds(redis)) - cpuBefore;
-  const stats = [...(await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, calls]) => ({ name, calls: Number(calls) }));
+  const stats = [...(await redis.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)].map(([, name, calls, usec]) => ({
+    name,
+    calls: Number(calls) / total,
+    us: Number(usec) / total,
+  }));
   // The INFO and CONFIG calls of this measurement are not the execution's.
-  const calls = (names: (name: string) => boolean) => stats.filter(({ name }) => names(name)).reduce((sum, { calls }) => sum + calls, 0);
+  const ours = stats.filter(({ name }) => !name.startsWith('info') && !name.startsWith('config'));
+  const calls = (names: (name: string) => boolean) => ours.filter(({ name }) => names(name)).reduce((sum, { calls }) => sum + calls, 0);
   return {
     cpuUs: (cpu * 1e6) / total,
-    commands: calls((name) => !['info', 'config'].includes(name)) / total,
-    scripts: calls((name) => name === 'evalsha' || name === 'eval') / total,
+    commands: calls(() => true),
+    scripts: calls((name) => name === 'evalsha' || name === 'eval'),
+    top: ours.sort((a, b) => b.us - a.us).slice(0, 6),
   };
 }
 
@@ -118,5 +126,6 @@ function us({ cpuUs }: Cost): string {
 }
 
 function line(cost: Cost): string {
-  return `${us(cost).padStart(7)} of Redis CPU   ${cost.commands.toFixed(1).padStart(5)} commands   ${cost.scripts.toFixed(1).padStart(4)} scripts`;
+  const top = cost.top.map(({ name, calls, us }) => `${name} ${calls.toFixed(1)}× ${us.toFixed(0)} µs`).join(', ');
+  return `${us(cost).padStart(7)} of Redis CPU   ${cost.commands.toFixed(1).padStart(5)} commands   ${cost.scripts.toFixed(1).padStart(4)} scripts   (most: ${top})`;
 }
