@@ -20,14 +20,17 @@ import { executionStatuses } from '@conveyor/contracts/core';
 // ARGV[TENANT] ('' for progress: never sent out).
 // The log is a list, oldest first: a stream costs about 4 KiB however few entries it holds (Redis
 // preallocates a stream node), which made an execution's first event cost five times its job. Logs
-// written as streams by earlier versions are appended to as streams until they are removed.
+// written as streams by earlier versions are appended to as streams until they are removed: the
+// list push refuses such a key (WRONGTYPE), which costs less than asking every log for its type
+// (each command a script runs costs a few µs of Redis's time).
 const numberAndPublish = (route: number, tenant: number, hooked: number) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 local cap = tonumber(ARGV[${route + 3}])
-if redis.call('TYPE', KEYS[2]).ok == 'stream' then
+local length = redis.pcall('RPUSH', KEYS[2], event)
+if type(length) == 'table' then
   redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', event)
-elseif redis.call('RPUSH', KEYS[2], event) > cap then
+elseif length > cap then
   redis.call('LTRIM', KEYS[2], -cap, -1)
 end
 redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
@@ -52,15 +55,15 @@ export const waitBucketsPerOctave = 4;
 const countInMinute = (field: string) =>
   `if redis.call('HINCRBY', KEYS[7], ${field}, 1) == 1 then redis.call('EXPIRE', KEYS[7], ${queueStatsTtlSeconds}) end`;
 
-// Moves the record from status `before` to its status now in the status index and counters, and
-// counts an ending (completed, failed) in the minute's stats.
-// Expects: record KEYS[1], tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished
-// executions KEYS[6], the minute's stats KEYS[7], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
+// Moves the record (id in the Lua variable `id`) from status `before` to `after` in the status index
+// and counters, and counts an ending (completed, failed) in the minute's stats. The caller knows both
+// statuses (it read one and wrote the other), so this reads nothing.
+// Expects: tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished executions
+// KEYS[6], the minute's stats KEYS[7], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
 const followStatus = (indexes: number, now: number) => `
-local after = redis.call('HGET', KEYS[1], 'status')
 if after and before ~= after then
   ${statusIndexes(indexes)}
-  local id = redis.call('HGET', KEYS[1], 'id')
+  local ended = { completed = true, failed = true, cancelled = true }
   if before then
     redis.call('ZREM', statusIndex[before], id)
     redis.call('HINCRBY', KEYS[4], before, -1)
@@ -69,10 +72,10 @@ if after and before ~= after then
   redis.call('ZADD', statusIndex[after], 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
   redis.call('HINCRBY', KEYS[5], after, 1)
-  if after == 'completed' or after == 'failed' or after == 'cancelled' then
+  if ended[after] then
     redis.call('ZADD', KEYS[6], ARGV[${now}], id)
     if after ~= 'cancelled' then ${countInMinute('after')} end
-  elseif before then
+  elseif ended[before] then
     redis.call('ZREM', KEYS[6], id)
   end
 end
@@ -86,10 +89,17 @@ const appendEvent = `
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
 --       tenant for the outbox ("" = none), field/value pairs…
-if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local before = redis.call('HGET', KEYS[1], 'status')
+-- A record always holds its id: without one there is no record.
+local state = redis.call('HMGET', KEYS[1], 'status', 'id')
+local before, id, after = state[1], state[2], state[1]
+if ARGV[1] ~= 'create' and not id then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 9)) end
+if #ARGV > 8 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+  for i = 9, #ARGV - 1, 2 do
+    if ARGV[i] == 'status' then after = ARGV[i + 1] elseif ARGV[i] == 'id' then id = ARGV[i + 1] end
+  end
+end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 ${numberAndPublish(2, 8, 8)}return seq
 `;
@@ -109,25 +119,29 @@ const startAttempt = `
 -- its wait in the minute's stats: from when it was due (its runAt, when later than its submission).
 -- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
 -- { 0 } when there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt')
-local before, pending, startedAt, waitingFor = state[1], state[2], state[3], state[4]
+local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt', 'id')
+local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], state[7]
 if not before then return { 0 } end
 local checkpoint = redis.call('GET', KEYS[${10 + executionStatuses.length}])
 if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
+-- The record's changes, written by one HSET.
+local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
+local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
-  redis.call('HSET', KEYS[1], 'error', '', 'finishedAt', '', 'pendingAction', '', 'cancelReason', '')
+  for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
   ${numberAndPublish(9, 13, 8)}
 end
-redis.call('HSET', KEYS[1], 'status', 'running', 'attemptsMade', ARGV[8])
 if not startedAt or startedAt == '' then
-  redis.call('HSET', KEYS[1], 'startedAt', ARGV[7])
+  set('startedAt', ARGV[7])
   local now = tonumber(ARGV[7])
   local due = math.max(tonumber(state[5]) or now, tonumber(state[6]) or 0)
   local wait, bucket = now - due, 0
   if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
   ${countInMinute("'w' .. bucket")}
 end
-if waitingFor and waitingFor ~= '' then redis.call('HSET', KEYS[1], 'waitingFor', '') end
+if waitingFor and waitingFor ~= '' then set('waitingFor', '') end
+redis.call('HSET', KEYS[1], unpack(fields))
+local after = 'running'
 ${followStatus(10, 7)}
 -- A recovery is announced in place of the start.
 if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
@@ -191,8 +205,8 @@ const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
 --       queue's finished executions, the tenant's status indexes in the queue…
 -- Only the call that deletes the record takes it out of the counters: removing twice counts once.
-local status = redis.call('HGET', KEYS[1], 'status')
-local id = redis.call('HGET', KEYS[1], 'id')
+local record = redis.call('HMGET', KEYS[1], 'status', 'id')
+local status, id = record[1], record[2]
 if not status or not id then return 0 end
 ${statusIndexes(8)}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
