@@ -2,57 +2,120 @@
 // processed by one worker, beside 2,000 plain BullMQ jobs added with `add` and processed by a plain
 // `Worker`, on the same Redis. Per execution: the Redis server's CPU time (INFO cpu: commands,
 // scripts and networking), commands (those a script runs included) and script calls (INFO commandstats).
+// `redis-instructions` does the same with 500 on a Redis of its own run under valgrind's callgrind,
+// and counts the instructions Redis ran per execution: a figure that neither the machine's load nor
+// its speed changes, so that two versions can be compared across runs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
-import { startService, type RedisServer } from '@conveyor/launcher';
+import { RedisServer, startService } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient, poll } from '@conveyor/testing';
 import { figure } from './common.js';
 
-const total = 2000;
+let total = 2000;
 const inFlight = 20;
 const input = { payload: { text: 'x'.repeat(64) } };
 
 /** What Redis spent on a step, per execution. */
 interface Cost {
   cpuUs: number;
+  /** Instructions Redis ran, when counted (`redis-instructions`). */
+  instructions?: number;
   commands: number;
   scripts: number;
   /** The commands that took most of the server's time, with calls and µs per execution (a script's time includes its commands'). */
   top: { name: string; calls: number; us: number }[];
 }
 
+/** Counts the instructions a Redis under callgrind runs between `zero` and `count`. */
+class InstructionCounter {
+  constructor(
+    private readonly pid: number,
+    private readonly dir: string,
+  ) {}
+
+  zero(): void {
+    execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
+  }
+
+  count(): number {
+    execFileSync('callgrind_control', ['--dump', String(this.pid)], { stdio: 'ignore' });
+    // Dumps are numbered in order: redis.<pid>.1, redis.<pid>.2, …
+    const last = Math.max(...readdirSync(this.dir).map((file) => Number(/^redis\.\d+\.(\d+)$/.exec(file)?.[1] ?? 0)));
+    return Number(/^totals: (\d+)/m.exec(readFileSync(join(this.dir, `redis.${this.pid}.${last}`), 'utf8'))?.[1]);
+  }
+}
+
 export async function redisBudget(redis: RedisServer): Promise<void> {
-  const admin = createRedis({ url: redis.url, prefix: 'budget' }, 'request');
+  await budget(redis);
+}
+
+export async function redisInstructions(): Promise<void> {
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.log('\nredis-instructions: skipped, valgrind is not installed');
+    return;
+  }
+  total = 500;
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-callgrind-'));
+  // Only what commands cost is counted (the server's timers run by the clock, which a loaded machine slows),
+  // and no command is slow enough for the slow log, whatever the machine's load.
+  const redis = await RedisServer.start({
+    wrapper: ['valgrind', '--tool=callgrind', '--toggle-collect=readQueryFromClient', `--callgrind-out-file=${join(dir, 'redis.%p')}`],
+  });
   try {
-    const plain = await plainBudget(redis, admin);
-    const conveyor = await conveyorBudget(redis, admin);
+    await budget(redis, new InstructionCounter(redis.pid!, dir));
+  } finally {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function budget(redis: RedisServer, counter?: InstructionCounter): Promise<void> {
+  const admin = createRedis({ url: redis.url, prefix: 'budget' }, 'request');
+  const measure = (step: () => Promise<void>) => measureStep(admin, step, counter);
+  try {
+    if (admin.status !== 'ready') await once(admin, 'ready');
+    if (counter) await admin.config('SET', 'slowlog-log-slower-than', '-1');
+    const plain = await plainBudget(redis, measure);
+    const conveyor = await conveyorBudget(redis, measure);
     console.log(`\nRedis per execution: ${total} demo.noop, ${inFlight} submissions in flight, then one worker (concurrency 10), same Redis`);
     console.log(`  plain BullMQ   submit ${line(plain.submit)}`);
     console.log(`                 process ${line(plain.process)}`);
     console.log(`  Conveyor       submit ${line(conveyor.submit)}`);
     console.log(`                 process ${line(conveyor.process)}`);
-    figure('redis-submit', conveyor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(conveyor.submit)}`, `${us(plain.submit)}`);
-    figure('redis-process', conveyor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(conveyor.process)}`, `${us(plain.process)}`);
+    if (counter) {
+      figure('redis-instructions-submit', conveyor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(conveyor.submit), instructions(plain.submit));
+      figure('redis-instructions-process', conveyor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(conveyor.process), instructions(plain.process));
+    } else {
+      figure('redis-submit', conveyor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(conveyor.submit)}`, `${us(plain.submit)}`);
+      figure('redis-process', conveyor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(conveyor.process)}`, `${us(plain.process)}`);
+    }
   } finally {
     admin.disconnect();
   }
 }
 
-async function plainBudget(redis: RedisServer, admin: Redis): Promise<{ submit: Cost; process: Cost }> {
+type Measure = (step: () => Promise<void>) => Promise<Cost>;
+
+async function plainBudget(redis: RedisServer, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
   const connection = createRedis({ url: redis.url, prefix: 'plain-budget' }, 'worker');
   const queue = new Queue('plain-budget', { connection, prefix: 'plain-budget' });
   await queue.waitUntilReady();
-  const submit = await measure(admin, () => inParallel(() => queue.add(demoNoop.name, input)));
+  const submit = await measure(() => inParallel(() => queue.add(demoNoop.name, input)));
   const workerConnection = connection.duplicate();
-  let worker: Worker | undefined;
-  const processing = await measure(admin, async () => {
-    worker = new Worker('plain-budget', async () => null, { connection: workerConnection, prefix: 'plain-budget', concurrency: 10 });
-    await untilCompleted(queue);
-  });
-  await worker?.close();
+  // The worker starts on a paused queue, so that its start is not counted as processing.
+  await queue.pause();
+  const worker = new Worker('plain-budget', async () => null, { connection: workerConnection, prefix: 'plain-budget', concurrency: 10 });
+  await worker.waitUntilReady();
+  const processing = await measure(() => resumeUntilCompleted(queue));
+  await worker.close();
   workerConnection.disconnect();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -60,7 +123,7 @@ async function plainBudget(redis: RedisServer, admin: Redis): Promise<{ submit: 
   return { submit, process: processing };
 }
 
-async function conveyorBudget(redis: RedisServer, admin: Redis): Promise<{ submit: Cost; process: Cost }> {
+async function conveyorBudget(redis: RedisServer, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
   const prefix = 'conveyor-budget';
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const gateway = await startService('gateway', { ...env, GATEWAY_PORT: '0' });
@@ -68,12 +131,11 @@ async function conveyorBudget(redis: RedisServer, admin: Redis): Promise<{ submi
   const connection = createRedis({ url: redis.url, prefix }, 'request');
   const { queues } = createExecutionsCore(connection, prefix);
   try {
-    const submit = await measure(admin, () => inParallel(() => api.post('/v1/executions', { task: demoNoop.name, input })));
-    const processing = await measure(admin, async () => {
-      const worker = await startService('worker', { ...env, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: '10' });
-      await untilCompleted(queues.get(demoNoop.queue));
-      await worker.process.stop();
-    });
+    const submit = await measure(() => inParallel(() => api.post('/v1/executions', { task: demoNoop.name, input })));
+    await queues.get(demoNoop.queue).pause();
+    const worker = await startService('worker', { ...env, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: '10' });
+    const processing = await measure(() => resumeUntilCompleted(queues.get(demoNoop.queue)));
+    await worker.process.stop();
     return { submit, process: processing };
   } finally {
     await gateway.process.stop();
@@ -90,15 +152,18 @@ async function inParallel(step: () => Promise<unknown>): Promise<void> {
   }));
 }
 
-async function untilCompleted(queue: Queue): Promise<void> {
+async function resumeUntilCompleted(queue: Queue): Promise<void> {
+  await queue.resume();
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 300_000, intervalMs: 50 });
 }
 
 /** Redis's cost of `step`, per execution (what else runs meanwhile, a service's timers, counts too). */
-async function measure(redis: Redis, step: () => Promise<void>): Promise<Cost> {
+async function measureStep(redis: Redis, step: () => Promise<void>, counter?: InstructionCounter): Promise<Cost> {
   await redis.config('RESETSTAT');
   const cpuBefore = await cpuSeconds(redis);
+  counter?.zero();
   await step();
+  const counted = counter?.count();
   const cpu = (await cpuSeconds(redis)) - cpuBefore;
   const stats = [...(await redis.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)].map(([, name, calls, usec]) => ({
     name,
@@ -110,6 +175,7 @@ async function measure(redis: Redis, step: () => Promise<void>): Promise<Cost> {
   const calls = (names: (name: string) => boolean) => ours.filter(({ name }) => names(name)).reduce((sum, { calls }) => sum + calls, 0);
   return {
     cpuUs: (cpu * 1e6) / total,
+    instructions: counted === undefined ? undefined : counted / total,
     commands: calls(() => true),
     scripts: calls((name) => name === 'evalsha' || name === 'eval'),
     top: ours.sort((a, b) => b.us - a.us).slice(0, 6),
@@ -125,7 +191,12 @@ function us({ cpuUs }: Cost): string {
   return `${Math.round(cpuUs)} µs`;
 }
 
+function instructions({ instructions = 0 }: Cost): string {
+  return `${Math.round(instructions / 1000)}k instructions`;
+}
+
 function line(cost: Cost): string {
+  if (cost.instructions !== undefined) return `${instructions(cost).padStart(18)}   ${cost.commands.toFixed(1).padStart(5)} commands   ${cost.scripts.toFixed(1).padStart(4)} scripts`;
   const top = cost.top.map(({ name, calls, us }) => `${name} ${calls.toFixed(1)}× ${us.toFixed(0)} µs`).join(', ');
   return `${us(cost).padStart(7)} of Redis CPU   ${cost.commands.toFixed(1).padStart(5)} commands   ${cost.scripts.toFixed(1).padStart(4)} scripts   (most: ${top})`;
 }

@@ -8,7 +8,7 @@ import { healthUnderBatches } from './health-under-batches.js';
 import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
 import { monitorSockets } from './monitor-sockets.js';
-import { redisBudget } from './redis-budget.js';
+import { redisBudget, redisInstructions } from './redis-budget.js';
 import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
@@ -24,6 +24,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   'monitor-sockets': monitorSockets,
   footprint,
   'redis-budget': redisBudget,
+  'redis-instructions': redisInstructions,
 };
 
 const only = process.env.BENCH_ONLY;

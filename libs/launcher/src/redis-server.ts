@@ -9,6 +9,8 @@ export interface RedisServerOptions {
   /** With a directory, data persists there as an append-only file; without, nothing is kept. */
   dataDir?: string;
   onLine?: (line: string) => void;
+  /** Runs the server under this command line (a profiler's, say: `['valgrind', '--tool=callgrind']`), which may slow its start. */
+  wrapper?: string[];
 }
 
 /** A private `redis-server` process. */
@@ -38,8 +40,14 @@ export class RedisServer {
       : ['--appendonly', 'no'];
     if (this.options.dataDir) mkdirSync(this.options.dataDir, { recursive: true });
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'noeviction', ...persistence];
-    this.process = spawnManaged('redis-server', 'redis-server', args, {}, this.options.onLine);
-    await this.process.waitForLine((line) => line.includes('Ready to accept connections'), 10_000);
+    const [command, ...wrapperArgs] = [...(this.options.wrapper ?? []), 'redis-server'];
+    this.process = spawnManaged('redis-server', command, [...wrapperArgs, ...args], {}, this.options.onLine);
+    await this.process.waitForLine((line) => line.includes('Ready to accept connections'), this.options.wrapper ? 120_000 : 10_000);
+  }
+
+  /** The server's process id (the wrapper's, which is the same process for an exec-ing wrapper such as valgrind). */
+  get pid(): number | undefined {
+    return this.process?.child.pid;
   }
 
   /** Stops it (SIGTERM: an append-only file is flushed first). */
