@@ -17,14 +17,15 @@ import { TenantQuota } from '@conveyor/tenants';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
-import { TracedRequests } from '../http/traced-requests.js';
+import { Traced } from '../http/traced-requests.js';
 import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto, parseListQuery } from './execution-requests.dto.js';
 import { CreatesExecutions, LoggedExecutions } from './logged-executions.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
 @Access('write')
-@UseInterceptors(TracedRequests, LoggedExecutions)
+@Traced()
+@UseInterceptors(LoggedExecutions)
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,
