@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { GatewayConfig } from '@conveyor/config';
 import { offeredTasks } from '@conveyor/contracts';
 import { ExecutionsCoreModule } from '@conveyor/executions';
@@ -7,6 +7,7 @@ import { ApiExceptionFilter, HealthController, LOGGER, MetricsController, type L
 import { IdentityModule } from '@conveyor/identity';
 import { TenantsModule } from '@conveyor/tenants';
 import { REDIS, RedisKeys } from '@conveyor/redis';
+import { tracing } from '@conveyor/tracing';
 import { WebhookStore } from '@conveyor/webhooks';
 import type { Redis } from 'ioredis';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -16,6 +17,7 @@ import { BullBoardAdminModule } from './admin/bull-board.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ExecutionsController } from './executions/executions.controller.js';
 import { GATEWAY_CONFIG, OFFERED_TASKS } from './gateway-config.js';
+import { TracedRequests } from './http/traced-requests.js';
 import { QueueDepthMetrics } from './metrics/queue-depth.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { QueuesController } from './queues/queues.controller.js';
@@ -59,6 +61,7 @@ export class GatewayModule {
         { provide: LOGGER, useValue: logger },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
+        ...(tracing().on ? [{ provide: APP_INTERCEPTOR, useClass: TracedRequests }] : []),
         QueuesService,
         ...(config.metrics ? [QueueDepthMetrics] : []),
         { provide: WebhookStore, inject: [REDIS, RedisKeys], useFactory: (redis: Redis, keys: RedisKeys) => new WebhookStore(redis, keys) },

@@ -3,8 +3,11 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { isPlainObject, jsonShapeProblems } from './json-shape.js';
+import { cacheRuleLookups } from './rule-cache.js';
 
 import type { FieldError, Validated } from './validated.js';
+
+cacheRuleLookups(getMetadataStorage());
 
 /**
  * Validates a plain value against a class-validator class, rejecting unknown fields,

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { fromPlatformError } from './api-exception.filter.js';
 import { observeRequests } from './metrics.controller.js';
-import { logRequest, logRequests, requestIdHeader, requestIdOf } from './request-log.js';
+import { logRequest, logRequests, requestIdHeader, requestIdOf, requestLineLogger } from './request-log.js';
 
 /** Node's limit on a request line and its headers: no path parameter can be longer. */
 const headerBytes = 16 * 1024;
@@ -20,16 +20,17 @@ const headerBytes = 16 * 1024;
  * own, as Node's `querystring` reads it); a path parameter may be as long as a request line, so that a
  * long id is answered by its format check (`404`) rather than by the router. Each request has an id
  * (the caller's `X-Request-Id` when it is safe, see `requestIdOf`), answered in `X-Request-Id`, and is
- * logged once as it is answered (`logRequests`) and, with metrics on, timed; Fastify's own request
- * logging stays off.
+ * logged once as it is answered (`logRequests`, to `requestLineLogger`) and, with metrics on, timed;
+ * Fastify's own request logging stays off.
  */
 export function httpPlatform(logger: Logger): FastifyAdapter {
+  const lines = requestLineLogger(logger);
   const adapter = new FastifyAdapter({
-    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, logger),
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, lines),
     // The router's refusals (a malformed percent-escape) come before any route, its error handler and hooks included.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const answer = fromPlatformError(error) ?? new ApiError(400, 'bad_request', error.message);
-      reply.raw.once('finish', () => logRequest(logger, request, reply));
+      reply.raw.once('finish', () => logRequest(lines, request, reply));
       void reply.status(answer.statusCode).header(requestIdHeader, request.id).send(answer.toBody());
     },
     genReqId: requestIdOf,
@@ -39,7 +40,7 @@ export function httpPlatform(logger: Logger): FastifyAdapter {
     return503OnClosing: false,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: headerBytes, querystringParser: parseQuery },
   });
-  logRequests(adapter.getInstance(), logger);
+  logRequests(adapter.getInstance(), lines);
   if (metricsOn()) observeRequests(adapter.getInstance());
   return adapter;
 }

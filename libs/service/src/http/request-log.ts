@@ -44,6 +44,16 @@ export function loggedPath(url: string): string {
   return hookToken.test(readable) ? readable.replace(hookToken, '$1[redacted]') : path;
 }
 
+/**
+ * The logger request lines go to: the process's, without its redaction pass. A line holds only the
+ * fields `logRequest` names (ids, method, route, a path whose hook token is redacted, numbers), none of
+ * them a credential, so the pass never changes one; it matches every field against every redacted
+ * path, and costs several times the rest of the line.
+ */
+export function requestLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 /** Probes are polled all day: their lines are `debug`, so that the default level leaves them out. */
 const probeRoutes = new Set(['/health', '/health/ready']);
 

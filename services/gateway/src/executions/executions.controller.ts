@@ -17,14 +17,15 @@ import { TenantQuota } from '@conveyor/tenants';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { parseRequest } from '../http/parse-request.js';
 import { executionId } from '../http/request-guards.js';
-import { TracedRequests } from '../http/traced-requests.js';
+import { Traced } from '../http/traced-requests.js';
 import { CancelExecutionDto, EventsQueryDto, ListExecutionsQueryDto, parseListQuery } from './execution-requests.dto.js';
 import { CreatesExecutions, LoggedExecutions } from './logged-executions.js';
 import { fingerprint, isInputTooLarge, validateBatch, validateSubmission } from './submission.js';
 
 @Controller('v1/executions')
 @Access('write')
-@UseInterceptors(TracedRequests, LoggedExecutions)
+@Traced()
+@UseInterceptors(LoggedExecutions)
 export class ExecutionsController {
   constructor(
     private readonly submitter: ExecutionSubmitter,
@@ -59,7 +60,7 @@ export class ExecutionsController {
       throw ApiError.validation([{ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' }]);
     }
     const { idempotencyKey, ...rest } = submission.value;
-    const { execution, created, rateLimit } = await this.submitAdmitted(rest, caller.writeTenant, idempotencyKey, fingerprint(body));
+    const { execution, created, rateLimit } = await this.submitAdmitted(rest, caller.writeTenant, idempotencyKey, body);
     setHeaders(reply, rateLimitHeaders(rateLimit));
     reply.status(created ? 202 : 200).header('location', `/v1/executions/${execution.id}`);
     return execution;
@@ -157,19 +158,22 @@ export class ExecutionsController {
     await this.actions.delete(id, caller.tenant);
   }
 
-  /** A new execution once the tenant's limits admit it; with an idempotency key, a repeat returns the first one, admitting nothing. */
+  /**
+   * A new execution once the tenant's limits admit it; with an idempotency key, a repeat (the same
+   * `body`, by its fingerprint, hashed only then) returns the first one, admitting nothing.
+   */
   private async submitAdmitted(
     submission: Submission,
     tenant: string,
     idempotencyKey: string | undefined,
-    requestFingerprint: string,
+    body: unknown,
   ): Promise<{ execution: ExecutionView; created: boolean; rateLimit: RateLimitState | null }> {
     const admit = () => this.quota.admit(tenant, 1);
     if (!idempotencyKey) {
       const { created, admitted } = await this.quota.admitAndCreate(tenant, 1, () => this.submitter.submit(submission, tenant));
       return { execution: created, created: true, rateLimit: admitted };
     }
-    const outcome = await this.submitter.submitOnce(idempotencyKey, requestFingerprint, submission, tenant, admit);
+    const outcome = await this.submitter.submitOnce(idempotencyKey, fingerprint(body), submission, tenant, admit);
     return { ...outcome, rateLimit: outcome.created ? outcome.admitted : await this.quota.peek(tenant) };
   }
 

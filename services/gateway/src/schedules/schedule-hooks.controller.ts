@@ -24,7 +24,7 @@ import { OFFERED_TASKS } from '../gateway-config.js';
 import { bodyBytesOf } from '../http/json-body.js';
 import { parseRequest } from '../http/parse-request.js';
 import { hookId, scheduleId } from '../http/request-guards.js';
-import { TracedRequests } from '../http/traced-requests.js';
+import { Traced } from '../http/traced-requests.js';
 import { applyMergePatch } from './merge-patch.js';
 
 /** The route of a hook's call: the gateway keeps its body's text, which a signature signs. */
@@ -35,7 +35,8 @@ export const hookCallRoute = '/v1/hooks/:token';
  * other systems with no key (the token in the URL is the credential), optionally signed.
  */
 @Controller()
-@UseInterceptors(TracedRequests, LoggedExecutions)
+@Traced()
+@UseInterceptors(LoggedExecutions)
 export class ScheduleHooksController {
   constructor(
     private readonly schedules: ScheduleService,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ScheduleNotFoundError, type AnyTask, type SchedulePreviewView, type ScheduleView } from '@conveyor/contracts';
 import { ExecutionFinder, type ExecutionPage } from '@conveyor/executions';
@@ -8,12 +8,12 @@ import { Access, ApiError, ApiRoute, CallerOf } from '@conveyor/service';
 import { ListExecutionsQueryDto, parseListQuery } from '../executions/execution-requests.dto.js';
 import { OFFERED_TASKS } from '../gateway-config.js';
 import { scheduleId } from '../http/request-guards.js';
-import { TracedRequests } from '../http/traced-requests.js';
+import { Traced } from '../http/traced-requests.js';
 import { mergeSchedulePatch, previewSchedule, validateScheduleDefinition } from './schedule-definition.js';
 
 @Controller('v1/schedules')
 @Access('write')
-@UseInterceptors(TracedRequests)
+@Traced()
 export class SchedulesController {
   constructor(
     private readonly schedules: ScheduleService,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   CreateWebhookDto,
@@ -14,13 +14,13 @@ import { Access, ApiRoute, CallerOf } from '@conveyor/service';
 import { defaultSecretOverlapSeconds, toView, WebhookStore, type WebhookChange } from '@conveyor/webhooks';
 import { parseRequest } from '../http/parse-request.js';
 import { webhookId } from '../http/request-guards.js';
-import { TracedRequests } from '../http/traced-requests.js';
+import { Traced } from '../http/traced-requests.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 
 /** A tenant's outbound webhook endpoints and their delivery logs. */
 @Controller('v1/webhooks')
 @Access('write')
-@UseInterceptors(TracedRequests)
+@Traced()
 export class WebhooksController {
   constructor(
     private readonly store: WebhookStore,
