@@ -19,6 +19,23 @@ describe('checkExecutionJob', () => {
     assert.deepEqual(bare.data, { v: 1, tenant: 'default', input: {}, timeoutMs: null, backoff: { type: 'fixed', delayMs: 0 } });
   });
 
+  it('checks the mark of each job, however often its envelope was seen', () => {
+    const check = (inputCheck: unknown) => checkExecutionJob('demo', { id, name: 'demo.noop', data: { ...data, inputCheck } });
+    for (const mark of ['1:first', '1:second']) {
+      const checked = check(mark);
+      assert.ok(!isJobRefusal(checked));
+      assert.equal(checked.data.inputCheck, mark);
+    }
+    for (const mark of [5, 'x'.repeat(101)]) {
+      const checked = check(mark);
+      assert.ok(isJobRefusal(checked));
+      assert.match(checked.message, /data\.inputCheck/);
+    }
+    const unmarked = check(undefined);
+    assert.ok(!isJobRefusal(unmarked));
+    assert.equal(unmarked.data.inputCheck, undefined);
+  });
+
   const refused: [string, { id?: string; name?: string; data?: unknown }, string, RegExp][] = [
     ['an auto id', { id: '1' }, 'invalid_job', /Job id "1" is not an execution id/],
     ['no id', { id: undefined }, 'invalid_job', /Job id "" is not an execution id/],

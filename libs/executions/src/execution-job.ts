@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, isString, Matches, Max, MaxLength, maxLength, Min, ValidateNested } from 'class-validator';
 import {
   BackoffDto,
   defaultTenant,
@@ -16,6 +16,9 @@ import {
   type Validated,
 } from '@conveyor/contracts';
 import { storedFormatVersion, type ExecutionJobData, type ExecutionRef } from './execution-record.js';
+
+/** The longest `inputCheck` a job may carry (see `inputCheckMark`). */
+const inputCheckMaxLength = 100;
 
 /**
  * The job data a worker accepts, but for `input` (checked against the task's class). Conveyor writes
@@ -47,7 +50,7 @@ class ExecutionJobDataDto {
 
   @IsOptional()
   @IsString()
-  @MaxLength(100)
+  @MaxLength(inputCheckMaxLength)
   inputCheck?: string;
 }
 
@@ -77,11 +80,11 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
   const task = findTask(job.name);
   if (!task || task.queue !== queue) return { code: 'unknown_task', message: `No task "${job.name}" runs on queue "${queue}"` };
   if (job.data === null || typeof job.data !== 'object' || Array.isArray(job.data)) return { code: 'invalid_job', message: 'Job data must be an object' };
-  const { input, ...envelope } = job.data as { input?: unknown; v?: unknown };
+  const { input, ...envelope } = job.data as { input?: unknown; v?: unknown; inputCheck?: unknown };
   if (typeof envelope.v === 'number' && envelope.v > storedFormatVersion) {
     return { code: 'unsupported_format', message: `Job data format v${envelope.v} is newer than this worker understands` };
   }
-  const checked = validateStored(ExecutionJobDataDto, envelope, 'data');
+  const checked = checkEnvelope(envelope);
   if (!checked.ok) return { code: 'invalid_job', message: `Invalid job data: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
   const { tenant, timeoutMs, backoff, scheduleId, inputCheck } = checked.value;
   const data: ExecutionJobData = {
@@ -95,6 +98,28 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
     ...(inputCheck ? { inputCheck } : {}),
   };
   return { task, ref: { id, queue, task: task.name, tenant: data.tenant, scheduleId }, data };
+}
+
+/**
+ * Envelopes found valid, by their JSON without `inputCheck`: a worker sees few of them (its tenants',
+ * its tasks' defaults), and class-validator costs more than the rest of a run. The mark is each
+ * input's own, so it stays out of the key and is checked alone, with the class's own rules.
+ */
+const validEnvelopes = new Map<string, ExecutionJobDataDto>();
+const validEnvelopesKept = 1000;
+
+function checkEnvelope(envelope: { inputCheck?: unknown }): Validated<ExecutionJobDataDto> {
+  const { inputCheck, ...rest } = envelope;
+  const key = JSON.stringify(rest);
+  const markFits = inputCheck === undefined || (isString(inputCheck) && maxLength(inputCheck, inputCheckMaxLength));
+  const known = markFits ? validEnvelopes.get(key) : undefined;
+  if (known) return { ok: true, value: { ...known, inputCheck } as ExecutionJobDataDto };
+  const checked = validateStored(ExecutionJobDataDto, envelope, 'data');
+  if (checked.ok) {
+    if (validEnvelopes.size >= validEnvelopesKept) validEnvelopes.delete(validEnvelopes.keys().next().value!);
+    validEnvelopes.set(key, checked.value);
+  }
+  return checked;
 }
 
 /**

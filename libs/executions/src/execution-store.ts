@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -48,10 +48,21 @@ export interface StartState {
 
 export type NewRecord = Omit<ExecutionRecord, 'seq'>;
 
+/** The keys of `ExecutionEventKeys` that are a tenant's in a queue, not an execution's nor a minute's. */
+interface SharedEventKeys {
+  beforeStats: [channel: string, statusCounts: string, queueStatusCounts: string, finished: string];
+  afterStats: [hooked: string, outbox: string, ...StatusIndexKeys];
+}
+
+const sharedEventKeysKept = 1000;
+
 export type EventPage = EventLogPage<ConveyorEvent>;
 
 /** Reads and writes Conveyor's own facts of executions: records, numbered events, log lines. */
 export class ExecutionStore {
+  /** See `sharedEventKeys`, by `<queue>/<tenant>`. */
+  private readonly eventKeysByTenant = new Map<string, SharedEventKeys>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -276,18 +287,32 @@ export class ExecutionStore {
 
   /** The keys of the event scripts; `now` names the minute whose stats a start or an ending counts in. */
   private eventKeys(ref: ExecutionRef, now: number): ExecutionEventKeys {
+    const { beforeStats, afterStats } = this.sharedEventKeys(ref.queue, ref.tenant);
     return [
       this.keys.execution(ref.queue, ref.id),
       this.keys.executionEvents(ref.queue, ref.id),
-      this.keys.eventsChannel(ref.queue),
-      this.keys.statusCounts(ref.queue, ref.tenant),
-      this.keys.statusCounts(ref.queue, null),
-      this.keys.finished(ref.queue),
+      ...beforeStats,
       this.keys.queueStats(ref.queue, ref.tenant, minuteOf(now)),
-      this.keys.hookedTenants(ref.queue),
-      this.keys.outbox(ref.queue),
-      ...this.keys.statusIndexes(ref.queue, ref.tenant),
+      ...afterStats,
     ];
+  }
+
+  /**
+   * The event scripts' keys that every execution of a tenant in a queue shares, on either side of the
+   * minute's stats: made once (a run sends them twice), and kept for `sharedEventKeysKept` tenants and queues at most.
+   */
+  private sharedEventKeys(queue: string, tenant: string): SharedEventKeys {
+    const id = `${queue}/${tenant}`;
+    let shared = this.eventKeysByTenant.get(id);
+    if (!shared) {
+      shared = {
+        beforeStats: [this.keys.eventsChannel(queue), this.keys.statusCounts(queue, tenant), this.keys.statusCounts(queue, null), this.keys.finished(queue)],
+        afterStats: [this.keys.hookedTenants(queue), this.keys.outbox(queue), ...this.keys.statusIndexes(queue, tenant)],
+      };
+      if (this.eventKeysByTenant.size >= sharedEventKeysKept) this.eventKeysByTenant.delete(this.eventKeysByTenant.keys().next().value!);
+      this.eventKeysByTenant.set(id, shared);
+    }
+    return shared;
   }
 
   private appendArgs<T extends ExecutionEventType>(

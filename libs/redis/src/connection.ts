@@ -32,18 +32,26 @@ export function connectionOptions(config: RedisConfig, role: RedisRole): RedisOp
 }
 
 /**
+ * The scripts that record an execution's start and its events go out by themselves, in a write of
+ * their own: a run sends them one at a time, and each auto-pipeline copies every script defined on its
+ * connection (BullMQ's with Conveyor's, some 80), which costs a worker more than the write it saves.
+ */
+const unpipelinedCommands = ['conveyorStartAttempt', 'conveyorAppendEvent'];
+
+/**
  * A connection of `role`: to the single Redis of `url`, or to Redis Cluster when `clusterNodes` are
  * set. A `Cluster` answers the same commands as a `Redis` (and BullMQ takes either); every script,
  * transaction and pipeline Conveyor sends touches one hash tag, so one slot.
  */
 export function createRedis(config: RedisConfig, role: RedisRole, { autoPipelining = false } = {}): Redis {
   // With auto-pipelining, commands sent in the same tick leave in one write.
-  if (!config.clusterNodes) return new Redis({ ...connectionOptions(config, role), enableAutoPipelining: autoPipelining });
+  const pipelining = { enableAutoPipelining: autoPipelining, autoPipeliningIgnoredCommands: unpipelinedCommands };
+  if (!config.clusterNodes) return new Redis({ ...connectionOptions(config, role), ...pipelining });
   const { host: _host, port: _port, enableOfflineQueue, ...redisOptions } = connectionOptions(config, role);
   const cluster = new Cluster(config.clusterNodes, {
     redisOptions,
     enableOfflineQueue,
-    enableAutoPipelining: autoPipelining,
+    ...pipelining,
     // A request fails at once (503); a worker's commands wait out a failover (about 20 s) instead.
     ...(role === 'request' ? {} : { maxRedirections: 100, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200 }),
     // Sharded pub/sub (SSUBSCRIBE) needs a subscriber per shard.

@@ -230,7 +230,7 @@ export class TaskRunner {
     }
     // Its first start: waited since it was due (submitted, or its run-at).
     if (start.startedAt === null && start.pendingAction !== 'pause') observeQueueWait(ref, (Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
-    events.logger.debug({ attempt }, 'attempt started');
+    events.debug({ attempt }, 'attempt started');
     return start;
   }
 
