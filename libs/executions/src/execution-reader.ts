@@ -45,11 +45,24 @@ export class ExecutionReader {
     return summary;
   }
 
+  /** The execution's status alone (its job's data is not read), or `null` for an unknown id or another tenant's. */
+  async statusOf(id: string, tenant: TenantFilter): Promise<ExecutionStatus | null> {
+    const queue = await this.queueOf(id, tenant);
+    if (!queue) return null;
+    const [record, state] = await Promise.all([this.store.read(queue, id), this.queues.get(queue).getJobState(id)]);
+    return record && deriveStatus(state, record);
+  }
+
   /** Record, job and status (one round trip after the index), or `null` for an unknown id or another tenant's. */
   async load(id: string, tenant: TenantFilter): Promise<LoadedExecution | null> {
+    const queue = await this.queueOf(id, tenant);
+    return queue === null ? null : this.loadIn(queue, id);
+  }
+
+  /** The queue of the execution, or `null` for an unknown id or another tenant's. */
+  private async queueOf(id: string, tenant: TenantFilter): Promise<string | null> {
     const location = await this.store.locate(id);
-    if (!location || !inTenant(tenant, location.tenant)) return null;
-    return this.loadIn(location.queue, id);
+    return location && inTenant(tenant, location.tenant) ? location.queue : null;
   }
 
   private async loadIn(queueName: string, id: string): Promise<LoadedExecution | null> {

@@ -140,14 +140,21 @@ export class ExecutionSubmitter {
 
   /**
    * Submits once per `key` (per tenant, for the idempotency TTL): the same key with the same
-   * `fingerprint` returns the first execution; with another fingerprint it is a `409`. `admit` runs
-   * once the key is claimed and before anything is written, so a repeat is never admitted (the
-   * tenant's limits); what it returns comes back as `admitted`, and when it throws the key is free again.
+   * `fingerprint` returns the first execution; with another fingerprint it is a `409`. `admitAndCreate`
+   * runs once the key is claimed, so a repeat is never admitted (the tenant's limits): it admits the
+   * submission and makes it with the `create` it is given (as `TenantQuota.admitAndCreate` does); what
+   * admitted it comes back as `admitted`, and when it throws the key is free again.
    */
-  submitOnce<A>(key: string, fingerprint: string, submission: Submission, tenant: string, admit: () => Promise<A>): Promise<SubmittedOnce<A>> {
+  submitOnce<A>(
+    key: string,
+    fingerprint: string,
+    submission: Submission,
+    tenant: string,
+    admitAndCreate: (create: () => Promise<ExecutionView>) => Promise<{ created: ExecutionView; admitted: A }>,
+  ): Promise<SubmittedOnce<A>> {
     return this.once(key, fingerprint, tenant, async (id) => {
-      const admitted = await admit();
-      return { execution: await this.submit(submission, tenant, id), admitted };
+      const { created, admitted } = await admitAndCreate(() => this.submit(submission, tenant, id));
+      return { execution: created, admitted };
     });
   }
 

@@ -178,17 +178,13 @@ ${numberAndPublish(2, 6, 4)}return seq
 `;
 
 const claimScheduleRun = `
--- KEYS: schedule record, its open claims. ARGV: claim | release | settle, tick time, limit ("" = none)
+-- KEYS: schedule record, its open claims. ARGV: claim | release, tick time, limit ("" = none)
 -- A tick claims its run before it submits, so that two late ticks processed at once never both take
 -- the last one; the claim is the tick's own, so a tick run again after its worker died goes on with
 -- it instead of counting twice. Returns { run count, 1 when the claim was there already }, or
 -- { -1 } at the limit, { -2 } when the schedule is gone.
 if redis.call('EXISTS', KEYS[1]) == 0 then return { -2, 0 } end
 local open = redis.call('ZSCORE', KEYS[2], ARGV[2])
-if ARGV[1] == 'settle' then
-  redis.call('ZREM', KEYS[2], ARGV[2])
-  return { 0, 0 }
-end
 if ARGV[1] == 'release' then
   if not open then return { 0, 0 } end
   redis.call('ZREM', KEYS[2], ARGV[2])
@@ -433,7 +429,7 @@ declare module 'ioredis' {
       outboxTenant: string,
       ...fields: string[]
     ): Result<number, Context>;
-    conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | ''): Result<[number, number], Context>;
+    conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release', tickMs: number, limit: number | ''): Result<[number, number], Context>;
     conveyorChangeWebhook(endpoint: string, newSecret: string, overlapUntil: number | '', notIfDeliveredSince: number | '', ...fields: string[]): Result<0 | 1 | string[], Context>;
     conveyorAddWebhookDelivery(endpoint: string, index: string, records: string, deliveryId: string, record: string, member: string, cap: number): Result<number, Context>;
     conveyorReadEventLog(log: string, since: number, limit: number): Result<[firstSeq: number, events: string[]], Context>;

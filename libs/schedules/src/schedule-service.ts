@@ -112,10 +112,11 @@ export class ScheduleService {
    */
   async recordOutcome(id: string, tenant: string, outcome: 'completed' | 'failed'): Promise<void> {
     // A job added by hand may name any schedule: only an existing one of its tenant counts it.
-    const before = await this.store.read(id);
-    if (!before || before.tenant !== tenant) return;
+    const before = await this.store.tenantAndStreak(id);
+    if (before?.tenant !== tenant) return;
     if (outcome === 'completed') {
-      await this.store.update(id, { failureStreak: 0 });
+      // Most runs end with no streak to reset: nothing is written then.
+      if (before.failureStreak > 0) await this.store.update(id, { failureStreak: 0 });
       return;
     }
     const streak = await this.store.countFailure(id);

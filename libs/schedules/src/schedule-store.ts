@@ -42,6 +42,12 @@ export class ScheduleStore {
     return decodeSchedule(await this.redis.hgetall(this.keys.schedule(scheduleQueue, id)));
   }
 
+  /** Who owns the schedule and its failure streak, without reading the rest; `null` when it is gone. */
+  async tenantAndStreak(id: string): Promise<Pick<ScheduleRecord, 'tenant' | 'failureStreak'> | null> {
+    const [tenant, failureStreak] = await this.redis.hmget(this.keys.schedule(scheduleQueue, id), 'tenant', 'failureStreak');
+    return tenant ? { tenant, failureStreak: Number(failureStreak ?? 0) } : null;
+  }
+
   /**
    * Appends a numbered event of the schedule and applies `fields`, atomically. `mode: 'create'` writes
    * a new record.
@@ -96,12 +102,15 @@ export class ScheduleStore {
     await this.claim(id, 'release', tickMs, null);
   }
 
-  /** The tick's run is recorded (`schedule.fired`): its claim is done with. */
+  /**
+   * The tick's run is recorded (`schedule.fired`): its claim is done with. A command, not the claim
+   * script: removing the claim is all there is to it (a deleted schedule's claims went with it).
+   */
   async settleRun(id: string, tickMs: number): Promise<void> {
-    await this.claim(id, 'settle', tickMs, null);
+    await this.redis.zrem(this.keys.scheduleClaims(scheduleQueue, id), tickMs);
   }
 
-  private claim(id: string, action: 'claim' | 'release' | 'settle', tickMs: number, limit: number | null) {
+  private claim(id: string, action: 'claim' | 'release', tickMs: number, limit: number | null) {
     return this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), this.keys.scheduleClaims(scheduleQueue, id), action, tickMs, limit ?? '');
   }
 

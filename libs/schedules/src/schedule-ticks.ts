@@ -56,11 +56,11 @@ export class ScheduleTicks {
       await this.schedules.finish(record);
       return null;
     }
-    const blocking = definition.overlap === 'skip' ? await this.stillRunning(record) : null;
+    const blocking = definition.overlap === 'skip' && (await this.stillRunning(record));
     if (blocking) {
       // A repeat of the hook call that made the blocking run is answered that run, not skipped.
       if (hook && (await this.submitter.replayOf(hook.key, hook.fingerprint, record.tenant))) return null;
-      await this.skip(record, definition, manual, { scheduledFor, reason: 'overlap', blockingExecutionId: blocking.id });
+      await this.skip(record, definition, manual, { scheduledFor, reason: 'overlap', blockingExecutionId: record.lastExecutionId! });
       return null;
     }
     // Claimed before the submission, so that two late ticks processed at once cannot both take the last run.
@@ -88,7 +88,7 @@ export class ScheduleTicks {
           },
         },
         record.tenant,
-        () => this.quota.admit(record.tenant, 1),
+        (create) => this.quota.admitAndCreate(record.tenant, 1, create),
       )
       .catch(async (error: unknown) => {
         if (manual || !(error instanceof TenantLimitError)) {
@@ -175,6 +175,8 @@ export class ScheduleTicks {
     manual: boolean,
     runCount: number,
   ): Promise<void> {
+    // The claim ends only once the run is recorded: a worker that dies, or an event that fails, before
+    // that leaves the claim open, and the tick's retry records the run without counting it again.
     await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, {
       lastRunAt: Date.now(),
       lastExecutionId: execution.id,
@@ -193,11 +195,11 @@ export class ScheduleTicks {
     if (!manual && definition.at !== null) await this.schedules.finish(record);
   }
 
-  /** The schedule's last execution, if it has not ended yet. */
-  private async stillRunning(record: ScheduleRecord): Promise<ExecutionView | null> {
-    if (!record.lastExecutionId) return null;
-    const last = await this.reader.get(record.lastExecutionId, record.tenant);
-    return last && activeStatuses.includes(last.status) ? last : null;
+  /** Whether the schedule's last execution has not ended yet. */
+  private async stillRunning(record: ScheduleRecord): Promise<boolean> {
+    if (!record.lastExecutionId) return false;
+    const status = await this.reader.statusOf(record.lastExecutionId, record.tenant);
+    return status !== null && activeStatuses.includes(status);
   }
 }
 

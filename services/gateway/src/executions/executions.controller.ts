@@ -168,12 +168,13 @@ export class ExecutionsController {
     idempotencyKey: string | undefined,
     body: unknown,
   ): Promise<{ execution: ExecutionView; created: boolean; rateLimit: RateLimitState | null }> {
-    const admit = () => this.quota.admit(tenant, 1);
     if (!idempotencyKey) {
       const { created, admitted } = await this.quota.admitAndCreate(tenant, 1, () => this.submitter.submit(submission, tenant));
       return { execution: created, created: true, rateLimit: admitted };
     }
-    const outcome = await this.submitter.submitOnce(idempotencyKey, fingerprint(body), submission, tenant, admit);
+    const outcome = await this.submitter.submitOnce(idempotencyKey, fingerprint(body), submission, tenant, (create) =>
+      this.quota.admitAndCreate(tenant, 1, create),
+    );
     return { ...outcome, rateLimit: outcome.created ? outcome.admitted : await this.quota.peek(tenant) };
   }
 
