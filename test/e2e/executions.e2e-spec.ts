@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
+import { RedisKeys } from '@conveyor/redis';
 import { ExecutionWatcher, poll, Stack, watchFromStart } from '@conveyor/testing';
 
 describe('executions end to end', () => {
@@ -156,6 +157,34 @@ describe('executions end to end', () => {
       assert.deepEqual(malformed, { ok: false, code: 'not_found', message: 'Execution not-an-id was not found.' });
     } finally {
       watcher.close();
+    }
+  });
+
+  it('keeps nothing of a submission whose transaction failed in part: no record, no job, no id lookup', async () => {
+    const redis = stack.redis.connect();
+    const tenants = new RedisKeys(stack.prefix).tenants('demo');
+    const written = async () =>
+      Promise.all(
+        [`${stack.prefix}:{demo}:execution:*`, `${stack.prefix}:{demo}:exec_*`, `${stack.prefix}:{ids:*}:execution-index`].map(async (pattern) => {
+          const keys = await stack.redis.keys(redis, pattern);
+          return pattern.endsWith('index') ? (await Promise.all(keys.map((key) => redis.hlen(key)))).reduce((a, b) => a + b, 0) : keys.length;
+        }),
+      );
+    // Paused, so that no worker takes a job before the gateway undoes it.
+    assert.equal((await stack.api.post('/v1/queues/demo/pause', {})).status, 200);
+    const members = await redis.smembers(tenants);
+    try {
+      const before = await written();
+      // The transaction's SADD fails (a set of the wrong type): the record and job after it are written all the same.
+      await redis.set(tenants, 'not a set');
+      assert.equal((await stack.api.post('/v1/executions', { task: 'demo.noop' })).status, 500);
+      assert.equal((await stack.api.post('/v1/executions/batch', { executions: [{ task: 'demo.noop' }, { task: 'demo.noop' }] })).status, 500);
+      assert.deepEqual(await written(), before);
+    } finally {
+      await redis.del(tenants);
+      if (members.length > 0) await redis.sadd(tenants, ...members);
+      await stack.api.post('/v1/queues/demo/resume', {});
+      redis.disconnect();
     }
   });
 });

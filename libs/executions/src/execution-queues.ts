@@ -1,11 +1,17 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Job, Queue, SpanKind, TelemetryAttributes, type JobsOptions } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { catalogQueues } from '@conveyor/contracts';
-import type { RedisKeys } from '@conveyor/redis';
+import { execOrThrow, type RedisKeys } from '@conveyor/redis';
 import { tracing } from '@conveyor/tracing';
 import type { ExecutionJobData } from './execution-record.js';
 
 export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
+
+export interface NewJob {
+  name: string;
+  data: ExecutionJobData;
+  opts: JobsOptions & { jobId: string };
+}
 
 /** One BullMQ `Queue` per catalogue queue, sharing one connection; with tracing on, each add joins the active trace. */
 export class ExecutionQueues {
@@ -27,6 +33,35 @@ export class ExecutionQueues {
     const queue = this.queues.get(name);
     if (!queue) throw new Error(`No task uses queue "${name}"`);
     return queue;
+  }
+
+  /**
+   * Adds jobs to the queue in one transaction (`MULTI`/`EXEC`), after the writes that `first` queues on
+   * it (keys of the queue's hash tag only): all of it appears at once, or none of it when Redis refuses
+   * the transaction. A command that fails inside it leaves the others applied (a transaction does not
+   * roll back): its error is thrown, for the caller to undo. Traced as BullMQ's `add` and `addBulk`
+   * are, each job carrying the trace context for its worker's span.
+   */
+  async addAfter(name: string, jobs: NewJob[], first: (transaction: ChainableCommander) => void): Promise<void> {
+    const queue = this.get(name);
+    const [one] = jobs;
+    const [operation, destination] = jobs.length === 1 ? ['add', `${queue.name}.${one.name}`] : ['addBulk', queue.name];
+    await queue.trace(SpanKind.PRODUCER, operation, destination, async (span, metadata) => {
+      span?.setAttributes(
+        jobs.length === 1
+          ? { [TelemetryAttributes.JobName]: one.name, [TelemetryAttributes.JobId]: one.opts.jobId }
+          : { [TelemetryAttributes.BulkNames]: jobs.map((job) => job.name), [TelemetryAttributes.BulkCount]: jobs.length },
+      );
+      // BullMQ's transaction on an ioredis connection is ioredis's own, with BullMQ's script runner added.
+      const transaction = (await queue.getBackend().client).multi();
+      const commands = transaction as unknown as ChainableCommander;
+      first(commands);
+      // Each job's script is queued at once; the promises only say whether BullMQ could encode it.
+      await Promise.all(
+        jobs.map(({ name, data, opts }) => new Job(queue, name, data, metadata ? { ...opts, telemetry: { metadata } } : opts, opts.jobId).addJob(transaction)),
+      );
+      await execOrThrow(commands);
+    });
   }
 
   /** Some fields of a job's hash, without loading its data (a list's summary needs no input). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   decodeStored,
   defaultTenant,
@@ -56,6 +56,15 @@ interface SharedEventKeys {
 
 const sharedEventKeysKept = 1000;
 
+/** A record to create, with its first event. */
+export interface NewEntry {
+  record: NewRecord;
+  queued: EventDataMap['execution.queued'];
+}
+
+/** Writes one queue's new records: makes a transaction, has `createIn` queue the records on it first, runs it. */
+export type CreateWriter<E extends NewEntry> = (queue: string, inQueue: E[], createIn: (transaction: ChainableCommander) => void) => Promise<unknown>;
+
 export type EventPage = EventLogPage<ConveyorEvent>;
 
 /** Reads and writes Conveyor's own facts of executions: records, numbered events, log lines. */
@@ -84,24 +93,39 @@ export class ExecutionStore {
   }
 
   /**
-   * Creates many records at once, in one round trip: a pipeline per queue (one hash tag each, so one
-   * node of a cluster), and the id lookups beside them (each under its id's own tag).
+   * Creates many records at once, in one round trip: per queue (one hash tag, so one node of a cluster)
+   * one pipeline, or the transaction that `write` makes, has `createIn` queue the records on and runs —
+   * after which it may queue what must appear together with them (their jobs) — and the id lookups beside them
+   * (each under its id's own tag). Throws once all of it has settled, so that an undo comes after
+   * every write.
    */
-  async createMany(entries: { record: NewRecord; queued: EventDataMap['execution.queued'] }[]): Promise<void> {
+  async createMany<E extends NewEntry>(entries: E[], write: CreateWriter<E> = (_queue, _inQueue, createIn) => this.inPipeline(createIn)): Promise<void> {
     const byQueue = Map.groupBy(entries, ({ record }) => record.queue);
-    await Promise.all([
-      ...[...byQueue].map(([queue, inQueue]) => {
-        const pipeline = this.redis.pipeline();
-        for (const tenant of new Set(inQueue.map(({ record }) => record.tenant))) pipeline.sadd(this.keys.tenants(queue), tenant);
-        for (const { record, queued } of inQueue) {
-          pipeline.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
-          for (const index of this.listIndexes(record)) pipeline.zadd(index, 0, record.id);
-        }
-        return execOrThrow(pipeline);
-      }),
+    const outcomes = await Promise.allSettled([
+      ...[...byQueue].map(([queue, inQueue]) => write(queue, inQueue, (transaction) => this.queueCreates(transaction, queue, inQueue))),
       ...entries.map(({ record }) => this.redis.hset(this.keys.executionIndex(record.id), record.id, `${record.queue}/${record.tenant}`)),
     ]);
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const { record } of entries) countSubmitted(record);
+  }
+
+  /** Records alone need no transaction (their job, added after them, finds them whole): a pipeline costs ioredis less. */
+  private inPipeline(fill: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+    const pipeline = this.redis.pipeline();
+    fill(pipeline);
+    return execOrThrow(pipeline);
+  }
+
+  /** Queues the writes that make these records of `queue` exist: its tenants, each record with event 1, their list indexes. */
+  private queueCreates(transaction: ChainableCommander, queue: string, entries: NewEntry[]): void {
+    // Every time, not once per process: after Redis lost data (a restart without persistence) a
+    // process's memory of it would hide the tenant's new executions from an admin's lists.
+    for (const tenant of new Set(entries.map(({ record }) => record.tenant))) transaction.sadd(this.keys.tenants(queue), tenant);
+    for (const { record, queued } of entries) {
+      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
+      for (const index of this.listIndexes(record)) transaction.zadd(index, 0, record.id);
+    }
   }
 
   /**

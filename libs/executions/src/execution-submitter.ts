@@ -1,4 +1,3 @@
-import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   IdempotencyConflictError,
@@ -16,7 +15,7 @@ import {
 import { execOrThrow, type RedisKeys } from '@conveyor/redis';
 import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
 import { inputCheckMark } from './execution-job.js';
-import type { ExecutionQueues } from './execution-queues.js';
+import type { ExecutionQueues, NewJob } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
 import type { ExecutionStore, NewRecord } from './execution-store.js';
 import { toExecutionView } from './execution-view.js';
@@ -47,7 +46,7 @@ export type SubmittedOnce<A> = { execution: ExecutionView; created: true; admitt
 /** The BullMQ backoff type whose delay the worker computes (and announces in `execution.retrying`). */
 export const conveyorBackoffType = 'conveyor';
 
-/** Executions a batch writes per round trip (one chunk's encoding never holds the event loop long). */
+/** Executions a batch writes per round trip (one chunk's encoding never holds the event loop long, nor its transaction Redis). */
 const writeChunkSize = 100;
 
 export function newExecutionId(): string {
@@ -64,7 +63,7 @@ export interface Durability {
 interface Prepared {
   record: NewRecord;
   queued: EventDataMap['execution.queued'];
-  job: { name: string; data: ExecutionJobData; opts: JobsOptions };
+  job: NewJob;
   view: ExecutionView;
 }
 
@@ -81,41 +80,54 @@ export class ExecutionSubmitter {
 
   async submit<T extends AnyTask>(submission: Submission<T>, tenant: string, id = newExecutionId()): Promise<ExecutionView> {
     const prepared = prepare(submission, tenant, id);
-    // The record (with event 1) exists before the job, so a worker never meets a job without one.
-    await this.store.create(prepared.record, prepared.queued);
-    try {
+    // The record (with event 1) before the job, so that a worker never meets a job without one. Two
+    // round trips cost a gateway less than one transaction for a single execution (whose replies
+    // ioredis handles one by one, each command queued twice over).
+    await this.undoneOnFailure([prepared], async () => {
+      await this.store.create(prepared.record, prepared.queued);
       const { name, data, opts } = prepared.job;
       await this.queues.get(prepared.record.queue).add(name, data, opts);
-    } catch (error) {
-      // Not acknowledged, so not kept: a record without a job would read as queued forever.
-      await this.store.forget(prepared.record).catch(() => undefined);
-      throw error;
-    }
+    });
     await this.replicated([prepared.record]);
     return prepared.view;
   }
 
   /**
-   * Many submissions, written in chunks: each chunk's records in one round trip, then its jobs in one
-   * per queue. The round trips between chunks let a gateway answer other requests meanwhile; if any
-   * write fails, every record of the batch is forgotten.
+   * Many submissions, written in chunks (see `write`). The round trips between chunks let a gateway
+   * answer other requests meanwhile; if any write fails, none of the batch is kept (before, the jobs
+   * of the chunks written already stayed, and ran).
    */
   async submitMany(submissions: Submission[], tenant: string): Promise<ExecutionView[]> {
     const prepared = submissions.map((submission) => prepare(submission, tenant, newExecutionId()));
-    try {
-      for (let start = 0; start < prepared.length; start += writeChunkSize) {
-        const chunk = prepared.slice(start, start + writeChunkSize);
-        await this.store.createMany(chunk);
-        const byQueue = new Map<string, Prepared[]>();
-        for (const p of chunk) byQueue.set(p.record.queue, [...(byQueue.get(p.record.queue) ?? []), p]);
-        await Promise.all([...byQueue].map(([queue, items]) => this.queues.get(queue).addBulk(items.map((p) => p.job))));
-      }
-    } catch (error) {
-      await Promise.all(prepared.map((p) => this.store.forget(p.record).catch(() => undefined)));
-      throw error;
-    }
+    await this.undoneOnFailure(prepared, async () => {
+      for (let start = 0; start < prepared.length; start += writeChunkSize) await this.write(prepared.slice(start, start + writeChunkSize));
+    });
     await this.replicated(prepared.map((p) => p.record));
     return prepared.map((p) => p.view);
+  }
+
+  /** Runs `write`; if any of it fails, undoes every one of these executions: what was not acknowledged is not kept. */
+  private async undoneOnFailure(prepared: Prepared[], write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      // A record without its job would read as queued forever; a job without its record would still run.
+      await Promise.all(prepared.map((p) => this.undo(p.record)));
+      throw error;
+    }
+  }
+
+  /**
+   * One round trip: per queue, one transaction with the records (each with event 1) and then their jobs,
+   * so that a worker never meets a job without its record; the id lookups beside it.
+   */
+  private write(prepared: Prepared[]): Promise<void> {
+    return this.store.createMany(prepared, (queue, inQueue, createIn) => this.queues.addAfter(queue, inQueue.map((p) => p.job), createIn));
+  }
+
+  private async undo(record: NewRecord): Promise<void> {
+    await this.queues.get(record.queue).remove(record.id).catch(() => undefined);
+    await this.store.forget(record).catch(() => undefined);
   }
 
   /**
@@ -261,7 +273,7 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     // The worker trusts it instead of checking the input again.
     ...(inputChecked ? { inputCheck: inputCheckMark(task, input) } : {}),
   };
-  const opts: JobsOptions = {
+  const opts: NewJob['opts'] = {
     jobId: id,
     priority,
     delay: runAt - now,
