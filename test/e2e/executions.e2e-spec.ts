@@ -187,4 +187,26 @@ describe('executions end to end', () => {
       redis.disconnect();
     }
   });
+
+  it("answers an execution it made even when counting it in the tenant's usage failed, and keeps its idempotency key", async () => {
+    const redis = stack.redis.connect();
+    const today = new RedisKeys(stack.prefix).tenantExecutionsOn('default', new Date().toISOString().slice(0, 10));
+    const count = await redis.get(today);
+    try {
+      // The day's count is of the wrong type: counting fails, beside writes that succeed.
+      await redis.del(today);
+      await redis.hset(today, 'not', 'a count');
+      const body = { task: 'demo.noop' };
+      const first = await stack.api.request('POST', '/v1/executions', body, { 'idempotency-key': 'counted-or-not' });
+      assert.equal(first.status, 202);
+      // Redis is whole again when the client sends it again.
+      await redis.del(today);
+      const again = await stack.api.request('POST', '/v1/executions', body, { 'idempotency-key': 'counted-or-not' });
+      assert.equal(again.body.id, first.body.id, 'a repeat returns the first execution, not a new one');
+    } finally {
+      await redis.del(today);
+      if (count !== null) await redis.set(today, count);
+      redis.disconnect();
+    }
+  });
 });

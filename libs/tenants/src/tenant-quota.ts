@@ -65,7 +65,8 @@ export class TenantQuota {
   /**
    * Admits `count` new executions, then makes them with `create`. With no submit limit on the tenant
    * nothing can refuse them, so the count goes out beside the writes, in the same round trip; a
-   * create that then fails stays counted in the day's usage.
+   * create that then fails stays counted in the day's usage, and executions made are answered even
+   * when their count failed (an error would have the client, or a tick's retry, make them again).
    */
   async admitAndCreate<T>(tenant: string, count: number, create: () => Promise<T>): Promise<{ created: T; admitted: RateLimitState | null }> {
     const limits = await this.limits.get(tenant);
@@ -73,8 +74,9 @@ export class TenantQuota {
       const admitted = await this.admit(tenant, count);
       return { created: await create(), admitted };
     }
-    const [created] = await Promise.all([create(), this.measure(tenant, limits, count)]);
-    return { created, admitted: null };
+    const [created] = await Promise.allSettled([create(), this.measure(tenant, limits, count)]);
+    if (created.status === 'rejected') throw created.reason;
+    return { created: created.value, admitted: null };
   }
 
   /** The limit nearest exhaustion, admitting nothing (for the answer to a repeated idempotent request). */
