@@ -127,6 +127,8 @@ export class ExecutionSubmitter {
 
   private async undo(record: NewRecord): Promise<void> {
     await this.queues.get(record.queue).remove(record.id).catch(() => undefined);
+    // A job that a worker holds already cannot be removed: its record stays, so that it runs recorded.
+    if (await this.queues.hasJob(record.queue, record.id).catch(() => true)) return;
     await this.store.forget(record).catch(() => undefined);
   }
 
