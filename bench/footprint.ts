@@ -17,6 +17,9 @@ const input = { payload: { text: 'x'.repeat(64) } };
 interface Footprint {
   queued: number;
   completed: number;
+  /** Bytes per execution of each kind of key, queued and completed. */
+  queuedKeys: [string, number][];
+  completedKeys: [string, number][];
 }
 
 export async function footprint(redis: RedisServer): Promise<void> {
@@ -27,8 +30,12 @@ export async function footprint(redis: RedisServer): Promise<void> {
     console.log(`\nRedis memory per execution: ${total} demo.noop with a ${JSON.stringify(input).length}-byte input, same Redis`);
     console.log(`  plain BullMQ job          queued ${bytes(plain.queued)}   completed ${bytes(plain.completed)}`);
     console.log(`  Conveyor execution        queued ${bytes(conveyor.queued)}   completed ${bytes(conveyor.completed)}`);
-    console.log('  Conveyor, per execution and key (completed):');
-    for (const [key, size] of await bytesPerKey(admin, 'conveyor-footprint')) console.log(`    ${key.padEnd(56)} ${bytes(size)}`);
+    for (const [who, keys] of [['Conveyor', conveyor], ['plain BullMQ', plain]] as const) {
+      for (const state of ['queued', 'completed'] as const) {
+        console.log(`  ${who}, per execution and key (${state}):`);
+        for (const [key, size] of keys[`${state}Keys`]) console.log(`    ${key.padEnd(56)} ${bytes(size)}`);
+      }
+    }
     figure('footprint-queued', conveyor.queued / plain.queued, 'plain BullMQ job', bytes(conveyor.queued), bytes(plain.queued));
     figure('footprint-completed', conveyor.completed / plain.completed, 'plain BullMQ job', bytes(conveyor.completed), bytes(plain.completed));
   } finally {
@@ -43,16 +50,19 @@ async function plainJobs(redis: RedisServer, admin: Redis): Promise<Footprint> {
   const before = await usedMemory(admin);
   for (let i = 0; i < total; i += 500) await queue.addBulk(Array.from({ length: 500 }, () => ({ name: demoNoop.name, data: input })));
   const queued = await usedMemory(admin);
+  const queuedKeys = await bytesPerKey(admin, 'plain-footprint');
   const workerConnection = connection.duplicate();
-  const worker = new Worker('plain-footprint', async () => null, { connection: workerConnection, prefix: 'plain-footprint', concurrency: 10 });
+  // demo.noop's result is its input: the plain handler returns the same, which its job and event keep.
+  const worker = new Worker('plain-footprint', async (job) => job.data, { connection: workerConnection, prefix: 'plain-footprint', concurrency: 10 });
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} plain jobs completed`, timeoutMs: 120_000, intervalMs: 50 });
   await worker.close();
   workerConnection.disconnect();
   const completed = await usedMemory(admin);
+  const completedKeys = await bytesPerKey(admin, 'plain-footprint');
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
-  return { queued: (queued - before) / total, completed: (completed - before) / total };
+  return { queued: (queued - before) / total, completed: (completed - before) / total, queuedKeys, completedKeys };
 }
 
 async function conveyorExecutions(redis: RedisServer, admin: Redis): Promise<Footprint> {
@@ -66,15 +76,17 @@ async function conveyorExecutions(redis: RedisServer, admin: Redis): Promise<Foo
     await Promise.all(Array.from({ length: Math.min(100, total - i) }, () => submitter.submit({ task: demoNoop, input, options: {} }, 'default')));
   }
   const queued = await usedMemory(admin);
+  const queuedKeys = await bytesPerKey(admin, prefix);
   const worker = await startService('worker', { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, WORKER_QUEUES: demoNoop.queue, LOG_LEVEL: 'warn' });
   const queue = queues.get(demoNoop.queue);
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} executions completed`, timeoutMs: 120_000, intervalMs: 50 });
   await worker.process.stop();
   const completed = await usedMemory(admin);
+  const completedKeys = await bytesPerKey(admin, prefix);
   await queues.close();
   connection.disconnect();
   // `total - 1` executions were made between the two readings.
-  return { queued: (queued - before) / (total - 1), completed: (completed - before) / (total - 1) };
+  return { queued: (queued - before) / (total - 1), completed: (completed - before) / (total - 1), queuedKeys, completedKeys };
 }
 
 async function usedMemory(redis: Redis): Promise<number> {
@@ -89,7 +101,7 @@ async function bytesPerKey(redis: Redis, prefix: string): Promise<[string, numbe
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
-      const kind = key.slice(prefix.length + 1).replace(/exec_[0-9A-Z]{26}/, '<id>');
+      const kind = key.slice(prefix.length + 1).replace(/exec_[0-9A-Z]{26}|(?<=:)\d+$/, '<id>');
       kinds.set(kind, (kinds.get(kind) ?? 0) + ((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0));
     }
   } while (cursor !== '0');

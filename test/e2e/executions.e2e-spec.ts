@@ -126,6 +126,31 @@ describe('executions end to end', () => {
     assert.ok(final.startedAt && final.startedAt >= runAt, `started ${final.startedAt}, not before ${runAt}`);
   });
 
+  it("keeps event 1 in the record: the timeline's execution.queued is the submission's, with no event log yet", async () => {
+    const redis = stack.redis.connect();
+    try {
+      const keys = new RedisKeys(stack.prefix);
+      const now = await client.submit('demo.noop', { payload: 1 }, { delayMs: 0, priority: 'high' });
+      const later = await client.submit('demo.noop', { payload: 2 }, { delayMs: 60 * 60_000, tags: ['later'] });
+      for (const [submitted, status] of [[now, 'queued'], [later, 'scheduled']] as const) {
+        const { items } = await client.events(submitted.id);
+        const first = items[0] as ConveyorEvent<'execution.queued'>;
+        assert.deepEqual(
+          first,
+          { v: 1, type: 'execution.queued', executionId: submitted.id, queue: 'demo', task: 'demo.noop', tenant: submitted.tenant, seq: 1, ts: submitted.createdAt, data: { status, runAt: submitted.runAt, priority: submitted.priority } },
+        );
+        assert.deepEqual((await client.events(submitted.id, { limit: 1 })).items, [first]);
+      }
+      assert.equal(await redis.exists(keys.executionEvents('demo', later.id)), 0);
+      await client.cancel(later.id);
+      const timeline = (await client.events(later.id)).items;
+      assert.deepEqual(timeline.map((e) => [e.seq, e.type]), [[1, 'execution.queued'], [2, 'execution.cancelled']]);
+      assert.deepEqual((await client.events(later.id, { since: 1 })).items, timeline.slice(1));
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   // What the monitor sends a socket is the subject here: a raw socket.io client, which drops nothing.
   it('gives a late subscriber the snapshot, then exactly the events after it', async () => {
     const submitted = await client.submit('demo.steps', { steps: 20, stepMs: 50 });

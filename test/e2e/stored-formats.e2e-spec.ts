@@ -27,17 +27,32 @@ describe('stored formats of earlier versions', () => {
   /** A scheduled execution (nothing runs it meanwhile). */
   const later = () => client.submit('demo.noop', { payload: 1 }, { runAt: new Date(Date.now() + 60 * 60_000).toISOString() });
 
+  /** Event 1 as earlier versions logged it: its envelope's JSON, fields in the contract's order. */
+  const loggedQueued = async (id: string) => JSON.stringify((await client.events(id)).items[0]);
+
   it('reads and extends an event log kept as a stream, in order and by seq', async () => {
     const { id, queue } = await later();
     const log = keys.executionEvents(queue, id);
-    const [queued] = await redis.lrange(log, 0, -1);
-    await redis.del(log);
-    await redis.xadd(log, '1-0', 'e', queued);
+    await redis.xadd(log, '1-0', 'e', await loggedQueued(id));
 
     await client.cancel(id, 'stream log');
     assert.equal(await redis.type(log), 'stream');
     const events = (await client.events(id)).items;
     assert.deepEqual(events.map((e) => [e.seq, e.type]), [[1, 'execution.queued'], [2, 'execution.cancelled']]);
+    assert.deepEqual((await client.events(id, { since: 1 })).items.map((e) => e.seq), [2]);
+  });
+
+  it('reads and extends an event log that holds its event 1, once', async () => {
+    const { id, queue } = await later();
+    const log = keys.executionEvents(queue, id);
+    const queued = await loggedQueued(id);
+    await redis.rpush(log, queued);
+
+    await client.cancel(id, 'list log with event 1');
+    const events = (await client.events(id)).items;
+    assert.deepEqual(events.map((e) => [e.seq, e.type]), [[1, 'execution.queued'], [2, 'execution.cancelled']]);
+    assert.equal(JSON.stringify(events[0]), queued);
+    assert.deepEqual((await client.events(id, { limit: 1 })).items.map((e) => e.seq), [1]);
     assert.deepEqual((await client.events(id, { since: 1 })).items.map((e) => e.seq), [2]);
   });
 

@@ -86,10 +86,11 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
   }
   const checked = checkEnvelope(envelope);
   if (!checked.ok) return { code: 'invalid_job', message: `Invalid job data: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
-  const { tenant, timeoutMs, backoff, scheduleId, inputCheck } = checked.value;
+  const { timeoutMs, backoff, scheduleId, inputCheck } = checked.value;
+  const tenant = checked.value.tenant ?? defaultTenant;
   const data: ExecutionJobData = {
     v: storedFormatVersion,
-    tenant: tenant ?? defaultTenant,
+    tenant,
     input: input ?? {},
     // A job added by hand without them runs with the task's defaults, as a submission would.
     timeoutMs: timeoutMs === undefined ? task.defaults.timeoutMs : timeoutMs,
@@ -97,7 +98,7 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
     ...(scheduleId ? { scheduleId } : {}),
     ...(inputCheck ? { inputCheck } : {}),
   };
-  return { task, ref: { id, queue, task: task.name, tenant: data.tenant, scheduleId }, data };
+  return { task, ref: { id, queue, task: task.name, tenant, scheduleId }, data };
 }
 
 /**

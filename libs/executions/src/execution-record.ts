@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
-import type { BackoffPolicy, ExecutionError, ExecutionProgress, ExecutionStatus, WaitingFor } from '@conveyor/contracts';
+import { isDeepStrictEqual } from 'node:util';
+import type { BackoffPolicy, EventDataMap, ExecutionError, ExecutionProgress, ExecutionStatus, WaitingFor } from '@conveyor/contracts';
 
 /** Which execution, and where its keys live. */
 export interface ExecutionRef {
@@ -37,6 +38,23 @@ export interface ExecutionRecord extends ExecutionRef {
   waitingFor?: WaitingFor | null;
   /** The BullMQ job as it was when Conveyor removed it (a cancelled queued execution), so that it can run again. */
   removedJob?: RemovedJob | null;
+  /** Event 1's data, kept only when it says more than the record's first fields (see `firstEventData`). */
+  firstEvent?: EventDataMap['execution.queued'] | null;
+}
+
+/**
+ * Event 1 (`execution.queued`, at `createdAt`) is the record's, not its event log's: a list for that
+ * one event cost a queued execution more than half its job. Its data is what the record says as it is
+ * created — queued now, at its priority — unless the record keeps other data (a later `runAt`, an
+ * adopted job) in `firstEvent`.
+ */
+export function firstEventData(record: Pick<ExecutionRecord, 'createdAt' | 'priority' | 'firstEvent'>): EventDataMap['execution.queued'] {
+  return record.firstEvent ?? { status: 'queued', runAt: new Date(record.createdAt).toISOString(), priority: record.priority };
+}
+
+/** The `firstEvent` a new record keeps for event 1's `data`: none when its fields imply it. */
+export function keptFirstEvent(record: Pick<ExecutionRecord, 'createdAt' | 'priority'>, data: EventDataMap['execution.queued']): EventDataMap['execution.queued'] | null {
+  return isDeepStrictEqual(data, firstEventData({ ...record, firstEvent: null })) ? null : data;
 }
 
 /** An action requested of a running execution, carried out by the worker that holds it. */
@@ -59,7 +77,8 @@ export const storedFormatVersion = 1;
 /** BullMQ job data of an execution. Persisted: add fields, never rename them. */
 export interface ExecutionJobData {
   v: typeof storedFormatVersion;
-  tenant: string;
+  /** Absent: the default tenant. */
+  tenant?: string;
   input: unknown;
   timeoutMs: number | null;
   backoff: BackoffPolicy;
@@ -69,26 +88,40 @@ export interface ExecutionJobData {
   inputCheck?: string;
 }
 
-const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error', 'removedJob']);
+const jsonFields = new Set<keyof ExecutionRecord>(['tags', 'progress', 'error', 'removedJob', 'firstEvent']);
 const numberFields = new Set<keyof ExecutionRecord>([
   'seq', 'priority', 'scheduledFor', 'createdAt', 'runAt', 'startedAt', 'finishedAt', 'attemptsMade', 'attemptsMax',
 ]);
 
 /** The fields a record may leave out: absent reads as `null`. */
 const nullableFields: readonly (keyof ExecutionRecord)[] = [
-  'scheduleId', 'scheduledFor', 'startedAt', 'finishedAt', 'progress', 'error', 'pendingAction', 'cancelReason', 'waitingFor', 'removedJob',
+  'scheduleId', 'scheduledFor', 'startedAt', 'finishedAt', 'progress', 'error', 'pendingAction', 'cancelReason', 'waitingFor', 'removedJob', 'firstEvent',
 ];
 
+/** What absent fields besides the nullable ones read as, from the rest of the record. */
+const absentReadsAs: { [K in keyof ExecutionRecord]?: (record: ExecutionRecord) => ExecutionRecord[K] } = {
+  tags: () => [],
+  attemptsMade: () => 0,
+  attemptsMax: () => 1,
+  runAt: (record) => record.createdAt,
+};
+
 /**
- * Record fields as the flat field/value list HSET takes; `null` is stored as an empty string, or
- * left out for a new record (`skipNull`): each field costs a record about 15 bytes.
+ * Record fields as the flat field/value list HSET takes; `null` is stored as an empty string. A new
+ * record (`lean`) leaves out its nulls and the fields that hold what their absence reads as: each
+ * field costs a record about 15 bytes.
  */
-export function encodeRecordFields(fields: Partial<ExecutionRecord>, { skipNull = false } = {}): string[] {
+export function encodeRecordFields(fields: Partial<ExecutionRecord>, { lean = false } = {}): string[] {
   return Object.entries(fields).flatMap(([name, value]) => {
-    if (value === undefined || (value === null && skipNull)) return [];
+    if (value === undefined || (lean && (value === null || readsAsAbsent(name as keyof ExecutionRecord, value, fields)))) return [];
     if (value === null) return [name, ''];
     return [name, jsonFields.has(name as keyof ExecutionRecord) ? JSON.stringify(value) : String(value)];
   });
+}
+
+function readsAsAbsent(name: keyof ExecutionRecord, value: unknown, record: Partial<ExecutionRecord>): boolean {
+  const absent = absentReadsAs[name];
+  return absent !== undefined && isDeepStrictEqual(value, absent(record as ExecutionRecord));
 }
 
 export function decodeRecord(hash: Record<string, string>): ExecutionRecord | null {
@@ -101,5 +134,6 @@ export function decodeRecord(hash: Record<string, string>): ExecutionRecord | nu
     else if (numberFields.has(field)) record[name] = Number(raw);
     else record[name] = raw;
   }
+  for (const [name, absent] of Object.entries(absentReadsAs)) if (!(name in hash)) record[name] = absent(record as unknown as ExecutionRecord);
   return record as unknown as ExecutionRecord;
 }

@@ -19,10 +19,12 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, execOrThrow, readEventLog, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, type EventLogPage, type FirstEventFields, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
+  firstEventData,
+  keptFirstEvent,
   storedFormatVersion,
   type ExecutionRecord,
   type ExecutionRef,
@@ -123,7 +125,9 @@ export class ExecutionStore {
     // process's memory of it would hide the tenant's new executions from an admin's lists.
     for (const tenant of new Set(entries.map(({ record }) => record.tenant))) transaction.sadd(this.keys.tenants(queue), tenant);
     for (const { record, queued } of entries) {
-      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, record));
+      // Event 1 is published, not logged: the record holds it (see `firstEventData`), so it is dated as the record.
+      const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
+      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, fields, [], new Date(record.createdAt).toISOString()));
       for (const index of this.listIndexes(record)) transaction.zadd(index, 0, record.id);
     }
   }
@@ -268,9 +272,12 @@ export class ExecutionStore {
     return decodeRecord(await this.redis.hgetall(this.keys.execution(queue, id)));
   }
 
-  /** Events with `seq > since`, oldest first, at most `limit`. */
-  readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
-    return readEventLog(this.redis, this.keys.executionEvents(queue, id), since, limit, decodeStored);
+  /** Events with `seq > since`, oldest first, at most `limit`: event 1 from the record, unless an earlier version logged it. */
+  async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
+    const [firstSeq, entries, record] = await this.redis.conveyorReadExecutionEvents(this.keys.executionEvents(queue, id), this.keys.execution(queue, id), since, limit);
+    const events = entries.map(decodeStored);
+    if (record) events.unshift(firstEvent(queue, record));
+    return { firstSeq, events };
   }
 
   /** Executions per status, of a tenant in the given queues (from the counters the scripts keep). */
@@ -346,8 +353,9 @@ export class ExecutionStore {
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord>,
     onlyFrom: readonly ExecutionStatus[] = [],
+    ts?: string,
   ): Parameters<Redis['conveyorAppendEvent']> {
-    const { route, head, tail } = encodeNumbered(newEvent(ref, type, data));
+    const { route, head, tail } = encodeNumbered(newEvent(ref, type, data), ts);
     const now = Date.now();
     return [
       ...this.eventKeys(ref, now),
@@ -359,9 +367,16 @@ export class ExecutionStore {
       now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       isWebhookEventType(type) ? ref.tenant : '',
-      ...encodeRecordFields(fields, { skipNull: mode === 'create' }),
+      ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
   }
+}
+
+/** Event 1 of an execution, from its record's fields that the event log script reads (`firstEventFields`). */
+function firstEvent(queue: string, fields: FirstEventFields): ConveyorEvent {
+  const [id, task, tenant, scheduleId, createdAt, priority, kept] = fields;
+  const data = firstEventData({ createdAt: Number(createdAt), priority: Number(priority), firstEvent: kept ? JSON.parse(kept) : null });
+  return eventEnvelope(newEvent({ id, queue, task, tenant, scheduleId }, 'execution.queued', data), 1, new Date(Number(createdAt)).toISOString());
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {

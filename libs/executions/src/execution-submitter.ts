@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  defaultTenant,
   IdempotencyConflictError,
   newId,
   NotReplicatedError,
@@ -265,9 +266,11 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     pendingAction: null,
     cancelReason: null,
   };
+  // A job costs Redis about a byte per character of its data: what reads as absent is left out (the
+  // default tenant; BullMQ's backoff, which a single attempt never asks for).
   const data: ExecutionJobData = {
     v: storedFormatVersion,
-    tenant,
+    ...(tenant === defaultTenant ? {} : { tenant }),
     input,
     timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
     backoff: options.backoff ?? task.defaults.backoff,
@@ -280,7 +283,7 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     priority,
     delay: runAt - now,
     attempts,
-    backoff: { type: conveyorBackoffType },
+    ...(attempts > 1 ? { backoff: { type: conveyorBackoffType } } : {}),
     // BullMQ keeps a finished job unless told otherwise: Conveyor's retention removes it together with
     // its record, events and logs.
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JobState } from 'bullmq';
 import type { ExecutionStatus } from '@conveyor/contracts';
-import { decodeRecord, encodeRecordFields, type ExecutionRecord } from './execution-record.js';
+import { decodeRecord, encodeRecordFields, firstEventData, keptFirstEvent, type ExecutionRecord } from './execution-record.js';
 import { deriveStatus, heldFor, toExecutionView } from './execution-view.js';
 
 const record: ExecutionRecord = {
@@ -28,16 +28,37 @@ const record: ExecutionRecord = {
   cancelReason: null,
   waitingFor: null,
   removedJob: null,
+  firstEvent: null,
 };
 
 describe('execution records and views', () => {
+  const hashOf = (fields: string[]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+
   it('round-trips a record through its Redis hash, its null fields stored empty or left out', () => {
-    const hashOf = (fields: string[]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
     assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(record))), record);
-    const lean = hashOf(encodeRecordFields(record, { skipNull: true }));
+    const lean = hashOf(encodeRecordFields(record, { lean: true }));
     assert.equal('finishedAt' in lean, false);
     assert.deepEqual(decodeRecord(lean), record);
     assert.equal(decodeRecord({}), null);
+  });
+
+  it('leaves out of a new record the fields whose absence reads as their value', () => {
+    const fresh: ExecutionRecord = { ...record, status: 'queued', tags: [], attemptsMade: 0, attemptsMax: 1, runAt: record.createdAt, startedAt: null, progress: null };
+    const lean = hashOf(encodeRecordFields(fresh, { lean: true }));
+    assert.deepEqual(Object.keys(lean).filter((name) => ['tags', 'attemptsMade', 'attemptsMax', 'runAt', 'startedAt'].includes(name)), []);
+    assert.deepEqual(decodeRecord(lean), fresh);
+    const later = { ...fresh, tags: ['a'], attemptsMade: 2, attemptsMax: 3, runAt: record.createdAt + 1 };
+    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(later, { lean: true }))), later);
+  });
+
+  it("keeps event 1's data in the record only when the record's fields do not imply it", () => {
+    const queued = { status: 'queued' as const, runAt: new Date(record.createdAt).toISOString(), priority: record.priority };
+    assert.equal(keptFirstEvent(record, queued), null);
+    assert.deepEqual(firstEventData({ ...record, firstEvent: null }), queued);
+    for (const data of [{ ...queued, status: 'scheduled' as const, runAt: new Date(record.createdAt + 60_000).toISOString() }, { ...queued, priority: 1 }]) {
+      assert.deepEqual(keptFirstEvent(record, data), data);
+      assert.deepEqual(firstEventData({ ...record, firstEvent: data }), data);
+    }
   });
 
   const table: [JobState | 'unknown', ExecutionStatus, ExecutionStatus][] = [

@@ -23,15 +23,18 @@ import { executionStatuses } from '@conveyor/contracts/core';
 // written as streams by earlier versions are appended to as streams until they are removed: the
 // list push refuses such a key (WRONGTYPE), which costs less than asking every log for its type
 // (each command a script runs costs a few µs of Redis's time).
-const numberAndPublish = (route: number, tenant: number, hooked: number) => `
+// The event is logged when the Lua condition \`logged\` holds.
+const numberAndPublish = (route: number, tenant: number, hooked: number, logged = 'true') => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
-local cap = tonumber(ARGV[${route + 3}])
-local length = redis.pcall('RPUSH', KEYS[2], event)
-if type(length) == 'table' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', event)
-elseif length > cap then
-  redis.call('LTRIM', KEYS[2], -cap, -1)
+if ${logged} then
+  local cap = tonumber(ARGV[${route + 3}])
+  local length = redis.pcall('RPUSH', KEYS[2], event)
+  if type(length) == 'table' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', event)
+  elseif length > cap then
+    redis.call('LTRIM', KEYS[2], -cap, -1)
+  end
 end
 redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
 if ARGV[${tenant}] ~= '' and redis.call('SISMEMBER', KEYS[${hooked}], ARGV[${tenant}]) == 1 then
@@ -101,7 +104,8 @@ if #ARGV > 8 then
   end
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
-${numberAndPublish(2, 8, 8)}return seq
+-- A record's first event is its own, not its log's (see readEventLog).
+${numberAndPublish(2, 8, 8, "ARGV[1] ~= 'create'")}return seq
 `;
 
 const startAttempt = `
@@ -148,9 +152,16 @@ if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
 ${numberAndPublish(1, 13, 8)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 
+/** The fields of an execution's record that make its event 1, as `conveyorReadExecutionEvents` returns them. */
+export type FirstEventFields = [id: string, task: string, tenant: string, scheduleId: string | null, createdAt: string, priority: string, firstEvent: string | null];
+const firstEventFields = ['id', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'];
+
 const readEventLog = `
--- KEYS: event log. ARGV: since (seq), limit
--- Returns { the oldest seq the log holds (0: empty), { events with seq > since, oldest first, at most limit } }.
+-- KEYS: event log, and an execution's record (for an execution's log). ARGV: since (seq), limit
+-- Returns { the oldest seq the log holds (0: empty), { events with seq > since, oldest first, at most
+-- limit } }; an execution's event 1 is its record's, not its log's: when the page starts with it, the
+-- record's fields that make it come third (${firstEventFields.join(', ')}), and the log's first seq is 1.
+-- Logs that earlier versions wrote hold their event 1.
 -- A list's first entry names its seq: the envelope's fields before \`seq\` are names the server set,
 -- and a quote inside any JSON string is escaped, so the first \`"seq":\` is the envelope's.
 local since, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -162,8 +173,16 @@ if redis.call('TYPE', KEYS[1]).ok == 'stream' then
   return { tonumber(string.match(first[1][1], '^%d+')), events }
 end
 local first = redis.call('LINDEX', KEYS[1], 0)
+local firstSeq = first and tonumber(string.match(first, '"seq":(%d+)')) or 0
+if KEYS[2] and since < 1 and (firstSeq == 0 or firstSeq == 2) then
+  local record = redis.call('HMGET', KEYS[2], ${firstEventFields.map((field) => `'${field}'`).join(', ')})
+  if record[1] then
+    local rest = {}
+    if limit > 1 then rest = redis.call('LRANGE', KEYS[1], 0, limit - 2) end
+    return { 1, rest, record }
+  end
+end
 if not first then return { 0, {} } end
-local firstSeq = tonumber(string.match(first, '"seq":(%d+)'))
 local from = math.max(0, since + 1 - firstSeq)
 return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1) }
 `;
@@ -433,6 +452,12 @@ declare module 'ioredis' {
     conveyorChangeWebhook(endpoint: string, newSecret: string, overlapUntil: number | '', notIfDeliveredSince: number | '', ...fields: string[]): Result<0 | 1 | string[], Context>;
     conveyorAddWebhookDelivery(endpoint: string, index: string, records: string, deliveryId: string, record: string, member: string, cap: number): Result<number, Context>;
     conveyorReadEventLog(log: string, since: number, limit: number): Result<[firstSeq: number, events: string[]], Context>;
+    conveyorReadExecutionEvents(
+      log: string,
+      record: string,
+      since: number,
+      limit: number,
+    ): Result<[firstSeq: number, events: string[], firstEvent?: FirstEventFields], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorAdmitExecutions(
       recent: string,
@@ -473,6 +498,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
+    redis.defineCommand('conveyorReadExecutionEvents', { numberOfKeys: 2, lua: readEventLog });
     redis.defineCommand('conveyorChangeWebhook', { numberOfKeys: 1, lua: changeWebhook });
     redis.defineCommand('conveyorAddWebhookDelivery', { numberOfKeys: 3, lua: addWebhookDelivery });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
