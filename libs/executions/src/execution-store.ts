@@ -268,6 +268,14 @@ export class ExecutionStore {
     return decodeRecord(await this.redis.hgetall(this.keys.execution(queue, id)));
   }
 
+  /** `fields` of the record, decoded as `read` does, or `null` when there is none. */
+  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[]): Promise<Pick<ExecutionRecord, F> | null> {
+    // The id too: it is what tells `decodeRecord` that the record exists.
+    const names = ['id', ...fields];
+    const values = await this.redis.hmget(this.keys.execution(queue, id), ...names);
+    return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))));
+  }
+
   /** Events with `seq > since`, oldest first, at most `limit`. */
   readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
     return readEventLog(this.redis, this.keys.executionEvents(queue, id), since, limit, decodeStored);
