@@ -19,7 +19,6 @@ import { createRedis } from '@conveyor/redis';
 import { ApiClient, poll } from '@conveyor/testing';
 import { figure } from './common.js';
 
-let total = 2000;
 const inFlight = 20;
 const input = { payload: { text: 'x'.repeat(64) } };
 
@@ -54,7 +53,7 @@ class InstructionCounter {
 }
 
 export async function redisBudget(redis: RedisServer): Promise<void> {
-  await budget(redis);
+  await budget(redis, 2000);
 }
 
 export async function redisInstructions(): Promise<void> {
@@ -62,7 +61,6 @@ export async function redisInstructions(): Promise<void> {
     console.log('\nredis-instructions: skipped, valgrind is not installed');
     return;
   }
-  total = 500;
   const dir = mkdtempSync(join(tmpdir(), 'conveyor-callgrind-'));
   // Only what commands cost is counted (the server's timers run by the clock, which a loaded machine slows),
   // and no command is slow enough for the slow log, whatever the machine's load.
@@ -70,21 +68,23 @@ export async function redisInstructions(): Promise<void> {
     wrapper: ['valgrind', '--tool=callgrind', '--toggle-collect=readQueryFromClient', `--callgrind-out-file=${join(dir, 'redis.%p')}`],
   });
   try {
-    await budget(redis, new InstructionCounter(redis.pid!, dir));
+    // Fewer: callgrind runs Redis many times slower, and an instruction count needs no large sample.
+    await budget(redis, 500, new InstructionCounter(redis.pid!, dir));
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function budget(redis: RedisServer, counter?: InstructionCounter): Promise<void> {
+/** Measures `total` executions of each kind. */
+async function budget(redis: RedisServer, total: number, counter?: InstructionCounter): Promise<void> {
   const admin = createRedis({ url: redis.url, prefix: 'budget' }, 'request');
-  const measure = (step: () => Promise<void>) => measureStep(admin, step, counter);
+  const measure = (step: () => Promise<void>) => measureStep(admin, total, step, counter);
   try {
     if (admin.status !== 'ready') await once(admin, 'ready');
     if (counter) await admin.config('SET', 'slowlog-log-slower-than', '-1');
-    const plain = await plainBudget(redis, measure);
-    const conveyor = await conveyorBudget(redis, measure);
+    const plain = await plainBudget(redis, total, measure);
+    const conveyor = await conveyorBudget(redis, total, measure);
     console.log(`\nRedis per execution: ${total} demo.noop, ${inFlight} submissions in flight, then one worker (concurrency 10), same Redis`);
     console.log(`  plain BullMQ   submit ${line(plain.submit)}`);
     console.log(`                 process ${line(plain.process)}`);
@@ -104,17 +104,17 @@ async function budget(redis: RedisServer, counter?: InstructionCounter): Promise
 
 type Measure = (step: () => Promise<void>) => Promise<Cost>;
 
-async function plainBudget(redis: RedisServer, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
+async function plainBudget(redis: RedisServer, total: number, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
   const connection = createRedis({ url: redis.url, prefix: 'plain-budget' }, 'worker');
   const queue = new Queue('plain-budget', { connection, prefix: 'plain-budget' });
   await queue.waitUntilReady();
-  const submit = await measure(() => inParallel(() => queue.add(demoNoop.name, input)));
+  const submit = await measure(() => inParallel(total, () => queue.add(demoNoop.name, input)));
   const workerConnection = connection.duplicate();
   // The worker starts on a paused queue, so that its start is not counted as processing.
   await queue.pause();
   const worker = new Worker('plain-budget', async () => null, { connection: workerConnection, prefix: 'plain-budget', concurrency: 10 });
   await worker.waitUntilReady();
-  const processing = await measure(() => resumeUntilCompleted(queue));
+  const processing = await measure(() => resumeUntilCompleted(queue, total));
   await worker.close();
   workerConnection.disconnect();
   await queue.obliterate({ force: true });
@@ -123,7 +123,7 @@ async function plainBudget(redis: RedisServer, measure: Measure): Promise<{ subm
   return { submit, process: processing };
 }
 
-async function conveyorBudget(redis: RedisServer, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
+async function conveyorBudget(redis: RedisServer, total: number, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
   const prefix = 'conveyor-budget';
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const gateway = await startService('gateway', { ...env, GATEWAY_PORT: '0' });
@@ -131,10 +131,10 @@ async function conveyorBudget(redis: RedisServer, measure: Measure): Promise<{ s
   const connection = createRedis({ url: redis.url, prefix }, 'request');
   const { queues } = createExecutionsCore(connection, prefix);
   try {
-    const submit = await measure(() => inParallel(() => api.post('/v1/executions', { task: demoNoop.name, input })));
+    const submit = await measure(() => inParallel(total, () => api.post('/v1/executions', { task: demoNoop.name, input })));
     await queues.get(demoNoop.queue).pause();
     const worker = await startService('worker', { ...env, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: '10' });
-    const processing = await measure(() => resumeUntilCompleted(queues.get(demoNoop.queue)));
+    const processing = await measure(() => resumeUntilCompleted(queues.get(demoNoop.queue), total));
     await worker.process.stop();
     return { submit, process: processing };
   } finally {
@@ -145,20 +145,20 @@ async function conveyorBudget(redis: RedisServer, measure: Measure): Promise<{ s
 }
 
 /** Runs `step` `total` times, `inFlight` at once. */
-async function inParallel(step: () => Promise<unknown>): Promise<void> {
+async function inParallel(total: number, step: () => Promise<unknown>): Promise<void> {
   let started = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (started++ < total) await step();
   }));
 }
 
-async function resumeUntilCompleted(queue: Queue): Promise<void> {
+async function resumeUntilCompleted(queue: Queue, total: number): Promise<void> {
   await queue.resume();
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 300_000, intervalMs: 50 });
 }
 
 /** Redis's cost of `step`, per execution (what else runs meanwhile, a service's timers, counts too). */
-async function measureStep(redis: Redis, step: () => Promise<void>, counter?: InstructionCounter): Promise<Cost> {
+async function measureStep(redis: Redis, total: number, step: () => Promise<void>, counter?: InstructionCounter): Promise<Cost> {
   await redis.config('RESETSTAT');
   const cpuBefore = await cpuSeconds(redis);
   counter?.zero();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { RedisServer, spawnManaged } from '@conveyor/launcher';
+import { RedisServer, spawnManaged, startService } from '@conveyor/launcher';
 import { Stack } from '@conveyor/testing';
 
 describe('processes', () => {
@@ -30,6 +30,23 @@ describe('processes', () => {
     const output = worker.lines.join('\n');
     assert.match(output, /Invalid environment: .*WORKER_CONCURRENCY/);
     assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
+  });
+
+  // Waiting for a debugger to attach, a service never gets to `ready`.
+  const neverReady = { NODE_OPTIONS: '--inspect-brk=127.0.0.1:0' };
+
+  it('kills a service that is not ready in time', async () => {
+    let pid: number | undefined;
+    const starting = startService('worker', { ...stack.redis.env, ...neverReady }, { timeoutMs: 500, onSpawn: (spawned) => (pid = spawned.child.pid) });
+    await assert.rejects(starting, /not ready after 500 ms/);
+    assert.throws(() => process.kill(pid!, 0), { code: 'ESRCH' });
+  });
+
+  it('ends a service still starting when its stack stops', async () => {
+    const other = await Stack.start({ workers: 0, monitors: 0 });
+    const refused = assert.rejects(other.startWorker(neverReady), /exited with code/);
+    await other.stop();
+    await refused;
   });
 
   it('`npm start` runs everything against REDIS_URL, prints the URLs and stops cleanly on Ctrl-C', async () => {

@@ -2,7 +2,7 @@ import { inTenant, type ExecutionStatus, type ExecutionSummary, type ExecutionVi
 import type { ExecutionRecord } from './execution-record.js';
 import type { ExecutionQueue, ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
-import { deriveStatus, heldFor, toExecutionView } from './execution-view.js';
+import { deriveStatus, heldFor, statusFields, toExecutionView } from './execution-view.js';
 
 /** All that is known of one execution: Conveyor's record, the BullMQ job, and the status they give. */
 export interface LoadedExecution {
@@ -49,7 +49,7 @@ export class ExecutionReader {
   async statusOf(id: string, tenant: TenantFilter): Promise<ExecutionStatus | null> {
     const queue = await this.queueOf(id, tenant);
     if (!queue) return null;
-    const [record, state] = await Promise.all([this.store.read(queue, id), this.queues.get(queue).getJobState(id)]);
+    const [record, state] = await Promise.all([this.store.readFields(queue, id, statusFields), this.queues.get(queue).getJobState(id)]);
     return record && deriveStatus(state, record);
   }
 

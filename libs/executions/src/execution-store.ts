@@ -272,6 +272,14 @@ export class ExecutionStore {
     return decodeRecord(await this.redis.hgetall(this.keys.execution(queue, id)));
   }
 
+  /** `fields` of the record, decoded as `read` does, or `null` when there is none. */
+  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[]): Promise<Pick<ExecutionRecord, F> | null> {
+    // The id too: it is what tells `decodeRecord` that the record exists.
+    const names = ['id', ...fields];
+    const values = await this.redis.hmget(this.keys.execution(queue, id), ...names);
+    return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))));
+  }
+
   /** Events with `seq > since`, oldest first, at most `limit`: event 1 from the record, unless an earlier version logged it. */
   async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
     const [firstSeq, entries, record] = await this.redis.conveyorReadExecutionEvents(this.keys.executionEvents(queue, id), this.keys.execution(queue, id), since, limit);

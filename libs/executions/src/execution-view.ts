@@ -2,11 +2,15 @@ import type { JobState } from 'bullmq';
 import { isTerminal, type ExecutionError, type ExecutionStatus, type ExecutionView, type WaitingFor } from '@conveyor/contracts';
 import type { ExecutionRecord } from './execution-record.js';
 
+/** The record's fields a status is derived from: `statusOf` reads these alone. */
+export const statusFields = ['status', 'waitingFor'] as const;
+export type StatusFields = Pick<ExecutionRecord, (typeof statusFields)[number]>;
+
 /**
  * The status a client reads: BullMQ's job state, refined by what only Conveyor knows, so that
  * actions taken outside Conveyor (Bull Board, BullMQ's stall handling) never leave it wrong.
  */
-export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecord): ExecutionStatus {
+export function deriveStatus(state: JobState | 'unknown', record: StatusFields): ExecutionStatus {
   switch (state) {
     case 'completed':
       return 'completed';
@@ -34,7 +38,7 @@ export function deriveStatus(state: JobState | 'unknown', record: ExecutionRecor
  * Why the execution waits, while a worker holds it back: its job is parked (delayed by the sentinel,
  * as for a pause) and its record says why. Once promoted, it waits for a worker like any other.
  */
-export function heldFor(state: JobState | 'unknown', record: ExecutionRecord): WaitingFor | null {
+export function heldFor(state: JobState | 'unknown', record: StatusFields): WaitingFor | null {
   return state === 'delayed' && record.status === 'queued' ? (record.waitingFor ?? null) : null;
 }
 

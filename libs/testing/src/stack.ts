@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { ConveyorClient } from '@conveyor/client';
-import { startService, type ServiceProcess } from '@conveyor/launcher';
+import { startService, type ManagedProcess, type ServiceName, type ServiceProcess } from '@conveyor/launcher';
 import { ApiClient } from './api-client.js';
 import { TestRedis } from './test-redis.js';
 
@@ -24,6 +24,8 @@ export class Stack {
   readonly monitors: ServiceProcess[] = [];
   readonly gateways: ServiceProcess[] = [];
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
+  /** Every service process spawned, ready or still starting: `stop` ends them all, so none outlives the test. */
+  private readonly processes = new Set<ManagedProcess>();
 
   private constructor(
     readonly redis: TestRedis,
@@ -75,28 +77,31 @@ export class Stack {
   }
 
   async startWorker(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const worker = await startService('worker', { ...this.baseEnv, ...env }, { label: `worker-${this.workers.length + 1}` });
+    const worker = await this.startService('worker', { ...this.baseEnv, ...env }, `worker-${this.workers.length + 1}`);
     this.workers.push(worker);
     return worker;
   }
 
   /** A monitor on a free port, or on `env.MONITOR_PORT` (to replace one that stopped). */
   async startMonitor(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const monitor = await startService('monitor', { ...this.baseEnv, MONITOR_PORT: '0', ...env });
+    const monitor = await this.startService('monitor', { ...this.baseEnv, MONITOR_PORT: '0', ...env });
     this.monitors.push(monitor);
     return monitor;
   }
 
   async startGateway(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const gateway = await startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0', ...env }, { label: `gateway-${this.gateways.length + 1}` });
+    const gateway = await this.startService('gateway', { ...this.baseEnv, GATEWAY_PORT: '0', ...env }, `gateway-${this.gateways.length + 1}`);
     this.gateways.push(gateway);
     return gateway;
   }
 
   async stop(): Promise<void> {
-    const services = [...this.gateways, ...this.workers, ...this.monitors];
-    await Promise.all(services.map((service) => service.process.stop('SIGTERM')));
+    await Promise.all([...this.processes].map((process) => process.stop('SIGTERM')));
     await this.redis.stop();
+  }
+
+  private startService(name: ServiceName, env: Record<string, string>, label?: string): Promise<ServiceProcess> {
+    return startService(name, env, { label, onSpawn: (process) => this.processes.add(process) });
   }
 }
 
