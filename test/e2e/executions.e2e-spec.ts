@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent } from '@conveyor/contracts';
+import { eventLogCap, ExecutionStore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
 import { ExecutionWatcher, poll, Stack, watchFromStart } from '@conveyor/testing';
 
@@ -147,6 +148,39 @@ describe('executions end to end', () => {
       assert.deepEqual(timeline.map((e) => [e.seq, e.type]), [[1, 'execution.queued'], [2, 'execution.cancelled']]);
       assert.deepEqual((await client.events(later.id, { since: 1 })).items, timeline.slice(1));
     } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('keeps 1,000 events of an execution, event 1 among them until the log is trimmed past it', async () => {
+    const redis = stack.redis.connect();
+    const late = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      const store = new ExecutionStore(redis, new RedisKeys(stack.prefix));
+      const { id } = await client.submit('demo.noop', { payload: 1 }, { delayMs: 60 * 60_000 });
+      const record = (await store.read('demo', id))!;
+      const progress = (step: number) => store.append(record, 'execution.progress', { percent: 0, step });
+      for (let step = 2; step <= eventLogCap; step++) await progress(step);
+      const all = Array.from({ length: eventLogCap }, (_, i) => i + 1);
+
+      assert.deepEqual((await client.events(id)).items.map((e) => e.seq), all);
+      const ack = await late.subscribe(id, 0);
+      assert.ok(ack.ok && !ack.truncated);
+      await late.waitFor('execution.progress', (e) => e.executionId === id && e.seq === eventLogCap);
+      assert.deepEqual(late.seqs(id), all);
+
+      await progress(eventLogCap + 1);
+      assert.deepEqual((await client.events(id)).items.map((e) => e.seq), all.slice(2).concat(eventLogCap + 1));
+      const later = await ExecutionWatcher.connect(stack.monitorUrl);
+      try {
+        const trimmed = await later.subscribe(id, 0);
+        assert.ok(trimmed.ok);
+        assert.deepEqual([trimmed.truncated, trimmed.firstSeq], [true, 3]);
+      } finally {
+        later.close();
+      }
+    } finally {
+      late.close();
       redis.disconnect();
     }
   });

@@ -6,7 +6,7 @@ import { ulid } from 'ulid';
 import type { ConveyorClient } from '@conveyor/client';
 import { limits, scheduleQueue } from '@conveyor/contracts';
 import { RedisKeys } from '@conveyor/redis';
-import { poll, Stack, submitAndWatch } from '@conveyor/testing';
+import { ExecutionWatcher, poll, Stack, submitAndWatch } from '@conveyor/testing';
 
 describe('the worker against oversize output, hand-made jobs and corrupted schedules', () => {
   let stack: Stack;
@@ -81,6 +81,24 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
         if (job.id) assert.equal(await redis.hget(keys.executionIndex(job.id), job.id), null, `${job.id} is not in the execution index`);
       }
     } finally {
+      await demo.close();
+    }
+  });
+
+  it('adopts a valid job added by hand: its timeline starts with the execution.queued it published', async () => {
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
+    const watcher = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      assert.ok((await watcher.subscribeRoom({ queue: 'demo' })).ok);
+      const id = `exec_${ulid()}`;
+      await demo.add('demo.noop', { v: 1, input: { payload: 'by hand' } } as never, { jobId: id, priority: 5 });
+      const published = await watcher.waitFor('execution.queued', (e) => e.executionId === id);
+      await watcher.waitForEnd(id);
+      const [first, ...rest] = (await client.events(id)).items;
+      assert.deepEqual(first, published);
+      assert.deepEqual([first.data.priority, rest.map((e) => e.type)], [5, ['execution.started', 'execution.completed']]);
+    } finally {
+      watcher.close();
       await demo.close();
     }
   });

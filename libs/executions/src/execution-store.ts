@@ -32,8 +32,10 @@ import {
 } from './execution-record.js';
 import { foldMinute, lastHour, minuteOf } from './queue-stats.js';
 
-/** How many events an execution's log keeps (older ones are trimmed; replay then says `truncated`). */
+/** How many events an execution keeps (older ones are trimmed; replay then says `truncated`). */
 export const eventLogCap = 1000;
+/** Its log's entries: one fewer, as its record holds event 1 (gone too once the log is trimmed past event 2). */
+const loggedEventsCap = eventLogCap - 1;
 /** How many log lines an execution keeps. */
 export const logLinesCap = 1000;
 
@@ -237,7 +239,7 @@ export class ExecutionStore {
       started.route,
       started.head,
       started.tail,
-      eventLogCap,
+      loggedEventsCap,
       recovered.route,
       recovered.head,
       now,
@@ -245,7 +247,7 @@ export class ExecutionStore {
       retried.route,
       retried.head,
       retried.tail,
-      eventLogCap,
+      loggedEventsCap,
       ref.tenant,
     );
     if (seq > 0) countExecutionEvent('execution.started', ref);
@@ -371,7 +373,7 @@ export class ExecutionStore {
       route,
       head,
       tail,
-      eventLogCap,
+      loggedEventsCap,
       now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       isWebhookEventType(type) ? ref.tenant : '',

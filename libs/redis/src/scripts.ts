@@ -96,6 +96,8 @@ const appendEvent = `
 local state = redis.call('HMGET', KEYS[1], 'status', 'id')
 local before, id, after = state[1], state[2], state[1]
 if ARGV[1] ~= 'create' and not id then return -1 end
+-- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
+if ARGV[1] == 'create' and id then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
 if #ARGV > 8 then
   redis.call('HSET', KEYS[1], unpack(ARGV, 9))
