@@ -81,12 +81,15 @@ process.on('SIGTERM', () => void stopAll(0));
 try {
   const start = (name: ServiceName, env: Record<string, string> = {}) =>
     startService(name, { REDIS_URL: url, ...env }, { onLine: (line) => print(name, line) });
+  // Settled, not raced: when one fails, the other has finished starting and is stopped with the rest.
+  const [worker, monitor] = await Promise.allSettled([start('worker'), start('monitor')]);
+  for (const outcome of [worker, monitor]) if (outcome.status === 'fulfilled') services.push(outcome.value);
+  if (worker.status === 'rejected') throw worker.reason;
+  if (monitor.status === 'rejected') throw monitor.reason;
   // The gateway tells the dashboard where the monitor listens: its real port, also when MONITOR_PORT is 0.
-  const [worker, monitor] = await Promise.all([start('worker'), start('monitor')]);
-  const gateway = await start('gateway', { MONITOR_PORT: new URL(monitor.url!).port });
-  const started = [gateway, worker, monitor];
-  services.push(...started);
-  for (const service of started) {
+  const gateway = await start('gateway', { MONITOR_PORT: new URL(monitor.value.url!).port });
+  services.unshift(gateway);
+  for (const service of services) {
     void service.process.exit().then((code) => {
       if (stopping) return;
       print(service.name, `exited with code ${code}; stopping everything`);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { RedisServer, spawnManaged, startService } from '@conveyor/launcher';
-import { Stack } from '@conveyor/testing';
+import { poll, Stack } from '@conveyor/testing';
 
 describe('processes', () => {
   let stack: Stack;
@@ -68,6 +71,27 @@ describe('processes', () => {
       assert.equal(await start.exit(), 0);
     } finally {
       await start.stop('SIGKILL');
+      await redis.stop();
+    }
+  });
+
+  it('`npm start` stops the services that started when another cannot start', async () => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    // The monitor's port is taken: it exits at start-up, while the worker starts.
+    const taken = createServer().listen(0);
+    await once(taken, 'listening');
+    const start = spawnManaged('npm start', process.execPath, [fileURLToPath(new URL('../../scripts/start.js', import.meta.url))], {
+      env: { ...process.env, REDIS_URL: redis.url, GATEWAY_PORT: '0', MONITOR_PORT: String((taken.address() as AddressInfo).port), CONVEYOR_PREFIX: 'start-test' },
+    });
+    try {
+      assert.equal(await start.exit(), 1);
+      const clients = async () => String(await admin.client('LIST')).trim().split('\n');
+      await poll(clients, { until: (list) => list.length === 1, label: 'no service still connected', timeoutMs: 10_000 });
+    } finally {
+      await start.stop('SIGKILL');
+      taken.close();
+      admin.disconnect();
       await redis.stop();
     }
   });
