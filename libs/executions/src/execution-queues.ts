@@ -1,7 +1,7 @@
 import { Job, Queue, SpanKind, TelemetryAttributes, type JobsOptions } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { catalogQueues } from '@conveyor/contracts';
-import { execOrThrow, type RedisKeys } from '@conveyor/redis';
+import { defineRecordScript, execOrThrow, type RedisKeys } from '@conveyor/redis';
 import { tracing } from '@conveyor/tracing';
 import type { ExecutionJobData } from './execution-record.js';
 
@@ -13,14 +13,22 @@ export interface NewJob {
   opts: JobsOptions & { jobId: string };
 }
 
-/** One BullMQ `Queue` per catalogue queue, sharing one connection; with tracing on, each add joins the active trace. */
+/**
+ * One BullMQ `Queue` per catalogue queue, sharing one connection; with tracing on, each add joins the
+ * active trace. A process gives them a connection of their own (and so do its other BullMQ queues), apart
+ * from Conveyor's: ioredis copies every script defined on a connection into each of its pipelines and
+ * transactions, and BullMQ defines some 60.
+ */
 export class ExecutionQueues {
   private readonly queues: ReadonlyMap<string, ExecutionQueue>;
 
   constructor(
-    private readonly connection: Redis,
+    /** The connection BullMQ's queues share. */
+    readonly connection: Redis,
     keys: RedisKeys,
   ) {
+    // `addAfter` writes records in BullMQ's transaction.
+    defineRecordScript(connection);
     this.queues = new Map(
       catalogQueues.map((name) => [
         name,

@@ -141,13 +141,20 @@ export class ExecutionSubmitter {
   private async replicated(records: Pick<NewRecord, 'id' | 'queue'>[]): Promise<void> {
     const { replicas, timeoutMs } = this.options.durability;
     if (replicas === 0) return;
-    // WAIT names no key: beside a key in one pipeline, it goes to that key's shard, over the connection
-    // that wrote there. A single Redis is one shard.
-    const shardKeys = new Set(records.flatMap(({ id, queue }) => [this.keys.tenants(queue), this.keys.executionIndex(id)]));
-    const waits = this.redis.isCluster ? [...shardKeys] : [...shardKeys].slice(0, 1);
+    // WAIT covers only the writes of the connection it runs on: Conveyor's wrote records and id lookups,
+    // BullMQ's the jobs (and a batch's records) in their queues' shards. WAIT names no key: beside a key
+    // in one pipeline, it goes to that key's shard. A single Redis is one shard.
+    const queueKeys = new Set(records.map(({ queue }) => this.keys.tenants(queue)));
+    const idKeys = new Set(records.map(({ id }) => this.keys.executionIndex(id)));
+    // With one connection for both (a benchmark's core), the later entry, every key, is the one kept.
+    const written = new Map([
+      [this.queues.connection, [...queueKeys]],
+      [this.redis, [...queueKeys, ...idKeys]],
+    ]);
+    const waits = [...written].flatMap(([connection, keys]) => (connection.isCluster ? keys : keys.slice(0, 1)).map((key) => ({ connection, key })));
     await Promise.all(
-      waits.map(async (key) => {
-        const [, confirmed] = (await execOrThrow(this.redis.pipeline().exists(key).wait(replicas, timeoutMs))) as [number, number];
+      waits.map(async ({ connection, key }) => {
+        const [, confirmed] = (await execOrThrow(connection.pipeline().exists(key).wait(replicas, timeoutMs))) as [number, number];
         if (confirmed < replicas) throw new NotReplicatedError(replicas, confirmed, timeoutMs);
       }),
     );

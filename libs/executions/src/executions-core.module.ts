@@ -14,6 +14,8 @@ import { createExecutionsCore, type ExecutionsCore, type ExecutionsCoreOptions }
 /** The whole execution core, for modules built on it. */
 export const EXECUTIONS_CORE = Symbol('EXECUTIONS_CORE');
 const CORE = EXECUTIONS_CORE;
+/** BullMQ's queues' own connection (see `ExecutionQueues`). */
+const QUEUE_REDIS = Symbol('QUEUE_REDIS');
 
 /** How long a service waits for Redis at start-up before it serves anyway (readiness then says 503). */
 const startupRedisWaitMs = 5000;
@@ -39,18 +41,21 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
   ) {}
 
   static forRoot(redis: RedisConfig, role: RedisRole, options: ExecutionsCoreOptions = {}): DynamicModule {
+    // Connected before the service announces `ready`, so that it is ready when it says so.
+    const connect = async () => {
+      // A worker's many ticks and runs in flight send their commands together, in one write each time.
+      const connection = createRedis(redis, role, { autoPipelining: role === 'worker' });
+      await waitForRedis(connection, startupRedisWaitMs).catch(() => undefined);
+      return connection;
+    };
     const providers = [
+      { provide: REDIS, useFactory: connect },
+      { provide: QUEUE_REDIS, useFactory: connect },
       {
-        provide: REDIS,
-        // Connected before the service announces `ready`, so that it is ready when it says so.
-        useFactory: async () => {
-          // A worker's many ticks and runs in flight send their commands together, in one write each time.
-          const connection = createRedis(redis, role, { autoPipelining: role === 'worker' });
-          await waitForRedis(connection, startupRedisWaitMs).catch(() => undefined);
-          return connection;
-        },
+        provide: CORE,
+        inject: [REDIS, QUEUE_REDIS],
+        useFactory: (connection: Redis, queueRedis: Redis) => createExecutionsCore(connection, redis.prefix, { durability: redis.durability, ...options, queueRedis }),
       },
-      { provide: CORE, inject: [REDIS], useFactory: (connection: Redis) => createExecutionsCore(connection, redis.prefix, { durability: redis.durability, ...options }) },
       ...parts.map(([type, part]) => ({ provide: type, inject: [CORE], useFactory: (core: ExecutionsCore) => core[part] })),
     ];
     return { module: ExecutionsCoreModule, global: true, providers, exports: [REDIS, CORE, ...parts.map(([type]) => type)] };
@@ -59,5 +64,6 @@ export class ExecutionsCoreModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.queues.close();
     this.redis.disconnect();
+    this.queues.connection.disconnect();
   }
 }

@@ -13,15 +13,17 @@ export interface ExecutionsCoreOptions {
   idempotencyTtlMs?: number;
   /** Replicas that must hold new executions before they are acknowledged (default none). */
   durability?: Durability;
+  /** The connection of BullMQ's queues (default: `redis`); see `ExecutionQueues`. */
+  queueRedis?: Redis;
 }
 
 const defaultIdempotencyTtlMs = 24 * 60 * 60 * 1000;
 
-/** The execution core over one Redis connection: what services (and benchmarks) work with. */
+/** The execution core over a Redis connection (and its queues' own, if given): what services (and benchmarks) work with. */
 export function createExecutionsCore(redis: Redis, prefix: string, options: ExecutionsCoreOptions = {}) {
   const keys = new RedisKeys(prefix);
   const store = new ExecutionStore(redis, keys);
-  const queues = new ExecutionQueues(redis, keys);
+  const queues = new ExecutionQueues(options.queueRedis ?? redis, keys);
   const reader = new ExecutionReader(store, queues);
   return {
     keys,

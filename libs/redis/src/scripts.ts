@@ -491,6 +491,7 @@ declare module 'ioredis' {
 }
 
 const withScripts = new WeakSet<Redis>();
+const withRecordScript = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
@@ -512,4 +513,15 @@ export function defineConveyorScripts(redis: Redis): Redis {
     withScripts.add(redis);
   }
   return redis;
+}
+
+/**
+ * Registers only the script that creates records (`conveyorAppendEvent`), on a connection whose own
+ * transactions write records beside other writes (BullMQ's, whose jobs go in with their records): each
+ * pipeline and transaction of a connection copies every script defined on it.
+ */
+export function defineRecordScript(redis: Redis): void {
+  if (withScripts.has(redis) || withRecordScript.has(redis)) return;
+  redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
+  withRecordScript.add(redis);
 }

@@ -23,10 +23,11 @@ export class ScheduleService {
   constructor(
     private readonly store: ScheduleStore,
     private readonly hooks: ScheduleHooks,
-    redis: Redis,
+    /** The connection of BullMQ's queues (see `ExecutionQueues`). */
+    queueRedis: Redis,
     keys: RedisKeys,
   ) {
-    this.ticks = new Queue<TickJobData>(keys.bullQueueName(scheduleQueue), { connection: redis, prefix: keys.prefix });
+    this.ticks = new Queue<TickJobData>(keys.bullQueueName(scheduleQueue), { connection: queueRedis, prefix: keys.prefix });
   }
 
   async create(definition: ScheduleDefinition, enabled: boolean, tenant: string): Promise<ScheduleView> {

@@ -10,6 +10,6 @@ import { ScheduleTicks } from './schedule-ticks.js';
 export function createSchedulesCore(redis: Redis, executions: ExecutionsCore, quota: TenantQuota) {
   const store = new ScheduleStore(redis, executions.keys);
   const hooks = new ScheduleHooks(redis, executions.keys);
-  const service = new ScheduleService(store, hooks, redis, executions.keys);
+  const service = new ScheduleService(store, hooks, executions.queues.connection, executions.keys);
   return { scheduleStore: store, hooks, schedules: service, ticks: new ScheduleTicks(store, service, executions.submitter, executions.reader, quota) };
 }

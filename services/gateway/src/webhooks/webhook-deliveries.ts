@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { eventFormatVersion, newId, webhookTestEventType, type WebhookDeliveryView } from '@conveyor/contracts';
-import { REDIS, RedisKeys } from '@conveyor/redis';
+import { ExecutionQueues } from '@conveyor/executions';
+import { RedisKeys } from '@conveyor/redis';
 import { deliveryIdOf, deliveryJobOptions, WebhookStore, type DeliveryJobData, type WebhookRecord } from '@conveyor/webhooks';
 
 /** A test delivery is kept this long once finished (its id is unique: nothing to dedupe). */
@@ -14,11 +14,12 @@ export class WebhookDeliveries implements OnApplicationShutdown {
   private readonly queue: Queue<DeliveryJobData>;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    queues: ExecutionQueues,
     keys: RedisKeys,
     private readonly store: WebhookStore,
   ) {
-    this.queue = new Queue<DeliveryJobData>(keys.webhookDeliveryQueue(), { connection: redis, prefix: keys.prefix });
+    // On the connection of BullMQ's queues, not Conveyor's (see `ExecutionQueues`).
+    this.queue = new Queue<DeliveryJobData>(keys.webhookDeliveryQueue(), { connection: queues.connection, prefix: keys.prefix });
   }
 
   /** Queues a signed `webhook.test` envelope to the endpoint, whatever events it chose. */
