@@ -30,6 +30,14 @@ const queueWideTypes = new Set(['queue.paused', 'queue.resumed']);
 /** Events that change no execution's status (so no queue's counts). */
 const countNeutralTypes = new Set(['execution.progress', 'execution.log']);
 
+/** A member of rooms: a socket, which also joins socket.io's room of the same name. */
+export interface RoomMember extends EventSink {
+  join(room: string): unknown;
+  leave(room: string): unknown;
+}
+
+type RoomMembers = Map<string, EventSink>;
+
 /**
  * Relays events from the queues' pub/sub channels to this monitor's own subscribers only, so
  * several monitors never duplicate an event. A message nobody here follows is not even parsed.
@@ -37,11 +45,13 @@ const countNeutralTypes = new Set(['execution.progress', 'execution.log']);
 @Injectable()
 export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly feeds = new Map<Subject, ExecutionFeed>();
-  private readonly rooms = new Map<Room, Map<string, EventSink>>();
+  private readonly rooms = new Map<Room, RoomMembers>();
   private subscriber: Redis | null = null;
   private readonly counts: QueueCountsBroadcast;
   /** Sends one event to many sinks; `useServer` lets socket.io encode it once for all of them. */
   private fanOut = (sinks: EventSink[], event: ConveyorEvent) => sinks.forEach((sink) => sink.emit(event.type, event));
+  /** With `useServer`: sends one event to the members of rooms but those in `except`, as socket.io's room broadcast. */
+  private broadcast: ((rooms: Room[], except: Set<string>, event: ConveyorEvent) => void) | null = null;
 
   constructor(
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
@@ -68,9 +78,14 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     this.subscriber?.disconnect();
   }
 
-  /** Sends to many sockets as one socket.io broadcast: one encoding, local only (never through an adapter). */
+  /**
+   * Sends to many sockets as one socket.io broadcast: one encoding, local only (never through an
+   * adapter); a room's members through socket.io's room of the same name, which they join with it
+   * (naming each socket cost a broadcast about a third of a relay's deliveries).
+   */
   useServer(server: Server): void {
     this.fanOut = (sinks, event) => server.local.to(sinks.map((sink) => sink.id)).emit(event.type, event);
+    this.broadcast = (rooms, except, event) => server.local.to(rooms).except([...except]).emit(event.type, event);
   }
 
   /** Starts following a subject for `sink`; events arriving before `catchUp` are kept for it. */
@@ -97,16 +112,18 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Live state events (no log lines) of the room, from now on. */
-  join(room: Room, sink: EventSink): void {
+  join(room: Room, member: RoomMember): void {
     const members = this.rooms.get(room) ?? new Map<string, EventSink>();
-    members.set(sink.id, sink);
+    members.set(member.id, member);
     this.rooms.set(room, members);
+    member.join(room);
   }
 
-  leave(room: Room, sinkId: string): void {
+  leave(room: Room, member: RoomMember): void {
     const members = this.rooms.get(room);
-    members?.delete(sinkId);
+    members?.delete(member.id);
     if (members?.size === 0) this.rooms.delete(room);
+    member.leave(room);
   }
 
   detach(subject: Subject, sinkId: string): void {
@@ -136,8 +153,8 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     const reached = new Set<string>();
     const outbox: EventSink[] = [];
     feeds.forEach((feed) => feed.deliver(event, reached, outbox));
-    if (route.type !== 'execution.log') collectMembers(rooms, reached, outbox);
     this.send(outbox, event);
+    if (route.type !== 'execution.log') this.toRooms(rooms, event, reached);
     if (rooms.length > 0 && executionId && !countNeutralTypes.has(route.type)) this.counts.changedIn(tenant, queue);
   }
 
@@ -150,14 +167,21 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     for (const tenant of tenants) this.toRooms(this.roomsOf(tenant, queue), { ...event, tenant });
   }
 
-  private roomsOf(tenant: string, queue: string): Map<string, EventSink>[] {
-    return [this.rooms.get(queueRoom(tenant, queue)), this.rooms.get(tenantRoom(tenant))].filter(
-      (room): room is Map<string, EventSink> => room !== undefined,
-    );
+  /** The rooms of the queue and of the tenant that have members here. */
+  private roomsOf(tenant: string, queue: string): [Room, RoomMembers][] {
+    return [queueRoom(tenant, queue), tenantRoom(tenant)].flatMap((room) => {
+      const members = this.rooms.get(room);
+      return members ? [[room, members] as [Room, RoomMembers]] : [];
+    });
   }
 
-  private toRooms(rooms: Map<string, EventSink>[], event: ConveyorEvent): void {
-    this.send(collectMembers(rooms, new Set(), []), event);
+  /** Sends to every member of the rooms not `reached` already, once each. */
+  private toRooms(rooms: [Room, RoomMembers][], event: ConveyorEvent, reached = new Set<string>()): void {
+    if (!this.broadcast) return this.send(collectMembers(rooms, reached, []), event);
+    const count = memberCount(rooms, reached);
+    if (count === 0) return;
+    countDelivered(count, event.ts);
+    this.broadcast(rooms.map(([room]) => room), reached, event);
   }
 
   private send(sinks: EventSink[], event: ConveyorEvent): void {
@@ -177,8 +201,8 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
 }
 
 /** Adds to `outbox` every member of the rooms that `reached` does not hold yet (each socket once). */
-function collectMembers(rooms: Map<string, EventSink>[], reached: Set<string>, outbox: EventSink[]): EventSink[] {
-  for (const room of rooms) {
+function collectMembers(rooms: [Room, RoomMembers][], reached: Set<string>, outbox: EventSink[]): EventSink[] {
+  for (const [, room] of rooms) {
     for (const [id, sink] of room) {
       if (reached.has(id)) continue;
       reached.add(id);
@@ -186,6 +210,16 @@ function collectMembers(rooms: Map<string, EventSink>[], reached: Set<string>, o
     }
   }
   return outbox;
+}
+
+/** How many members of the rooms `reached` does not hold, each once; without walking a lone room nobody reached. */
+function memberCount(rooms: [Room, RoomMembers][], reached: Set<string>): number {
+  let count = 0;
+  rooms.forEach(([, members], i) => {
+    if (i === 0 && reached.size === 0) count += members.size;
+    else for (const id of members.keys()) if (!reached.has(id) && !rooms.slice(0, i).some(([, earlier]) => earlier.has(id))) count++;
+  });
+  return count;
 }
 
 /** `queue:<tenant>:<queue>` or `tenant:<tenant>` → the tenant. */

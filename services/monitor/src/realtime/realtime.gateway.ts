@@ -193,7 +193,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   private leave(socket: Socket, room: Room): void {
-    if (roomsOf(socket).delete(room)) this.relay.leave(room, socket.id);
+    if (roomsOf(socket).delete(room)) this.relay.leave(room, socket);
   }
 
   /** Where the subject's snapshot and events come from; `null` when the principal may not know it exists, `forbidden` when a token does not cover it. */
