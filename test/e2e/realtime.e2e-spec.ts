@@ -92,6 +92,25 @@ describe('realtime across several monitors', () => {
     }
   });
 
+  it("stops sending a room's events after the room is left", async () => {
+    const leaving = await ExecutionWatcher.connect(stack.monitorUrl);
+    const staying = await ExecutionWatcher.connect(stack.monitorUrl);
+    try {
+      for (const watcher of [leaving, staying]) assert.ok((await watcher.subscribeRoom({ queue: 'demo' })).ok);
+      const first = await client.submit('demo.noop', { payload: 1 });
+      await leaving.waitForEnd(first.id);
+      assert.ok((await leaving.socket.timeout(5000).emitWithAck('unsubscribe', { queue: 'demo' })).ok);
+      const second = await client.submit('demo.noop', { payload: 2 });
+      await staying.waitForEnd(second.id);
+      // The same socket's next request is answered after anything sent to it before.
+      assert.ok((await leaving.subscribeRoom({ tenant: true })).ok);
+      assert.deepEqual(leaving.of(second.id), []);
+    } finally {
+      leaving.close();
+      staying.close();
+    }
+  });
+
   it('stops sending after unsubscribe', async () => {
     const watcher = watchers[2];
     const { id } = await client.submit('demo.steps', { steps: 4, stepMs: 100 });
