@@ -270,15 +270,21 @@ export class ExecutionStore {
     return { queue, tenant };
   }
 
-  async read(queue: string, id: string): Promise<ExecutionRecord | null> {
-    return decodeRecord(await this.redis.hgetall(this.keys.execution(queue, id)));
+  /**
+   * The record, read on `connection` (the store's by default). Whoever reads the job too reads both on
+   * the job's connection (`ExecutionQueues.connection`), the record sent first: Redis answers one
+   * connection's commands in order, so the record is never newer than the job's state (a completion
+   * recorded after the job was read would otherwise read as `running` for good).
+   */
+  async read(queue: string, id: string, connection = this.redis): Promise<ExecutionRecord | null> {
+    return decodeRecord(await connection.hgetall(this.keys.execution(queue, id)));
   }
 
-  /** `fields` of the record, decoded as `read` does, or `null` when there is none. */
-  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[]): Promise<Pick<ExecutionRecord, F> | null> {
+  /** `fields` of the record, decoded and read as `read` does, or `null` when there is none. */
+  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[], connection = this.redis): Promise<Pick<ExecutionRecord, F> | null> {
     // The id too: it is what tells `decodeRecord` that the record exists.
     const names = ['id', ...fields];
-    const values = await this.redis.hmget(this.keys.execution(queue, id), ...names);
+    const values = await connection.hmget(this.keys.execution(queue, id), ...names);
     return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))));
   }
 
