@@ -49,7 +49,12 @@ export interface ExecutionRecord extends ExecutionRef {
  * adopted job) in `firstEvent`.
  */
 export function firstEventData(record: Pick<ExecutionRecord, 'createdAt' | 'priority' | 'firstEvent'>): EventDataMap['execution.queued'] {
-  return record.firstEvent ?? { status: 'queued', runAt: new Date(record.createdAt).toISOString(), priority: record.priority };
+  return record.firstEvent ?? { status: 'queued', runAt: firstEventTs(record), priority: record.priority };
+}
+
+/** Event 1's `ts`: the record's creation. */
+export function firstEventTs(record: Pick<ExecutionRecord, 'createdAt'>): string {
+  return new Date(record.createdAt).toISOString();
 }
 
 /** The `firstEvent` a new record keeps for event 1's `data`: none when its fields imply it. */

@@ -24,6 +24,7 @@ import {
   decodeRecord,
   encodeRecordFields,
   firstEventData,
+  firstEventTs,
   keptFirstEvent,
   storedFormatVersion,
   type ExecutionRecord,
@@ -129,7 +130,7 @@ export class ExecutionStore {
     for (const { record, queued } of entries) {
       // Event 1 is published, not logged: the record holds it (see `firstEventData`), so it is dated as the record.
       const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
-      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, fields, [], new Date(record.createdAt).toISOString()));
+      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, fields, [], firstEventTs(record)));
       for (const index of this.listIndexes(record)) transaction.zadd(index, 0, record.id);
     }
   }
@@ -391,8 +392,8 @@ export class ExecutionStore {
 /** Event 1 of an execution, from its record's fields that the event log script reads (`firstEventFields`). */
 function firstEvent(queue: string, fields: FirstEventFields): ConveyorEvent {
   const [id, task, tenant, scheduleId, createdAt, priority, kept] = fields;
-  const data = firstEventData({ createdAt: Number(createdAt), priority: Number(priority), firstEvent: kept ? JSON.parse(kept) : null });
-  return eventEnvelope(newEvent({ id, queue, task, tenant, scheduleId }, 'execution.queued', data), 1, new Date(Number(createdAt)).toISOString());
+  const record = { createdAt: Number(createdAt), priority: Number(priority), firstEvent: kept ? JSON.parse(kept) : null };
+  return eventEnvelope(newEvent({ id, queue, task, tenant, scheduleId }, 'execution.queued', firstEventData(record)), 1, firstEventTs(record));
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {
