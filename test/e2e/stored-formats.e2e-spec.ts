@@ -27,6 +27,15 @@ describe('stored formats of earlier versions', () => {
   /** A scheduled execution (nothing runs it meanwhile). */
   const later = () => client.submit('demo.noop', { payload: 1 }, { runAt: new Date(Date.now() + 60 * 60_000).toISOString() });
 
+  const ended = async (id: string) => {
+    const watch = client.watch(id);
+    try {
+      return await watch.done;
+    } finally {
+      watch.stop();
+    }
+  };
+
   /** Event 1 as earlier versions logged it: its envelope's JSON, fields in the contract's order. */
   const loggedQueued = async (id: string) => JSON.stringify((await client.events(id)).items[0]);
 
@@ -63,5 +72,26 @@ describe('stored formats of earlier versions', () => {
     await client.cancel(id);
     await client.delete(id);
     assert.equal(await redis.zscore(all, id), null);
+  });
+
+  it('writes no field that its absence implies, and reads records and jobs of earlier versions that spell them out', async () => {
+    // One attempt, which fails: its job needs no backoff, and it can be retried.
+    const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1 });
+    const record = keys.execution(queue, id);
+    const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
+    assert.deepEqual(await redis.hmget(record, 'queue', 'tenant', 'priority'), [null, null, null]);
+    const [opts, data] = (await redis.hmget(job, 'opts', 'data')).map((json) => JSON.parse(json!));
+    assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
+    assert.equal('backoff' in data, false);
+    assert.equal((await ended(id)).status, 'failed');
+    const read = await client.get(id);
+
+    await redis.hset(record, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
+    await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));
+    assert.deepEqual(await client.get(id), read);
+    assert.equal((await client.retry(id)).status, 'queued');
+    assert.equal((await ended(id)).status, 'failed');
+    const types = (await client.events(id)).items.map((event) => event.type);
+    assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.failed']);
   });
 });

@@ -13,6 +13,7 @@ import {
   toBackoffPolicy,
   validateStored,
   type AnyTask,
+  type BackoffPolicy,
   type Validated,
 } from '@conveyor/contracts';
 import { storedFormatVersion, type ExecutionJobData, type ExecutionRef } from './execution-record.js';
@@ -58,7 +59,7 @@ class ExecutionJobDataDto {
 export interface CheckedJob {
   task: AnyTask;
   ref: ExecutionRef;
-  data: ExecutionJobData;
+  data: ExecutionJobData & { backoff: BackoffPolicy };
 }
 
 /** Why a job cannot be run (nor given a record): `code` is stable, `message` says what to fix. */
@@ -88,7 +89,7 @@ export function checkExecutionJob(queue: string, job: { id?: string; name: strin
   if (!checked.ok) return { code: 'invalid_job', message: `Invalid job data: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
   const { timeoutMs, backoff, scheduleId, inputCheck } = checked.value;
   const tenant = checked.value.tenant ?? defaultTenant;
-  const data: ExecutionJobData = {
+  const data: CheckedJob['data'] = {
     v: storedFormatVersion,
     tenant,
     input: input ?? {},

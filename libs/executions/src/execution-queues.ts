@@ -7,10 +7,12 @@ import type { ExecutionJobData } from './execution-record.js';
 
 export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
 
+/** A job of an execution; its id is the execution's, given to BullMQ apart from `opts`, which would keep a copy. */
 export interface NewJob {
+  id: string;
   name: string;
   data: ExecutionJobData;
-  opts: JobsOptions & { jobId: string };
+  opts: JobsOptions;
 }
 
 /**
@@ -43,32 +45,47 @@ export class ExecutionQueues {
     return queue;
   }
 
+  /** Adds one job, traced as BullMQ's `add` is. */
+  async add(name: string, job: NewJob): Promise<void> {
+    const queue = this.get(name);
+    await this.traced(queue, [job], async (jobs) => {
+      await jobs[0].addJob(await queue.getBackend().client);
+    });
+  }
+
   /**
    * Adds jobs to the queue in one transaction (`MULTI`/`EXEC`), after the writes that `first` queues on
    * it (keys of the queue's hash tag only): all of it appears at once, or none of it when Redis refuses
    * the transaction. A command that fails inside it leaves the others applied (a transaction does not
-   * roll back): its error is thrown, for the caller to undo. Traced as BullMQ's `add` and `addBulk`
-   * are, each job carrying the trace context for its worker's span.
+   * roll back): its error is thrown, for the caller to undo.
    */
   async addAfter(name: string, jobs: NewJob[], first: (transaction: ChainableCommander) => void): Promise<void> {
     const queue = this.get(name);
-    const [one] = jobs;
-    const [operation, destination] = jobs.length === 1 ? ['add', `${queue.name}.${one.name}`] : ['addBulk', queue.name];
-    await queue.trace(SpanKind.PRODUCER, operation, destination, async (span, metadata) => {
-      span?.setAttributes(
-        jobs.length === 1
-          ? { [TelemetryAttributes.JobName]: one.name, [TelemetryAttributes.JobId]: one.opts.jobId }
-          : { [TelemetryAttributes.BulkNames]: jobs.map((job) => job.name), [TelemetryAttributes.BulkCount]: jobs.length },
-      );
+    await this.traced(queue, jobs, async (traced) => {
       // BullMQ's transaction on an ioredis connection is ioredis's own, with BullMQ's script runner added.
       const transaction = (await queue.getBackend().client).multi();
       const commands = transaction as unknown as ChainableCommander;
       first(commands);
       // Each job's script is queued at once; the promises only say whether BullMQ could encode it.
-      await Promise.all(
-        jobs.map(({ name, data, opts }) => new Job(queue, name, data, metadata ? { ...opts, telemetry: { metadata } } : opts, opts.jobId).addJob(transaction)),
-      );
+      await Promise.all(traced.map((job) => job.addJob(transaction)));
       await execOrThrow(commands);
+    });
+  }
+
+  /**
+   * Runs `add` with the jobs as BullMQ `Job`s, traced as BullMQ's `add` and `addBulk` are, each job
+   * carrying the trace context for its worker's span.
+   */
+  private async traced(queue: ExecutionQueue, jobs: NewJob[], add: (jobs: Job[]) => Promise<void>): Promise<void> {
+    const [one] = jobs;
+    const [operation, destination] = jobs.length === 1 ? ['add', `${queue.name}.${one.name}`] : ['addBulk', queue.name];
+    await queue.trace(SpanKind.PRODUCER, operation, destination, async (span, metadata) => {
+      span?.setAttributes(
+        jobs.length === 1
+          ? { [TelemetryAttributes.JobName]: one.name, [TelemetryAttributes.JobId]: one.id }
+          : { [TelemetryAttributes.BulkNames]: jobs.map((job) => job.name), [TelemetryAttributes.BulkCount]: jobs.length },
+      );
+      await add(jobs.map(({ id, name, data, opts }) => new Job(queue, name, data, metadata ? { ...opts, telemetry: { metadata } } : opts, id)));
     });
   }
 

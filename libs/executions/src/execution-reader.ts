@@ -13,7 +13,7 @@ export interface LoadedExecution {
   waitingFor: WaitingFor | null;
 }
 
-/** Reads executions as clients see them: Conveyor's record combined with the BullMQ job (the record read first, on the job's connection: see `ExecutionStore.read`). */
+/** Reads executions as clients see them: Conveyor's record combined with the BullMQ job (the record read first: see `ExecutionStore`'s constructor). */
 export class ExecutionReader {
   constructor(
     private readonly store: ExecutionStore,
@@ -35,7 +35,7 @@ export class ExecutionReader {
   /** The execution of a known queue as lists show it, without input and result: the job's data is never loaded. */
   async getSummaryIn(queueName: string, id: string): Promise<ExecutionSummary | null> {
     const [record, state, [failedReason, finishedOn]] = await Promise.all([
-      this.store.read(queueName, id, this.queues.connection),
+      this.store.read(queueName, id),
       this.queues.get(queueName).getJobState(id),
       this.queues.jobFields(queueName, id, ['failedReason', 'finishedOn']),
     ]);
@@ -49,7 +49,7 @@ export class ExecutionReader {
   async statusOf(id: string, tenant: TenantFilter): Promise<ExecutionStatus | null> {
     const queue = await this.queueOf(id, tenant);
     if (!queue) return null;
-    const [record, state] = await Promise.all([this.store.readFields(queue, id, statusFields, this.queues.connection), this.queues.get(queue).getJobState(id)]);
+    const [record, state] = await Promise.all([this.store.readFields(queue, id, statusFields), this.queues.get(queue).getJobState(id)]);
     return record && deriveStatus(state, record);
   }
 
@@ -67,7 +67,7 @@ export class ExecutionReader {
 
   private async loadIn(queueName: string, id: string): Promise<LoadedExecution | null> {
     const queue = this.queues.get(queueName);
-    const [record, firstRead, state] = await Promise.all([this.store.read(queueName, id, this.queues.connection), queue.getJob(id), queue.getJobState(id)]);
+    const [record, firstRead, state] = await Promise.all([this.store.read(queueName, id), queue.getJob(id), queue.getJobState(id)]);
     // The job may have finished between the two reads: its outcome is then read again, to match the state.
     const finishedMeanwhile = (state === 'completed' || state === 'failed') && firstRead && !firstRead.finishedOn;
     const job = finishedMeanwhile ? await queue.getJob(id) : firstRead;

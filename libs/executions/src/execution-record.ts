@@ -1,6 +1,15 @@
 import type { JobsOptions } from 'bullmq';
 import { isDeepStrictEqual } from 'node:util';
-import type { BackoffPolicy, EventDataMap, ExecutionError, ExecutionProgress, ExecutionStatus, WaitingFor } from '@conveyor/contracts';
+import {
+  defaultTenant,
+  priorityLevels,
+  type BackoffPolicy,
+  type EventDataMap,
+  type ExecutionError,
+  type ExecutionProgress,
+  type ExecutionStatus,
+  type WaitingFor,
+} from '@conveyor/contracts';
 
 /** Which execution, and where its keys live. */
 export interface ExecutionRef {
@@ -86,7 +95,8 @@ export interface ExecutionJobData {
   tenant?: string;
   input: unknown;
   timeoutMs: number | null;
-  backoff: BackoffPolicy;
+  /** Absent: the task's default (left out where a single attempt never asks for it). */
+  backoff?: BackoffPolicy;
   /** The schedule that fired it, if any. */
   scheduleId?: string;
   /** Set by Conveyor when `input` passed the task's class at submission (see `inputCheckMark`). */
@@ -103,8 +113,14 @@ const nullableFields: readonly (keyof ExecutionRecord)[] = [
   'scheduleId', 'scheduledFor', 'startedAt', 'finishedAt', 'progress', 'error', 'pendingAction', 'cancelReason', 'waitingFor', 'removedJob', 'firstEvent',
 ];
 
-/** What absent fields besides the nullable ones read as, from the rest of the record. */
-const absentReadsAs: { [K in keyof ExecutionRecord]?: (record: ExecutionRecord) => ExecutionRecord[K] } = {
+/**
+ * What absent fields besides the nullable ones read as, from the rest of the record and the queue whose
+ * key holds it (a record's queue is its key's).
+ */
+const absentReadsAs: { [K in keyof ExecutionRecord]?: (record: ExecutionRecord, queue: string) => ExecutionRecord[K] } = {
+  queue: (_, queue) => queue,
+  tenant: () => defaultTenant,
+  priority: () => priorityLevels.normal,
   tags: () => [],
   attemptsMade: () => 0,
   attemptsMax: () => 1,
@@ -126,10 +142,11 @@ export function encodeRecordFields(fields: Partial<ExecutionRecord>, { lean = fa
 
 function readsAsAbsent(name: keyof ExecutionRecord, value: unknown, record: Partial<ExecutionRecord>): boolean {
   const absent = absentReadsAs[name];
-  return absent !== undefined && isDeepStrictEqual(value, absent(record as ExecutionRecord));
+  return absent !== undefined && isDeepStrictEqual(value, absent(record as ExecutionRecord, record.queue!));
 }
 
-export function decodeRecord(hash: Record<string, string>): ExecutionRecord | null {
+/** The record from its hash, which `queue`'s key holds; `null` when there is none. */
+export function decodeRecord(hash: Record<string, string>, queue: string): ExecutionRecord | null {
   if (!hash.id) return null;
   const record: Record<string, unknown> = Object.fromEntries(nullableFields.map((name) => [name, null]));
   for (const [name, raw] of Object.entries(hash)) {
@@ -139,6 +156,6 @@ export function decodeRecord(hash: Record<string, string>): ExecutionRecord | nu
     else if (numberFields.has(field)) record[name] = Number(raw);
     else record[name] = raw;
   }
-  for (const [name, absent] of Object.entries(absentReadsAs)) if (!(name in hash)) record[name] = absent(record as unknown as ExecutionRecord);
+  for (const [name, absent] of Object.entries(absentReadsAs)) if (!(name in hash)) record[name] = absent(record as unknown as ExecutionRecord, queue);
   return record as unknown as ExecutionRecord;
 }

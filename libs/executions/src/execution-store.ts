@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, execOrThrow, type EventLogPage, type FirstEventFields, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, firstEventFields, type EventLogPage, type FirstEventFields, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -80,6 +80,13 @@ export class ExecutionStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    /**
+     * The connection records are read on: BullMQ's queues' (see `ExecutionQueues`). Whoever reads a job
+     * too sends the record's read first: Redis answers one connection's commands in order, so the record
+     * is then never newer than the job's state (a completion recorded after the job was read would
+     * otherwise read as `running` for good).
+     */
+    private readonly recordReads: Redis = redis,
   ) {
     defineConveyorScripts(redis);
   }
@@ -271,22 +278,16 @@ export class ExecutionStore {
     return { queue, tenant };
   }
 
-  /**
-   * The record, read on `connection` (the store's by default). Whoever reads the job too reads both on
-   * the job's connection (`ExecutionQueues.connection`), the record sent first: Redis answers one
-   * connection's commands in order, so the record is never newer than the job's state (a completion
-   * recorded after the job was read would otherwise read as `running` for good).
-   */
-  async read(queue: string, id: string, connection = this.redis): Promise<ExecutionRecord | null> {
-    return decodeRecord(await connection.hgetall(this.keys.execution(queue, id)));
+  /** The record (read as the constructor says), or `null` when there is none. */
+  async read(queue: string, id: string): Promise<ExecutionRecord | null> {
+    return decodeRecord(await this.recordReads.hgetall(this.keys.execution(queue, id)), queue);
   }
 
   /** `fields` of the record, decoded and read as `read` does, or `null` when there is none. */
-  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[], connection = this.redis): Promise<Pick<ExecutionRecord, F> | null> {
+  async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[]): Promise<Pick<ExecutionRecord, F> | null> {
     // The id too: it is what tells `decodeRecord` that the record exists.
     const names = ['id', ...fields];
-    const values = await connection.hmget(this.keys.execution(queue, id), ...names);
-    return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))));
+    return decodeFields(names, await this.recordReads.hmget(this.keys.execution(queue, id), ...names), queue);
   }
 
   /** Events with `seq > since`, oldest first, at most `limit`: event 1 from the record, unless an earlier version logged it. */
@@ -390,10 +391,14 @@ export class ExecutionStore {
 }
 
 /** Event 1 of an execution, from its record's fields that the event log script reads (`firstEventFields`). */
-function firstEvent(queue: string, fields: FirstEventFields): ConveyorEvent {
-  const [id, task, tenant, scheduleId, createdAt, priority, kept] = fields;
-  const record = { createdAt: Number(createdAt), priority: Number(priority), firstEvent: kept ? JSON.parse(kept) : null };
-  return eventEnvelope(newEvent({ id, queue, task, tenant, scheduleId }, 'execution.queued', firstEventData(record)), 1, firstEventTs(record));
+function firstEvent(queue: string, values: FirstEventFields): ConveyorEvent {
+  const record = decodeFields(firstEventFields, values, queue)!;
+  return eventEnvelope(newEvent(record, 'execution.queued', firstEventData(record)), 1, firstEventTs(record));
+}
+
+/** A record from some of its fields' values, as HMGET returns them (`null`: absent). */
+function decodeFields(names: readonly string[], values: readonly (string | null)[], queue: string): ExecutionRecord | null {
+  return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))), queue);
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {

@@ -86,8 +86,7 @@ export class ExecutionSubmitter {
     // ioredis handles one by one, each command queued twice over).
     await this.undoneOnFailure([prepared], async () => {
       await this.store.create(prepared.record, prepared.queued);
-      const { name, data, opts } = prepared.job;
-      await this.queues.get(prepared.record.queue).add(name, data, opts);
+      await this.queues.add(prepared.record.queue, prepared.job);
     });
     await this.replicated([prepared.record]);
     return prepared.view;
@@ -273,22 +272,21 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     pendingAction: null,
     cancelReason: null,
   };
-  // A job costs Redis about a byte per character of its data: what reads as absent is left out (the
-  // default tenant; BullMQ's backoff, which a single attempt never asks for).
+  // A job costs Redis about a byte per character of its data and options: what reads as absent is
+  // left out (the default tenant; the backoff, which a single attempt never asks for; no delay).
   const data: ExecutionJobData = {
     v: storedFormatVersion,
     ...(tenant === defaultTenant ? {} : { tenant }),
     input,
     timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,
-    backoff: options.backoff ?? task.defaults.backoff,
+    ...(attempts > 1 ? { backoff: options.backoff ?? task.defaults.backoff } : {}),
     ...(options.scheduleId ? { scheduleId: options.scheduleId } : {}),
     // The worker trusts it instead of checking the input again.
     ...(inputChecked ? { inputCheck: inputCheckMark(task, input) } : {}),
   };
   const opts: NewJob['opts'] = {
-    jobId: id,
     priority,
-    delay: runAt - now,
+    ...(runAt > now ? { delay: runAt - now } : {}),
     attempts,
     ...(attempts > 1 ? { backoff: { type: conveyorBackoffType } } : {}),
     // BullMQ keeps a finished job unless told otherwise: Conveyor's retention removes it together with
@@ -297,7 +295,7 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
   return {
     record,
     queued: { status, runAt: new Date(runAt).toISOString(), priority },
-    job: { name: task.name, data, opts },
+    job: { id, name: task.name, data, opts },
     view: toExecutionView({ ...record, seq: 1 }, status, { input, result: null, failedReason: null, finishedOn: null }),
   };
 }

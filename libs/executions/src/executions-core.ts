@@ -22,8 +22,9 @@ const defaultIdempotencyTtlMs = 24 * 60 * 60 * 1000;
 /** The execution core over a Redis connection (and its queues' own, if given): what services (and benchmarks) work with. */
 export function createExecutionsCore(redis: Redis, prefix: string, options: ExecutionsCoreOptions = {}) {
   const keys = new RedisKeys(prefix);
-  const store = new ExecutionStore(redis, keys);
-  const queues = new ExecutionQueues(options.queueRedis ?? redis, keys);
+  const queueRedis = options.queueRedis ?? redis;
+  const store = new ExecutionStore(redis, keys, queueRedis);
+  const queues = new ExecutionQueues(queueRedis, keys);
   const reader = new ExecutionReader(store, queues);
   return {
     keys,

@@ -154,9 +154,10 @@ if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
 ${numberAndPublish(1, 13, 8)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 
-/** The fields of an execution's record that make its event 1, as `conveyorReadExecutionEvents` returns them. */
-export type FirstEventFields = [id: string, task: string, tenant: string, scheduleId: string | null, createdAt: string, priority: string, firstEvent: string | null];
-const firstEventFields = ['id', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'];
+/** The fields of an execution's record that make its event 1, in the order `conveyorReadExecutionEvents` returns their values. */
+export const firstEventFields = ['id', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'] as const;
+/** Their values (`null`: absent). */
+export type FirstEventFields = (string | null)[];
 
 const readEventLog = `
 -- KEYS: event log, and an execution's record (for an execution's log). ARGV: since (seq), limit

@@ -305,7 +305,7 @@ export class TaskRunner {
   /** Reports a failed attempt and returns the error for BullMQ: retried after the announced delay, or final. */
   private async failAttempt(
     job: ExecutionJob,
-    data: ExecutionJobData,
+    data: CheckedJob['data'],
     token: string | undefined,
     events: ExecutionEvents,
     attempt: number,

@@ -112,7 +112,7 @@ export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationS
   private async settleOne(member: string): Promise<Settlement> {
     const { id, queue: queueName } = parseSlotMember(member);
     const queue = this.queues.get(queueName);
-    const [record, state] = await Promise.all([this.store.read(queueName, id, this.queues.connection), queue.getJobState(id)]);
+    const [record, state] = await Promise.all([this.store.read(queueName, id), queue.getJobState(id)]);
     const outcome = settlement(state, record);
     if (outcome !== 'promote') return outcome;
     const job = await queue.getJob(id);
