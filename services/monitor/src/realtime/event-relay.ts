@@ -48,10 +48,8 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly rooms = new Map<Room, RoomMembers>();
   private subscriber: Redis | null = null;
   private readonly counts: QueueCountsBroadcast;
-  /** Sends one event to many sinks; `useServer` lets socket.io encode it once for all of them. */
-  private fanOut = (sinks: EventSink[], event: ConveyorEvent) => sinks.forEach((sink) => sink.emit(event.type, event));
-  /** With `useServer`: sends one event to the members of rooms but those in `except`, as socket.io's room broadcast. */
-  private broadcast: ((rooms: Room[], except: Set<string>, event: ConveyorEvent) => void) | null = null;
+  /** socket.io's server (see `useServer`): no socket, so no subscriber, exists before it. */
+  private server: Server | null = null;
 
   constructor(
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
@@ -84,8 +82,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
    * (naming each socket cost a broadcast about a third of a relay's deliveries).
    */
   useServer(server: Server): void {
-    this.fanOut = (sinks, event) => server.local.to(sinks.map((sink) => sink.id)).emit(event.type, event);
-    this.broadcast = (rooms, except, event) => server.local.to(rooms).except([...except]).emit(event.type, event);
+    this.server = server;
   }
 
   /** Starts following a subject for `sink`; events arriving before `catchUp` are kept for it. */
@@ -177,17 +174,17 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
 
   /** Sends to every member of the rooms not `reached` already, once each. */
   private toRooms(rooms: [Room, RoomMembers][], event: ConveyorEvent, reached = new Set<string>()): void {
-    if (!this.broadcast) return this.send(collectMembers(rooms, reached, []), event);
     const count = memberCount(rooms, reached);
-    if (count === 0) return;
+    if (count === 0 || !this.server) return;
     countDelivered(count, event.ts);
-    this.broadcast(rooms.map(([room]) => room), reached, event);
+    this.server.local.to(rooms.map(([room]) => room)).except([...reached]).emit(event.type, event);
   }
 
   private send(sinks: EventSink[], event: ConveyorEvent): void {
-    if (sinks.length > 0) countDelivered(sinks.length, event.ts);
+    if (sinks.length === 0 || !this.server) return;
+    countDelivered(sinks.length, event.ts);
     if (sinks.length === 1) sinks[0].emit(event.type, event);
-    else if (sinks.length > 1) this.fanOut(sinks, event);
+    else this.server.local.to(sinks.map((sink) => sink.id)).emit(event.type, event);
   }
 
   private parse(message: string): ConveyorEvent | null {
@@ -198,18 +195,6 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
       return null;
     }
   }
-}
-
-/** Adds to `outbox` every member of the rooms that `reached` does not hold yet (each socket once). */
-function collectMembers(rooms: [Room, RoomMembers][], reached: Set<string>, outbox: EventSink[]): EventSink[] {
-  for (const [, room] of rooms) {
-    for (const [id, sink] of room) {
-      if (reached.has(id)) continue;
-      reached.add(id);
-      outbox.push(sink);
-    }
-  }
-  return outbox;
 }
 
 /** How many members of the rooms `reached` does not hold, each once; without walking a lone room nobody reached. */
