@@ -74,7 +74,7 @@ describe('stored formats of earlier versions', () => {
     assert.equal(await redis.zscore(all, id), null);
   });
 
-  it('writes no field that its absence implies, and reads records and jobs of earlier versions that spell them out', async () => {
+  it('writes no field that its absence implies (in records, jobs, events), and reads records and jobs of earlier versions that spell them out', async () => {
     // One attempt, which fails: its job needs no backoff, and it can be retried.
     const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1 });
     const record = keys.execution(queue, id);
@@ -85,6 +85,11 @@ describe('stored formats of earlier versions', () => {
     assert.equal('backoff' in data, false);
     assert.equal((await ended(id)).status, 'failed');
     const read = await client.get(id);
+    // Its log's entries leave out whom they are about: its record says it, and reads put it back.
+    const entries = (await redis.lrange(keys.executionEvents(queue, id), 0, -1)).map((entry) => JSON.parse(entry));
+    assert.deepEqual(entries.map((entry) => Object.keys(entry)), entries.map(() => ['v', 'type', 'seq', 'ts', 'data']));
+    const events = (await client.events(id)).items;
+    assert.deepEqual(events.map((event) => [event.executionId, event.queue, event.task, event.tenant]), events.map(() => [id, queue, 'demo.steps', read.tenant]));
 
     await redis.hset(record, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
     await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));

@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, execOrThrow, firstEventFields, type EventLogPage, type FirstEventFields, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, execOrThrow, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -257,6 +257,9 @@ export class ExecutionStore {
       retried.tail,
       loggedEventsCap,
       ref.tenant,
+      started.storedHead,
+      recovered.storedHead,
+      retried.storedHead,
     );
     if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
@@ -290,11 +293,22 @@ export class ExecutionStore {
     return decodeFields(names, await this.recordReads.hmget(this.keys.execution(queue, id), ...names), queue);
   }
 
-  /** Events with `seq > since`, oldest first, at most `limit`: event 1 from the record, unless an earlier version logged it. */
+  /**
+   * Events with `seq > since`, oldest first, at most `limit`, whole again with whom they are about (the
+   * record says it); event 1 from the record, unless an earlier version logged it. None without a record.
+   */
   async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
-    const [firstSeq, entries, record] = await this.redis.conveyorReadExecutionEvents(this.keys.executionEvents(queue, id), this.keys.execution(queue, id), since, limit);
-    const events = entries.map(decodeStored);
-    if (record) events.unshift(firstEvent(queue, record));
+    const [firstSeq, entries, values, withFirstEvent] = await this.redis.conveyorReadExecutionEvents(
+      this.keys.executionEvents(queue, id),
+      this.keys.execution(queue, id),
+      since,
+      limit,
+    );
+    const record = values && decodeFields(firstEventFields, values, queue);
+    if (!record) return { firstSeq: 0, events: [] };
+    const subject = newEvent(record, 'execution.queued', firstEventData(record));
+    const events = entries.map((entry) => decodeStored(entry, subject));
+    if (withFirstEvent) events.unshift(eventEnvelope(subject, 1, firstEventTs(record)));
     return { firstSeq, events };
   }
 
@@ -373,7 +387,7 @@ export class ExecutionStore {
     onlyFrom: readonly ExecutionStatus[] = [],
     ts?: string,
   ): Parameters<Redis['conveyorAppendEvent']> {
-    const { route, head, tail } = encodeNumbered(newEvent(ref, type, data), ts);
+    const { route, head, tail, storedHead } = encodeNumbered(newEvent(ref, type, data), ts);
     const now = Date.now();
     return [
       ...this.eventKeys(ref, now),
@@ -385,15 +399,10 @@ export class ExecutionStore {
       now,
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       isWebhookEventType(type) ? ref.tenant : '',
+      storedHead,
       ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
   }
-}
-
-/** Event 1 of an execution, from its record's fields that the event log script reads (`firstEventFields`). */
-function firstEvent(queue: string, values: FirstEventFields): ConveyorEvent {
-  const record = decodeFields(firstEventFields, values, queue)!;
-  return eventEnvelope(newEvent(record, 'execution.queued', firstEventData(record)), 1, firstEventTs(record));
 }
 
 /** A record from some of its fields' values, as HMGET returns them (`null`: absent). */

@@ -23,15 +23,17 @@ import { executionStatuses } from '@conveyor/contracts/core';
 // written as streams by earlier versions are appended to as streams until they are removed: the
 // list push refuses such a key (WRONGTYPE), which costs less than asking every log for its type
 // (each command a script runs costs a few µs of Redis's time).
-// The event is logged when the Lua condition \`logged\` holds.
-const numberAndPublish = (route: number, tenant: number, hooked: number, logged = 'true') => `
+// The event is logged when the Lua condition \`logged\` holds; an execution's log stores it with the head
+// at ARGV[STORED] (see encodeNumbered), a schedule's whole.
+const numberAndPublish = (route: number, tenant: number, hooked: number, { logged = 'true', stored }: { logged?: string; stored?: number } = {}) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 if ${logged} then
+  local entry = ${stored ? `ARGV[${stored}] .. seq .. ARGV[${route + 2}]` : 'event'}
   local cap = tonumber(ARGV[${route + 3}])
-  local length = redis.pcall('RPUSH', KEYS[2], event)
+  local length = redis.pcall('RPUSH', KEYS[2], entry)
   if type(length) == 'table' then
-    redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', event)
+    redis.call('XADD', KEYS[2], 'MAXLEN', cap, seq .. '-0', 'e', entry)
   elseif length > cap then
     redis.call('LTRIM', KEYS[2], -cap, -1)
   end
@@ -91,7 +93,7 @@ const appendEvent = `
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
---       tenant for the outbox ("" = none), field/value pairs…
+--       tenant for the outbox ("" = none), stored head, field/value pairs…
 -- A record always holds its id: without one there is no record.
 local state = redis.call('HMGET', KEYS[1], 'status', 'id')
 local before, id, after = state[1], state[2], state[1]
@@ -99,15 +101,15 @@ if ARGV[1] ~= 'create' and not id then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
 if ARGV[1] == 'create' and id then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 8 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-  for i = 9, #ARGV - 1, 2 do
+if #ARGV > 9 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 10))
+  for i = 10, #ARGV - 1, 2 do
     if ARGV[i] == 'status' then after = ARGV[i + 1] elseif ARGV[i] == 'id' then id = ARGV[i + 1] end
   end
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 -- A record's first event is its own, not its log's (see readEventLog).
-${numberAndPublish(2, 8, 8, "ARGV[1] ~= 'create'")}return seq
+${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 9 })}return seq
 `;
 
 const startAttempt = `
@@ -116,7 +118,8 @@ const startAttempt = `
 --       the tenant's status indexes in the queue…, checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
 --       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
---       tail, log cap of execution.retried, tenant for the outbox
+--       tail, log cap of execution.retried, tenant for the outbox, stored heads of
+--       execution.started, execution.recovered and execution.retried
 -- What a worker needs as it picks an execution up, read as it records the start in the same step:
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
@@ -135,7 +138,7 @@ local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
 local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
   for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
-  ${numberAndPublish(9, 13, 8)}
+  ${numberAndPublish(9, 13, 8, { stored: 16 })}
 end
 if not startedAt or startedAt == '' then
   set('startedAt', ARGV[7])
@@ -150,11 +153,14 @@ redis.call('HSET', KEYS[1], unpack(fields))
 local after = 'running'
 ${followStatus(10, 7)}
 -- A recovery is announced in place of the start.
-if before == 'running' then ARGV[1], ARGV[2] = ARGV[5], ARGV[6] end
-${numberAndPublish(1, 13, 8)}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+if before == 'running' then ARGV[1], ARGV[2], ARGV[14] = ARGV[5], ARGV[6], ARGV[15] end
+${numberAndPublish(1, 13, 8, { stored: 14 })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 
-/** The fields of an execution's record that make its event 1, in the order `conveyorReadExecutionEvents` returns their values. */
+/**
+ * The fields of an execution's record that say whom its events are about (its log's entries leave
+ * that out) and make its event 1, in the order `conveyorReadExecutionEvents` returns their values.
+ */
 export const firstEventFields = ['id', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'] as const;
 /** Their values (`null`: absent). */
 export type FirstEventFields = (string | null)[];
@@ -162,32 +168,34 @@ export type FirstEventFields = (string | null)[];
 const readEventLog = `
 -- KEYS: event log, and an execution's record (for an execution's log). ARGV: since (seq), limit
 -- Returns { the oldest seq the log holds (0: empty), { events with seq > since, oldest first, at most
--- limit } }; an execution's event 1 is its record's, not its log's: when the page starts with it, the
--- record's fields that make it come third (${firstEventFields.join(', ')}), and the log's first seq is 1.
--- Logs that earlier versions wrote hold their event 1.
+-- limit } }, and for an execution's log its record's fields (${firstEventFields.join(', ')}), then 1
+-- when the page starts with event 1, which is the record's, not its log's (the log's first seq is
+-- then 1); { 0, {} } when the record is gone. Logs that earlier versions wrote hold their event 1.
 -- A list's first entry names its seq: the envelope's fields before \`seq\` are names the server set,
 -- and a quote inside any JSON string is escaped, so the first \`"seq":\` is the envelope's.
 local since, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local record = false
+if KEYS[2] then
+  record = redis.call('HMGET', KEYS[2], ${firstEventFields.map((field) => `'${field}'`).join(', ')})
+  if not record[1] then return { 0, {} } end
+end
 if redis.call('TYPE', KEYS[1]).ok == 'stream' then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  if #first == 0 then return { 0, {} } end
+  if #first == 0 then return { 0, {}, record } end
   local events = {}
   for i, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. since .. '-0', '+', 'COUNT', limit)) do events[i] = entry[2][2] end
-  return { tonumber(string.match(first[1][1], '^%d+')), events }
+  return { tonumber(string.match(first[1][1], '^%d+')), events, record }
 end
 local first = redis.call('LINDEX', KEYS[1], 0)
 local firstSeq = first and tonumber(string.match(first, '"seq":(%d+)')) or 0
-if KEYS[2] and since < 1 and (firstSeq == 0 or firstSeq == 2) then
-  local record = redis.call('HMGET', KEYS[2], ${firstEventFields.map((field) => `'${field}'`).join(', ')})
-  if record[1] then
-    local rest = {}
-    if limit > 1 then rest = redis.call('LRANGE', KEYS[1], 0, limit - 2) end
-    return { 1, rest, record }
-  end
+if record and since < 1 and (firstSeq == 0 or firstSeq == 2) then
+  local rest = {}
+  if limit > 1 then rest = redis.call('LRANGE', KEYS[1], 0, limit - 2) end
+  return { 1, rest, record, 1 }
 end
-if not first then return { 0, {} } end
+if not first then return { 0, {}, record } end
 local from = math.max(0, since + 1 - firstSeq)
-return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1) }
+return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1), record }
 `;
 
 const appendScheduleEvent = `
@@ -415,6 +423,7 @@ declare module 'ioredis' {
         now: number,
         onlyFrom: string,
         outboxTenant: string,
+        storedHead: string,
         ...fields: string[],
       ]
     ): Result<number, Context>;
@@ -435,6 +444,9 @@ declare module 'ioredis' {
         retriedTail: string,
         retriedCap: number,
         outboxTenant: string,
+        storedHead: string,
+        recoveredStoredHead: string,
+        retriedStoredHead: string,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(
@@ -460,7 +472,7 @@ declare module 'ioredis' {
       record: string,
       since: number,
       limit: number,
-    ): Result<[firstSeq: number, events: string[], firstEvent?: FirstEventFields], Context>;
+    ): Result<[firstSeq: number, events: string[], record?: FirstEventFields, withFirstEvent?: 1], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
     conveyorAdmitExecutions(
       recent: string,

@@ -27,11 +27,24 @@ describe('event codec', () => {
 
   it('cuts a numbered event where the script writes its seq, so that stored and published forms decode alike', () => {
     const ts = '2026-11-30T12:00:00.000Z';
-    const { route, head, tail } = encodeNumbered(completed, ts);
-    const stored = `${head}7${tail}`;
-    assert.deepEqual(decodeStored(stored), JSON.parse(JSON.stringify(eventEnvelope(completed, 7, ts))));
-    assert.deepEqual(Object.keys(decodeStored(stored)), ['v', 'type', 'executionId', 'queue', 'task', 'tenant', 'seq', 'ts', 'data']);
-    assert.equal(decodeRoute(`${route}\n${stored}`)?.executionId, completed.executionId);
+    const { route, head, tail, storedHead } = encodeNumbered(completed, ts);
+    const whole = `${head}7${tail}`;
+    const published = JSON.stringify(eventEnvelope(completed, 7, ts));
+    assert.equal(whole, published);
+    assert.deepEqual(Object.keys(decodeStored(whole)), ['v', 'type', 'executionId', 'queue', 'task', 'tenant', 'seq', 'ts', 'data']);
+    assert.equal(decodeRoute(`${route}\n${whole}`)?.executionId, completed.executionId);
+
+    const compact = `${storedHead}7${tail}`;
+    assert.deepEqual(Object.keys(JSON.parse(compact)), ['v', 'type', 'seq', 'ts', 'data']);
+    const { executionId, queue, task, tenant } = completed;
+    for (const subject of [{ executionId, queue, task, tenant }, { executionId, scheduleId: 'sch_01JABCDEFGHJKMNPQRSTVWXYZ0', queue, task, tenant }]) {
+      const event = { ...completed, ...subject };
+      const parts = encodeNumbered(event, ts);
+      // Byte for byte the published event, from the compact entry and its subject (or a whole entry, with or without one).
+      assert.equal(JSON.stringify(decodeStored(`${parts.storedHead}7${parts.tail}`, subject)), JSON.stringify(eventEnvelope(event, 7, ts)));
+      assert.equal(JSON.stringify(decodeStored(`${parts.head}7${parts.tail}`, subject)), JSON.stringify(eventEnvelope(event, 7, ts)));
+    }
+    assert.equal(JSON.stringify(decodeStored(whole)), published);
   });
 
   it('finds no route in a message that has none', () => {

@@ -1,10 +1,12 @@
 import { eventFormatVersion, type ConveyorEvent, type EventDataMap, type EventType } from './conveyor-event.js';
 
 /*
- * The one encoder and decoder of events. An event is stored as its envelope's JSON; it is published
- * as a route line, then a newline, then that JSON. The route line holds only what the server set
- * (type, queue, tenant, execution and schedule ids) and is JSON itself, so a newline can only end
- * it: monitors route on it, and nothing inside an event's data can ever be taken for it.
+ * The one encoder and decoder of events. An event is published as a route line, then a newline, then
+ * its envelope's JSON. The route line holds only what the server set (type, queue, tenant, execution
+ * and schedule ids) and is JSON itself, so a newline can only end it: monitors route on it, and
+ * nothing inside an event's data can ever be taken for it. An execution's event is stored without
+ * whom it is about (execution, schedule, queue, task, tenant: its record says it), which was about a
+ * hundred bytes of each; a schedule's is stored whole, as are the events earlier versions stored.
  */
 
 /** Who an event is about, as its publisher set it: what monitors route on. */
@@ -32,7 +34,12 @@ export interface NumberedEventParts {
   route: string;
   head: string;
   tail: string;
+  /** The head of the stored form of an execution's event: `storedHead + seq + tail`. */
+  storedHead: string;
 }
+
+/** Whom an execution's event is about: what its stored form leaves out, and its record says. */
+export type EventSubject = Pick<NewEvent, 'executionId' | 'scheduleId' | 'queue' | 'task' | 'tenant'>;
 
 /** The envelope, with its fields always in the contract's order. */
 export function eventEnvelope<T extends EventType>(event: NewEvent<T>, seq?: number, ts = new Date().toISOString()): ConveyorEvent<T> {
@@ -46,14 +53,15 @@ export function encodePublished(event: ConveyorEvent): string {
 }
 
 /**
- * A numbered event in the parts the event script joins as `head + seq + tail` (stored) and
- * `route + "\n" + head + seq + tail` (published); no text is searched, so data cannot shift the cut.
+ * A numbered event in the parts the event script joins as `route + "\n" + head + seq + tail`
+ * (published), `head + seq + tail` (a schedule's, stored) and `storedHead + seq + tail` (an
+ * execution's, stored); no text is searched, so data cannot shift the cut.
  */
 export function encodeNumbered<T extends EventType>(event: NewEvent<T>, ts = new Date().toISOString()): NumberedEventParts {
   const { v, type, executionId, scheduleId, queue, task, tenant, data } = eventEnvelope(event, undefined, ts);
-  const before = JSON.stringify({ v, type, executionId, scheduleId, queue, task, tenant });
+  const cut = (fields: object) => `${JSON.stringify(fields).slice(0, -1)},"seq":`;
   const after = JSON.stringify({ ts, data });
-  return { route: encodeRoute(event), head: `${before.slice(0, -1)},"seq":`, tail: `,${after.slice(1)}` };
+  return { route: encodeRoute(event), head: cut({ v, type, executionId, scheduleId, queue, task, tenant }), tail: `,${after.slice(1)}`, storedHead: cut({ v, type }) };
 }
 
 /** The route of a published message, or `null` when it has none (not Conveyor's, or malformed). */
@@ -77,9 +85,14 @@ export function decodePublished(message: string): ConveyorEvent {
   return JSON.parse(message.slice(message.indexOf('\n') + 1)) as ConveyorEvent;
 }
 
-/** A stored event (an event log's entry). */
-export function decodeStored(entry: string): ConveyorEvent {
-  return JSON.parse(entry) as ConveyorEvent;
+/**
+ * A stored event (an event log's entry); an execution's needs its `subject`, unless an earlier version
+ * stored it whole. The envelope is the one that was published, fields in the same order.
+ */
+export function decodeStored(entry: string, subject?: EventSubject): ConveyorEvent {
+  const event = JSON.parse(entry) as ConveyorEvent;
+  if (!subject || event.queue !== undefined) return event;
+  return eventEnvelope({ ...subject, type: event.type, data: event.data } as NewEvent, event.seq, event.ts);
 }
 
 function encodeRoute(event: Pick<NewEvent, 'type' | 'queue' | 'tenant' | 'executionId' | 'scheduleId'>): string {
