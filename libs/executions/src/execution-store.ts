@@ -257,9 +257,6 @@ export class ExecutionStore {
       retried.tail,
       loggedEventsCap,
       ref.tenant,
-      started.storedHead,
-      recovered.storedHead,
-      retried.storedHead,
     );
     if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import { executionStatuses } from '@conveyor/contracts/core';
+import { executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
 
 /*
  * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), all
@@ -23,13 +23,15 @@ import { executionStatuses } from '@conveyor/contracts/core';
 // written as streams by earlier versions are appended to as streams until they are removed: the
 // list push refuses such a key (WRONGTYPE), which costs less than asking every log for its type
 // (each command a script runs costs a few µs of Redis's time).
-// The event is logged when the Lua condition \`logged\` holds; an execution's log stores it with the head
-// at ARGV[STORED] (see encodeNumbered), a schedule's whole.
-const numberAndPublish = (route: number, tenant: number, hooked: number, { logged = 'true', stored }: { logged?: string; stored?: number } = {}) => `
+// The event is logged when the Lua condition \`logged\` holds; an execution's log stores it with the Lua
+// expression \`stored\` as its head (see encodeNumbered), a schedule's whole. Each concatenation makes
+// one string, however many parts it joins: the message and the log's entry are made apart, from the
+// same parts.
+const numberAndPublish = (route: number, tenant: number, hooked: number, { logged = 'true', stored = `ARGV[${route + 1}]` } = {}) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local event = ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
+local message = ARGV[${route}] .. '\\n' .. ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 if ${logged} then
-  local entry = ${stored ? `ARGV[${stored}] .. seq .. ARGV[${route + 2}]` : 'event'}
+  local entry = ${stored} .. seq .. ARGV[${route + 2}]
   local cap = tonumber(ARGV[${route + 3}])
   local length = redis.pcall('RPUSH', KEYS[2], entry)
   if type(length) == 'table' then
@@ -38,11 +40,14 @@ if ${logged} then
     redis.call('LTRIM', KEYS[2], -cap, -1)
   end
 end
-redis.call('SPUBLISH', KEYS[3], ARGV[${route}] .. '\\n' .. event)
+redis.call('SPUBLISH', KEYS[3], message)
 if ARGV[${tenant}] ~= '' and redis.call('SISMEMBER', KEYS[${hooked}], ARGV[${tenant}]) == 1 then
-  redis.call('XADD', KEYS[${hooked + 1}], 'MAXLEN', '~', ${outboxCap}, '*', 'e', ARGV[${route}] .. '\\n' .. event, 'tags', redis.call('HGET', KEYS[1], 'tags') or '')
+  redis.call('XADD', KEYS[${hooked + 1}], 'MAXLEN', '~', ${outboxCap}, '*', 'e', message, 'tags', redis.call('HGET', KEYS[1], 'tags') or '')
 end
 `;
+
+/** A stored event's head as a Lua string literal: the types a script writes make its heads constants. */
+const storedHead = (type: EventType) => `'${storedEventHead(type)}'`;
 
 /** About how many unrelayed events a queue's outbox holds (the relay keeps it near empty). */
 export const outboxCap = 100_000;
@@ -109,7 +114,7 @@ if #ARGV > 9 then
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 -- A record's first event is its own, not its log's (see readEventLog).
-${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 9 })}return seq
+${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]' })}return seq
 `;
 
 const startAttempt = `
@@ -118,8 +123,7 @@ const startAttempt = `
 --       the tenant's status indexes in the queue…, checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
 --       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
---       tail, log cap of execution.retried, tenant for the outbox, stored heads of
---       execution.started, execution.recovered and execution.retried
+--       tail, log cap of execution.retried, tenant for the outbox
 -- What a worker needs as it picks an execution up, read as it records the start in the same step:
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
@@ -138,7 +142,7 @@ local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
 local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
   for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
-  ${numberAndPublish(9, 13, 8, { stored: 16 })}
+  ${numberAndPublish(9, 13, 8, { stored: storedHead('execution.retried') })}
 end
 if not startedAt or startedAt == '' then
   set('startedAt', ARGV[7])
@@ -153,8 +157,9 @@ redis.call('HSET', KEYS[1], unpack(fields))
 local after = 'running'
 ${followStatus(10, 7)}
 -- A recovery is announced in place of the start.
-if before == 'running' then ARGV[1], ARGV[2], ARGV[14] = ARGV[5], ARGV[6], ARGV[15] end
-${numberAndPublish(1, 13, 8, { stored: 14 })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+local storedHead = ${storedHead('execution.started')}
+if before == 'running' then ARGV[1], ARGV[2], storedHead = ARGV[5], ARGV[6], ${storedHead('execution.recovered')} end
+${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 
 /**
@@ -444,9 +449,6 @@ declare module 'ioredis' {
         retriedTail: string,
         retriedCap: number,
         outboxTenant: string,
-        storedHead: string,
-        recoveredStoredHead: string,
-        retriedStoredHead: string,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(

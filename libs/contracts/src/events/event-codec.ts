@@ -59,9 +59,17 @@ export function encodePublished(event: ConveyorEvent): string {
  */
 export function encodeNumbered<T extends EventType>(event: NewEvent<T>, ts = new Date().toISOString()): NumberedEventParts {
   const { v, type, executionId, scheduleId, queue, task, tenant, data } = eventEnvelope(event, undefined, ts);
-  const cut = (fields: object) => `${JSON.stringify(fields).slice(0, -1)},"seq":`;
   const after = JSON.stringify({ ts, data });
-  return { route: encodeRoute(event), head: cut({ v, type, executionId, scheduleId, queue, task, tenant }), tail: `,${after.slice(1)}`, storedHead: cut({ v, type }) };
+  return { route: encodeRoute(event), head: cutAtSeq({ v, type, executionId, scheduleId, queue, task, tenant }), tail: `,${after.slice(1)}`, storedHead: storedEventHead(type) };
+}
+
+/** The head of an execution's stored event of this type, which depends on nothing else (a script may hold it). */
+export function storedEventHead(type: EventType): string {
+  return cutAtSeq({ v: eventFormatVersion, type });
+}
+
+function cutAtSeq(fields: object): string {
+  return `${JSON.stringify(fields).slice(0, -1)},"seq":`;
 }
 
 /** The route of a published message, or `null` when it has none (not Conveyor's, or malformed). */
