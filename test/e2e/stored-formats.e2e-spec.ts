@@ -79,7 +79,7 @@ describe('stored formats of earlier versions', () => {
     const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1 });
     const record = keys.execution(queue, id);
     const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
-    assert.deepEqual(await redis.hmget(record, 'queue', 'tenant', 'priority'), [null, null, null]);
+    assert.deepEqual(await redis.hmget(record, 'id', 'queue', 'tenant', 'priority'), [null, null, null, null]);
     const [opts, data] = (await redis.hmget(job, 'opts', 'data')).map((json) => JSON.parse(json!));
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
     assert.equal('backoff' in data, false);
@@ -91,7 +91,7 @@ describe('stored formats of earlier versions', () => {
     const events = (await client.events(id)).items;
     assert.deepEqual(events.map((event) => [event.executionId, event.queue, event.task, event.tenant]), events.map(() => [id, queue, 'demo.steps', read.tenant]));
 
-    await redis.hset(record, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
+    await redis.hset(record, 'id', id, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
     await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));
     assert.deepEqual(await client.get(id), read);
     assert.equal((await client.retry(id)).status, 'queued');

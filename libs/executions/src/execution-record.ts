@@ -113,12 +113,13 @@ const nullableFields: readonly (keyof ExecutionRecord)[] = [
   'scheduleId', 'scheduledFor', 'startedAt', 'finishedAt', 'progress', 'error', 'pendingAction', 'cancelReason', 'waitingFor', 'removedJob', 'firstEvent',
 ];
 
-/**
- * What absent fields besides the nullable ones read as, from the rest of the record and the queue whose
- * key holds it (a record's queue is its key's).
- */
-const absentReadsAs: { [K in keyof ExecutionRecord]?: (record: ExecutionRecord, queue: string) => ExecutionRecord[K] } = {
-  queue: (_, queue) => queue,
+/** Where a record is: its key says its queue and id. */
+type RecordKey = Pick<ExecutionRecord, 'queue' | 'id'>;
+
+/** What absent fields besides the nullable ones read as, from the rest of the record and its key. */
+const absentReadsAs: { [K in keyof ExecutionRecord]?: (record: ExecutionRecord, key: RecordKey) => ExecutionRecord[K] } = {
+  id: (_, key) => key.id,
+  queue: (_, key) => key.queue,
   tenant: () => defaultTenant,
   priority: () => priorityLevels.normal,
   tags: () => [],
@@ -142,12 +143,12 @@ export function encodeRecordFields(fields: Partial<ExecutionRecord>, { lean = fa
 
 function readsAsAbsent(name: keyof ExecutionRecord, value: unknown, record: Partial<ExecutionRecord>): boolean {
   const absent = absentReadsAs[name];
-  return absent !== undefined && isDeepStrictEqual(value, absent(record as ExecutionRecord, record.queue!));
+  return absent !== undefined && isDeepStrictEqual(value, absent(record as ExecutionRecord, record as RecordKey));
 }
 
-/** The record from its hash, which `queue`'s key holds; `null` when there is none. */
-export function decodeRecord(hash: Record<string, string>, queue: string): ExecutionRecord | null {
-  if (!hash.id) return null;
+/** The record from its hash, which `key` names; `null` when there is none (every record holds its status). */
+export function decodeRecord(hash: Record<string, string>, key: RecordKey): ExecutionRecord | null {
+  if (!hash.status) return null;
   const record: Record<string, unknown> = Object.fromEntries(nullableFields.map((name) => [name, null]));
   for (const [name, raw] of Object.entries(hash)) {
     const field = name as keyof ExecutionRecord;
@@ -156,6 +157,6 @@ export function decodeRecord(hash: Record<string, string>, queue: string): Execu
     else if (numberFields.has(field)) record[name] = Number(raw);
     else record[name] = raw;
   }
-  for (const [name, absent] of Object.entries(absentReadsAs)) if (!(name in hash)) record[name] = absent(record as unknown as ExecutionRecord, queue);
+  for (const [name, absent] of Object.entries(absentReadsAs)) if (!(name in hash)) record[name] = absent(record as unknown as ExecutionRecord, key);
   return record as unknown as ExecutionRecord;
 }

@@ -186,6 +186,7 @@ export class ExecutionStore {
       this.keys.statusCounts(queue, null),
       this.keys.finished(queue),
       ...this.keys.statusIndexes(queue, tenant),
+      id,
     );
     await Promise.all([
       // Earlier versions also kept an index of all of a tenant's executions, and one id lookup for all: they drain as executions go.
@@ -257,6 +258,7 @@ export class ExecutionStore {
       retried.tail,
       loggedEventsCap,
       ref.tenant,
+      ref.id,
     );
     if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
@@ -280,14 +282,14 @@ export class ExecutionStore {
 
   /** The record (read as the constructor says), or `null` when there is none. */
   async read(queue: string, id: string): Promise<ExecutionRecord | null> {
-    return decodeRecord(await this.recordReads.hgetall(this.keys.execution(queue, id)), queue);
+    return decodeRecord(await this.recordReads.hgetall(this.keys.execution(queue, id)), { queue, id });
   }
 
   /** `fields` of the record, decoded and read as `read` does, or `null` when there is none. */
   async readFields<F extends keyof ExecutionRecord>(queue: string, id: string, fields: readonly F[]): Promise<Pick<ExecutionRecord, F> | null> {
-    // The id too: it is what tells `decodeRecord` that the record exists.
-    const names = ['id', ...fields];
-    return decodeFields(names, await this.recordReads.hmget(this.keys.execution(queue, id), ...names), queue);
+    // The status too: it is what tells `decodeRecord` that the record exists.
+    const names = ['status', ...fields];
+    return decodeFields(names, await this.recordReads.hmget(this.keys.execution(queue, id), ...names), { queue, id });
   }
 
   /**
@@ -301,7 +303,7 @@ export class ExecutionStore {
       since,
       limit,
     );
-    const record = values && decodeFields(firstEventFields, values, queue);
+    const record = values && decodeFields(firstEventFields, values, { queue, id });
     if (!record) return { firstSeq: 0, events: [] };
     const subject = newEvent(record, 'execution.queued', firstEventData(record));
     const events = entries.map((entry) => decodeStored(entry, subject));
@@ -397,14 +399,15 @@ export class ExecutionStore {
       onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
       isWebhookEventType(type) ? ref.tenant : '',
       storedHead,
+      ref.id,
       ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
   }
 }
 
 /** A record from some of its fields' values, as HMGET returns them (`null`: absent). */
-function decodeFields(names: readonly string[], values: readonly (string | null)[], queue: string): ExecutionRecord | null {
-  return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))), queue);
+function decodeFields(names: readonly string[], values: readonly (string | null)[], key: Pick<ExecutionRecord, 'queue' | 'id'>): ExecutionRecord | null {
+  return decodeRecord(Object.fromEntries(names.flatMap((name, i) => (values[i] === null ? [] : [[name, values[i]]]))), key);
 }
 
 function newEvent<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T]): NewEvent<T> {

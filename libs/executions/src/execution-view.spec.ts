@@ -35,21 +35,21 @@ describe('execution records and views', () => {
   const hashOf = (fields: string[]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
 
   it('round-trips a record through its Redis hash, its null fields stored empty or left out', () => {
-    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(record)), record.queue), record);
+    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(record)), record), record);
     const lean = hashOf(encodeRecordFields(record, { lean: true }));
     assert.equal('finishedAt' in lean, false);
-    assert.deepEqual(decodeRecord(lean, record.queue), record);
-    assert.equal(decodeRecord({}, record.queue), null);
+    assert.deepEqual(decodeRecord(lean, record), record);
+    assert.equal(decodeRecord({}, record), null);
   });
 
   it('leaves out of a new record the fields whose absence reads as their value', () => {
     const fresh: ExecutionRecord = { ...record, status: 'queued', tags: [], attemptsMade: 0, attemptsMax: 1, runAt: record.createdAt, startedAt: null, progress: null };
     const lean = hashOf(encodeRecordFields(fresh, { lean: true }));
-    const impliedFields = ['queue', 'tenant', 'priority', 'tags', 'attemptsMade', 'attemptsMax', 'runAt', 'startedAt'];
+    const impliedFields = ['id', 'queue', 'tenant', 'priority', 'tags', 'attemptsMade', 'attemptsMax', 'runAt', 'startedAt'];
     assert.deepEqual(Object.keys(lean).filter((name) => impliedFields.includes(name)), []);
-    assert.deepEqual(decodeRecord(lean, fresh.queue), fresh);
+    assert.deepEqual(decodeRecord(lean, fresh), fresh);
     const later = { ...fresh, tenant: 'acme', priority: 10, tags: ['a'], attemptsMade: 2, attemptsMax: 3, runAt: record.createdAt + 1 };
-    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(later, { lean: true })), later.queue), later);
+    assert.deepEqual(decodeRecord(hashOf(encodeRecordFields(later, { lean: true })), later), later);
   });
 
   it("keeps event 1's data in the record only when the record's fields do not imply it", () => {

@@ -98,18 +98,18 @@ const appendEvent = `
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
---       tenant for the outbox ("" = none), stored head, field/value pairs…
--- A record always holds its id: without one there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'id')
-local before, id, after = state[1], state[2], state[1]
-if ARGV[1] ~= 'create' and not id then return -1 end
+--       tenant for the outbox ("" = none), stored head, the execution's id, field/value pairs…
+-- A record always holds its status: without one there is no record.
+local before = redis.call('HGET', KEYS[1], 'status')
+local id, after = ARGV[10], before
+if ARGV[1] ~= 'create' and not before then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
-if ARGV[1] == 'create' and id then return -1 end
+if ARGV[1] == 'create' and before then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 9 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 10))
-  for i = 10, #ARGV - 1, 2 do
-    if ARGV[i] == 'status' then after = ARGV[i + 1] elseif ARGV[i] == 'id' then id = ARGV[i + 1] end
+if #ARGV > 10 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 11))
+  for i = 11, #ARGV - 1, 2 do
+    if ARGV[i] == 'status' then after = ARGV[i + 1] end
   end
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
@@ -123,7 +123,7 @@ const startAttempt = `
 --       the tenant's status indexes in the queue…, checkpoint
 -- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
 --       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
---       tail, log cap of execution.retried, tenant for the outbox
+--       tail, log cap of execution.retried, tenant for the outbox, the execution's id
 -- What a worker needs as it picks an execution up, read as it records the start in the same step:
 -- \`execution.recovered\` when the record still says running (its worker vanished), else
 -- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
@@ -132,8 +132,8 @@ const startAttempt = `
 -- its wait in the minute's stats: from when it was due (its runAt, when later than its submission).
 -- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
 -- { 0 } when there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt', 'id')
-local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], state[7]
+local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt')
+local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], ARGV[14]
 if not before then return { 0 } end
 local checkpoint = redis.call('GET', KEYS[${10 + executionStatuses.length}])
 if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
@@ -166,7 +166,7 @@ ${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pen
  * The fields of an execution's record that say whom its events are about (its log's entries leave
  * that out) and make its event 1, in the order `conveyorReadExecutionEvents` returns their values.
  */
-export const firstEventFields = ['id', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'] as const;
+export const firstEventFields = ['status', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'] as const;
 /** Their values (`null`: absent). */
 export type FirstEventFields = (string | null)[];
 
@@ -235,10 +235,10 @@ return { redis.call('HINCRBY', KEYS[1], 'runCount', 1), 0 }
 const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
 --       queue's finished executions, the tenant's status indexes in the queue…
+-- ARGV: the execution's id
 -- Only the call that deletes the record takes it out of the counters: removing twice counts once.
-local record = redis.call('HMGET', KEYS[1], 'status', 'id')
-local status, id = record[1], record[2]
-if not status or not id then return 0 end
+local status, id = redis.call('HGET', KEYS[1], 'status'), ARGV[1]
+if not status then return 0 end
 ${statusIndexes(8)}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 if statusIndex[status] then redis.call('ZREM', statusIndex[status], id) end
@@ -429,6 +429,7 @@ declare module 'ioredis' {
         onlyFrom: string,
         outboxTenant: string,
         storedHead: string,
+        id: string,
         ...fields: string[],
       ]
     ): Result<number, Context>;
@@ -449,6 +450,7 @@ declare module 'ioredis' {
         retriedTail: string,
         retriedCap: number,
         outboxTenant: string,
+        id: string,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
     conveyorAppendScheduleEvent(
@@ -500,7 +502,7 @@ declare module 'ioredis' {
     conveyorReleaseSlot(slots: string, reserved: string, held: string, member: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorReconcileSlots(slots: string, reserved: string, held: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorForgetExecution(
-      ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys]
+      ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys, id: string]
     ): Result<number, Context>;
   }
 }
