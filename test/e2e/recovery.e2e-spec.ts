@@ -39,5 +39,8 @@ describe('crash recovery', () => {
     assert.equal(run.events.some((e) => e.type === 'execution.failed' || e.type === 'execution.retrying'), false);
     assert.equal(final.status, 'completed');
     assert.deepEqual(final.attempts, { made: 1, max: 3 });
+    // Its log, recovery included, reads back byte for byte as the events were sent live.
+    const replayed = (await client.events(run.executionId)).items;
+    assert.equal(JSON.stringify(replayed), JSON.stringify(run.events.filter((e) => e.seq !== undefined)));
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ConveyorClient } from '@conveyor/client';
 import { RedisKeys } from '@conveyor/redis';
-import { Stack } from '@conveyor/testing';
+import { poll, Stack } from '@conveyor/testing';
 
 /** Data that earlier versions wrote stays readable and writable. */
 describe('stored formats of earlier versions', () => {
@@ -75,11 +75,12 @@ describe('stored formats of earlier versions', () => {
   });
 
   it('writes no field that its absence implies (in records, jobs, events), and reads records and jobs of earlier versions that spell them out', async () => {
-    // One attempt, which fails: its job needs no backoff, and it can be retried.
-    const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1 });
+    // One attempt, which fails: its job needs no backoff, and it can be retried. A priority other than
+    // the normal one is kept.
+    const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1, priority: 'high' });
     const record = keys.execution(queue, id);
     const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
-    assert.deepEqual(await redis.hmget(record, 'id', 'queue', 'tenant', 'priority'), [null, null, null, null]);
+    assert.deepEqual(await redis.hmget(record, 'id', 'queue', 'tenant', 'priority'), [null, null, null, '10']);
     const [opts, data] = (await redis.hmget(job, 'opts', 'data')).map((json) => JSON.parse(json!));
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
     assert.equal('backoff' in data, false);
@@ -89,14 +90,30 @@ describe('stored formats of earlier versions', () => {
     const entries = (await redis.lrange(keys.executionEvents(queue, id), 0, -1)).map((entry) => JSON.parse(entry));
     assert.deepEqual(entries.map((entry) => Object.keys(entry)), entries.map(() => ['v', 'type', 'seq', 'ts', 'data']));
     const events = (await client.events(id)).items;
+    assert.deepEqual(entries.map((entry) => [entry.seq, entry.type]), events.slice(1).map((event) => [event.seq, event.type]));
+    assert.equal(events.at(-1)?.type, 'execution.failed');
     assert.deepEqual(events.map((event) => [event.executionId, event.queue, event.task, event.tenant]), events.map(() => [id, queue, 'demo.steps', read.tenant]));
 
     await redis.hset(record, 'id', id, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
     await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));
     assert.deepEqual(await client.get(id), read);
+    assert.equal(read.priority, 10);
     assert.equal((await client.retry(id)).status, 'queued');
     assert.equal((await ended(id)).status, 'failed');
     const types = (await client.events(id)).items.map((event) => event.type);
     assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.failed']);
+  });
+
+  it("reads a scheduled run's events with its schedule's id, which only its record keeps", async () => {
+    const schedule = await client.schedules.create({ name: 'stored formats', task: 'demo.noop', input: { payload: 1 }, every: 3_600_000, runImmediately: true });
+    try {
+      const [run] = (await poll(() => client.schedules.runs(schedule.id), { until: (runs) => runs.items.length > 0, label: 'the first run' })).items;
+      assert.equal((await ended(run.id)).status, 'completed');
+      const events = (await client.events(run.id)).items;
+      assert.deepEqual(events.map((event) => event.type), ['execution.queued', 'execution.started', 'execution.completed']);
+      assert.deepEqual(events.map((event) => event.scheduleId), events.map(() => schedule.id));
+    } finally {
+      await client.schedules.delete(schedule.id);
+    }
   });
 });

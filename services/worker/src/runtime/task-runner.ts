@@ -285,7 +285,8 @@ export class TaskRunner {
         status: 'queued',
         priority,
         tags: [],
-        scheduleId: null,
+        // As its events say (from its job's data): its log's entries leave it to the record.
+        scheduleId: ref.scheduleId ?? null,
         scheduledFor: null,
         createdAt: job.timestamp ?? now,
         runAt: now,
