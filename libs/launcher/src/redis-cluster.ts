@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { onFreePorts } from './free-port.js';
 import { spawnManaged, type ManagedProcess } from './child-process.js';
 
 const run = promisify(execFile);
@@ -40,7 +40,7 @@ export class RedisCluster {
     const count = settings.masters * (1 + settings.replicasPerMaster);
     const cluster = new RedisCluster([], settings, dir);
     try {
-      for (let i = 0; i < count; i++) cluster.nodes.push(await cluster.startNode(await freePort(), await freePort()));
+      for (let i = 0; i < count; i++) cluster.nodes.push(await onFreePorts(2, ([port, busPort]) => cluster.startNode(port, busPort)));
       const addresses = cluster.nodes.map(({ port }) => `127.0.0.1:${port}`);
       await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(settings.replicasPerMaster), '--cluster-yes']);
       await cluster.untilHealthy();

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { freePort } from './free-port.js';
+import { onFreePorts } from './free-port.js';
 import { spawnManaged, type ManagedProcess } from './child-process.js';
 
 export interface RedisServerOptions {
@@ -23,9 +23,12 @@ export class RedisServer {
   ) {}
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(options.port ?? (await freePort()), options);
-    await server.restart();
-    return server;
+    const started = async (port: number) => {
+      const server = new RedisServer(port, options);
+      await server.restart();
+      return server;
+    };
+    return options.port === undefined ? onFreePorts(1, ([port]) => started(port)) : started(options.port);
   }
 
   get url(): string {
