@@ -47,7 +47,7 @@ end
 `;
 
 /** A stored event's head as a Lua string literal: the types a script writes make its heads constants. */
-const storedHead = (type: EventType) => `'${storedEventHead(type)}'`;
+const storedHeadLiteral = (type: EventType) => `'${storedEventHead(type)}'`;
 
 /** About how many unrelayed events a queue's outbox holds (the relay keeps it near empty). */
 export const outboxCap = 100_000;
@@ -142,7 +142,7 @@ local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
 local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
 if before == 'completed' or before == 'failed' or before == 'cancelled' then
   for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
-  ${numberAndPublish(9, 13, 8, { stored: storedHead('execution.retried') })}
+  ${numberAndPublish(9, 13, 8, { stored: storedHeadLiteral('execution.retried') })}
 end
 if not startedAt or startedAt == '' then
   set('startedAt', ARGV[7])
@@ -157,8 +157,8 @@ redis.call('HSET', KEYS[1], unpack(fields))
 local after = 'running'
 ${followStatus(10, 7)}
 -- A recovery is announced in place of the start.
-local storedHead = ${storedHead('execution.started')}
-if before == 'running' then ARGV[1], ARGV[2], storedHead = ARGV[5], ARGV[6], ${storedHead('execution.recovered')} end
+local storedHead = ${storedHeadLiteral('execution.started')}
+if before == 'running' then ARGV[1], ARGV[2], storedHead = ARGV[5], ARGV[6], ${storedHeadLiteral('execution.recovered')} end
 ${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 `;
 

@@ -63,9 +63,14 @@ export function encodeNumbered<T extends EventType>(event: NewEvent<T>, ts = new
   return { route: encodeRoute(event), head: cutAtSeq({ v, type, executionId, scheduleId, queue, task, tenant }), tail: `,${after.slice(1)}`, storedHead: storedEventHead(type) };
 }
 
+/** Stored heads by type: each event a worker writes would otherwise encode its type's again. */
+const storedHeads = new Map<EventType, string>();
+
 /** The head of an execution's stored event of this type, which depends on nothing else (a script may hold it). */
 export function storedEventHead(type: EventType): string {
-  return cutAtSeq({ v: eventFormatVersion, type });
+  let head = storedHeads.get(type);
+  if (head === undefined) storedHeads.set(type, (head = cutAtSeq({ v: eventFormatVersion, type })));
+  return head;
 }
 
 function cutAtSeq(fields: object): string {
