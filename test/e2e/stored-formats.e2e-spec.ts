@@ -105,8 +105,9 @@ describe('stored formats of earlier versions', () => {
   });
 
   it("reads a scheduled run's events with its schedule's id, which only its record keeps", async () => {
-    const schedule = await client.schedules.create({ name: 'stored formats', task: 'demo.noop', input: { payload: 1 }, every: 3_600_000, runImmediately: true });
+    const schedule = await client.schedules.create({ name: 'stored formats', task: 'demo.noop', input: { payload: 1 }, every: 3_600_000 });
     try {
+      await client.schedules.runNow(schedule.id);
       const [run] = (await poll(() => client.schedules.runs(schedule.id), { until: (runs) => runs.items.length > 0, label: 'the first run' })).items;
       assert.equal((await ended(run.id)).status, 'completed');
       const events = (await client.events(run.id)).items;
