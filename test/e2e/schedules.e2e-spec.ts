@@ -159,6 +159,20 @@ describe('schedules', () => {
     await client.schedules.disable(schedule.id);
   });
 
+  it('fires an `every` schedule with runImmediately at once, however long its interval', async () => {
+    const hourly = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => create({ name: `hourly ${i}`, task: 'demo.noop', input: { payload: i }, every: 3_600_000, runImmediately: true })),
+    );
+    for (const schedule of hourly) {
+      const fired = await poll(() => read(schedule.id), { until: (s) => s.runCount === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
+      const [run] = await runsOf(schedule.id);
+      const sinceCreation = Date.parse(run.scheduledFor!) - Date.parse(schedule.createdAt);
+      assert.ok(sinceCreation >= 0 && sinceCreation < 60_000, `its first tick at its creation, not an interval on: ${run.scheduledFor}`);
+      assert.equal(Date.parse(fired.nextRunAt!), Date.parse(run.scheduledFor!) + 3_600_000, 'the next tick an interval on');
+      await client.schedules.disable(schedule.id);
+    }
+  });
+
   it('fires a one-off schedule once, at its time, then finishes', async () => {
     const at = new Date(Date.now() + 1500).toISOString();
     const schedule = await create({ name: 'once', task: 'demo.noop', at });

@@ -6,7 +6,7 @@ import type { RedisKeys } from '@conveyor/redis';
 import type { ScheduleHooks } from './schedule-hooks.js';
 import type { ScheduleRecord } from './schedule-record.js';
 import type { ScheduleStore } from './schedule-store.js';
-import { nextCronTime, planTicks } from './schedule-timing.js';
+import { nextCronTime, planTicks, type TickPlan } from './schedule-timing.js';
 
 /** BullMQ job data of a tick. Persisted: add fields, never rename them. */
 export interface TickJobData {
@@ -51,8 +51,7 @@ export class ScheduleService {
       createdAt: now,
       updatedAt: now,
     };
-    if (enabled) await this.register(record, now);
-    return this.changed(record, {}, 'create');
+    return this.changedAndRegistered(record, {}, 'create');
   }
 
   /** Replaces the definition (and the user's flag); the new trigger applies from the next tick. */
@@ -66,10 +65,8 @@ export class ScheduleService {
     const sameTrigger = JSON.stringify({ cron, tz, every, at, runImmediately, startAt }) ===
       JSON.stringify({ cron: definition.cron, tz: definition.tz, every: definition.every, at: definition.at, runImmediately: definition.runImmediately, startAt: definition.startAt });
     const state = !enabled ? 'disabled' : record.state === 'disabled' ? 'active' : record.state;
-    const updated: ScheduleRecord = { ...record, definition, enabled, state, anchor: sameTrigger ? record.anchor : null };
     await this.unregister(record);
-    if (state === 'active') await this.register(updated, Date.now());
-    return this.changed(record, { definition, enabled, state, anchor: updated.anchor });
+    return this.changedAndRegistered(record, { definition, enabled, state, anchor: sameTrigger ? record.anchor : null });
   }
 
   async get(id: string, tenant: TenantFilter): Promise<ScheduleRecord> {
@@ -88,8 +85,9 @@ export class ScheduleService {
   async enable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
     if (record.state === 'finished') throw new ScheduleStateError('schedule_finished', `Schedule ${id} has finished.`);
-    if (record.state !== 'active') await this.register(record, Date.now());
-    return this.changed(record, { enabled: true, state: 'active', failureStreak: 0 });
+    const fields = { enabled: true, state: 'active' as const, failureStreak: 0 };
+    if (record.state === 'active') return this.changed(record, fields);
+    return this.changedAndRegistered(record, fields);
   }
 
   async disable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
@@ -143,7 +141,7 @@ export class ScheduleService {
         (plan.kind === 'scheduler' && !(await this.ticks.getJobScheduler(id))) ||
         (plan.kind === 'once' && record.runCount === 0 && !(await this.ticks.getJob(onceJobId(id))));
       if (!missing) continue;
-      await this.register(record, Date.now());
+      await this.register(record.id, plan, Date.now());
       registered++;
     }
     return registered;
@@ -155,14 +153,15 @@ export class ScheduleService {
     await this.changed(record, { state: 'finished' });
   }
 
-  async view(record: ScheduleRecord): Promise<ScheduleView> {
+  /** `nextRunAt`: its next tick as planned, when BullMQ does not hold it yet (read from BullMQ when left out). */
+  async view(record: ScheduleRecord, nextRunAt?: number | null): Promise<ScheduleView> {
     return {
       ...record.definition,
       id: record.id,
       tenant: record.tenant,
       state: record.state,
       enabled: record.enabled,
-      nextRunAt: await this.nextRunAt(record),
+      nextRunAt: nextRunAt === undefined ? await this.nextRunAt(record) : iso(nextRunAt),
       lastRunAt: iso(record.lastRunAt),
       runCount: record.runCount,
       failureStreak: record.failureStreak,
@@ -173,22 +172,42 @@ export class ScheduleService {
   }
 
   /** Applies `fields`, with a `schedule.updated` event carrying the schedule as it now reads, without its input (which can be large). */
-  private async changed(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
+  private async changed(
+    record: ScheduleRecord,
+    fields: Partial<ScheduleRecord>,
+    mode: 'create' | 'update' = 'update',
+    nextRunAt?: number | null,
+  ): Promise<ScheduleView> {
     const updated: ScheduleRecord = { ...record, ...fields, updatedAt: Date.now() };
-    const view = await this.view({ ...updated, seq: record.seq + 1 });
+    const view = await this.view({ ...updated, seq: record.seq + 1 }, nextRunAt);
     const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
     const { input: _input, ...schedule } = view;
     const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode);
     return { ...view, seq: seq ?? view.seq };
   }
 
-  private async register(record: ScheduleRecord, from: number): Promise<void> {
-    const plan = planTicks(record.definition, { from, anchor: record.anchor });
-    const data: TickJobData = { v: 1, scheduleId: record.id };
+  /**
+   * Applies `fields`, then registers the ticks of the schedule as it now reads when it is active. In
+   * that order, a tick due at once (runImmediately) finds the record it fires; were the ticks first, it
+   * could find none, or the definition before the change, and do nothing. Should the registration
+   * fail after the write, a worker's `reconcile` at start-up registers the ticks.
+   */
+  private async changedAndRegistered(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
+    const updated: ScheduleRecord = { ...record, ...fields };
+    const from = Date.now();
+    const plan = updated.state === 'active' ? planTicks(updated.definition, { from, anchor: updated.anchor }) : null;
+    // An `every` schedule's next tick is BullMQ's to tell once registered; before, it is the plan's first.
+    const view = await this.changed(record, fields, mode, plan?.kind === 'scheduler' && plan.repeat.every ? Number(plan.repeat.startDate) : undefined);
+    if (plan) await this.register(record.id, plan, from);
+    return view;
+  }
+
+  private async register(id: string, plan: TickPlan, from: number): Promise<void> {
+    const data: TickJobData = { v: 1, scheduleId: id };
     if (plan.kind === 'scheduler') {
-      await this.ticks.upsertJobScheduler(record.id, plan.repeat, { name: tickJobName, data, opts: { removeOnComplete: true, removeOnFail: 1000 } });
+      await this.ticks.upsertJobScheduler(id, plan.repeat, { name: tickJobName, data, opts: { removeOnComplete: true, removeOnFail: 1000 } });
     } else if (plan.kind === 'once' && plan.at > from) {
-      await this.ticks.add(tickJobName, data, { jobId: onceJobId(record.id), delay: plan.at - from, removeOnComplete: true, removeOnFail: 1000 });
+      await this.ticks.add(tickJobName, data, { jobId: onceJobId(id), delay: plan.at - from, removeOnComplete: true, removeOnFail: 1000 });
     }
   }
 
