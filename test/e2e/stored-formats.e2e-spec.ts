@@ -104,6 +104,19 @@ describe('stored formats of earlier versions', () => {
     assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.failed']);
   });
 
+  it('adds a cancelled queued execution back on retry with its options, and without what its absence implies', async () => {
+    const { id, queue } = await client.submit('demo.noop', { payload: 1 }, { runAt: new Date(Date.now() + 60 * 60_000).toISOString(), attempts: 2, priority: 'low' });
+    const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
+    const submitted = JSON.parse((await redis.hget(job, 'opts'))!);
+    assert.equal((await client.cancel(id)).status, 'cancelled');
+    assert.equal(await redis.exists(job), 0, 'the queued job is removed');
+    assert.equal((await client.retry(id)).status, 'queued');
+    const opts = JSON.parse((await redis.hget(job, 'opts'))!);
+    assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay'].includes(name)), []);
+    assert.deepEqual([opts.attempts, opts.priority, opts.backoff], [2, submitted.priority, submitted.backoff]);
+    assert.equal((await ended(id)).status, 'completed');
+  });
+
   it("reads a scheduled run's events with its schedule's id, which only its record keeps", async () => {
     const schedule = await client.schedules.create({ name: 'stored formats', task: 'demo.noop', input: { payload: 1 }, every: 3_600_000 });
     try {

@@ -11,6 +11,7 @@ import {
 import type { RedisKeys } from '@conveyor/redis';
 import { keptAside, type ExecutionRecord, type ExecutionRef, type PendingAction } from './execution-record.js';
 import type { ExecutionReader, LoadedExecution } from './execution-reader.js';
+import type { ExecutionQueues } from './execution-queues.js';
 import type { ExecutionStore } from './execution-store.js';
 
 /** A request sent to the workers of a queue through its control channel. */
@@ -28,6 +29,7 @@ export class ExecutionActions {
   constructor(
     private readonly store: ExecutionStore,
     private readonly reader: ExecutionReader,
+    private readonly queues: ExecutionQueues,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
@@ -83,7 +85,7 @@ export class ExecutionActions {
 
   /** A failed or cancelled execution runs again: same id, attempts counted from zero, its event log continued. */
   async retry(id: string, tenant: TenantFilter): Promise<ExecutionView> {
-    const { ref, record, queue, job, status } = await this.load(id, tenant);
+    const { ref, record, job, status } = await this.load(id, tenant);
     if (status !== 'failed' && status !== 'cancelled') {
       throw new ExecutionStateError('not_retryable', `Execution ${id} is ${status}; only failed or cancelled executions can be retried.`);
     }
@@ -103,7 +105,7 @@ export class ExecutionActions {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     } else if (record.removedJob) {
       const { name, data, opts } = record.removedJob;
-      await queue.add(name, data, { ...opts, jobId: id, removeOnComplete: false, removeOnFail: false });
+      await this.queues.add(ref.queue, { id, name, data, opts: { ...opts, removeOnComplete: false, removeOnFail: false } });
     }
     return this.read(id, tenant, record);
   }

@@ -35,7 +35,7 @@ export function createExecutionsCore(redis: Redis, prefix: string, options: Exec
       idempotencyTtlMs: options.idempotencyTtlMs ?? defaultIdempotencyTtlMs,
       durability: options.durability ?? { replicas: 0, timeoutMs: 0 },
     }),
-    actions: new ExecutionActions(store, reader, redis, keys),
+    actions: new ExecutionActions(store, reader, queues, redis, keys),
     finder: new ExecutionFinder(redis, keys, reader, store),
     janitor: new ExecutionJanitor(store, queues, keys, redis),
   };
