@@ -173,6 +173,21 @@ describe('schedules', () => {
     }
   });
 
+  it('starts a schedule enabled for the first time, or edited into an immediate one, as a new one: at once', async () => {
+    const hourly = { task: 'demo.noop', input: { payload: 'hourly' }, every: 3_600_000 };
+    const created = await create({ ...hourly, name: 'hourly created off', runImmediately: true, enabled: false });
+    const enabled = await client.schedules.enable(created.id);
+    const edited = await create({ ...hourly, name: 'hourly edited' });
+    assert.ok(Date.parse(edited.nextRunAt!) - Date.parse(edited.createdAt) >= 3_599_000, `first tick an interval on: ${edited.nextRunAt}`);
+    const patched = await client.schedules.update(edited.id, { every: 3_600_000, runImmediately: true });
+    for (const [schedule, since] of [[enabled, enabled.updatedAt], [patched, patched.updatedAt]] as const) {
+      await poll(() => read(schedule.id), { until: (s) => s.runCount === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
+      const [run] = await runsOf(schedule.id);
+      assert.ok(Math.abs(Date.parse(run.scheduledFor!) - Date.parse(since)) < 60_000, `${schedule.name}: its first tick when changed: ${run.scheduledFor}`);
+      await client.schedules.disable(schedule.id);
+    }
+  });
+
   it('fires a one-off schedule once, at its time, then finishes', async () => {
     const at = new Date(Date.now() + 1500).toISOString();
     const schedule = await create({ name: 'once', task: 'demo.noop', at });

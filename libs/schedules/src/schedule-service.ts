@@ -81,7 +81,10 @@ export class ScheduleService {
     return Promise.all(present.map((record) => this.view(record)));
   }
 
-  /** Turns it on (also clearing a failure pause), resuming from its next due time: no burst, no run at once. */
+  /**
+   * Turns it on (also clearing a failure pause), resuming from its next due time: no burst, and no run
+   * at once but for a schedule that never ran, which starts as a new one would (see `planTicks`).
+   */
   async enable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
     if (record.state === 'finished') throw new ScheduleStateError('schedule_finished', `Schedule ${id} has finished.`);
