@@ -156,15 +156,15 @@ export class ScheduleService {
     await this.changed(record, { state: 'finished' });
   }
 
-  /** `nextRunAt`: its next tick as planned, when BullMQ does not hold it yet (read from BullMQ when left out). */
-  async view(record: ScheduleRecord, nextRunAt?: number | null): Promise<ScheduleView> {
+  /** `plannedNextRunAt`: its next tick as planned, while BullMQ does not hold it yet (else read from BullMQ). */
+  async view(record: ScheduleRecord, plannedNextRunAt?: number): Promise<ScheduleView> {
     return {
       ...record.definition,
       id: record.id,
       tenant: record.tenant,
       state: record.state,
       enabled: record.enabled,
-      nextRunAt: nextRunAt === undefined ? await this.nextRunAt(record) : iso(nextRunAt),
+      nextRunAt: plannedNextRunAt === undefined ? await this.nextRunAt(record) : iso(plannedNextRunAt),
       lastRunAt: iso(record.lastRunAt),
       runCount: record.runCount,
       failureStreak: record.failureStreak,
@@ -179,10 +179,10 @@ export class ScheduleService {
     record: ScheduleRecord,
     fields: Partial<ScheduleRecord>,
     mode: 'create' | 'update' = 'update',
-    nextRunAt?: number | null,
+    plannedNextRunAt?: number,
   ): Promise<ScheduleView> {
     const updated: ScheduleRecord = { ...record, ...fields, updatedAt: Date.now() };
-    const view = await this.view({ ...updated, seq: record.seq + 1 }, nextRunAt);
+    const view = await this.view({ ...updated, seq: record.seq + 1 }, plannedNextRunAt);
     const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
     const { input: _input, ...schedule } = view;
     const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode);
