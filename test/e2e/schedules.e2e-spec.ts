@@ -159,13 +159,14 @@ describe('schedules', () => {
     await client.schedules.disable(schedule.id);
   });
 
+  // These wait for a run, not for runCount: a tick claims its count before it submits the run.
   it('fires an `every` schedule with runImmediately at once, however long its interval', async () => {
     const hourly = await Promise.all(
       Array.from({ length: 5 }, (_, i) => create({ name: `hourly ${i}`, task: 'demo.noop', input: { payload: i }, every: 3_600_000, runImmediately: true })),
     );
     for (const schedule of hourly) {
-      const fired = await poll(() => read(schedule.id), { until: (s) => s.runCount === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
-      const [run] = await runsOf(schedule.id);
+      const [run] = await poll(() => runsOf(schedule.id), { until: (runs) => runs.length === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
+      const fired = await read(schedule.id);
       const sinceCreation = Date.parse(run.scheduledFor!) - Date.parse(schedule.createdAt);
       assert.ok(sinceCreation >= 0 && sinceCreation < 60_000, `its first tick at its creation, not an interval on: ${run.scheduledFor}`);
       assert.equal(Date.parse(fired.nextRunAt!), Date.parse(run.scheduledFor!) + 3_600_000, 'the next tick an interval on');
@@ -181,8 +182,7 @@ describe('schedules', () => {
     assert.ok(Date.parse(edited.nextRunAt!) - Date.parse(edited.createdAt) >= 3_599_000, `first tick an interval on: ${edited.nextRunAt}`);
     const patched = await client.schedules.update(edited.id, { every: 3_600_000, runImmediately: true });
     for (const [schedule, since] of [[enabled, enabled.updatedAt], [patched, patched.updatedAt]] as const) {
-      await poll(() => read(schedule.id), { until: (s) => s.runCount === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
-      const [run] = await runsOf(schedule.id);
+      const [run] = await poll(() => runsOf(schedule.id), { until: (runs) => runs.length === 1, label: `${schedule.name}'s first run`, timeoutMs: 15_000 });
       assert.ok(Math.abs(Date.parse(run.scheduledFor!) - Date.parse(since)) < 60_000, `${schedule.name}: its first tick when changed: ${run.scheduledFor}`);
       await client.schedules.disable(schedule.id);
     }
