@@ -98,7 +98,8 @@ describe('stored formats of earlier versions', () => {
     await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));
     assert.deepEqual(await client.get(id), read);
     assert.equal(read.priority, 10);
-    assert.equal((await client.retry(id)).status, 'queued');
+    // The retry's answer is read after the job is back, so the worker may have taken it already: its events tell.
+    await client.retry(id);
     assert.equal((await ended(id)).status, 'failed');
     const types = (await client.events(id)).items.map((event) => event.type);
     assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.failed']);
@@ -110,11 +111,13 @@ describe('stored formats of earlier versions', () => {
     const submitted = JSON.parse((await redis.hget(job, 'opts'))!);
     assert.equal((await client.cancel(id)).status, 'cancelled');
     assert.equal(await redis.exists(job), 0, 'the queued job is removed');
-    assert.equal((await client.retry(id)).status, 'queued');
+    await client.retry(id);
     const opts = JSON.parse((await redis.hget(job, 'opts'))!);
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay'].includes(name)), []);
     assert.deepEqual([opts.attempts, opts.priority, opts.backoff], [2, submitted.priority, submitted.backoff]);
     assert.equal((await ended(id)).status, 'completed');
+    const types = (await client.events(id)).items.map((event) => event.type);
+    assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.completed']);
   });
 
   it("reads a scheduled run's events with its schedule's id, which only its record keeps", async () => {
