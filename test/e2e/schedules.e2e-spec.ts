@@ -188,6 +188,30 @@ describe('schedules', () => {
     }
   });
 
+  // The worker reconciles every 10 s the schedules unchanged for 10 s: these are made to look unchanged for a minute.
+  it('gives an active schedule its lost ticks back, takes a disabled one’s away, and finishes one past its end, within seconds', async () => {
+    const lost = await create({ name: 'ticks lost', task: 'demo.noop', every: 1000, overlap: 'allow' });
+    const stray = await client.schedules.disable((await create({ name: 'ticks stray', task: 'demo.noop', every: 1000 })).id);
+    const ending = await create({ name: 'past its end', task: 'demo.noop', every: 3_600_000, endAt: new Date(Date.now() + 1000).toISOString() });
+    await withCore(async ({ schedules, scheduleStore }) => {
+      await schedules.ticks.removeJobScheduler(lost.id);
+      await schedules.ticks.upsertJobScheduler(stray.id, { every: 1000 }, { name: 'tick', data: { v: 1, scheduleId: stray.id } });
+      for (const { id } of [lost, stray, ending]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
+      const lostRuns = (await runsOf(lost.id)).length;
+      const registered = await poll(async () => [await schedules.ticks.getJobScheduler(lost.id), await schedules.ticks.getJobScheduler(stray.id)], {
+        until: ([back, gone]) => back !== undefined && gone === undefined,
+        label: 'the lost ticks back and the stray ones gone',
+        timeoutMs: 30_000,
+      });
+      assert.equal(registered[0]?.every, 1000);
+      await poll(() => runsOf(lost.id), { until: (runs) => runs.length > lostRuns, label: 'a run of the schedule whose ticks came back', timeoutMs: 15_000 });
+    });
+    const ended = await poll(() => read(ending.id), { until: (s) => s.state === 'finished', label: 'the schedule past its end finished', timeoutMs: 30_000 });
+    assert.equal(ended.runCount, 0);
+    assert.deepEqual([(await runsOf(stray.id)).length, (await read(stray.id)).state], [0, 'disabled'], 'a stray tick fires no run');
+    await client.schedules.disable(lost.id);
+  });
+
   it('fires a one-off schedule once, at its time, then finishes', async () => {
     const at = new Date(Date.now() + 1500).toISOString();
     const schedule = await create({ name: 'once', task: 'demo.noop', at });

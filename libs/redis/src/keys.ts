@@ -152,9 +152,14 @@ export class RedisKeys {
     return this.tagged(queue, 'schedule', id, 'claims');
   }
 
-  /** Set: every schedule's id, of all tenants (for reconciling at start-up). */
+  /** Set: every schedule's id, of all tenants (for reconciling ticks with records). */
   scheduleIds(queue: string): string {
     return this.tagged(queue, 'schedule-ids');
+  }
+
+  /** Held by the one worker reconciling the schedules' ticks with their records this interval. */
+  scheduleReconcileLock(queue: string): string {
+    return this.tagged(queue, 'schedule-reconcile-lock');
   }
 
   /** Hash: a tenant's schedule names → ids (names are unique per tenant). */

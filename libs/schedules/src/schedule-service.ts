@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobSchedulerJson, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import { countPausedAfterFailures } from '@conveyor/metrics';
@@ -15,6 +15,16 @@ export interface TickJobData {
 }
 
 export const tickJobName = 'tick';
+
+/** How long `reconcile` leaves a changed schedule to the request changing it: one still registering its ticks. */
+const reconcileSettleMs = 10_000;
+
+/** What a reconciliation changed: schedules whose ticks it registered, that it finished, whose stray scheduler it removed. */
+export interface Reconciled {
+  registered: number;
+  finished: number;
+  removed: number;
+}
 
 /** Schedules' life: create, read, enable, disable, delete, and their BullMQ tick registration. */
 export class ScheduleService {
@@ -131,23 +141,42 @@ export class ScheduleService {
   }
 
   /**
-   * Makes BullMQ's ticks match the stored schedules (after a crash between the two writes, or a
-   * scheduler removed in Bull Board): idempotent, so every worker may run it at start-up.
+   * Makes BullMQ's ticks match the stored schedules: registers the ticks of an active schedule that
+   * has none, or whose scheduler repeats another trigger (a crash or a failed write between a change
+   * and its registration, a scheduler removed in Bull Board); finishes one whose end has passed;
+   * removes a scheduler whose schedule is gone or not active. A schedule changed in the last
+   * `settleMs` is left to the change in flight. Idempotent, so every worker may run it at any time.
    */
-  async reconcile(): Promise<number> {
-    let registered = 0;
-    for (const id of await this.store.allIds()) {
-      const record = await this.store.read(id);
-      if (!record || record.state !== 'active') continue;
-      const plan = planTicks(record.definition, { from: Date.now(), anchor: record.anchor });
-      const missing =
-        (plan.kind === 'scheduler' && !(await this.ticks.getJobScheduler(id))) ||
-        (plan.kind === 'once' && record.runCount === 0 && !(await this.ticks.getJob(onceJobId(id))));
-      if (!missing) continue;
-      await this.register(record.id, plan, Date.now());
-      registered++;
+  async reconcile(settleMs = reconcileSettleMs): Promise<Reconciled> {
+    const schedulers = new Map((await this.ticks.getJobSchedulers(0, -1)).map((scheduler) => [scheduler.key, scheduler]));
+    const ids = new Set([...(await this.store.allIds()), ...schedulers.keys()]);
+    const records = await Promise.all([...ids].map((id) => this.store.read(id).then((record) => ({ id, record }))));
+    const now = Date.now();
+    const reconciled: Reconciled = { registered: 0, finished: 0, removed: 0 };
+    for (const { id, record } of records) {
+      if (record && now - record.updatedAt < settleMs) continue;
+      if (!record || record.state !== 'active') {
+        if (schedulers.has(id)) reconciled.removed += Number(await this.ticks.removeJobScheduler(id));
+        continue;
+      }
+      const plan = planTicks(record.definition, { from: now, anchor: record.anchor });
+      const over = endedBefore(record.definition, now - settleMs);
+      const scheduler = schedulers.get(id);
+      const ticking =
+        plan.kind === 'none' ||
+        (plan.kind === 'scheduler' && !over && scheduler !== undefined && repeatsAsPlanned(scheduler, plan.repeat)) ||
+        // A one-off tick still queued fires, however late; one that fired has finished its schedule.
+        (plan.kind === 'once' && (record.runCount > 0 || (await this.ticks.getJob(onceJobId(id))) !== undefined));
+      if (ticking) continue;
+      if (over) {
+        await this.finish(record);
+        reconciled.finished++;
+      } else {
+        await this.register(id, plan, now);
+        reconciled.registered++;
+      }
     }
-    return registered;
+    return reconciled;
   }
 
   /** No more ticks: its limit is reached, its end passed, or its one tick fired. */
@@ -193,7 +222,7 @@ export class ScheduleService {
    * Applies `fields`, then registers the ticks of the schedule as it now reads when it is active. In
    * that order, a tick due at once (runImmediately) finds the record it fires; were the ticks first, it
    * could find none, or the definition before the change, and do nothing. Should the registration
-   * fail after the write, a worker's `reconcile` at start-up registers the ticks.
+   * fail after the write, the workers' `reconcile` registers the ticks within seconds.
    */
   private async changedAndRegistered(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
     const updated: ScheduleRecord = { ...record, ...fields };
@@ -231,6 +260,17 @@ export class ScheduleService {
 
 function nameTaken(name: string): ScheduleStateError {
   return new ScheduleStateError('name_taken', `A schedule named "${name}" already exists.`);
+}
+
+/** Whether the schedule's last tick (its `at`, or its `endAt`) was due before `time`. */
+function endedBefore({ at, endAt }: ScheduleDefinition, time: number): boolean {
+  const end = at ?? endAt;
+  return end !== null && Date.parse(end) < time;
+}
+
+/** Whether a registered scheduler repeats as the plan does (its first tick aside, which it may have passed). */
+function repeatsAsPlanned(scheduler: JobSchedulerJson, repeat: Pick<RepeatOptions, 'every' | 'pattern' | 'tz'>): boolean {
+  return (scheduler.every ?? null) === (repeat.every ?? null) && (scheduler.pattern ?? null) === (repeat.pattern ?? null) && (scheduler.tz ?? null) === (repeat.tz ?? null);
 }
 
 function onceJobId(scheduleId: string): string {

@@ -18,8 +18,7 @@ export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logge
   const timer = setInterval(async () => {
     for (const queue of executionQueuesOf(config)) {
       try {
-        const mine = await redis.set(lock(queue), randomUUID(), 'PX', intervalMs, 'NX');
-        if (mine) await sweep(queue);
+        await onceAnInterval(redis, lock(queue), intervalMs, () => sweep(queue));
       } catch (err) {
         logger.warn({ err, queue }, `${what} failed; trying again next interval`);
       }
@@ -27,4 +26,10 @@ export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logge
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** Runs `work` if this process is the one to take `lock` for this interval (none other runs it meanwhile). */
+export async function onceAnInterval(redis: Redis, lock: string, intervalMs: number, work: () => Promise<void>): Promise<void> {
+  const mine = await redis.set(lock, randomUUID(), 'PX', intervalMs, 'NX');
+  if (mine) await work();
 }

@@ -3,11 +3,15 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import { isId, scheduleQueue } from '@conveyor/contracts';
-import { createRedis, RedisKeys } from '@conveyor/redis';
+import { createRedis, REDIS, RedisKeys } from '@conveyor/redis';
 import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
 import { WORKER_CONFIG } from '../worker-config.js';
+import { onceAnInterval } from './sweep-each-queue.js';
+
+/** How often one of the workers running ticks reconciles them with the schedules' records. */
+const reconcileIntervalMs = 10_000;
 
 /** The due time of a tick: a scheduler's iteration id ends with it (a one-off tick's is its schedule's `at`). */
 export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
@@ -15,14 +19,19 @@ export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
   return iteration ? Number(iteration[1]) : job.timestamp;
 }
 
-/** Runs schedule ticks, when this worker consumes the schedule queue. */
+/**
+ * Runs schedule ticks, when this worker consumes the schedule queue, and reconciles them with the
+ * schedules' records at start-up and then every interval (one worker at a time), so that a schedule
+ * whose ticks a failed write or a hand in Bull Board lost gets them back within seconds.
+ */
 @Injectable()
 export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private running: { worker: Worker<TickJobData>; connection: Redis } | null = null;
+  private running: { worker: Worker<TickJobData>; connection: Redis; reconciling: NodeJS.Timeout } | null = null;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly ticks: ScheduleTicks,
     private readonly schedules: ScheduleService,
@@ -30,8 +39,7 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.queues.includes(scheduleQueue)) return;
-    const registered = await this.schedules.reconcile();
-    if (registered > 0) this.logger.info({ registered }, 'registered the ticks of schedules that had none');
+    await this.reconcile();
     const connection = createRedis(this.config.redis, 'worker');
     const worker = new Worker<TickJobData>(
       this.keys.bullQueueName(scheduleQueue),
@@ -46,12 +54,23 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
-    this.running = { worker, connection };
+    const reconciling = setInterval(() => {
+      onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs, () => this.reconcile()).catch((err: unknown) =>
+        this.logger.warn({ err }, 'schedule ticks not reconciled; trying again next interval'),
+      );
+    }, reconcileIntervalMs).unref();
+    this.running = { worker, connection, reconciling };
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.running) return;
+    clearInterval(this.running.reconciling);
     await this.running.worker.close();
     this.running.connection.disconnect();
+  }
+
+  private async reconcile(): Promise<void> {
+    const reconciled = await this.schedules.reconcile();
+    if (Object.values(reconciled).some((count) => count > 0)) this.logger.info(reconciled, 'reconciled the ticks of schedules with their records');
   }
 }
