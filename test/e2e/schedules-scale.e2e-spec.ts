@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConveyorClient } from '@conveyor/client';
+import { scheduleQueue } from '@conveyor/contracts';
+import { RedisKeys } from '@conveyor/redis';
 import { poll, Stack } from '@conveyor/testing';
 
 describe('schedules across several processes', () => {
@@ -13,12 +15,15 @@ describe('schedules across several processes', () => {
 
   // Without a monitor, the clients only make HTTP requests: they hold no connection to close.
 
-  it('registers missing ticks again when a worker starts (a scheduler removed outside Conveyor)', async () => {
+  it('registers missing ticks again when a worker starts, or within seconds (a scheduler removed in Bull Board)', async () => {
     const client = stack.client();
     const schedule = await client.schedules.create({ name: 'repaired', task: 'demo.noop', every: 60_000 });
     const removed = await fetch(`${stack.gateways[0].url}/admin/queues/api/queues/${encodeURIComponent('{schedules}')}/job-schedulers/${schedule.id}/remove`, { method: 'PUT' });
     assert.ok(removed.status < 300, `Bull Board answered ${removed.status}`);
     assert.equal((await client.schedules.get(schedule.id)).nextRunAt, null);
+    // A schedule changed in the last 10 s is left to its change: this one looks unchanged for a minute.
+    const redis = stack.redis.connect();
+    await redis.hset(new RedisKeys(stack.prefix).schedule(scheduleQueue, schedule.id), 'updatedAt', String(Date.now() - 60_000)).finally(() => redis.disconnect());
     await stack.startWorker();
     const repaired = await poll(() => client.schedules.get(schedule.id), { until: (s) => s.nextRunAt !== null, label: 'the ticks registered again' });
     assert.ok(Date.parse(repaired.nextRunAt!) > Date.now());

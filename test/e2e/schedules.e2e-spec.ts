@@ -189,17 +189,22 @@ describe('schedules', () => {
   });
 
   // The worker reconciles every 10 s the schedules unchanged for 10 s: these are made to look unchanged for a minute.
-  it('gives an active schedule its lost ticks back, takes a disabled one’s away, and finishes one past its end, within seconds', async () => {
+  it('gives an active schedule its lost ticks back, takes those of a disabled or deleted one away, and finishes one past its end, within seconds', async () => {
     const lost = await create({ name: 'ticks lost', task: 'demo.noop', every: 1000, overlap: 'allow' });
     const stray = await client.schedules.disable((await create({ name: 'ticks stray', task: 'demo.noop', every: 1000 })).id);
+    const deleted = await create({ name: 'ticks of the deleted', task: 'demo.noop', every: 1000 });
+    await client.schedules.delete(deleted.id);
     const ending = await create({ name: 'past its end', task: 'demo.noop', every: 3_600_000, endAt: new Date(Date.now() + 1000).toISOString() });
     await withCore(async ({ schedules, scheduleStore }) => {
       await schedules.ticks.removeJobScheduler(lost.id);
-      await schedules.ticks.upsertJobScheduler(stray.id, { every: 1000 }, { name: 'tick', data: { v: 1, scheduleId: stray.id } });
+      for (const { id } of [stray, deleted]) await schedules.ticks.upsertJobScheduler(id, { every: 1000 }, { name: 'tick', data: { v: 1, scheduleId: id } });
+      // A change is written only to the record as read: one read before another change is refused.
+      const stored = (await scheduleStore.read(ending.id))!;
+      assert.equal(await scheduleStore.append(stored, 'schedule.updated', { schedule: ending }, { state: 'finished' }, { unchangedSince: stored.updatedAt - 1 }), null);
       for (const { id } of [lost, stray, ending]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
       const lostRuns = (await runsOf(lost.id)).length;
-      const registered = await poll(async () => [await schedules.ticks.getJobScheduler(lost.id), await schedules.ticks.getJobScheduler(stray.id)], {
-        until: ([back, gone]) => back !== undefined && gone === undefined,
+      const registered = await poll(() => Promise.all([lost, stray, deleted].map(({ id }) => schedules.ticks.getJobScheduler(id))), {
+        until: ([back, ...gone]) => back !== undefined && gone.every((scheduler) => scheduler === undefined),
         label: 'the lost ticks back and the stray ones gone',
         timeoutMs: 30_000,
       });

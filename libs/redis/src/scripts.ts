@@ -205,9 +205,13 @@ return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1), record
 
 const appendScheduleEvent = `
 -- KEYS: schedule record, event log, events channel, the queue's hooked tenants, its outbox
--- ARGV: mode (create | update), route line, envelope head (up to "seq":), envelope tail, log cap,
---       tenant for the outbox, field/value pairs…
-if ARGV[1] ~= 'create' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+-- ARGV: mode (create | update | update@<updatedAt>: only while the record's is that), route line,
+--       envelope head (up to "seq":), envelope tail, log cap, tenant for the outbox, field/value pairs…
+if ARGV[1] ~= 'create' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+  local since = string.match(ARGV[1], '^update@(%d+)$')
+  if since and redis.call('HGET', KEYS[1], 'updatedAt') ~= since then return -1 end
+end
 if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 ${numberAndPublish(2, 6, 4)}return seq
 `;
@@ -459,7 +463,7 @@ declare module 'ioredis' {
       channel: string,
       hooked: string,
       outbox: string,
-      mode: 'create' | 'update',
+      mode: 'create' | 'update' | `update@${number}`,
       route: string,
       head: string,
       tail: string,

@@ -18,12 +18,16 @@ export const tickJobName = 'tick';
 
 /** How long `reconcile` leaves a changed schedule to the request changing it: one still registering its ticks. */
 const reconcileSettleMs = 10_000;
+/** How many schedules `reconcile` reads at once. */
+const reconcileSlice = 100;
 
 /** What a reconciliation changed: schedules whose ticks it registered, that it finished, whose stray scheduler it removed. */
 export interface Reconciled {
   registered: number;
   finished: number;
   removed: number;
+  /** The schedules it could not reconcile, and why. */
+  failures: { scheduleId: string; error: unknown }[];
 }
 
 /** Schedules' life: create, read, enable, disable, delete, and their BullMQ tick registration. */
@@ -34,7 +38,7 @@ export class ScheduleService {
     private readonly store: ScheduleStore,
     private readonly hooks: ScheduleHooks,
     /** The connection of BullMQ's queues (see `ExecutionQueues`). */
-    queueRedis: Redis,
+    private readonly queueRedis: Redis,
     keys: RedisKeys,
   ) {
     this.ticks = new Queue<TickJobData>(keys.bullQueueName(scheduleQueue), { connection: queueRedis, prefix: keys.prefix });
@@ -75,8 +79,7 @@ export class ScheduleService {
     const sameTrigger = JSON.stringify({ cron, tz, every, at, runImmediately, startAt }) ===
       JSON.stringify({ cron: definition.cron, tz: definition.tz, every: definition.every, at: definition.at, runImmediately: definition.runImmediately, startAt: definition.startAt });
     const state = !enabled ? 'disabled' : record.state === 'disabled' ? 'active' : record.state;
-    await this.unregister(record);
-    return this.changedAndRegistered(record, { definition, enabled, state, anchor: sameTrigger ? record.anchor : null });
+    return this.changedAndRegistered(record, { definition, enabled, state, anchor: sameTrigger ? record.anchor : null }, 'replace');
   }
 
   async get(id: string, tenant: TenantFilter): Promise<ScheduleRecord> {
@@ -105,14 +108,15 @@ export class ScheduleService {
 
   async disable(id: string, tenant: TenantFilter): Promise<ScheduleView> {
     const record = await this.get(id, tenant);
+    const view = await this.changed(record, { enabled: false, state: record.state === 'finished' ? 'finished' : 'disabled' });
     await this.unregister(record);
-    return this.changed(record, { enabled: false, state: record.state === 'finished' ? 'finished' : 'disabled' });
+    return view;
   }
 
   async delete(id: string, tenant: TenantFilter): Promise<void> {
     const record = await this.get(id, tenant);
-    await this.unregister(record);
     await this.changed(record, { state: 'disabled', enabled: false });
+    await this.unregister(record);
     await this.store.releaseName(record.tenant, record.definition.name);
     await this.hooks.forgetAll(record);
     await this.store.forget(record);
@@ -135,54 +139,72 @@ export class ScheduleService {
     const record = await this.store.read(id);
     const limit = record?.definition.pauseAfterFailures ?? null;
     if (!record || typeof limit !== 'number' || streak < limit || record.state !== 'active') return;
-    await this.unregister(record);
     await this.store.append(record, 'schedule.paused', { failureStreak: streak }, { state: 'paused-after-failures', updatedAt: Date.now() });
+    await this.unregister(record);
     countPausedAfterFailures();
   }
 
   /**
    * Makes BullMQ's ticks match the stored schedules: registers the ticks of an active schedule that
    * has none, or whose scheduler repeats another trigger (a crash or a failed write between a change
-   * and its registration, a scheduler removed in Bull Board); finishes one whose end has passed;
-   * removes a scheduler whose schedule is gone or not active. A schedule changed in the last
-   * `settleMs` is left to the change in flight. Idempotent, so every worker may run it at any time.
+   * and its registration, a scheduler removed in Bull Board); finishes one whose end passed with no
+   * tick left to notice it; removes a scheduler that no schedule should have. Every change writes the
+   * record before it touches the ticks, so a schedule changed in the last `settleMs` is left to the
+   * change in flight. Idempotent, so every worker may run it at any time; one schedule that cannot be
+   * reconciled is reported without stopping the rest.
    */
   async reconcile(settleMs = reconcileSettleMs): Promise<Reconciled> {
-    const schedulers = new Map((await this.ticks.getJobSchedulers(0, -1)).map((scheduler) => [scheduler.key, scheduler]));
-    const ids = new Set([...(await this.store.allIds()), ...schedulers.keys()]);
-    const records = await Promise.all([...ids].map((id) => this.store.read(id).then((record) => ({ id, record }))));
-    const now = Date.now();
-    const reconciled: Reconciled = { registered: 0, finished: 0, removed: 0 };
-    for (const { id, record } of records) {
-      if (record && now - record.updatedAt < settleMs) continue;
-      if (!record || record.state !== 'active') {
-        if (schedulers.has(id)) reconciled.removed += Number(await this.ticks.removeJobScheduler(id));
-        continue;
-      }
-      const plan = planTicks(record.definition, { from: now, anchor: record.anchor });
-      const over = endedBefore(record.definition, now - settleMs);
-      const scheduler = schedulers.get(id);
-      const ticking =
-        plan.kind === 'none' ||
-        (plan.kind === 'scheduler' && !over && scheduler !== undefined && repeatsAsPlanned(scheduler, plan.repeat)) ||
-        // A one-off tick still queued fires, however late; one that fired has finished its schedule.
-        (plan.kind === 'once' && (record.runCount > 0 || (await this.ticks.getJob(onceJobId(id))) !== undefined));
-      if (ticking) continue;
-      if (over) {
-        await this.finish(record);
-        reconciled.finished++;
-      } else {
-        await this.register(id, plan, now);
-        reconciled.registered++;
-      }
+    const reconciled: Reconciled = { registered: 0, finished: 0, removed: 0, failures: [] };
+    // The schedules', and any other scheduler's (one left by a schedule deleted meanwhile).
+    const ids = [...new Set([...(await this.store.allIds()), ...(await this.queueRedis.zrange(this.ticks.keys.repeat, '0', '-1'))])];
+    for (let at = 0; at < ids.length; at += reconcileSlice) {
+      const slice = ids.slice(at, at + reconcileSlice);
+      const outcomes = await Promise.allSettled(slice.map((id) => this.reconcileOne(id, settleMs)));
+      outcomes.forEach((outcome, n) => {
+        if (outcome.status === 'rejected') reconciled.failures.push({ scheduleId: slice[n], error: outcome.reason });
+        else if (outcome.value) reconciled[outcome.value]++;
+      });
     }
     return reconciled;
   }
 
+  private async reconcileOne(id: string, settleMs: number): Promise<'registered' | 'finished' | 'removed' | null> {
+    const [record, scheduler] = await Promise.all([this.store.read(id), this.ticks.getJobScheduler(id)]);
+    const now = Date.now();
+    if (record && now - record.updatedAt < settleMs) return null;
+    const plan = record?.state === 'active' ? planTicks(record.definition, { from: now, anchor: record.anchor }) : null;
+    if (plan?.kind !== 'scheduler' && scheduler) {
+      await this.ticks.removeJobScheduler(id);
+      return 'removed';
+    }
+    if (!record || !plan || plan.kind === 'none') return null;
+    const end = record.definition.at ?? record.definition.endAt;
+    const endMs = end === null ? null : Date.parse(end);
+    // A tick still queued fires however late: a one-off, or the next one of a scheduler when due by the end.
+    if (plan.kind === 'once' && (record.runCount > 0 || (await this.ticks.getJob(onceJobId(id))))) return null;
+    if (plan.kind === 'scheduler' && scheduler && repeatsAsPlanned(scheduler, plan.repeat)) {
+      if (endMs === null || endMs >= now - settleMs || (await this.tickQueuedBy(scheduler, endMs))) return null;
+    }
+    if (endMs === null || endMs >= now) {
+      await this.register(id, plan, now);
+      return 'registered';
+    }
+    if (endMs >= now - settleMs) return null;
+    // Written only while the record is as read: a change meanwhile (a later end) registers its own ticks.
+    if (!(await this.write(record, { state: 'finished' }, 'unchanged')).written) return null;
+    await this.unregister(record);
+    return 'finished';
+  }
+
+  /** Whether the scheduler's next tick is due by `endMs` and still queued. */
+  private async tickQueuedBy(scheduler: JobSchedulerJson, endMs: number): Promise<boolean> {
+    return typeof scheduler.next === 'number' && scheduler.next <= endMs && (await this.ticks.getJob(`repeat:${scheduler.key}:${scheduler.next}`)) !== undefined;
+  }
+
   /** No more ticks: its limit is reached, its end passed, or its one tick fired. */
   async finish(record: ScheduleRecord): Promise<void> {
-    await this.unregister(record);
     await this.changed(record, { state: 'finished' });
+    await this.unregister(record);
   }
 
   /** `plannedNextRunAt`: its next tick as planned, while BullMQ does not hold it yet (else read from BullMQ). */
@@ -204,32 +226,34 @@ export class ScheduleService {
   }
 
   /** Applies `fields`, with a `schedule.updated` event carrying the schedule as it now reads, without its input (which can be large). */
-  private async changed(
-    record: ScheduleRecord,
-    fields: Partial<ScheduleRecord>,
-    mode: 'create' | 'update' = 'update',
-    plannedNextRunAt?: number,
-  ): Promise<ScheduleView> {
+  private async changed(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update', plannedNextRunAt?: number): Promise<ScheduleView> {
+    return (await this.write(record, fields, mode, plannedNextRunAt)).view;
+  }
+
+  /** `changed`, saying whether it wrote: `mode: 'unchanged'` writes only while the record is as read (its `updatedAt`). */
+  private async write(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' | 'unchanged', plannedNextRunAt?: number) {
     const updated: ScheduleRecord = { ...record, ...fields, updatedAt: Date.now() };
     const view = await this.view({ ...updated, seq: record.seq + 1 }, plannedNextRunAt);
     const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
     const { input: _input, ...schedule } = view;
-    const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode);
-    return { ...view, seq: seq ?? view.seq };
+    const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode === 'unchanged' ? { unchangedSince: record.updatedAt } : mode);
+    return { view: { ...view, seq: seq ?? view.seq }, written: seq !== null };
   }
 
   /**
-   * Applies `fields`, then registers the ticks of the schedule as it now reads when it is active. In
-   * that order, a tick due at once (runImmediately) finds the record it fires; were the ticks first, it
-   * could find none, or the definition before the change, and do nothing. Should the registration
-   * fail after the write, the workers' `reconcile` registers the ticks within seconds.
+   * Applies `fields`, then (`replace`) removes the ticks of the schedule as it was, then registers
+   * those of the schedule as it now reads when it is active. In that order, a tick due at once
+   * (runImmediately) finds the record it fires; were the ticks first, it could find none, or the
+   * definition before the change, and do nothing. Should a step fail after the write, the workers'
+   * `reconcile` mends the ticks within seconds.
    */
-  private async changedAndRegistered(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' = 'update'): Promise<ScheduleView> {
+  private async changedAndRegistered(record: ScheduleRecord, fields: Partial<ScheduleRecord>, mode: 'create' | 'update' | 'replace' = 'update'): Promise<ScheduleView> {
     const updated: ScheduleRecord = { ...record, ...fields };
     const from = Date.now();
     const plan = updated.state === 'active' ? planTicks(updated.definition, { from, anchor: updated.anchor }) : null;
     // An `every` schedule's next tick is BullMQ's to tell once registered; before, it is the plan's first.
-    const view = await this.changed(record, fields, mode, plan?.kind === 'scheduler' && plan.repeat.every ? Number(plan.repeat.startDate) : undefined);
+    const view = await this.changed(record, fields, mode === 'create' ? 'create' : 'update', plan?.kind === 'scheduler' && plan.repeat.every ? Number(plan.repeat.startDate) : undefined);
+    if (mode === 'replace') await this.unregister(record);
     if (plan) await this.register(record.id, plan, from);
     return view;
   }
@@ -262,15 +286,10 @@ function nameTaken(name: string): ScheduleStateError {
   return new ScheduleStateError('name_taken', `A schedule named "${name}" already exists.`);
 }
 
-/** Whether the schedule's last tick (its `at`, or its `endAt`) was due before `time`. */
-function endedBefore({ at, endAt }: ScheduleDefinition, time: number): boolean {
-  const end = at ?? endAt;
-  return end !== null && Date.parse(end) < time;
-}
-
 /** Whether a registered scheduler repeats as the plan does (its first tick aside, which it may have passed). */
-function repeatsAsPlanned(scheduler: JobSchedulerJson, repeat: Pick<RepeatOptions, 'every' | 'pattern' | 'tz'>): boolean {
-  return (scheduler.every ?? null) === (repeat.every ?? null) && (scheduler.pattern ?? null) === (repeat.pattern ?? null) && (scheduler.tz ?? null) === (repeat.tz ?? null);
+function repeatsAsPlanned(scheduler: JobSchedulerJson, repeat: Pick<RepeatOptions, 'every' | 'pattern' | 'tz' | 'endDate'>): boolean {
+  const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null);
+  return same(scheduler.every, repeat.every) && same(scheduler.pattern, repeat.pattern) && same(scheduler.tz, repeat.tz) && same(scheduler.endDate, repeat.endDate);
 }
 
 function onceJobId(scheduleId: string): string {

@@ -50,14 +50,15 @@ export class ScheduleStore {
 
   /**
    * Appends a numbered event of the schedule and applies `fields`, atomically. `mode: 'create'` writes
-   * a new record.
+   * a new record; `unchangedSince` updates only a record whose `updatedAt` is still that one. `null`:
+   * nothing written (the record is gone, or changed since).
    */
   async append<T extends ScheduleEventType>(
     record: Pick<ScheduleRecord, 'id' | 'tenant'>,
     type: T,
     data: EventDataMap[T],
     fields: Partial<ScheduleRecord>,
-    mode: 'create' | 'update' = 'update',
+    mode: 'create' | 'update' | { unchangedSince: number } = 'update',
   ): Promise<number | null> {
     const recordKey = this.keys.schedule(scheduleQueue, record.id);
     const { route, head, tail } = encodeNumbered({ type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, data });
@@ -67,7 +68,7 @@ export class ScheduleStore {
       this.keys.eventsChannel(scheduleQueue),
       this.keys.hookedTenants(scheduleQueue),
       this.keys.outbox(scheduleQueue),
-      mode,
+      typeof mode === 'string' ? mode : `update@${mode.unchangedSince}`,
       route,
       head,
       tail,

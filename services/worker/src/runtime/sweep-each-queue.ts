@@ -28,8 +28,8 @@ export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logge
   return () => clearInterval(timer);
 }
 
-/** Runs `work` if this process is the one to take `lock` for this interval (none other runs it meanwhile). */
-export async function onceAnInterval(redis: Redis, lock: string, intervalMs: number, work: () => Promise<void>): Promise<void> {
-  const mine = await redis.set(lock, randomUUID(), 'PX', intervalMs, 'NX');
+/** Runs `work` if this process is the one to take `lock`, which it then holds for `holdMs` (none other runs it meanwhile). */
+export async function onceAnInterval(redis: Redis, lock: string, holdMs: number, work: () => Promise<void>): Promise<void> {
+  const mine = await redis.set(lock, randomUUID(), 'PX', holdMs, 'NX');
   if (mine) await work();
 }

@@ -54,11 +54,7 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
-    const reconciling = setInterval(() => {
-      onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs, () => this.reconcile()).catch((err: unknown) =>
-        this.logger.warn({ err }, 'schedule ticks not reconciled; trying again next interval'),
-      );
-    }, reconcileIntervalMs).unref();
+    const reconciling = setInterval(() => void this.reconcile(), reconcileIntervalMs).unref();
     this.running = { worker, connection, reconciling };
   }
 
@@ -69,8 +65,17 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.running.connection.disconnect();
   }
 
+  /** A pass by the worker that takes this interval's lock (held a little less than the interval, so that the next one finds it free). */
   private async reconcile(): Promise<void> {
-    const reconciled = await this.schedules.reconcile();
-    if (Object.values(reconciled).some((count) => count > 0)) this.logger.info(reconciled, 'reconciled the ticks of schedules with their records');
+    const retry = 'schedule ticks not reconciled; trying again next interval';
+    try {
+      await onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs - 1_000, async () => {
+        const { failures, ...counts } = await this.schedules.reconcile();
+        if (Object.values(counts).some((count) => count > 0)) this.logger.info(counts, 'reconciled the ticks of schedules with their records');
+        for (const { scheduleId, error } of failures) this.logger.warn({ err: error, scheduleId }, retry);
+      });
+    } catch (err) {
+      this.logger.warn({ err }, retry);
+    }
   }
 }
