@@ -191,17 +191,23 @@ describe('schedules', () => {
   // The worker reconciles every 10 s the schedules unchanged for 10 s: these are made to look unchanged for a minute.
   it('gives an active schedule its lost ticks back, takes those of a disabled or deleted one away, and finishes one past its end, within seconds', async () => {
     const lost = await create({ name: 'ticks lost', task: 'demo.noop', every: 1000, overlap: 'allow' });
-    const stray = await client.schedules.disable((await create({ name: 'ticks stray', task: 'demo.noop', every: 1000 })).id);
+    const broken = await create({ name: 'next tick lost', task: 'demo.noop', every: 3_600_000 });
+    const stray = await create({ name: 'ticks stray', task: 'demo.noop', every: 1000, enabled: false });
     const deleted = await create({ name: 'ticks of the deleted', task: 'demo.noop', every: 1000 });
     await client.schedules.delete(deleted.id);
     const ending = await create({ name: 'past its end', task: 'demo.noop', every: 3_600_000, endAt: new Date(Date.now() + 1000).toISOString() });
     await withCore(async ({ schedules, scheduleStore }) => {
       await schedules.ticks.removeJobScheduler(lost.id);
+      // BullMQ removes no scheduler's next tick by its own means: this one is lost as a failed write would lose it.
+      const brokenTick = `repeat:${broken.id}:${(await schedules.ticks.getJobScheduler(broken.id))!.next}`;
+      const redis = stack.redis.connect();
+      await redis.multi().zrem(schedules.ticks.keys.delayed, brokenTick).del(schedules.ticks.toKey(brokenTick)).exec().finally(() => redis.disconnect());
+      assert.equal(await schedules.ticks.getJobState(brokenTick), 'unknown');
       for (const { id } of [stray, deleted]) await schedules.ticks.upsertJobScheduler(id, { every: 1000 }, { name: 'tick', data: { v: 1, scheduleId: id } });
       // A change is written only to the record as read: one read before another change is refused.
       const stored = (await scheduleStore.read(ending.id))!;
       assert.equal(await scheduleStore.append(stored, 'schedule.updated', { schedule: ending }, { state: 'finished' }, { unchangedSince: stored.updatedAt - 1 }), null);
-      for (const { id } of [lost, stray, ending]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
+      for (const { id } of [lost, broken, stray, ending]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
       const lostRuns = (await runsOf(lost.id)).length;
       const registered = await poll(() => Promise.all([lost, stray, deleted].map(({ id }) => schedules.ticks.getJobScheduler(id))), {
         until: ([back, ...gone]) => back !== undefined && gone.every((scheduler) => scheduler === undefined),
@@ -209,12 +215,17 @@ describe('schedules', () => {
         timeoutMs: 30_000,
       });
       assert.equal(registered[0]?.every, 1000);
+      await poll(async () => schedules.ticks.getJobState(`repeat:${broken.id}:${(await schedules.ticks.getJobScheduler(broken.id))?.next}`), {
+        until: (state) => state === 'delayed',
+        label: 'the next tick of the schedule that lost it, queued again',
+        timeoutMs: 30_000,
+      });
       await poll(() => runsOf(lost.id), { until: (runs) => runs.length > lostRuns, label: 'a run of the schedule whose ticks came back', timeoutMs: 15_000 });
     });
     const ended = await poll(() => read(ending.id), { until: (s) => s.state === 'finished', label: 'the schedule past its end finished', timeoutMs: 30_000 });
     assert.equal(ended.runCount, 0);
     assert.deepEqual([(await runsOf(stray.id)).length, (await read(stray.id)).state], [0, 'disabled'], 'a stray tick fires no run');
-    await client.schedules.disable(lost.id);
+    await Promise.all([lost, broken].map(({ id }) => client.schedules.disable(id)));
   });
 
   it('fires a one-off schedule once, at its time, then finishes', async () => {

@@ -209,8 +209,9 @@ const appendScheduleEvent = `
 --       envelope head (up to "seq":), envelope tail, log cap, tenant for the outbox, field/value pairs…
 if ARGV[1] ~= 'create' then
   if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-  local since = string.match(ARGV[1], '^update@(%d+)$')
-  if since and redis.call('HGET', KEYS[1], 'updatedAt') ~= since then return -1 end
+  if string.sub(ARGV[1], 1, 7) == 'update@' and redis.call('HGET', KEYS[1], 'updatedAt') ~= string.match(ARGV[1], '^update@(%d+)$') then
+    return -1
+  end
 end
 if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 ${numberAndPublish(2, 6, 4)}return seq

@@ -18,6 +18,8 @@ export const tickJobName = 'tick';
 
 /** How long `reconcile` leaves a changed schedule to the request changing it: one still registering its ticks. */
 const reconcileSettleMs = 10_000;
+/** The states of a tick job that will fire, or fires. */
+const queuedStates = new Set<string>(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
 /** How many schedules `reconcile` reads at once. */
 const reconcileSlice = 100;
 
@@ -180,10 +182,11 @@ export class ScheduleService {
     if (!record || !plan || plan.kind === 'none') return null;
     const end = record.definition.at ?? record.definition.endAt;
     const endMs = end === null ? null : Date.parse(end);
-    // A tick still queued fires however late: a one-off, or the next one of a scheduler when due by the end.
-    if (plan.kind === 'once' && (record.runCount > 0 || (await this.ticks.getJob(onceJobId(id))))) return null;
-    if (plan.kind === 'scheduler' && scheduler && repeatsAsPlanned(scheduler, plan.repeat)) {
-      if (endMs === null || endMs >= now - settleMs || (await this.tickQueuedBy(scheduler, endMs))) return null;
+    // A tick still queued fires however late: a one-off, or a scheduler's next one due by the end (a
+    // scheduler whose next tick is gone, its chain broken, is registered again).
+    if (plan.kind === 'once' && (record.runCount > 0 || (await this.queued(onceJobId(id))))) return null;
+    if (plan.kind === 'scheduler' && scheduler && repeatsAsPlanned(scheduler, plan.repeat) && (await this.nextTickQueued(scheduler))) {
+      if (endMs === null || endMs >= now - settleMs || scheduler.next! <= endMs) return null;
     }
     if (endMs === null || endMs >= now) {
       await this.register(id, plan, now);
@@ -196,9 +199,16 @@ export class ScheduleService {
     return 'finished';
   }
 
-  /** Whether the scheduler's next tick is due by `endMs` and still queued. */
-  private async tickQueuedBy(scheduler: JobSchedulerJson, endMs: number): Promise<boolean> {
-    return typeof scheduler.next === 'number' && scheduler.next <= endMs && (await this.ticks.getJob(`repeat:${scheduler.key}:${scheduler.next}`)) !== undefined;
+  /** Whether the scheduler's next tick is queued (to fire, however late), or the scheduler moved on since it was read. */
+  private async nextTickQueued(scheduler: JobSchedulerJson): Promise<boolean> {
+    if (typeof scheduler.next !== 'number') return false;
+    if (await this.queued(`repeat:${scheduler.key}:${scheduler.next}`)) return true;
+    return (await this.ticks.getJobScheduler(scheduler.key))?.next !== scheduler.next;
+  }
+
+  /** Whether the tick job waits to fire or is firing (not ended, nor gone). */
+  private async queued(jobId: string): Promise<boolean> {
+    return queuedStates.has(await this.ticks.getJobState(jobId));
   }
 
   /** No more ticks: its limit is reached, its end passed, or its one tick fired. */

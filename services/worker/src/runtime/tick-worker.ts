@@ -26,7 +26,8 @@ export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
  */
 @Injectable()
 export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private running: { worker: Worker<TickJobData>; connection: Redis; reconciling: NodeJS.Timeout } | null = null;
+  private running: { worker: Worker<TickJobData>; connection: Redis; reconciler: NodeJS.Timeout } | null = null;
+  private reconciling = false;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -39,7 +40,8 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.queues.includes(scheduleQueue)) return;
-    await this.reconcile();
+    // Not awaited: the ticks start at once.
+    void this.reconcile();
     const connection = createRedis(this.config.redis, 'worker');
     const worker = new Worker<TickJobData>(
       this.keys.bullQueueName(scheduleQueue),
@@ -54,19 +56,24 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
-    const reconciling = setInterval(() => void this.reconcile(), reconcileIntervalMs).unref();
-    this.running = { worker, connection, reconciling };
+    const reconciler = setInterval(() => void this.reconcile(), reconcileIntervalMs).unref();
+    this.running = { worker, connection, reconciler };
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.running) return;
-    clearInterval(this.running.reconciling);
+    clearInterval(this.running.reconciler);
     await this.running.worker.close();
     this.running.connection.disconnect();
   }
 
-  /** A pass by the worker that takes this interval's lock (held a little less than the interval, so that the next one finds it free). */
+  /**
+   * A pass by the worker that takes this interval's lock (held a little less than the interval, so
+   * that the next one finds it free), unless this process's previous pass still runs.
+   */
   private async reconcile(): Promise<void> {
+    if (this.reconciling) return;
+    this.reconciling = true;
     const retry = 'schedule ticks not reconciled; trying again next interval';
     try {
       await onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs - 1_000, async () => {
@@ -76,6 +83,8 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
       });
     } catch (err) {
       this.logger.warn({ err }, retry);
+    } finally {
+      this.reconciling = false;
     }
   }
 }
