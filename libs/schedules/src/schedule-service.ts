@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Queue, type JobSchedulerJson, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
@@ -20,8 +21,11 @@ export const tickJobName = 'tick';
 const reconcileSettleMs = 10_000;
 /** The states of a tick job that will fire, or fires. */
 const queuedStates = new Set<string>(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
-/** How many schedules `reconcile` reads at once. */
-const reconcileSlice = 100;
+/**
+ * How many schedules `reconcile` reads at once. A pass costs the worker about 0.2 ms of CPU a schedule:
+ * in small slices, each followed by a turn of the event loop, the ticks it runs meanwhile are not held up.
+ */
+const reconcileSlice = 10;
 
 /** What a reconciliation changed: schedules whose ticks it registered, that it finished, whose stray scheduler it removed. */
 export interface Reconciled {
@@ -166,6 +170,7 @@ export class ScheduleService {
         if (outcome.status === 'rejected') reconciled.failures.push({ scheduleId: slice[n], error: outcome.reason });
         else if (outcome.value) reconciled[outcome.value]++;
       });
+      await nextTurn();
     }
     return reconciled;
   }
