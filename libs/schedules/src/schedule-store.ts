@@ -60,7 +60,6 @@ export class ScheduleStore {
     fields: Partial<ScheduleRecord>,
     mode: 'create' | 'update' | { unchangedSince: number } = 'update',
   ): Promise<number | null> {
-    if (typeof mode === 'object' && !Number.isSafeInteger(mode.unchangedSince)) return null;
     const recordKey = this.keys.schedule(scheduleQueue, record.id);
     const { route, head, tail } = encodeNumbered({ type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, data });
     const seq = await this.redis.conveyorAppendScheduleEvent(

@@ -3,6 +3,7 @@ import type { JobState } from 'bullmq';
 import { ExecutionQueues, ExecutionStore, heldFor, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { parseSlotMember, slotMember, slotRenewalMs, TenantLimitsStore, TenantSlots } from '@conveyor/tenants';
+import { repeat } from './repeat.js';
 
 /** How often every worker repairs what a crash or a race left in the tenants' slots. */
 const reconcileIntervalMs = 1_000;
@@ -145,18 +146,4 @@ export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationS
     await this.slots.register(tenant);
     this.registered.add(tenant);
   }
-}
-
-/** Runs `work` every `ms`, skipping a turn while the previous one is still going (Redis may be slow or away). */
-function repeat(ms: number, work: () => Promise<void>, onError: (err: unknown) => void): NodeJS.Timeout {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    work()
-      .catch(onError)
-      .finally(() => (busy = false));
-  }, ms);
-  timer.unref();
-  return timer;
 }

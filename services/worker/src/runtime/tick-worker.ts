@@ -8,10 +8,12 @@ import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/sche
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
 import { WORKER_CONFIG } from '../worker-config.js';
+import { repeat } from './repeat.js';
 import { onceAnInterval } from './sweep-each-queue.js';
 
 /** How often one of the workers running ticks reconciles them with the schedules' records. */
 const reconcileIntervalMs = 10_000;
+const notReconciled = 'schedule ticks not reconciled; trying again next interval';
 
 /** The due time of a tick: a scheduler's iteration id ends with it (a one-off tick's is its schedule's `at`). */
 export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
@@ -27,7 +29,6 @@ export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
 @Injectable()
 export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private running: { worker: Worker<TickJobData>; connection: Redis; reconciler: NodeJS.Timeout } | null = null;
-  private reconciling = false;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -40,8 +41,6 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.queues.includes(scheduleQueue)) return;
-    // Not awaited: the ticks start at once.
-    void this.reconcile();
     const connection = createRedis(this.config.redis, 'worker');
     const worker = new Worker<TickJobData>(
       this.keys.bullQueueName(scheduleQueue),
@@ -56,7 +55,8 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     );
     worker.on('failed', (job, err) => this.logger.error({ err, scheduleId: job?.data?.scheduleId }, 'tick failed'));
     worker.on('error', (err) => this.logger.error({ err }, 'tick worker error'));
-    const reconciler = setInterval(() => void this.reconcile(), reconcileIntervalMs).unref();
+    // The first pass at once, beside the ticks (not before them).
+    const reconciler = repeat(reconcileIntervalMs, () => this.reconcile(), (err) => this.logger.warn({ err }, notReconciled), { atOnce: true });
     this.running = { worker, connection, reconciler };
   }
 
@@ -67,24 +67,12 @@ export class TickWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.running.connection.disconnect();
   }
 
-  /**
-   * A pass by the worker that takes this interval's lock (held a little less than the interval, so
-   * that the next one finds it free), unless this process's previous pass still runs.
-   */
-  private async reconcile(): Promise<void> {
-    if (this.reconciling) return;
-    this.reconciling = true;
-    const retry = 'schedule ticks not reconciled; trying again next interval';
-    try {
-      await onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs - 1_000, async () => {
-        const { failures, ...counts } = await this.schedules.reconcile();
-        if (Object.values(counts).some((count) => count > 0)) this.logger.info(counts, 'reconciled the ticks of schedules with their records');
-        for (const { scheduleId, error } of failures) this.logger.warn({ err: error, scheduleId }, retry);
-      });
-    } catch (err) {
-      this.logger.warn({ err }, retry);
-    } finally {
-      this.reconciling = false;
-    }
+  /** A pass by the worker that takes this interval's lock (held a little less than the interval, so that the next one finds it free). */
+  private reconcile(): Promise<void> {
+    return onceAnInterval(this.redis, this.keys.scheduleReconcileLock(scheduleQueue), reconcileIntervalMs - 1_000, async () => {
+      const { failures, ...counts } = await this.schedules.reconcile();
+      if (Object.values(counts).some((count) => count > 0)) this.logger.info(counts, 'reconciled the ticks of schedules with their records');
+      for (const { scheduleId, error } of failures) this.logger.warn({ err: error, scheduleId }, notReconciled);
+    });
   }
 }
