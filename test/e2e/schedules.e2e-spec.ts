@@ -228,6 +228,39 @@ describe('schedules', () => {
     await Promise.all([lost, broken].map(({ id }) => client.schedules.disable(id)));
   });
 
+  it('finishes a schedule whose runs are spent when no tick did, once, and lets a change made meanwhile stand over a tick’s finish', async () => {
+    const atLimit = await create({ name: 'limit spent', task: 'demo.noop', every: 3_600_000, limit: 2 });
+    const oneOff = await create({ name: 'one-off spent', task: 'demo.noop', at: new Date(Date.now() + 3_600_000).toISOString() });
+    const inFlight = await create({ name: 'last run in flight', task: 'demo.noop', every: 3_600_000, limit: 1 });
+    const raised = await create({ name: 'limit raised', task: 'demo.noop', every: 3_600_000, limit: 1 });
+    await withCore(async ({ schedules, scheduleStore }) => {
+      // Runs counted as ticks count them, the ticks that would finish them lost; the last one's claim still open: its run is being submitted.
+      await scheduleStore.update(atLimit.id, { runCount: 2 });
+      await scheduleStore.update(oneOff.id, { runCount: 1 });
+      assert.ok(await scheduleStore.claimRun(inFlight.id, Date.now(), 1));
+      for (const { id } of [atLimit, oneOff, inFlight]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
+      await schedules.reconcile();
+      const [limitSpent, oneOffSpent, stillFiring] = await Promise.all([atLimit, oneOff, inFlight].map(({ id }) => read(id)));
+      assert.deepEqual([limitSpent.state, limitSpent.runCount, oneOffSpent.state, oneOffSpent.runCount], ['finished', 2, 'finished', 1]);
+      assert.equal(stillFiring.state, 'active', 'the tick submitting the last run finishes its schedule itself');
+      assert.equal(await schedules.ticks.getJobScheduler(atLimit.id), undefined);
+      assert.equal(await schedules.ticks.getJobState(`${oneOff.id}_once`), 'unknown');
+
+      // Two finishes of one read (a tick's and a reconciliation's): one is written and announced.
+      const asRead = (await scheduleStore.read(inFlight.id))!;
+      assert.deepEqual((await Promise.all([schedules.finish(asRead), schedules.finish(asRead)])).sort(), [false, true]);
+      const { events } = await scheduleStore.readEvents(inFlight.id, 0);
+      assert.equal(events.filter((e) => e.type === 'schedule.updated' && e.data.schedule.state === 'finished').length, 1);
+
+      // A tick read the schedule before its limit was raised: its finish is refused.
+      const beforeRaise = (await scheduleStore.read(raised.id))!;
+      await client.schedules.update(raised.id, { limit: 5 });
+      assert.equal(await schedules.finish(beforeRaise), false);
+    });
+    assert.equal((await read(raised.id)).state, 'active');
+    await client.schedules.disable(raised.id);
+  });
+
   it('fires a one-off schedule once, at its time, then finishes', async () => {
     const at = new Date(Date.now() + 1500).toISOString();
     const schedule = await create({ name: 'once', task: 'demo.noop', at });

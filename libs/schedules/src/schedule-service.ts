@@ -26,6 +26,12 @@ const queuedStates = new Set<string>(['waiting', 'delayed', 'prioritized', 'acti
  * in small slices, each followed by a turn of the event loop, the ticks it runs meanwhile are not held up.
  */
 const reconcileSlice = 10;
+/**
+ * A tick's claim open longer than this was left by a tick that failed for good (a try that dies is
+ * retried within a minute or so, and goes on with its claim): it no longer stops a reconciliation
+ * from finishing a schedule whose runs are spent.
+ */
+const abandonedClaimMs = 60 * 60_000;
 
 /** What a reconciliation changed: schedules whose ticks it registered, that it finished, whose stray scheduler it removed. */
 export interface Reconciled {
@@ -179,6 +185,10 @@ export class ScheduleService {
     const [record, scheduler] = await Promise.all([this.store.read(id), this.ticks.getJobScheduler(id)]);
     const now = Date.now();
     if (record && now - record.updatedAt < settleMs) return null;
+    // Its last run fired but the tick that fired it did not finish it (it died, or the record changed meanwhile).
+    if (record?.state === 'active' && spent(record) && !(await this.store.hasOpenClaims(id, now - abandonedClaimMs))) {
+      return (await this.finish(record)) ? 'finished' : null;
+    }
     const plan = record?.state === 'active' ? planTicks(record.definition, { from: now, anchor: record.anchor }) : null;
     if (plan?.kind !== 'scheduler' && scheduler) {
       await this.ticks.removeJobScheduler(id);
@@ -198,10 +208,7 @@ export class ScheduleService {
       return 'registered';
     }
     if (endMs >= now - settleMs) return null;
-    // Written only while the record is as read: a change meanwhile (a later end) registers its own ticks.
-    if (!(await this.write(record, { state: 'finished' }, 'unchanged')).written) return null;
-    await this.unregister(record);
-    return 'finished';
+    return (await this.finish(record)) ? 'finished' : null;
   }
 
   /** Whether the scheduler's next tick is queued (to fire, however late), or the scheduler moved on since it was read. */
@@ -216,10 +223,16 @@ export class ScheduleService {
     return queuedStates.has(await this.ticks.getJobState(jobId));
   }
 
-  /** No more ticks: its limit is reached, its end passed, or its one tick fired. */
-  async finish(record: ScheduleRecord): Promise<void> {
-    await this.changed(record, { state: 'finished' });
+  /**
+   * No more ticks: its limit is reached, its end passed, or its one tick fired. Written only while the
+   * record is as read (its `updatedAt`), so that a change meanwhile stands (a later end, a higher limit,
+   * a disable) and a tick and a reconciliation finishing it at once announce it once; `false` when
+   * refused (a reconciliation finishes it later if it still should be).
+   */
+  async finish(record: ScheduleRecord): Promise<boolean> {
+    if (!(await this.write(record, { state: 'finished' }, 'unchanged')).written) return false;
     await this.unregister(record);
+    return true;
   }
 
   /** `plannedNextRunAt`: its next tick as planned, while BullMQ does not hold it yet (else read from BullMQ). */
@@ -299,6 +312,11 @@ export class ScheduleService {
 
 function nameTaken(name: string): ScheduleStateError {
   return new ScheduleStateError('name_taken', `A schedule named "${name}" already exists.`);
+}
+
+/** Whether its runs are all spent: its limit's, or a one-off's one. */
+function spent({ definition, runCount }: ScheduleRecord): boolean {
+  return (definition.at !== null && runCount > 0) || (definition.limit !== null && runCount >= definition.limit);
 }
 
 /** Whether a registered scheduler repeats as the plan does (its first tick aside, which it may have passed). */

@@ -31,7 +31,6 @@ export class ScheduleStore {
     await this.redis.hdel(this.keys.scheduleNames(scheduleQueue, tenant), name);
   }
 
-  /** The tenant's schedules, by name. */
   /** The ids of a tenant's schedules (`null`: every tenant's). */
   async idsOf(tenant: TenantFilter): Promise<string[]> {
     if (tenant === null) return this.redis.smembers(this.keys.scheduleIds(scheduleQueue));
@@ -109,6 +108,11 @@ export class ScheduleStore {
    */
   async settleRun(id: string, tickMs: number): Promise<void> {
     await this.redis.zrem(this.keys.scheduleClaims(scheduleQueue, id), tickMs);
+  }
+
+  /** Whether a tick due since `since` holds a claim still open: its run is being submitted, or a try of it is to be retried. */
+  async hasOpenClaims(id: string, since: number): Promise<boolean> {
+    return (await this.redis.zcount(this.keys.scheduleClaims(scheduleQueue, id), since, '+inf')) > 0;
   }
 
   private claim(id: string, action: 'claim' | 'release', tickMs: number, limit: number | null) {

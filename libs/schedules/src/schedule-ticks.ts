@@ -177,15 +177,13 @@ export class ScheduleTicks {
   ): Promise<void> {
     // The claim ends only once the run is recorded: a worker that dies, or an event that fails, before
     // that leaves the claim open, and the tick's retry records the run without counting it again.
-    await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, {
-      lastRunAt: Date.now(),
-      lastExecutionId: execution.id,
-      ...(manual || record.anchor !== null ? {} : { anchor: tickMs }),
-    });
+    const fired = { lastRunAt: Date.now(), lastExecutionId: execution.id, ...(manual || record.anchor !== null ? {} : { anchor: tickMs }) };
+    await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, fired);
     if (!manual) await this.store.settleRun(record.id, tickMs);
     countTickFired(manual, manual ? null : Date.now() - tickMs);
     const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
-    if (!manual && done) await this.schedules.finish({ ...record, runCount });
+    // The record as it now reads (`schedule.fired` moves no `updatedAt`, so the finish's guard still holds).
+    if (!manual && done) await this.schedules.finish({ ...record, ...fired, runCount });
   }
 
   /** `schedule.skipped`; a one-off schedule's only tick is then spent, so it finishes. */
