@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ConveyorClient } from '@conveyor/client';
 import { RedisKeys } from '@conveyor/redis';
-import { poll, Stack } from '@conveyor/testing';
+import { poll, Stack, submitAndWatch } from '@conveyor/testing';
 
 /** Data that earlier versions wrote stays readable and writable. */
 describe('stored formats of earlier versions', () => {
@@ -103,6 +103,25 @@ describe('stored formats of earlier versions', () => {
     assert.equal((await ended(id)).status, 'failed');
     const types = (await client.events(id)).items.map((event) => event.type);
     assert.deepEqual(types.slice(-3), ['execution.retried', 'execution.started', 'execution.failed']);
+  });
+
+  it("stores a completion without its result, which its job keeps, and reads it back as it was sent live; an earlier version's with its result, as stored", async () => {
+    const run = await submitAndWatch(client, 'demo.noop', { payload: { nested: [1, 'two', null], text: 'x'.repeat(1000) } });
+    await run.done;
+    const id = run.executionId;
+    const log = keys.executionEvents('demo', id);
+    const stored = JSON.parse((await redis.lindex(log, -1))!);
+    assert.deepEqual([stored.type, stored.data], ['execution.completed', {}]);
+    const live = run.events.filter((e) => e.seq !== undefined);
+    assert.equal(JSON.stringify((await client.events(id)).items), JSON.stringify(live));
+    assert.equal(JSON.stringify((await client.events(id, { since: live.length - 1 })).items), JSON.stringify(live.slice(-1)));
+
+    await redis.lset(log, -1, JSON.stringify({ ...stored, data: { result: 'as stored' } }));
+    assert.deepEqual((await client.events(id)).items.at(-1)?.data, { result: 'as stored' });
+    // Its job gone (removed by hand): the result reads null.
+    await redis.lset(log, -1, JSON.stringify(stored));
+    await redis.del(keys.job('demo', id));
+    assert.deepEqual((await client.events(id)).items.at(-1)?.data, { result: null });
   });
 
   it('adds a cancelled queued execution back on retry with its options, and without what its absence implies', async () => {

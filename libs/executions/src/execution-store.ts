@@ -294,19 +294,22 @@ export class ExecutionStore {
 
   /**
    * Events with `seq > since`, oldest first, at most `limit`, whole again with whom they are about (the
-   * record says it); event 1 from the record, unless an earlier version logged it. None without a record.
+   * record says it) and a completion with its result (its job keeps it); event 1 from the record, unless
+   * an earlier version logged it. None without a record.
    */
   async readEvents(queue: string, id: string, since: number, limit = eventLogCap): Promise<EventPage> {
     const [firstSeq, entries, values, withFirstEvent] = await this.redis.conveyorReadExecutionEvents(
       this.keys.executionEvents(queue, id),
       this.keys.execution(queue, id),
+      this.keys.job(queue, id),
       since,
       limit,
     );
     const record = values && decodeFields(firstEventFields, values, { queue, id });
     if (!record) return { firstSeq: 0, events: [] };
     const subject = newEvent(record, 'execution.queued', firstEventData(record));
-    const events = entries.map((entry) => decodeStored(entry, subject));
+    const returnvalue = values[firstEventFields.length] ?? null;
+    const events = entries.map((entry) => decodeStored(entry, subject, returnvalue));
     if (withFirstEvent) events.unshift(eventEnvelope(subject, 1, firstEventTs(record)));
     return { firstSeq, events };
   }
@@ -386,7 +389,7 @@ export class ExecutionStore {
     onlyFrom: readonly ExecutionStatus[] = [],
     ts?: string,
   ): Parameters<Redis['conveyorAppendEvent']> {
-    const { route, head, tail, storedHead } = encodeNumbered(newEvent(ref, type, data), ts);
+    const { route, head, tail, storedHead, storedTail } = encodeNumbered(newEvent(ref, type, data), ts);
     const now = Date.now();
     return [
       ...this.eventKeys(ref, now),
@@ -400,6 +403,7 @@ export class ExecutionStore {
       isWebhookEventType(type) ? ref.tenant : '',
       storedHead,
       ref.id,
+      storedTail,
       ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
   }

@@ -10,5 +10,5 @@ export interface EventLogPage<E> {
 /** Reads an event log (written by the event scripts), in one atomic step so that a trim cannot shift the page. */
 export async function readEventLog<E>(redis: Redis, key: string, since: number, limit: number, decode: (entry: string) => E): Promise<EventLogPage<E>> {
   const [firstSeq, events] = await defineConveyorScripts(redis).conveyorReadEventLog(key, since, limit);
-  return { events: events.map(decode), firstSeq };
+  return { events: events.map((entry) => decode(entry)), firstSeq };
 }

@@ -24,6 +24,11 @@ export class RedisKeys {
     return bullQueueName.replace(/^\{(.*)\}$/, '$1');
   }
 
+  /** BullMQ's hash of a job (an execution's, by its id). */
+  job(queue: string, id: string): string {
+    return this.tagged(queue, id);
+  }
+
   execution(queue: string, id: string): string {
     return this.tagged(queue, 'execution', id);
   }

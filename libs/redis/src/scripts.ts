@@ -24,14 +24,19 @@ import { executionStatuses, storedEventHead, type EventType } from '@conveyor/co
 // list push refuses such a key (WRONGTYPE), which costs less than asking every log for its type
 // (each command a script runs costs a few µs of Redis's time).
 // The event is logged when the Lua condition \`logged\` holds; an execution's log stores it with the Lua
-// expression \`stored\` as its head (see encodeNumbered), a schedule's whole. Each concatenation makes
-// one string, however many parts it joins: the message and the log's entry are made apart, from the
-// same parts.
-const numberAndPublish = (route: number, tenant: number, hooked: number, { logged = 'true', stored = `ARGV[${route + 1}]` } = {}) => `
+// expressions \`stored\` as its head and \`storedTail\` as its tail (see encodeNumbered), a schedule's
+// whole. Each concatenation makes one string, however many parts it joins: the message and the log's
+// entry are made apart, from the same parts.
+const numberAndPublish = (
+  route: number,
+  tenant: number,
+  hooked: number,
+  { logged = 'true', stored = `ARGV[${route + 1}]`, storedTail = `ARGV[${route + 2}]` } = {},
+) => `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local message = ARGV[${route}] .. '\\n' .. ARGV[${route + 1}] .. seq .. ARGV[${route + 2}]
 if ${logged} then
-  local entry = ${stored} .. seq .. ARGV[${route + 2}]
+  local entry = ${stored} .. seq .. ${storedTail}
   local cap = tonumber(ARGV[${route + 3}])
   local length = redis.pcall('RPUSH', KEYS[2], entry)
   if type(length) == 'table' then
@@ -98,7 +103,7 @@ const appendEvent = `
 -- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
---       tenant for the outbox ("" = none), stored head, the execution's id, field/value pairs…
+--       tenant for the outbox ("" = none), stored head, the execution's id, stored tail, field/value pairs…
 -- A record always holds its status: without one there is no record.
 local before = redis.call('HGET', KEYS[1], 'status')
 local id, after = ARGV[10], before
@@ -106,15 +111,15 @@ if ARGV[1] ~= 'create' and not before then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
 if ARGV[1] == 'create' and before then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if #ARGV > 10 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 11))
-  for i = 11, #ARGV - 1, 2 do
+if #ARGV > 11 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 12))
+  for i = 12, #ARGV - 1, 2 do
     if ARGV[i] == 'status' then after = ARGV[i + 1] end
   end
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 -- A record's first event is its own, not its log's (see readEventLog).
-${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]' })}return seq
+${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', storedTail: 'ARGV[11]' })}return seq
 `;
 
 const startAttempt = `
@@ -167,15 +172,16 @@ ${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pen
  * that out) and make its event 1, in the order `conveyorReadExecutionEvents` returns their values.
  */
 export const firstEventFields = ['status', 'task', 'tenant', 'scheduleId', 'createdAt', 'priority', 'firstEvent'] as const;
-/** Their values (`null`: absent). */
+/** Their values (`null`: absent); in a page of events, then the job's `returnvalue` when the page holds a completion. */
 export type FirstEventFields = (string | null)[];
 
 const readEventLog = `
--- KEYS: event log, and an execution's record (for an execution's log). ARGV: since (seq), limit
+-- KEYS: event log, and for an execution's log its record and its job. ARGV: since (seq), limit
 -- Returns { the oldest seq the log holds (0: empty), { events with seq > since, oldest first, at most
--- limit } }, and for an execution's log its record's fields (${firstEventFields.join(', ')}), then 1
--- when the page starts with event 1, which is the record's, not its log's (the log's first seq is
--- then 1); { 0, {} } when the record is gone. Logs that earlier versions wrote hold their event 1.
+-- limit } }, and for an execution's log its record's fields (${firstEventFields.join(', ')}, then its
+-- job's returnvalue when the page holds a completion, which is stored without it), then 1 when the
+-- page starts with event 1, which is the record's, not its log's (the log's first seq is then 1);
+-- { 0, {} } when the record is gone. Logs that earlier versions wrote hold their event 1.
 -- A list's first entry names its seq: the envelope's fields before \`seq\` are names the server set,
 -- and a quote inside any JSON string is escaped, so the first \`"seq":\` is the envelope's.
 local since, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -184,23 +190,37 @@ if KEYS[2] then
   record = redis.call('HMGET', KEYS[2], ${firstEventFields.map((field) => `'${field}'`).join(', ')})
   if not record[1] then return { 0, {} } end
 end
+local page
 if redis.call('TYPE', KEYS[1]).ok == 'stream' then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
   if #first == 0 then return { 0, {}, record } end
   local events = {}
   for i, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. since .. '-0', '+', 'COUNT', limit)) do events[i] = entry[2][2] end
-  return { tonumber(string.match(first[1][1], '^%d+')), events, record }
+  page = { tonumber(string.match(first[1][1], '^%d+')), events, record }
+else
+  local first = redis.call('LINDEX', KEYS[1], 0)
+  local firstSeq = first and tonumber(string.match(first, '"seq":(%d+)')) or 0
+  if record and since < 1 and (firstSeq == 0 or firstSeq == 2) then
+    local rest = {}
+    if limit > 1 then rest = redis.call('LRANGE', KEYS[1], 0, limit - 2) end
+    page = { 1, rest, record, 1 }
+  elseif not first then
+    return { 0, {}, record }
+  else
+    local from = math.max(0, since + 1 - firstSeq)
+    page = { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1), record }
+  end
 end
-local first = redis.call('LINDEX', KEYS[1], 0)
-local firstSeq = first and tonumber(string.match(first, '"seq":(%d+)')) or 0
-if record and since < 1 and (firstSeq == 0 or firstSeq == 2) then
-  local rest = {}
-  if limit > 1 then rest = redis.call('LRANGE', KEYS[1], 0, limit - 2) end
-  return { 1, rest, record, 1 }
+if KEYS[3] then
+  local completion = ${storedHeadLiteral('execution.completed')}
+  for _, entry in ipairs(page[2]) do
+    if string.sub(entry, 1, ${storedEventHead('execution.completed').length}) == completion then
+      record[${firstEventFields.length + 1}] = redis.call('HGET', KEYS[3], 'returnvalue') or false
+      break
+    end
+  end
 end
-if not first then return { 0, {}, record } end
-local from = math.max(0, since + 1 - firstSeq)
-return { firstSeq, redis.call('LRANGE', KEYS[1], from, from + limit - 1), record }
+return page
 `;
 
 const appendScheduleEvent = `
@@ -435,6 +455,7 @@ declare module 'ioredis' {
         outboxTenant: string,
         storedHead: string,
         id: string,
+        storedTail: string,
         ...fields: string[],
       ]
     ): Result<number, Context>;
@@ -479,6 +500,7 @@ declare module 'ioredis' {
     conveyorReadExecutionEvents(
       log: string,
       record: string,
+      job: string,
       since: number,
       limit: number,
     ): Result<[firstSeq: number, events: string[], record?: FirstEventFields, withFirstEvent?: 1], Context>;
@@ -523,7 +545,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
-    redis.defineCommand('conveyorReadExecutionEvents', { numberOfKeys: 2, lua: readEventLog });
+    redis.defineCommand('conveyorReadExecutionEvents', { numberOfKeys: 3, lua: readEventLog });
     redis.defineCommand('conveyorChangeWebhook', { numberOfKeys: 1, lua: changeWebhook });
     redis.defineCommand('conveyorAddWebhookDelivery', { numberOfKeys: 3, lua: addWebhookDelivery });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });

@@ -7,6 +7,8 @@ import { eventFormatVersion, type ConveyorEvent, type EventDataMap, type EventTy
  * nothing inside an event's data can ever be taken for it. An execution's event is stored without
  * whom it is about (execution, schedule, queue, task, tenant: its record says it), which was about a
  * hundred bytes of each; a schedule's is stored whole, as are the events earlier versions stored.
+ * An execution's completion is stored without its result, which its job keeps (BullMQ's
+ * `returnvalue`, up to 256 KiB): a read puts it back.
  */
 
 /** Who an event is about, as its publisher set it: what monitors route on. */
@@ -34,9 +36,13 @@ export interface NumberedEventParts {
   route: string;
   head: string;
   tail: string;
-  /** The head of the stored form of an execution's event: `storedHead + seq + tail`. */
+  /** The stored form of an execution's event: `storedHead + seq + storedTail`. */
   storedHead: string;
+  storedTail: string;
 }
+
+/** The event whose stored form leaves out its data, which the execution's job keeps: its `result`. */
+const keptByJob: EventType = 'execution.completed';
 
 /** Whom an execution's event is about: what its stored form leaves out, and its record says. */
 export type EventSubject = Pick<NewEvent, 'executionId' | 'scheduleId' | 'queue' | 'task' | 'tenant'>;
@@ -54,13 +60,18 @@ export function encodePublished(event: ConveyorEvent): string {
 
 /**
  * A numbered event in the parts the event script joins as `route + "\n" + head + seq + tail`
- * (published), `head + seq + tail` (a schedule's, stored) and `storedHead + seq + tail` (an
+ * (published), `head + seq + tail` (a schedule's, stored) and `storedHead + seq + storedTail` (an
  * execution's, stored); no text is searched, so data cannot shift the cut.
  */
 export function encodeNumbered<T extends EventType>(event: NewEvent<T>, ts = new Date().toISOString()): NumberedEventParts {
   const { v, type, executionId, scheduleId, queue, task, tenant, data } = eventEnvelope(event, undefined, ts);
-  const after = JSON.stringify({ ts, data });
-  return { route: encodeRoute(event), head: cutAtSeq({ v, type, executionId, scheduleId, queue, task, tenant }), tail: `,${after.slice(1)}`, storedHead: storedEventHead(type) };
+  const tail = tailOf(ts, data);
+  const storedTail = type === keptByJob ? tailOf(ts, {}) : tail;
+  return { route: encodeRoute(event), head: cutAtSeq({ v, type, executionId, scheduleId, queue, task, tenant }), tail, storedTail, storedHead: storedEventHead(type) };
+}
+
+function tailOf(ts: string, data: unknown): string {
+  return `,${JSON.stringify({ ts, data }).slice(1)}`;
 }
 
 /** Stored heads by type: each event a worker writes would otherwise encode its type's again. */
@@ -100,12 +111,24 @@ export function decodePublished(message: string): ConveyorEvent {
 
 /**
  * A stored event (an event log's entry); an execution's needs its `subject`, unless an earlier version
- * stored it whole. The envelope is the one that was published, fields in the same order.
+ * stored it whole, and a completion its job's `returnvalue` (`null`: the job is gone). The envelope is
+ * the one that was published, fields in the same order.
  */
-export function decodeStored(entry: string, subject?: EventSubject): ConveyorEvent {
+export function decodeStored(entry: string, subject?: EventSubject, returnvalue: string | null = null): ConveyorEvent {
   const event = JSON.parse(entry) as ConveyorEvent;
   if (!subject || event.queue !== undefined) return event;
-  return eventEnvelope({ ...subject, type: event.type, data: event.data } as NewEvent, event.seq, event.ts);
+  const data = event.type === keptByJob && !('result' in event.data) ? { result: parsedOrNull(returnvalue) } : event.data;
+  return eventEnvelope({ ...subject, type: event.type, data } as NewEvent, event.seq, event.ts);
+}
+
+/** The JSON's value, `null` for none or for what is not JSON (a job written by hand). */
+function parsedOrNull(json: string | null): unknown {
+  if (!json) return null;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 function encodeRoute(event: Pick<NewEvent, 'type' | 'queue' | 'tenant' | 'executionId' | 'scheduleId'>): string {

@@ -146,7 +146,8 @@ export class TaskRunner {
     if (isJobRefusal(checked)) return;
     try {
       const events = new ExecutionEvents(this.store, checked.ref, this.logger);
-      const seq = await events.state('execution.completed', { result }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
+      // A handler that returns nothing completes with `null`, as its replay reads it (see `decodeStored`).
+      const seq = await events.state('execution.completed', { result: result ?? null }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
       if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
     } finally {
       await this.concurrency.release(checked.ref);
