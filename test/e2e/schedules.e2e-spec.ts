@@ -4,7 +4,7 @@ import type { ConveyorClient } from '@conveyor/client';
 import type { ConveyorEvent, ScheduleView } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { waitForRedis } from '@conveyor/redis';
-import { createSchedulesCore } from '@conveyor/schedules';
+import { createSchedulesCore, schedulerTickId } from '@conveyor/schedules';
 import { createTenantsCore } from '@conveyor/tenants';
 import { EventLog, ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
@@ -199,7 +199,7 @@ describe('schedules', () => {
     await withCore(async ({ schedules, scheduleStore }) => {
       await schedules.ticks.removeJobScheduler(lost.id);
       // BullMQ removes no scheduler's next tick by its own means: this one is lost as a failed write would lose it.
-      const brokenTick = `repeat:${broken.id}:${(await schedules.ticks.getJobScheduler(broken.id))!.next}`;
+      const brokenTick = schedulerTickId(broken.id, (await schedules.ticks.getJobScheduler(broken.id))!.next!);
       const redis = stack.redis.connect();
       await redis.multi().zrem(schedules.ticks.keys.delayed, brokenTick).del(schedules.ticks.toKey(brokenTick)).exec().finally(() => redis.disconnect());
       assert.equal(await schedules.ticks.getJobState(brokenTick), 'unknown');
@@ -215,7 +215,7 @@ describe('schedules', () => {
         timeoutMs: 30_000,
       });
       assert.equal(registered[0]?.every, 1000);
-      await poll(async () => schedules.ticks.getJobState(`repeat:${broken.id}:${(await schedules.ticks.getJobScheduler(broken.id))?.next}`), {
+      await poll(async () => schedules.ticks.getJobState(schedulerTickId(broken.id, (await schedules.ticks.getJobScheduler(broken.id))?.next ?? 0)), {
         until: (state) => state === 'delayed',
         label: 'the next tick of the schedule that lost it, queued again',
         timeoutMs: 30_000,

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Queue, type JobSchedulerJson, type RepeatOptions } from 'bullmq';
+import { Queue, type Job, type JobSchedulerJson, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTenant, newId, ScheduleNotFoundError, scheduleQueue, type TenantFilter, ScheduleStateError, type ScheduleDefinition, type ScheduleView } from '@conveyor/contracts';
 import { countPausedAfterFailures } from '@conveyor/metrics';
@@ -16,6 +16,17 @@ export interface TickJobData {
 }
 
 export const tickJobName = 'tick';
+
+/** The id of a scheduler's tick job due at `next`, as BullMQ names it (its `JobScheduler` does; a `Queue` does not reach that). */
+export function schedulerTickId(schedulerId: string, next: number): string {
+  return `repeat:${schedulerId}:${next}`;
+}
+
+/** The due time of a tick: a scheduler's tick job id ends with it (see `schedulerTickId`); a one-off tick's is its schedule's `at`. */
+export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
+  const iteration = /:(\d+)$/.exec(job.id ?? '');
+  return iteration ? Number(iteration[1]) : job.timestamp;
+}
 
 /** How long `reconcile` leaves a changed schedule to the request changing it: one still registering its ticks. */
 const reconcileSettleMs = 10_000;
@@ -214,7 +225,7 @@ export class ScheduleService {
   /** Whether the scheduler's next tick is queued (to fire, however late), or the scheduler moved on since it was read. */
   private async nextTickQueued(scheduler: JobSchedulerJson): Promise<boolean> {
     if (typeof scheduler.next !== 'number') return false;
-    if (await this.queued(`repeat:${scheduler.key}:${scheduler.next}`)) return true;
+    if (await this.queued(schedulerTickId(scheduler.key, scheduler.next))) return true;
     return (await this.ticks.getJobScheduler(scheduler.key))?.next !== scheduler.next;
   }
 

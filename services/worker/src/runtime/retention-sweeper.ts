@@ -5,7 +5,7 @@ import { ExecutionJanitor } from '@conveyor/executions';
 import { REDIS, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
-import { sweepEachQueue } from './sweep-each-queue.js';
+import { sweepEachQueue } from './periodic.js';
 
 /** Applies retention to the consumed queues every interval; a lock makes one worker do it per queue. */
 @Injectable()

@@ -3,7 +3,7 @@ import type { JobState } from 'bullmq';
 import { ExecutionQueues, ExecutionStore, heldFor, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { parseSlotMember, slotMember, slotRenewalMs, TenantLimitsStore, TenantSlots } from '@conveyor/tenants';
-import { repeat } from './repeat.js';
+import { repeat } from './periodic.js';
 
 /** How often every worker repairs what a crash or a race left in the tenants' slots. */
 const reconcileIntervalMs = 1_000;

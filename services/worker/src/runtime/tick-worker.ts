@@ -1,25 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
 import { isId, scheduleQueue } from '@conveyor/contracts';
 import { createRedis, REDIS, RedisKeys } from '@conveyor/redis';
-import { ScheduleService, ScheduleTicks, type TickJobData } from '@conveyor/schedules';
+import { ScheduleService, ScheduleTicks, tickTime, type TickJobData } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
 import { WORKER_CONFIG } from '../worker-config.js';
-import { repeat } from './repeat.js';
-import { onceAnInterval } from './sweep-each-queue.js';
+import { onceAnInterval, repeat } from './periodic.js';
 
 /** How often one of the workers running ticks reconciles them with the schedules' records. */
 const reconcileIntervalMs = 10_000;
 const notReconciled = 'schedule ticks not reconciled; trying again next interval';
-
-/** The due time of a tick: a scheduler's iteration id ends with it (a one-off tick's is its schedule's `at`). */
-export function tickTime(job: Pick<Job, 'id' | 'timestamp'>): number {
-  const iteration = /:(\d+)$/.exec(job.id ?? '');
-  return iteration ? Number(iteration[1]) : job.timestamp;
-}
 
 /**
  * Runs schedule ticks, when this worker consumes the schedule queue, and reconciles them with the

@@ -7,7 +7,7 @@ import { REDIS, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { WORKER_CONFIG } from '../worker-config.js';
 import { endRemovedOutside } from './outside-changes.js';
-import { sweepEachQueue } from './sweep-each-queue.js';
+import { sweepEachQueue } from './periodic.js';
 import { finalFailure, TaskRunner, type ExecutionJob } from './task-runner.js';
 
 const repairIntervalMs = 2_000;
