@@ -234,10 +234,11 @@ describe('schedules', () => {
     const inFlight = await create({ name: 'last run in flight', task: 'demo.noop', every: 3_600_000, limit: 1 });
     const raised = await create({ name: 'limit raised', task: 'demo.noop', every: 3_600_000, limit: 1 });
     await withCore(async ({ schedules, scheduleStore }) => {
-      // Runs counted as ticks count them, the ticks that would finish them lost; the last one's claim still open: its run is being submitted.
+      // Runs counted as ticks count them, the ticks that would finish them lost; the last one's claim still
+      // open: its run is being submitted, by a tick two hours late (workers were down).
       await scheduleStore.update(atLimit.id, { runCount: 2 });
       await scheduleStore.update(oneOff.id, { runCount: 1 });
-      assert.ok(await scheduleStore.claimRun(inFlight.id, Date.now(), 1));
+      assert.ok(await scheduleStore.claimRun(inFlight.id, Date.now() - 2 * 3_600_000, 1));
       for (const { id } of [atLimit, oneOff, inFlight]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
       await schedules.reconcile();
       const [limitSpent, oneOffSpent, stillFiring] = await Promise.all([atLimit, oneOff, inFlight].map(({ id }) => read(id)));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ConveyorClient } from '@conveyor/client';
 import { RedisKeys } from '@conveyor/redis';
-import { poll, Stack, submitAndWatch } from '@conveyor/testing';
+import { EventLog, poll, Stack } from '@conveyor/testing';
 
 /** Data that earlier versions wrote stays readable and writable. */
 describe('stored formats of earlier versions', () => {
@@ -106,9 +106,14 @@ describe('stored formats of earlier versions', () => {
   });
 
   it("stores a completion without its result, which its job keeps, and reads it back as it was sent live; an earlier version's with its result, as stored", async () => {
-    const run = await submitAndWatch(client, 'demo.noop', { payload: { nested: [1, 'two', null], text: 'x'.repeat(1000) } });
-    await run.done;
-    const id = run.executionId;
+    // Due in a moment: it is followed before it runs, so that its completion is received as published.
+    const runAt = new Date(Date.now() + 3000).toISOString();
+    const { id } = await client.submit('demo.noop', { payload: { nested: [1, 'two', null], text: 'x'.repeat(1000) } }, { runAt });
+    const run = new EventLog();
+    let followedFrom: string | undefined;
+    const watch = client.watch(id, { onEvent: (event) => run.onEvent(event), onSnapshot: ({ status }) => (followedFrom = status) }, { since: 0 });
+    await watch.done.finally(() => watch.stop());
+    assert.equal(followedFrom, 'scheduled', 'followed before it ran');
     const log = keys.executionEvents('demo', id);
     const stored = JSON.parse((await redis.lindex(log, -1))!);
     assert.deepEqual([stored.type, stored.data], ['execution.completed', {}]);

@@ -238,7 +238,8 @@ ${numberAndPublish(2, 6, 4)}return seq
 `;
 
 const claimScheduleRun = `
--- KEYS: schedule record, its open claims. ARGV: claim | release, tick time, limit ("" = none)
+-- KEYS: schedule record, its open claims (tick time → when claimed). ARGV: claim | release, tick time,
+--       limit ("" = none), now (ms)
 -- A tick claims its run before it submits, so that two late ticks processed at once never both take
 -- the last one; the claim is the tick's own, so a tick run again after its worker died goes on with
 -- it instead of counting twice. Returns { run count, 1 when the claim was there already }, or
@@ -253,7 +254,7 @@ end
 local count = tonumber(redis.call('HGET', KEYS[1], 'runCount') or '0')
 if open then return { count, 1 } end
 if ARGV[3] ~= '' and count >= tonumber(ARGV[3]) then return { -1, 0 } end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 return { redis.call('HINCRBY', KEYS[1], 'runCount', 1), 0 }
 `;
 
@@ -493,7 +494,7 @@ declare module 'ioredis' {
       outboxTenant: string,
       ...fields: string[]
     ): Result<number, Context>;
-    conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release', tickMs: number, limit: number | ''): Result<[number, number], Context>;
+    conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release', tickMs: number, limit: number | '', now: number): Result<[number, number], Context>;
     conveyorChangeWebhook(endpoint: string, newSecret: string, overlapUntil: number | '', notIfDeliveredSince: number | '', ...fields: string[]): Result<0 | 1 | string[], Context>;
     conveyorAddWebhookDelivery(endpoint: string, index: string, records: string, deliveryId: string, record: string, member: string, cap: number): Result<number, Context>;
     conveyorReadEventLog(log: string, since: number, limit: number): Result<[firstSeq: number, events: string[]], Context>;

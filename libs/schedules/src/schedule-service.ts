@@ -38,9 +38,9 @@ const queuedStates = new Set<string>(['waiting', 'delayed', 'prioritized', 'acti
  */
 const reconcileSlice = 10;
 /**
- * A tick's claim open longer than this was left by a tick that failed for good (a try that dies is
- * retried within a minute or so, and goes on with its claim): it no longer stops a reconciliation
- * from finishing a schedule whose runs are spent.
+ * A claim made longer ago than this was left by a tick that failed for good (a try that dies is
+ * retried within a minute or so, and goes on with its claim, however late its tick): it no longer stops
+ * a reconciliation from finishing a schedule whose runs are spent.
  */
 const abandonedClaimMs = 60 * 60_000;
 

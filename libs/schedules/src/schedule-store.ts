@@ -110,13 +110,16 @@ export class ScheduleStore {
     await this.redis.zrem(this.keys.scheduleClaims(scheduleQueue, id), tickMs);
   }
 
-  /** Whether a tick due since `since` holds a claim still open: its run is being submitted, or a try of it is to be retried. */
+  /**
+   * Whether a claim made since `since` is still open: its tick's run is being submitted, or a try of it
+   * is to be retried. (Claims made by versions before this one are dated by their tick's due time.)
+   */
   async hasOpenClaims(id: string, since: number): Promise<boolean> {
     return (await this.redis.zcount(this.keys.scheduleClaims(scheduleQueue, id), since, '+inf')) > 0;
   }
 
   private claim(id: string, action: 'claim' | 'release', tickMs: number, limit: number | null) {
-    return this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), this.keys.scheduleClaims(scheduleQueue, id), action, tickMs, limit ?? '');
+    return this.redis.conveyorClaimScheduleRun(this.keys.schedule(scheduleQueue, id), this.keys.scheduleClaims(scheduleQueue, id), action, tickMs, limit ?? '', Date.now());
   }
 
   /** Adds one to the failure streak, returning it. */
