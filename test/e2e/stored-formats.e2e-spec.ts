@@ -79,7 +79,7 @@ describe('stored formats of earlier versions', () => {
     // the normal one is kept.
     const { id, queue } = await client.submit('demo.steps', { steps: 1, stepMs: 1, failTimes: 1 }, { attempts: 1, priority: 'high' });
     const record = keys.execution(queue, id);
-    const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
+    const job = keys.job(queue, id);
     assert.deepEqual(await redis.hmget(record, 'id', 'queue', 'tenant', 'priority'), [null, null, null, '10']);
     const [opts, data] = (await redis.hmget(job, 'opts', 'data')).map((json) => JSON.parse(json!));
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
@@ -131,7 +131,7 @@ describe('stored formats of earlier versions', () => {
 
   it('adds a cancelled queued execution back on retry with its options, and without what its absence implies', async () => {
     const { id, queue } = await client.submit('demo.noop', { payload: 1 }, { runAt: new Date(Date.now() + 60 * 60_000).toISOString(), attempts: 2, priority: 'low' });
-    const job = `${stack.prefix}:${keys.bullQueueName(queue)}:${id}`;
+    const job = keys.job(queue, id);
     const submitted = JSON.parse((await redis.hget(job, 'opts'))!);
     assert.equal((await client.cancel(id)).status, 'cancelled');
     assert.equal(await redis.exists(job), 0, 'the queued job is removed');

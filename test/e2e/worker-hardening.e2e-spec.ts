@@ -72,7 +72,7 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
         assert.equal((await stack.api.get(`/v1/executions/${job.id}`)).status, 404, `case ${i} was not adopted`);
       }
       // BullMQ keeps each job under its own id; Conveyor must add nothing.
-      const jobKeys = new Set(added.map((job) => `${stack.prefix}:${keys.bullQueueName('demo')}:${job.id}`));
+      const jobKeys = new Set(added.map((job) => keys.job('demo', job.id!)));
       const stored = (await stack.redis.keys(redis, `${stack.prefix}:*`)).filter((key) => !jobKeys.has(key));
       for (const { marker } of cases) {
         if (marker) assert.deepEqual(stored.filter((key) => key.includes(marker)), [], `no key holds ${marker}`);
@@ -108,7 +108,7 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     try {
       const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
       // As a newer gateway would have written it.
-      const jobKey = `${stack.prefix}:${keys.bullQueueName('demo')}:${id}`;
+      const jobKey = keys.job('demo', id);
       const data = JSON.parse((await redis.hget(jobKey, 'data'))!);
       await redis.hset(jobKey, 'data', JSON.stringify({ ...data, v: 2 }));
       await (await demo.getJob(id))!.promote();

@@ -214,7 +214,7 @@ end
 if KEYS[3] then
   local completion = ${storedHeadLiteral('execution.completed')}
   for _, entry in ipairs(page[2]) do
-    if string.sub(entry, 1, ${storedEventHead('execution.completed').length}) == completion then
+    if string.sub(entry, 1, #completion) == completion then
       record[${firstEventFields.length + 1}] = redis.call('HGET', KEYS[3], 'returnvalue') or false
       break
     end

@@ -197,7 +197,7 @@ export class ScheduleService {
     const now = Date.now();
     if (record && now - record.updatedAt < settleMs) return null;
     // Its last run fired but the tick that fired it did not finish it (it died, or the record changed meanwhile).
-    if (record?.state === 'active' && spent(record) && !(await this.store.hasOpenClaims(id, now - abandonedClaimMs))) {
+    if (record?.state === 'active' && runsSpent(record.definition, record.runCount) && !(await this.store.hasOpenClaims(id, now - abandonedClaimMs))) {
       return (await this.finish(record)) ? 'finished' : null;
     }
     const plan = record?.state === 'active' ? planTicks(record.definition, { from: now, anchor: record.anchor }) : null;
@@ -325,8 +325,8 @@ function nameTaken(name: string): ScheduleStateError {
   return new ScheduleStateError('name_taken', `A schedule named "${name}" already exists.`);
 }
 
-/** Whether its runs are all spent: its limit's, or a one-off's one. */
-function spent({ definition, runCount }: ScheduleRecord): boolean {
+/** Whether a schedule's runs are all spent (`runCount`: those counted): its limit's, or a one-off's one. */
+export function runsSpent(definition: Pick<ScheduleDefinition, 'at' | 'limit'>, runCount: number): boolean {
   return (definition.at !== null && runCount > 0) || (definition.limit !== null && runCount >= definition.limit);
 }
 

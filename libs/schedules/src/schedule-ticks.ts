@@ -15,7 +15,7 @@ import { countTickFired, countTickSkipped } from '@conveyor/metrics';
 import type { ExecutionReader, ExecutionSubmitter } from '@conveyor/executions';
 import type { TenantQuota } from '@conveyor/tenants';
 import type { ScheduleRecord } from './schedule-record.js';
-import type { ScheduleService } from './schedule-service.js';
+import { runsSpent, type ScheduleService } from './schedule-service.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { checkStoredDefinition } from './stored-definition.js';
 
@@ -181,9 +181,8 @@ export class ScheduleTicks {
     await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, fired);
     if (!manual) await this.store.settleRun(record.id, tickMs);
     countTickFired(manual, manual ? null : Date.now() - tickMs);
-    const done = definition.at !== null || (definition.limit !== null && runCount >= definition.limit);
     // The record as it now reads (`schedule.fired` moves no `updatedAt`, so the finish's guard still holds).
-    if (!manual && done) await this.schedules.finish({ ...record, ...fired, runCount });
+    if (!manual && runsSpent(definition, runCount)) await this.schedules.finish({ ...record, ...fired, runCount });
   }
 
   /** `schedule.skipped`; a one-off schedule's only tick is then spent, so it finishes. */
