@@ -144,8 +144,9 @@ export class ExecutionStore {
 
   /**
    * Appends a numbered event and applies `fields` to the record, atomically — if the record's status
-   * is one of `onlyFrom` (when given). Returns the event's seq, or `null` when the execution no longer
-   * exists or had another status.
+   * is one of `onlyFrom` (when given). `ts` dates the event (now when unset), for data reckoned from
+   * the same instant. Returns the event's seq, or `null` when the execution no longer exists or had
+   * another status.
    */
   async append<T extends ExecutionEventType>(
     ref: ExecutionRef,
@@ -153,8 +154,12 @@ export class ExecutionStore {
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord> = {},
     onlyFrom?: readonly ExecutionStatus[],
+    ts?: string,
   ): Promise<number | null> {
-    return this.appendWith('update', ref, type, data, fields, onlyFrom);
+    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs('update', ref, type, data, fields, onlyFrom, ts));
+    if (seq < 0) return null;
+    countExecutionEvent(type, ref);
+    return seq;
   }
 
   /** Stores a log line (cut to the contract's limit) and publishes it live, without a seq. */
@@ -334,20 +339,6 @@ export class ExecutionStore {
   async readLogs(queue: string, id: string): Promise<LogLine[]> {
     const lines = await this.redis.lrange(this.keys.executionLogs(queue, id), 0, -1);
     return lines.map((line) => JSON.parse(line) as LogLine);
-  }
-
-  private async appendWith<T extends ExecutionEventType>(
-    mode: 'create' | 'update',
-    ref: ExecutionRef,
-    type: T,
-    data: EventDataMap[T],
-    fields: Partial<ExecutionRecord>,
-    onlyFrom?: readonly ExecutionStatus[],
-  ): Promise<number | null> {
-    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs(mode, ref, type, data, fields, onlyFrom));
-    if (seq < 0) return null;
-    countExecutionEvent(type, ref);
-    return seq;
   }
 
   /** The keys of the event scripts; `now` names the minute whose stats a start or an ending counts in. */

@@ -54,15 +54,16 @@ export class ExecutionEvents {
     await this.store.append(this.ref, 'execution.progress', progress, { progress: { percent, step, message } });
   }
 
-  /** Appends a state event after any pending progress; `null` when the execution no longer exists. */
+  /** Appends a state event (dated `ts`, else now) after any pending progress; `null` when the execution no longer exists. */
   async state<T extends ExecutionEventType>(
     type: T,
     data: EventDataMap[T],
     fields: Partial<ExecutionRecord>,
     onlyFrom?: readonly ExecutionStatus[],
+    ts?: string,
   ): Promise<number | null> {
     await this.flush();
-    const seq = await this.store.append(this.ref, type, data, fields, onlyFrom);
+    const seq = await this.store.append(this.ref, type, data, fields, onlyFrom, ts);
     // `debug`: a line per event at `info` cost a quarter of a worker's throughput (`bench/worker-throughput.ts`).
     if (seq !== null) this.debug({ event: type, seq }, type);
     return seq;

@@ -344,11 +344,15 @@ export class TaskRunner {
       return finalFailure(error, attempt);
     }
     const retryDelayMs = retryDelay(data.backoff, attempt);
-    const retryAt = Date.now() + retryDelayMs;
+    // Dated as its retryAt is reckoned, so that the wait it announces is the delay itself.
+    const now = Date.now();
+    const retryAt = now + retryDelayMs;
     await events.state(
       'execution.retrying',
       { error, attempt, willRetry: true, retryAt: new Date(retryAt).toISOString() },
       { status: 'scheduled', error, runAt: retryAt },
+      undefined,
+      new Date(now).toISOString(),
     );
     return Object.assign(new Error(error.message), { conveyor: { error, attempt, retryDelayMs } });
   }
