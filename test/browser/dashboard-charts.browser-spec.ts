@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ConveyorClient } from '@conveyor/client';
 import type { EventType } from '@conveyor/contracts';
-import { openDashboard, type DashboardInBrowser } from '@conveyor/testing';
+import { openDashboard, poll, type DashboardInBrowser } from '@conveyor/testing';
 
 /** What the test reads of a canvas in the page (the tests compile without the DOM's types). */
 type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
@@ -58,7 +58,8 @@ describe('the dashboard’s queue charts and execution timeline bar, in a real b
     assert.equal(await total('started'), 4);
     // The stylesheet's colors: completed, failed; the waits' p50 and p95 (a dot of one minute is some 18 pixels).
     for (const [chart, color] of [['ended', '#16a34a'], ['ended', '#dc2626'], ['waits', '#2563eb'], ['waits', '#7c3aed']]) {
-      assert.ok((await pixelsOf(chart, color)) > 10, `the ${chart} chart draws ${color}`);
+      // Drawn once the page has the minutes' stats: waited for, not read once.
+      await poll(() => pixelsOf(chart, color), { until: (pixels) => pixels > 10, label: `the ${chart} chart drawing ${color}`, timeoutMs: 10_000 });
     }
 
     // A run that ends while the page is open is counted without a reload.
