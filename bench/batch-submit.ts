@@ -5,6 +5,7 @@ import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient } from '@conveyor/testing';
 import { figure } from './common.js';
+import { EventLogFloor } from './event-log-floor.js';
 
 const batches = 20;
 const batchSize = 1000;
@@ -12,22 +13,30 @@ const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function batchSubmit(redis: RedisServer): Promise<void> {
   const plain = await plainAddBulk(redis);
+  const floor = await plainAddBulk(redis, true);
   const conveyor = await conveyorBatch(redis);
   console.log(`\nbatch submission: ${batches} batches of ${batchSize} demo.noop, same Redis`);
   console.log(`  plain BullMQ addBulk           ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  … + the least event log        ${floor.toFixed(0).padStart(7)} jobs/s   (${(floor / plain).toFixed(2)} × plain: the floor of any design that keeps every event)`);
   console.log(`  POST /v1/executions/batch      ${conveyor.toFixed(0).padStart(7)} executions/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   figure('batch-submit', conveyor / plain, 'plain BullMQ addBulk', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+  figure('batch-submit-floor', floor / plain, 'plain BullMQ addBulk', `${floor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
 }
 
-async function plainAddBulk(redis: RedisServer): Promise<number> {
-  const connection = createRedis({ url: redis.url, prefix: 'plain-batch' }, 'request');
-  const queue = new Queue('plain-batch', { connection, prefix: 'plain-batch' });
+/** `addBulk`'s rate; `withEventLog`, with the least event log beside the jobs (./event-log-floor.ts). */
+async function plainAddBulk(redis: RedisServer, withEventLog = false): Promise<number> {
+  const name = withEventLog ? 'plain-batch-event-log' : 'plain-batch';
+  const connection = createRedis({ url: redis.url, prefix: name }, 'request');
+  const queue = new Queue(name, { connection, prefix: name });
+  const eventLog = withEventLog ? new EventLogFloor(connection) : null;
   await queue.waitUntilReady();
   const started = performance.now();
   for (let i = 0; i < batches; i++) {
-    await queue.addBulk(Array.from({ length: batchSize }, () => ({ name: 'demo.noop', data: payload })));
+    const jobs = Array.from({ length: batchSize }, () => ({ name: 'demo.noop', data: payload }));
+    await (eventLog ? eventLog.addBulk(queue, jobs) : queue.addBulk(jobs));
   }
   const rate = (batches * batchSize) / ((performance.now() - started) / 1000);
+  eventLog?.close();
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();

@@ -1,12 +1,14 @@
 // The plain submit server Conveyor's gateway is measured against: node:http, JSON.parse, and BullMQ
 // `add` (`POST /add`) or `addBulk` (`POST /batch`, `{ executions: [{ task, input }] }`), with a
-// `GET /health`. No validation, no records, no events. It runs as a process of its own, as the
-// gateway does.
+// `GET /health`. No validation, no records, no events, except on `POST /add-with-event-log`: the job
+// with the least record and first event any numbered, stored event log costs (./event-log-floor.ts).
+// It runs as a process of its own, as the gateway does.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { startBaseline, type BaselineServer } from './common.js';
+import { EventLogFloor } from './event-log-floor.js';
 import { createRedis } from '@conveyor/redis';
 
 const entry = fileURLToPath(import.meta.url);
@@ -17,7 +19,9 @@ export function startPlainGateway(redisUrl: string, queue: string): Promise<Base
 }
 
 async function serve(redisUrl: string, name: string): Promise<void> {
-  const queue = new Queue(name, { connection: createRedis({ url: redisUrl, prefix: name }, 'request'), prefix: name });
+  const connection = createRedis({ url: redisUrl, prefix: name }, 'request');
+  const queue = new Queue(name, { connection, prefix: name });
+  const eventLog = new EventLogFloor(connection);
   await queue.waitUntilReady();
   const http = createServer((request, response) => {
     const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -25,6 +29,7 @@ async function serve(redisUrl: string, name: string): Promise<void> {
     readJson(request)
       .then(async (body) => {
         if (request.url === '/add') return answer(202, { id: (await queue.add(String(body.task), body.input)).id });
+        if (request.url === '/add-with-event-log') return answer(202, { id: await eventLog.add(queue, String(body.task), body.input) });
         const jobs = await queue.addBulk((body.executions as { task: string; input: unknown }[]).map((e) => ({ name: e.task, data: e.input })));
         answer(202, { items: jobs.map((job) => ({ id: job.id })) });
       })
@@ -35,6 +40,7 @@ async function serve(redisUrl: string, name: string): Promise<void> {
   console.log(JSON.stringify({ msg: 'ready', url: `http://127.0.0.1:${port}` }));
   process.once('SIGTERM', () => {
     http.close();
+    eventLog.close();
     void queue.close();
   });
 }

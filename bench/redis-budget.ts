@@ -1,7 +1,8 @@
 // Redis's own cost per execution: 2,000 demo.noop submitted through `POST /v1/executions` and then
 // processed by one worker, beside 2,000 plain BullMQ jobs added with `add` and processed by a plain
-// `Worker`, on the same Redis. Per execution: the Redis server's CPU time (INFO cpu: commands,
-// scripts and networking), commands (those a script runs included) and script calls (INFO commandstats).
+// `Worker`, and the same again with the least event log (./event-log-floor.ts), on the same Redis.
+// Per execution: the Redis server's CPU time (INFO cpu: commands, scripts and networking), commands
+// (those a script runs included) and script calls (INFO commandstats).
 // `redis-instructions` does the same with 500 on a Redis of its own run under valgrind's callgrind,
 // and counts the instructions Redis ran per execution: a figure that neither the machine's load nor
 // its speed changes, so that two versions can be compared across runs.
@@ -18,6 +19,7 @@ import { RedisServer, startService } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient, poll } from '@conveyor/testing';
 import { figure } from './common.js';
+import { EventLogFloor } from './event-log-floor.js';
 
 const inFlight = 20;
 const input = { payload: { text: 'x'.repeat(64) } };
@@ -84,18 +86,25 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
     if (admin.status !== 'ready') await once(admin, 'ready');
     if (counter) await admin.config('SET', 'slowlog-log-slower-than', '-1');
     const plain = await plainBudget(redis, total, measure);
+    const floor = await plainBudget(redis, total, measure, true);
     const conveyor = await conveyorBudget(redis, total, measure);
     console.log(`\nRedis per execution: ${total} demo.noop, ${inFlight} submissions in flight, then one worker (concurrency 10), same Redis`);
     console.log(`  plain BullMQ   submit ${line(plain.submit)}`);
     console.log(`                 process ${line(plain.process)}`);
+    console.log(`  + event log    submit ${line(floor.submit)}`);
+    console.log(`   (the least)   process ${line(floor.process)}`);
     console.log(`  Conveyor       submit ${line(conveyor.submit)}`);
     console.log(`                 process ${line(conveyor.process)}`);
     if (counter) {
       figure('redis-instructions-submit', conveyor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(conveyor.submit), instructions(plain.submit));
       figure('redis-instructions-process', conveyor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(conveyor.process), instructions(plain.process));
+      figure('redis-instructions-submit-floor', floor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(floor.submit), instructions(plain.submit));
+      figure('redis-instructions-process-floor', floor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(floor.process), instructions(plain.process));
     } else {
       figure('redis-submit', conveyor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(conveyor.submit)}`, `${us(plain.submit)}`);
       figure('redis-process', conveyor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(conveyor.process)}`, `${us(plain.process)}`);
+      figure('redis-submit-floor', floor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(floor.submit)}`, `${us(plain.submit)}`);
+      figure('redis-process-floor', floor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(floor.process)}`, `${us(plain.process)}`);
     }
   } finally {
     admin.disconnect();
@@ -104,18 +113,24 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
 
 type Measure = (step: () => Promise<void>) => Promise<Cost>;
 
-async function plainBudget(redis: RedisServer, total: number, measure: Measure): Promise<{ submit: Cost; process: Cost }> {
-  const connection = createRedis({ url: redis.url, prefix: 'plain-budget' }, 'worker');
-  const queue = new Queue('plain-budget', { connection, prefix: 'plain-budget' });
+/** Plain BullMQ's cost; `withEventLog`, with the least event log beside its jobs (./event-log-floor.ts). */
+async function plainBudget(redis: RedisServer, total: number, measure: Measure, withEventLog = false): Promise<{ submit: Cost; process: Cost }> {
+  const name = withEventLog ? 'event-log-budget' : 'plain-budget';
+  const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
+  const queue = new Queue(name, { connection, prefix: name });
+  const eventLog = withEventLog ? new EventLogFloor(connection) : null;
   await queue.waitUntilReady();
-  const submit = await measure(() => inParallel(total, () => queue.add(demoNoop.name, input)));
+  const submit = await measure(() => inParallel(total, () => (eventLog ? eventLog.add(queue, demoNoop.name, input) : queue.add(demoNoop.name, input))));
   const workerConnection = connection.duplicate();
   // The worker starts on a paused queue, so that its start is not counted as processing.
   await queue.pause();
-  const worker = new Worker('plain-budget', async () => null, { connection: workerConnection, prefix: 'plain-budget', concurrency: 10 });
+  const handler = async () => null;
+  const options = { connection: workerConnection, prefix: name, concurrency: 10 };
+  const worker = eventLog ? eventLog.worker(name, handler, options) : new Worker(name, handler, options);
   await worker.waitUntilReady();
   const processing = await measure(() => resumeUntilCompleted(queue, total));
   await worker.close();
+  eventLog?.close();
   workerConnection.disconnect();
   await queue.obliterate({ force: true });
   await queue.close();

@@ -15,7 +15,8 @@ const body = JSON.stringify({ task: 'demo.noop', input: { payload: { text: 'x'.r
 
 export async function submit(redis: RedisServer): Promise<void> {
   const plainServer = await startPlainGateway(redis.url, 'plain-submit');
-  const plain = await load(plainServer.url, '/add').finally(() => plainServer.process.stop());
+  const plain = await load(plainServer.url, '/add');
+  const floor = await load(plainServer.url, '/add-with-event-log').finally(() => plainServer.process.stop());
   const conveyor = await loadGateway(redis, 'conveyor-submit', { LOG_LEVEL: 'warn' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const off = { LOG_LEVEL: 'warn', CONVEYOR_METRICS: 'false' };
@@ -25,6 +26,7 @@ export async function submit(redis: RedisServer): Promise<void> {
   const withKeys = await loadWithManagedKey(redis);
   console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
   console.log(`  plain node:http + add        ${line(plain)}`);
+  console.log(`  … + the least event log      ${line(floor)}   (${(floor.perSecond / plain.perSecond).toFixed(2)} × plain: the floor of any design that keeps every event)`);
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
   console.log(`  … with request logs (info)   ${line(logged)}   (${(logged.perSecond / plain.perSecond).toFixed(2)} × plain; a request's log line costs ${costOf(conveyor, logged)})`);
@@ -33,6 +35,7 @@ export async function submit(redis: RedisServer): Promise<void> {
   console.log(`  … the metrics calls of a submit, timed alone: ${metricsCallCost().perSubmit.toFixed(2)} µs`);
   figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
   figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
+  figure('single-submit-floor', floor.perSecond / plain.perSecond, 'node:http + add', rate(floor), rate(plain));
   figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));
   figure('single-submit-logged', logged.perSecond / plain.perSecond, 'node:http + add', rate(logged), rate(plain));
   figure('single-submit-unmetered', unmetered.perSecond / plain.perSecond, 'node:http + add', rate(unmetered), rate(plain));

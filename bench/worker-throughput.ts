@@ -2,13 +2,14 @@
 // worker (a real worker process: validation, context, events, records) and through a plain BullMQ
 // worker with the same concurrency. Both queues are filled first; the clock runs from the moment the
 // worker is ready until the queue's completed count reaches N.
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
 import { figure } from './common.js';
+import { EventLogFloor } from './event-log-floor.js';
 import { metricsCallCost } from './metrics-calls.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -17,6 +18,7 @@ const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
   const plain = await plainBullmq(redis);
+  const floor = await plainBullmq(redis, true);
   const conveyor = await conveyorWorker(redis, 'info', { LOG_LEVEL: 'info' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const quiet = await conveyorWorker(redis, 'warn', { LOG_LEVEL: 'warn' });
@@ -25,11 +27,13 @@ export async function workerThroughput(redis: RedisServer): Promise<void> {
   const metered = both(quiet, await conveyorWorker(redis, 'warn-2', { LOG_LEVEL: 'warn' }));
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
   console.log(`  plain BullMQ worker                ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  … + the least event log           ${floor.toFixed(0).padStart(7)} jobs/s   (${(floor / plain).toFixed(2)} × plain: the floor of any design that keeps every event)`);
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn, metrics on (2 runs)  ${metered.toFixed(0).padStart(5)} jobs/s   (${(metered / plain).toFixed(2)} × plain)`);
   console.log(`  … metrics off (2 runs)             ${unmetered.toFixed(0).padStart(7)} jobs/s   (${(unmetered / plain).toFixed(2)} × plain; metrics cost ${costPerRun(unmetered, metered)} per execution)`);
   console.log(`  … the metrics calls of an execution, timed alone: ${metricsCallCost().perExecution.toFixed(2)} µs`);
+  figure('worker-throughput-floor', floor / plain, 'plain BullMQ Worker', `${floor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
@@ -49,18 +53,24 @@ async function untilCompleted(queue: Queue): Promise<void> {
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
 }
 
-async function plainBullmq(redis: RedisServer): Promise<number> {
-  const connection = createRedis({ url: redis.url, prefix: 'plain' }, 'worker');
-  const queue = new Queue('plain', { connection, prefix: 'plain' });
+/** A plain BullMQ worker's rate; `withEventLog`, each run recording its start and end the least costly way. */
+async function plainBullmq(redis: RedisServer, withEventLog = false): Promise<number> {
+  const name = withEventLog ? 'plain-event-log' : 'plain';
+  const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
+  const queue = new Queue(name, { connection, prefix: name });
+  const eventLog = withEventLog ? new EventLogFloor(connection) : null;
   for (let i = 0; i < total; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: 'demo.noop', data: payload })));
   }
   const workerConnection = connection.duplicate();
   const started = performance.now();
-  const worker = new Worker('plain', async (job) => job.data, { connection: workerConnection, prefix: 'plain', concurrency });
+  const handler = async (job: Job) => job.data;
+  const options = { connection: workerConnection, prefix: name, concurrency };
+  const worker = eventLog ? eventLog.worker(name, handler, options) : new Worker(name, handler, options);
   await untilCompleted(queue);
   const rate = total / ((performance.now() - started) / 1000);
   await worker.close();
+  eventLog?.close();
   await queue.obliterate({ force: true });
   await queue.close();
   workerConnection.disconnect();
