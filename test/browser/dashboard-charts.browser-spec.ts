@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ConveyorClient } from '@conveyor/client';
@@ -44,10 +45,16 @@ describe('the dashboard’s queue charts and execution timeline bar, in a real b
   const total = async (field: string) => Number(await page.locator(`[data-total=${field}] dd`).textContent());
 
   it('charts a queue’s endings and waits of the last hour, and follows new ones live', async () => {
+    // Held in the paused queue until the last is due, then started together: each waits from when it was
+    // due, about 2, 1.5, 1 and 0.5 s, so that the minute's p50 and p95 differ (were they equal, the p95
+    // dot would hide the p50 one).
+    await client.queues.pause('demo');
     const runs = await Promise.all([
       ...[500, 1000, 1500].map((delayMs) => client.submit('demo.steps', { steps: 1, stepMs: 20 }, { delayMs })),
       client.submit('demo.steps', { steps: 1, stepMs: 20, failTimes: 1 }, { attempts: 1 }),
     ]);
+    await setTimeout(2000);
+    await client.queues.resume('demo');
     await Promise.all(runs.map(({ id }) => client.watch(id).done));
 
     await page.goto(`${opened.dashboard}#/queues/demo`);
