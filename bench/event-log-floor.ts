@@ -67,9 +67,10 @@ export class EventLogFloor {
     this.redis.disconnect();
   }
 
-  /** One execution's event: numbered on its record, stored in its log, published. */
+  /** One execution's event (as large as the contract's envelope, its seq put before it): numbered on its record, stored in its log, published. */
   private record<Reply>(to: Recorder<Reply>, queue: string, id: string, status: string): Reply {
-    const entry = JSON.stringify({ type: `execution.${status}`, ts: Date.now() });
+    const type = `execution.${status}`;
+    const entry = JSON.stringify({ v: 1, type, executionId: id, queue, task: 'demo.noop', tenant: 'default', ts: new Date().toISOString(), data: { status } });
     return to.floorEvent(`{${queue}}:record:${id}`, `{${queue}}:log:${id}`, status, entry, `{${queue}}:events`);
   }
 }
