@@ -50,8 +50,19 @@ export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logge
   return () => clearInterval(timer);
 }
 
-/** Runs `work` if this process is the one to take `lock`, which it then holds for `holdMs` (none other runs it meanwhile). */
+/**
+ * Runs `work` if this process is the one to take `lock`, which it then holds for `holdMs`, and for as
+ * long as `work` runs (none other runs it meanwhile): a turn longer than the hold renews it.
+ */
 export async function onceAnInterval(redis: Redis, lock: string, holdMs: number, work: () => Promise<void>): Promise<void> {
   const mine = await redis.set(lock, randomUUID(), 'PX', holdMs, 'NX');
-  if (mine) await work();
+  if (!mine) return;
+  // A renewal lost to a Redis outage lets another process start beside this turn, as before renewals.
+  const renewal = setInterval(() => void redis.pexpire(lock, holdMs).catch(() => undefined), holdMs / 3);
+  renewal.unref();
+  try {
+    await work();
+  } finally {
+    clearInterval(renewal);
+  }
 }
