@@ -2,6 +2,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
 import { poll } from '@conveyor/testing';
+import type { BaselineKind } from './event-log-floor.js';
 
 /** p50 and p99 of the samples (nearest rank). */
 export function percentiles(samples: number[]): { p50: number; p99: number } {
@@ -76,6 +77,22 @@ export async function startBaseline(label: string, entry: string, env: Record<st
   const server = spawnManaged(label, process.execPath, [entry], { env: { ...process.env, ...env } });
   const ready = await server.waitForLine((line) => line.includes('"msg":"ready"'), 10_000);
   return { url: (JSON.parse(ready) as { url: string }).url, process: server };
+}
+
+/** The rate of two runs of the same work, taken together. */
+export function meanRate(a: number, b: number): number {
+  return 2 / (1 / a + 1 / b);
+}
+
+/**
+ * Measures each baseline twice, plain, floor, floor, plain, so that the machine's drift over the run
+ * weighs on both alike (`run` is 1 or 2); returns each one's two runs combined.
+ */
+export async function alternated<T>(measure: (kind: BaselineKind, run: number) => Promise<T>, combine: (a: T, b: T) => T): Promise<[plain: T, floor: T]> {
+  const plain = await measure('plain', 1);
+  const floor = await measure('floor', 1);
+  const floorAgain = await measure('floor', 2);
+  return [combine(plain, await measure('plain', 2)), combine(floor, floorAgain)];
 }
 
 /** The one summary line of a figure: `<name>: <ratio>x <baseline> (<ours> vs <theirs>)`. */

@@ -1,14 +1,37 @@
-// The floor under any design that keeps Conveyor's event guarantee: plain BullMQ plus the least that
-// numbering, storing and publishing an execution's events costs. Each event is one small script: its
+// The baselines Conveyor is measured against: plain BullMQ, and the floor — plain BullMQ plus the
+// least that numbering, storing and publishing an execution's events costs when they are written as
+// Conveyor writes them, by scripts of their own beside BullMQ's. Each event is one small script: its
 // number and status on a record, an append to the execution's log, a PUBLISH; no index, counter,
-// tenant, webhook or anything else Conveyor keeps. A submit writes the record and its first event while
-// the job is added; a run records its start before its handler and its end after it. What this costs
-// beside plain BullMQ, in the same run, bounds what Conveyor can reach while every event is kept for
-// replay (a design writing them inside BullMQ's own scripts would save the script calls and round
-// trips, not the commands).
+// tenant, webhook or anything else Conveyor keeps. A submit writes the record with its first event,
+// then adds the job (a worker must never meet a job without its record); a batch writes the records,
+// then the jobs, in one transaction; a run records its start before its handler and its end after it.
+// A design writing the events inside BullMQ's own scripts (a fork of them) would save those scripts'
+// calls and round trips, not their commands: it is not measured.
 import { randomUUID } from 'node:crypto';
-import { Worker, type Job, type Queue, type WorkerOptions } from 'bullmq';
+import { Job, Worker, type Queue, type WorkerOptions } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
+
+export type BaselineKind = 'plain' | 'floor';
+
+/** What a benchmark does with a baseline: add jobs, one or many at a time, and process them. */
+export interface Baseline {
+  add(queue: Queue, name: string, data: unknown): Promise<string>;
+  addBulk(queue: Queue, jobs: { name: string; data: unknown }[]): Promise<string[]>;
+  worker(queue: string, handler: (job: Job) => Promise<unknown>, options: WorkerOptions): Worker;
+  close(): void;
+}
+
+/** The baseline of this kind; the floor writes a run's events on a connection of its own, beside BullMQ's. */
+export function baseline(kind: BaselineKind, connection: Redis): Baseline {
+  return kind === 'plain' ? plainBullmq : new EventLogFloor(connection);
+}
+
+const plainBullmq: Baseline = {
+  add: async (queue, name, data) => (await queue.add(name, data)).id!,
+  addBulk: async (queue, jobs) => (await queue.addBulk(jobs)).map((job) => job.id!),
+  worker: (queue, handler, options) => new Worker(queue, handler, options),
+  close: () => undefined,
+};
 
 const eventScript = `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -18,45 +41,51 @@ redis.call('RPUSH', KEYS[2], entry)
 redis.call('PUBLISH', ARGV[3], entry)
 return seq`;
 
-/** A connection or a pipeline of it, able to record an event. */
-interface Recorder<Reply> {
+/** A connection or a pipeline of it, able to append an event. */
+interface EventAppender<Reply> {
   floorEvent(record: string, log: string, status: string, entry: string, channel: string): Reply;
 }
-type EventLogRedis = Redis & Recorder<Promise<number>>;
 
-/** Plain BullMQ jobs and workers, with an event log of the least costly kind beside them. */
-export class EventLogFloor {
-  private readonly redis: EventLogRedis;
+function withEventScript(connection: Redis): Redis & EventAppender<Promise<number>> {
+  if (!('floorEvent' in connection)) connection.defineCommand('floorEvent', { numberOfKeys: 2, lua: eventScript });
+  return connection as Redis & EventAppender<Promise<number>>;
+}
 
-  /** Events go out on a connection of their own, beside BullMQ's. */
+class EventLogFloor implements Baseline {
+  private readonly redis: Redis & EventAppender<Promise<number>>;
+
   constructor(connection: Redis) {
-    this.redis = connection.duplicate() as EventLogRedis;
-    this.redis.defineCommand('floorEvent', { numberOfKeys: 2, lua: eventScript });
+    this.redis = withEventScript(connection.duplicate());
   }
 
-  /** Adds a job with its record and first event, at once; returns its id. */
   async add(queue: Queue, name: string, data: unknown): Promise<string> {
     const id = randomUUID();
-    await Promise.all([queue.add(name, data, { jobId: id }), this.record(this.redis, queue.name, id, 'queued')]);
+    await this.appendEvent(this.redis, queue.name, name, id, 'queued');
+    await queue.add(name, data, { jobId: id });
     return id;
   }
 
-  /** Adds jobs (`addBulk`) with their records and first events (one pipeline), at once. */
-  async addBulk(queue: Queue, jobs: { name: string; data: unknown }[]): Promise<void> {
+  /** The records with their first events, then the jobs, in one transaction (as Conveyor writes a batch, and `addBulk` its jobs). */
+  async addBulk(queue: Queue, jobs: { name: string; data: unknown }[]): Promise<string[]> {
     const ids = jobs.map(() => randomUUID());
-    const events = this.redis.pipeline() as ChainableCommander & Recorder<unknown>;
-    for (const id of ids) this.record(events, queue.name, id, 'queued');
-    await Promise.all([queue.addBulk(jobs.map((job, i) => ({ ...job, opts: { jobId: ids[i] } }))), events.exec()]);
+    // BullMQ's transaction on an ioredis connection is ioredis's own (as Conveyor's batches use it).
+    const client = await queue.getBackend().client;
+    withEventScript(client as unknown as Redis);
+    const transaction = client.multi();
+    const commands = transaction as unknown as ChainableCommander & EventAppender<unknown>;
+    jobs.forEach(({ name }, i) => this.appendEvent(commands, queue.name, name, ids[i], 'queued'));
+    await Promise.all(jobs.map(({ name, data }, i) => new Job(queue, name, data, { jobId: ids[i] }, ids[i]).addJob(transaction)));
+    await commands.exec();
+    return ids;
   }
 
-  /** A plain BullMQ worker whose every run records its start and its end around `handler`. */
   worker(queue: string, handler: (job: Job) => Promise<unknown>, options: WorkerOptions): Worker {
     return new Worker(
       queue,
       async (job) => {
-        await this.record(this.redis, queue, job.id!, 'running');
+        await this.appendEvent(this.redis, queue, job.name, job.id!, 'running');
         const result = await handler(job);
-        await this.record(this.redis, queue, job.id!, 'completed');
+        await this.appendEvent(this.redis, queue, job.name, job.id!, 'completed');
         return result;
       },
       options,
@@ -68,9 +97,9 @@ export class EventLogFloor {
   }
 
   /** One execution's event (as large as the contract's envelope, its seq put before it): numbered on its record, stored in its log, published. */
-  private record<Reply>(to: Recorder<Reply>, queue: string, id: string, status: string): Reply {
+  private appendEvent<Reply>(to: EventAppender<Reply>, queue: string, task: string, id: string, status: string): Reply {
     const type = `execution.${status}`;
-    const entry = JSON.stringify({ v: 1, type, executionId: id, queue, task: 'demo.noop', tenant: 'default', ts: new Date().toISOString(), data: { status } });
+    const entry = JSON.stringify({ v: 1, type, executionId: id, queue, task, tenant: 'default', ts: new Date().toISOString(), data: { status } });
     return to.floorEvent(`{${queue}}:record:${id}`, `{${queue}}:log:${id}`, status, entry, `{${queue}}:events`);
   }
 }

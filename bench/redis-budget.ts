@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
@@ -19,7 +19,7 @@ import { RedisServer, startService } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { ApiClient, poll } from '@conveyor/testing';
 import { figure } from './common.js';
-import { EventLogFloor } from './event-log-floor.js';
+import { baseline, type BaselineKind } from './event-log-floor.js';
 
 const inFlight = 20;
 const input = { payload: { text: 'x'.repeat(64) } };
@@ -85,8 +85,8 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
   try {
     if (admin.status !== 'ready') await once(admin, 'ready');
     if (counter) await admin.config('SET', 'slowlog-log-slower-than', '-1');
-    const plain = await plainBudget(redis, total, measure);
-    const floor = await plainBudget(redis, total, measure, true);
+    const plain = await baselineBudget(redis, total, measure, 'plain');
+    const floor = await baselineBudget(redis, total, measure, 'floor');
     const conveyor = await conveyorBudget(redis, total, measure);
     console.log(`\nRedis per execution: ${total} demo.noop, ${inFlight} submissions in flight, then one worker (concurrency 10), same Redis`);
     console.log(`  plain BullMQ   submit ${line(plain.submit)}`);
@@ -113,24 +113,22 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
 
 type Measure = (step: () => Promise<void>) => Promise<Cost>;
 
-/** Plain BullMQ's cost; `withEventLog`, with the least event log beside its jobs (./event-log-floor.ts). */
-async function plainBudget(redis: RedisServer, total: number, measure: Measure, withEventLog = false): Promise<{ submit: Cost; process: Cost }> {
-  const name = withEventLog ? 'event-log-budget' : 'plain-budget';
+/** Plain BullMQ's cost, or the floor's (with the least event log beside its jobs, ./event-log-floor.ts). */
+async function baselineBudget(redis: RedisServer, total: number, measure: Measure, kind: BaselineKind): Promise<{ submit: Cost; process: Cost }> {
+  const name = `${kind}-budget`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
   const queue = new Queue(name, { connection, prefix: name });
-  const eventLog = withEventLog ? new EventLogFloor(connection) : null;
+  const jobs = baseline(kind, connection);
   await queue.waitUntilReady();
-  const submit = await measure(() => inParallel(total, () => (eventLog ? eventLog.add(queue, demoNoop.name, input) : queue.add(demoNoop.name, input))));
+  const submit = await measure(() => inParallel(total, () => jobs.add(queue, demoNoop.name, input)));
   const workerConnection = connection.duplicate();
   // The worker starts on a paused queue, so that its start is not counted as processing.
   await queue.pause();
-  const handler = async () => null;
-  const options = { connection: workerConnection, prefix: name, concurrency: 10 };
-  const worker = eventLog ? eventLog.worker(name, handler, options) : new Worker(name, handler, options);
+  const worker = jobs.worker(name, async () => null, { connection: workerConnection, prefix: name, concurrency: 10 });
   await worker.waitUntilReady();
   const processing = await measure(() => resumeUntilCompleted(queue, total));
   await worker.close();
-  eventLog?.close();
+  jobs.close();
   workerConnection.disconnect();
   await queue.obliterate({ force: true });
   await queue.close();

@@ -2,14 +2,14 @@
 // worker (a real worker process: validation, context, events, records) and through a plain BullMQ
 // worker with the same concurrency. Both queues are filled first; the clock runs from the moment the
 // worker is ready until the queue's completed count reaches N.
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue } from 'bullmq';
 import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { poll } from '@conveyor/testing';
-import { figure } from './common.js';
-import { EventLogFloor } from './event-log-floor.js';
+import { alternated, figure, meanRate } from './common.js';
+import { baseline, type BaselineKind } from './event-log-floor.js';
 import { metricsCallCost } from './metrics-calls.js';
 
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -17,17 +17,16 @@ const concurrency = 10;
 const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
-  const plain = await plainBullmq(redis);
-  const floor = await plainBullmq(redis, true);
+  const [plain, floor] = await alternated((kind) => baselineRate(redis, kind), meanRate);
   const conveyor = await conveyorWorker(redis, 'info', { LOG_LEVEL: 'info' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const quiet = await conveyorWorker(redis, 'warn', { LOG_LEVEL: 'warn' });
   const off = { LOG_LEVEL: 'warn', CONVEYOR_METRICS: 'false' };
-  const unmetered = both(await conveyorWorker(redis, 'unmetered', off), await conveyorWorker(redis, 'unmetered-2', off));
-  const metered = both(quiet, await conveyorWorker(redis, 'warn-2', { LOG_LEVEL: 'warn' }));
+  const unmetered = meanRate(await conveyorWorker(redis, 'unmetered', off), await conveyorWorker(redis, 'unmetered-2', off));
+  const metered = meanRate(quiet, await conveyorWorker(redis, 'warn-2', { LOG_LEVEL: 'warn' }));
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
-  console.log(`  plain BullMQ worker                ${plain.toFixed(0).padStart(7)} jobs/s`);
-  console.log(`  … + the least event log           ${floor.toFixed(0).padStart(7)} jobs/s   (${(floor / plain).toFixed(2)} × plain: the floor of any design that keeps every event)`);
+  console.log(`  plain BullMQ worker (2 runs)       ${plain.toFixed(0).padStart(7)} jobs/s`);
+  console.log(`  … + the least event log (2 runs)  ${floor.toFixed(0).padStart(7)} jobs/s   (${(floor / plain).toFixed(2)} × plain: the floor with separate event scripts)`);
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn, metrics on (2 runs)  ${metered.toFixed(0).padStart(5)} jobs/s   (${(metered / plain).toFixed(2)} × plain)`);
@@ -39,11 +38,6 @@ export async function workerThroughput(redis: RedisServer): Promise<void> {
   figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
 }
 
-/** Two runs' rate over both. */
-function both(a: number, b: number): number {
-  return 2 / (1 / a + 1 / b);
-}
-
 /** Microseconds of worker time per execution that the `slower` rate spends beyond the `faster` one. */
 function costPerRun(faster: number, slower: number): string {
   return `≈ ${Math.round((1 / slower - 1 / faster) * 1e6)} µs`;
@@ -53,24 +47,22 @@ async function untilCompleted(queue: Queue): Promise<void> {
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
 }
 
-/** A plain BullMQ worker's rate; `withEventLog`, each run recording its start and end the least costly way. */
-async function plainBullmq(redis: RedisServer, withEventLog = false): Promise<number> {
-  const name = withEventLog ? 'plain-event-log' : 'plain';
+/** A plain BullMQ worker's rate, or the floor's (each run recording its start and end the least costly way). */
+async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<number> {
+  const name = `${kind}-worker`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
   const queue = new Queue(name, { connection, prefix: name });
-  const eventLog = withEventLog ? new EventLogFloor(connection) : null;
+  const jobs = baseline(kind, connection);
   for (let i = 0; i < total; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: 'demo.noop', data: payload })));
   }
   const workerConnection = connection.duplicate();
   const started = performance.now();
-  const handler = async (job: Job) => job.data;
-  const options = { connection: workerConnection, prefix: name, concurrency };
-  const worker = eventLog ? eventLog.worker(name, handler, options) : new Worker(name, handler, options);
+  const worker = jobs.worker(name, async (job) => job.data, { connection: workerConnection, prefix: name, concurrency });
   await untilCompleted(queue);
   const rate = total / ((performance.now() - started) / 1000);
   await worker.close();
-  eventLog?.close();
+  jobs.close();
   await queue.obliterate({ force: true });
   await queue.close();
   workerConnection.disconnect();

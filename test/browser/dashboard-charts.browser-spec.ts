@@ -52,9 +52,7 @@ describe('the dashboard’s queue charts and execution timeline bar, in a real b
     const runs = await Promise.all([
       ...[500, 1000, 1500].map((delayMs) => client.submit('demo.steps', { steps: 1, stepMs: 20 }, { delayMs })),
       client.submit('demo.steps', { steps: 1, stepMs: 20, failTimes: 1 }, { attempts: 1 }),
-    ]);
-    await setTimeout(2000);
-    await client.queues.resume('demo');
+    ]).finally(() => setTimeout(2000).then(() => client.queues.resume('demo')));
     await Promise.all(runs.map(({ id }) => client.watch(id).done));
 
     await page.goto(`${opened.dashboard}#/queues/demo`);

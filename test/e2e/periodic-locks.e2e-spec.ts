@@ -3,10 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisServer } from '@conveyor/launcher';
-import { poll } from '@conveyor/testing';
 import { onceAnInterval } from '../../services/worker/src/runtime/periodic.js';
 
-/** The lock by which one worker of many takes a periodic turn (a sweep, a reconciliation), against a real Redis. */
+/**
+ * The lock by which one worker of many takes a periodic turn (a sweep, a reconciliation), against a
+ * real Redis. Time is what these test: turns last set fractions of the lock's hold.
+ */
 describe('a periodic turn’s lock', () => {
   let server: RedisServer;
   /** Two processes' connections. */
@@ -14,6 +16,26 @@ describe('a periodic turn’s lock', () => {
   let theirs: Redis;
   // Long enough that a busy machine's late timer does not let the lock lapse between renewals (every third of it).
   const holdMs = 1_000;
+  let locks = 0;
+  const newLock = () => `lock-${++locks}`;
+
+  /** A turn of mine on `lock`: it runs until `end` is called; `running` resolves once it has started. */
+  const myTurn = (lock: string) => {
+    let end!: () => void;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const done = onceAnInterval(mine, lock, holdMs, () => {
+      started();
+      return new Promise<void>((resolve) => (end = resolve));
+    });
+    return { running, done, end: () => end() };
+  };
+  /** Whether another process takes `lock` now (and runs its turn). */
+  const theyTake = async (lock: string) => {
+    let ran = false;
+    await onceAnInterval(theirs, lock, holdMs, async () => void (ran = true));
+    return ran;
+  };
 
   before(async () => {
     server = await RedisServer.start();
@@ -26,27 +48,44 @@ describe('a periodic turn’s lock', () => {
     await server?.stop();
   });
 
-  it('is held while a turn runs past the hold, so no other process starts one beside it, and lapses after it', async () => {
-    const lock = 'turn-past-its-hold';
-    let end!: () => void;
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const turn = onceAnInterval(mine, lock, holdMs, () => {
-      started();
-      return new Promise<void>((resolve) => (end = resolve));
-    });
-    await running;
-    // Time is what this tests: the other process tries every half hold, over three holds.
-    let theirTurns = 0;
-    const theirTurn = () => onceAnInterval(theirs, lock, holdMs, async () => void theirTurns++);
+  it('is held while a turn runs past the hold, so no other process takes it, and freed as that turn ends', async () => {
+    const lock = newLock();
+    const turn = myTurn(lock);
+    await turn.running;
+    // The other process tries every half hold, over three holds.
     for (let attempt = 0; attempt < 6; attempt++) {
       await setTimeout(holdMs / 2);
-      await theirTurn();
+      assert.equal(await theyTake(lock), false, `another process took the lock while the turn ran (attempt ${attempt})`);
     }
-    assert.equal(theirTurns, 0, 'another process took the lock while the turn ran');
-    end();
-    await turn;
-    // Renewed no more, it lapses within a hold: the next interval's turn is theirs.
-    await poll(() => theirTurn().then(() => theirTurns), { until: (n) => n === 1, label: 'their turn once the lock lapsed', timeoutMs: 10 * holdMs, intervalMs: holdMs / 4 });
+    turn.end();
+    await turn.done;
+    assert.equal(await theyTake(lock), true, 'the lock outlived the turn that ran past its hold');
+  });
+
+  it('after a turn shorter than the hold, stays held to the hold’s end and no longer, though renewed meanwhile', async () => {
+    const lock = newLock();
+    const startedBefore = Date.now();
+    const turn = myTurn(lock);
+    await turn.running;
+    // Past the first renewal (a third of the hold), which pushed the lapse a hold further.
+    await setTimeout(0.6 * holdMs);
+    turn.end();
+    await turn.done;
+    assert.equal(await theyTake(lock), false, 'a short turn let the lock go before its interval ended');
+    await setTimeout(startedBefore + 1.1 * holdMs - Date.now());
+    assert.equal(await theyTake(lock), true, 'the renewal held the lock past the hold after the turn ended');
+  });
+
+  it('leaves alone a lock that lapsed and was taken by another process', async () => {
+    const lock = newLock();
+    const turn = myTurn(lock);
+    await turn.running;
+    // As after a stall of this process longer than the hold: the lock is another's, for longer than a hold.
+    await theirs.set(lock, 'another process', 'PX', 5 * holdMs);
+    await setTimeout((2 / 3) * holdMs);
+    assert.ok((await theirs.pttl(lock)) > holdMs, 'a renewal shortened the other process’s lock to its own hold');
+    turn.end();
+    await turn.done;
+    assert.equal(await theirs.get(lock), 'another process', 'the turn’s end let go of the other process’s lock');
   });
 });

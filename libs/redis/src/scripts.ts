@@ -439,6 +439,14 @@ export type ExecutionEventKeys = [
   ...StatusIndexKeys,
 ];
 
+const holdLock = `
+-- KEYS: a lock; ARGV: its holder's token, how much longer it holds it (ms; 0: it lets go)
+-- Only while it is the holder's: a lock that lapsed may be another process's now. Returns 1 if so.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > 0 then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('DEL', KEYS[1])
+`;
+
 const executionEventKeyCount = 9 + executionStatuses.length;
 
 declare module 'ioredis' {
@@ -506,6 +514,7 @@ declare module 'ioredis' {
       limit: number,
     ): Result<[firstSeq: number, events: string[], record?: FirstEventFields, withFirstEvent?: 1], Context>;
     conveyorAppendLog(lines: string, channel: string, line: string, cap: number, event: string): Result<number, Context>;
+    conveyorHoldLock(lock: string, token: string, ms: number): Result<0 | 1, Context>;
     conveyorAdmitExecutions(
       recent: string,
       today: string,
@@ -550,6 +559,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorChangeWebhook', { numberOfKeys: 1, lua: changeWebhook });
     redis.defineCommand('conveyorAddWebhookDelivery', { numberOfKeys: 3, lua: addWebhookDelivery });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
+    redis.defineCommand('conveyorHoldLock', { numberOfKeys: 1, lua: holdLock });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7 + executionStatuses.length, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
     redis.defineCommand('conveyorAdmitToSlot', { numberOfKeys: 3, lua: admitToSlot });

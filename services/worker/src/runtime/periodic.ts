@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@conveyor/config';
+import { defineConveyorScripts } from '@conveyor/redis';
 import type { Logger } from '@conveyor/service';
 import { executionQueuesOf } from '../worker-config.js';
 
@@ -36,7 +37,7 @@ export interface QueueSweep {
 
 /**
  * Sweeps each consumed queue every interval, one worker at a time (and a process never beside its own
- * sweep still going, whose lock may have expired); returns what stops it.
+ * sweep still going); returns what stops it.
  */
 export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logger, { what, intervalMs, lock, sweep }: QueueSweep): () => void {
   const failed = (err: unknown, queue?: string) => logger.warn({ err, queue }, `${what} failed; trying again next interval`);
@@ -51,18 +52,24 @@ export function sweepEachQueue(config: WorkerConfig, redis: Redis, logger: Logge
 }
 
 /**
- * Runs `work` if this process is the one to take `lock`, which it then holds for `holdMs`, and for as
- * long as `work` runs (none other runs it meanwhile): a turn longer than the hold renews it.
+ * Runs `work` if this process is the one to take `lock`, which it then holds for `holdMs`, or for as
+ * long as `work` runs if longer (none other runs it meanwhile), and no longer: the next interval's turn
+ * finds it free.
  */
 export async function onceAnInterval(redis: Redis, lock: string, holdMs: number, work: () => Promise<void>): Promise<void> {
-  const mine = await redis.set(lock, randomUUID(), 'PX', holdMs, 'NX');
-  if (!mine) return;
-  // A renewal lost to a Redis outage lets another process start beside this turn, as before renewals.
-  const renewal = setInterval(() => void redis.pexpire(lock, holdMs).catch(() => undefined), holdMs / 3);
+  const token = randomUUID();
+  const start = Date.now();
+  if (!(await defineConveyorScripts(redis).set(lock, token, 'PX', holdMs, 'NX'))) return;
+  // A renewal lost to a Redis outage or a stall lets another process take the lock beside this turn;
+  // renewals then stop, and leave the lock to it.
+  const renewal = setInterval(() => {
+    redis.conveyorHoldLock(lock, token, holdMs).then((held) => held || clearInterval(renewal), () => undefined);
+  }, holdMs / 3);
   renewal.unref();
   try {
     await work();
   } finally {
     clearInterval(renewal);
+    await redis.conveyorHoldLock(lock, token, Math.max(0, start + holdMs - Date.now())).catch(() => undefined);
   }
 }
