@@ -85,14 +85,16 @@ export function meanRate(a: number, b: number): number {
 }
 
 /**
- * Measures each baseline twice, plain, floor, floor, plain, so that the machine's drift over the run
- * weighs on both alike (`run` is 1 or 2); returns each one's two runs combined.
+ * Measures each baseline twice, plain, floor, fork, then fork, floor, plain, so that the machine's drift
+ * over the run weighs on all alike (`run` is 1 or 2); returns each one's two runs combined.
  */
-export async function alternated<T>(measure: (kind: BaselineKind, run: number) => Promise<T>, combine: (a: T, b: T) => T): Promise<[plain: T, floor: T]> {
-  const plain = await measure('plain', 1);
-  const floor = await measure('floor', 1);
-  const floorAgain = await measure('floor', 2);
-  return [combine(plain, await measure('plain', 2)), combine(floor, floorAgain)];
+export async function alternated<T>(measure: (kind: BaselineKind, run: number) => Promise<T>, combine: (a: T, b: T) => T): Promise<Record<BaselineKind, T>> {
+  const kinds: BaselineKind[] = ['plain', 'floor', 'fork'];
+  const first: T[] = [];
+  for (const kind of kinds) first.push(await measure(kind, 1));
+  const second: T[] = [];
+  for (const kind of [...kinds].reverse()) second.unshift(await measure(kind, 2));
+  return Object.fromEntries(kinds.map((kind, i) => [kind, combine(first[i], second[i])])) as Record<BaselineKind, T>;
 }
 
 /** The one summary line of a figure: `<name>: <ratio>x <baseline> (<ours> vs <theirs>)`. */

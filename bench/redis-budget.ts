@@ -1,6 +1,7 @@
 // Redis's own cost per execution: 2,000 demo.noop submitted through `POST /v1/executions` and then
 // processed by one worker, beside 2,000 plain BullMQ jobs added with `add` and processed by a plain
-// `Worker`, and the same again with the least event log (./event-log-floor.ts), on the same Redis.
+// `Worker`, and the same again with the least event log beside BullMQ's scripts and inside them
+// (./event-log-floor.ts), on the same Redis.
 // Per execution: the Redis server's CPU time (INFO cpu: commands, scripts and networking), commands
 // (those a script runs included) and script calls (INFO commandstats).
 // `redis-instructions` does the same with 500 on a Redis of its own run under valgrind's callgrind,
@@ -87,12 +88,15 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
     if (counter) await admin.config('SET', 'slowlog-log-slower-than', '-1');
     const plain = await baselineBudget(redis, total, measure, 'plain');
     const floor = await baselineBudget(redis, total, measure, 'floor');
+    const fork = await baselineBudget(redis, total, measure, 'fork');
     const conveyor = await conveyorBudget(redis, total, measure);
     console.log(`\nRedis per execution: ${total} demo.noop, ${inFlight} submissions in flight, then one worker (concurrency 10), same Redis`);
     console.log(`  plain BullMQ   submit ${line(plain.submit)}`);
     console.log(`                 process ${line(plain.process)}`);
     console.log(`  + event log    submit ${line(floor.submit)}`);
     console.log(`   (the least)   process ${line(floor.process)}`);
+    console.log(`  + it in        submit ${line(fork.submit)}`);
+    console.log(`   BullMQ's      process ${line(fork.process)}`);
     console.log(`  Conveyor       submit ${line(conveyor.submit)}`);
     console.log(`                 process ${line(conveyor.process)}`);
     if (counter) {
@@ -100,11 +104,15 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
       figure('redis-instructions-process', conveyor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(conveyor.process), instructions(plain.process));
       figure('redis-instructions-submit-floor', floor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(floor.submit), instructions(plain.submit));
       figure('redis-instructions-process-floor', floor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(floor.process), instructions(plain.process));
+      figure('redis-instructions-submit-fork', fork.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(fork.submit), instructions(plain.submit));
+      figure('redis-instructions-process-fork', fork.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(fork.process), instructions(plain.process));
     } else {
       figure('redis-submit', conveyor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(conveyor.submit)}`, `${us(plain.submit)}`);
       figure('redis-process', conveyor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(conveyor.process)}`, `${us(plain.process)}`);
       figure('redis-submit-floor', floor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(floor.submit)}`, `${us(plain.submit)}`);
       figure('redis-process-floor', floor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(floor.process)}`, `${us(plain.process)}`);
+      figure('redis-submit-fork', fork.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(fork.submit)}`, `${us(plain.submit)}`);
+      figure('redis-process-fork', fork.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(fork.process)}`, `${us(plain.process)}`);
     }
   } finally {
     admin.disconnect();
@@ -113,7 +121,7 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
 
 type Measure = (step: () => Promise<void>) => Promise<Cost>;
 
-/** Plain BullMQ's cost, or the floor's (with the least event log beside its jobs, ./event-log-floor.ts). */
+/** Plain BullMQ's cost, or a floor's (with the least event log, ./event-log-floor.ts). */
 async function baselineBudget(redis: RedisServer, total: number, measure: Measure, kind: BaselineKind): Promise<{ submit: Cost; process: Cost }> {
   const name = `${kind}-budget`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');

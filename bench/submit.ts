@@ -15,8 +15,7 @@ const total = 20_000;
 const body = JSON.stringify({ task: 'demo.noop', input: { payload: { text: 'x'.repeat(64) } } });
 
 export async function submit(redis: RedisServer): Promise<void> {
-  // Plain, floor, floor, plain: the machine's drift over the run weighs on both alike.
-  const [plain, floor] = await alternated((kind, run) => loadBaseline(redis, kind, `${kind}-submit-${run}`), both);
+  const { plain, floor, fork } = await alternated((kind, run) => loadBaseline(redis, kind, `${kind}-submit-${run}`), both);
   const conveyor = await loadGateway(redis, 'conveyor-submit', { LOG_LEVEL: 'warn' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const off = { LOG_LEVEL: 'warn', CONVEYOR_METRICS: 'false' };
@@ -27,6 +26,7 @@ export async function submit(redis: RedisServer): Promise<void> {
   console.log(`\nsingle submissions: ${total} demo.noop from ${connections} connections, same Redis`);
   console.log(`  plain node:http + add (2 runs) ${line(plain)}`);
   console.log(`  … + the least event log      ${line(floor)}   (${(floor.perSecond / plain.perSecond).toFixed(2)} × plain: the floor with separate event scripts)`);
+  console.log(`  … + it in BullMQ's scripts   ${line(fork)}   (${(fork.perSecond / plain.perSecond).toFixed(2)} × plain: the floor of a fork of BullMQ's scripts)`);
   console.log(`  POST /v1/executions          ${line(conveyor)}   (${(conveyor.perSecond / plain.perSecond).toFixed(2)} × plain)`);
   console.log(`  … with a managed API key     ${line(withKeys)}   (${(withKeys.perSecond / plain.perSecond).toFixed(2)} × plain; auth costs ${costOf(conveyor, withKeys)} per submit)`);
   console.log(`  … with request logs (info)   ${line(logged)}   (${(logged.perSecond / plain.perSecond).toFixed(2)} × plain; a request's log line costs ${costOf(conveyor, logged)})`);
@@ -36,12 +36,13 @@ export async function submit(redis: RedisServer): Promise<void> {
   figure('single-submit', conveyor.perSecond / plain.perSecond, 'node:http + add', rate(conveyor), rate(plain));
   figure('single-submit-p99', conveyor.p99 / plain.p99, 'node:http + add', `p99 ${conveyor.p99.toFixed(0)} ms`, `p99 ${plain.p99.toFixed(0)} ms`);
   figure('single-submit-floor', floor.perSecond / plain.perSecond, 'node:http + add', rate(floor), rate(plain));
+  figure('single-submit-fork', fork.perSecond / plain.perSecond, 'node:http + add', rate(fork), rate(plain));
   figure('single-submit-auth', withKeys.perSecond / plain.perSecond, 'node:http + add', rate(withKeys), rate(plain));
   figure('single-submit-logged', logged.perSecond / plain.perSecond, 'node:http + add', rate(logged), rate(plain));
   figure('single-submit-unmetered', unmetered.perSecond / plain.perSecond, 'node:http + add', rate(unmetered), rate(plain));
 }
 
-/** The load against a plain server (or the floor's) of its own, on its own queue. */
+/** The load against a plain server (or a floor's) of its own, on its own queue. */
 async function loadBaseline(redis: RedisServer, kind: BaselineKind, queue: string): Promise<Loaded> {
   const server = await startPlainGateway(redis.url, queue, kind);
   return load(server.url, '/add').finally(() => server.process.stop());

@@ -17,7 +17,7 @@ const concurrency = 10;
 const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
-  const [plain, floor] = await alternated((kind) => baselineRate(redis, kind), meanRate);
+  const { plain, floor, fork } = await alternated((kind) => baselineRate(redis, kind), meanRate);
   const conveyor = await conveyorWorker(redis, 'info', { LOG_LEVEL: 'info' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const quiet = await conveyorWorker(redis, 'warn', { LOG_LEVEL: 'warn' });
@@ -27,12 +27,14 @@ export async function workerThroughput(redis: RedisServer): Promise<void> {
   console.log(`\nworker throughput: ${total} demo.noop executions, concurrency ${concurrency}, same Redis`);
   console.log(`  plain BullMQ worker (2 runs)       ${plain.toFixed(0).padStart(7)} jobs/s`);
   console.log(`  … + the least event log (2 runs)  ${floor.toFixed(0).padStart(7)} jobs/s   (${(floor / plain).toFixed(2)} × plain: the floor with separate event scripts)`);
+  console.log(`  … + it in BullMQ's scripts (2)    ${fork.toFixed(0).padStart(7)} jobs/s   (${(fork / plain).toFixed(2)} × plain: the floor of a fork of BullMQ's scripts)`);
   console.log(`  Conveyor worker (logs at info)     ${conveyor.toFixed(0).padStart(7)} jobs/s   (${(conveyor / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn (no line a run)     ${quiet.toFixed(0).padStart(7)} jobs/s   (${(quiet / plain).toFixed(2)} × plain)`);
   console.log(`  … logs at warn, metrics on (2 runs)  ${metered.toFixed(0).padStart(5)} jobs/s   (${(metered / plain).toFixed(2)} × plain)`);
   console.log(`  … metrics off (2 runs)             ${unmetered.toFixed(0).padStart(7)} jobs/s   (${(unmetered / plain).toFixed(2)} × plain; metrics cost ${costPerRun(unmetered, metered)} per execution)`);
   console.log(`  … the metrics calls of an execution, timed alone: ${metricsCallCost().perExecution.toFixed(2)} µs`);
   figure('worker-throughput-floor', floor / plain, 'plain BullMQ Worker', `${floor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
+  figure('worker-throughput-fork', fork / plain, 'plain BullMQ Worker', `${fork.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput', conveyor / plain, 'plain BullMQ Worker', `${conveyor.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-quiet', quiet / plain, 'plain BullMQ Worker', `${quiet.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
   figure('worker-throughput-unmetered', unmetered / plain, 'plain BullMQ Worker', `${unmetered.toFixed(0)}/s`, `${plain.toFixed(0)}/s`);
@@ -47,7 +49,7 @@ async function untilCompleted(queue: Queue): Promise<void> {
   await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
 }
 
-/** A plain BullMQ worker's rate, or the floor's (each run recording its start and end the least costly way). */
+/** A plain BullMQ worker's rate, or a floor's (each run recording its start and end the least costly way). */
 async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<number> {
   const name = `${kind}-worker`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
