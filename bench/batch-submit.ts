@@ -12,7 +12,7 @@ const batchSize = 1000;
 const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function batchSubmit(redis: RedisServer): Promise<void> {
-  const { plain, floor, fork } = await alternated((kind) => baselineRate(redis, kind), meanRate);
+  const { plain, floor, fork } = await alternated((kind, run) => baselineRate(redis, kind, run), meanRate);
   const conveyor = await conveyorBatch(redis);
   console.log(`\nbatch submission: ${batches} batches of ${batchSize} demo.noop, same Redis`);
   console.log(`  plain BullMQ addBulk (2 runs)   ${plain.toFixed(0).padStart(7)} jobs/s`);
@@ -25,8 +25,8 @@ export async function batchSubmit(redis: RedisServer): Promise<void> {
 }
 
 /** `addBulk`'s rate, or a floor's (with the least event log beside the jobs). */
-async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<number> {
-  const name = `${kind}-batch`;
+async function baselineRate(redis: RedisServer, kind: BaselineKind, run: number): Promise<number> {
+  const name = `${kind}-batch-${run}`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'request');
   const queue = new Queue(name, { connection, prefix: name });
   const baselineJobs = baseline(kind, connection);
@@ -36,6 +36,7 @@ async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<num
     await baselineJobs.addBulk(queue, Array.from({ length: batchSize }, () => ({ name: 'demo.noop', data: payload })));
   }
   const rate = (batches * batchSize) / ((performance.now() - started) / 1000);
+  await baselineJobs.checkEvents(queue, batches * batchSize);
   baselineJobs.close();
   await queue.obliterate({ force: true });
   await queue.close();

@@ -4,15 +4,17 @@
 // number and status on a record, an append to the execution's log, a PUBLISH; no index, counter,
 // tenant, webhook or anything else Conveyor keeps. A submit writes the record with its first event,
 // then adds the job (a worker must never meet a job without its record); a batch writes the records,
-// then the jobs, in one transaction; a run records its start before its handler and its end after it.
+// then the jobs, in one pipeline; a run records its start before its handler and its end after it.
 // The fork is the same least event log written inside BullMQ's own scripts (a design owning a fork of
 // them): its add, moveToActive and moveToFinished scripts, each run as it is and then followed, in the
-// same call, by the event of the job it added, started or finished. It saves the event scripts' calls
-// and round trips, not their commands.
+// same call, by the event of the job it added, started or finished (keys built in the script from
+// BullMQ's prefix: a single Redis only). It saves the event scripts' calls and round trips, not their
+// commands. Each event also counts itself, so that a benchmark checks its events were all written.
 import { randomUUID } from 'node:crypto';
 import { Job, Worker, type Queue, type WorkerOptions } from 'bullmq';
 import { createRequire } from 'node:module';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { execOrThrow } from '@conveyor/redis';
 
 // BullMQ's Lua scripts and the version that names them on a connection (not exported by its entry point).
 const require = createRequire(import.meta.url);
@@ -27,6 +29,8 @@ export interface Baseline {
   add(queue: Queue, name: string, data: unknown): Promise<string>;
   addBulk(queue: Queue, jobs: { name: string; data: unknown }[]): Promise<string[]>;
   worker(queue: string, handler: (job: Job) => Promise<unknown>, options: WorkerOptions): Worker;
+  /** Throws unless `expected` events were written in `queue` (a floor that wrote none would measure plain BullMQ). */
+  checkEvents(queue: Queue, expected: number): Promise<void>;
   close(): void;
 }
 
@@ -35,13 +39,23 @@ export function baseline(kind: BaselineKind, connection: Redis): Baseline {
   if (kind === 'plain') return plainBullmq;
   if (kind === 'floor') return new EventLogFloor(connection);
   withForkedScripts(connection);
-  return { ...plainBullmq, worker: (queue, handler, options) => new Worker(queue, handler, { ...options, connection: withForkedScripts(options.connection as Redis) }) };
+  return {
+    ...plainBullmq,
+    worker: (queue, handler, options) => new Worker(queue, handler, { ...options, connection: withForkedScripts(options.connection as Redis) }),
+    checkEvents: (queue, expected) => checkWritten(connection, queue.toKey('events-written'), expected),
+  };
+}
+
+async function checkWritten(redis: Redis, counter: string, expected: number): Promise<void> {
+  const written = Number(await redis.get(counter));
+  if (written !== expected) throw new Error(`${counter}: ${written} events written, ${expected} expected`);
 }
 
 const plainBullmq: Baseline = {
   add: async (queue, name, data) => (await queue.add(name, data)).id!,
   addBulk: async (queue, jobs) => (await queue.addBulk(jobs)).map((job) => job.id!),
   worker: (queue, handler, options) => new Worker(queue, handler, options),
+  checkEvents: async () => undefined,
   close: () => undefined,
 };
 
@@ -55,6 +69,7 @@ local function floorEvent(prefix, id, status)
     '","task":"demo.noop","tenant":"default","ts":"' .. redis.call('TIME')[1] .. '","data":{"status":"' .. status .. '"}}'
   redis.call('RPUSH', prefix .. 'log:' .. id, entry)
   redis.call('PUBLISH', prefix .. 'events', entry)
+  redis.call('INCR', prefix .. 'events-written')
 end
 `;
 
@@ -86,15 +101,16 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1])
 local entry = seq .. ' ' .. ARGV[2]
 redis.call('RPUSH', KEYS[2], entry)
 redis.call('PUBLISH', ARGV[3], entry)
+redis.call('INCR', KEYS[3])
 return seq`;
 
 /** A connection or a pipeline of it, able to append an event. */
 interface EventAppender<Reply> {
-  floorEvent(record: string, log: string, status: string, entry: string, channel: string): Reply;
+  floorEvent(record: string, log: string, written: string, status: string, entry: string, channel: string): Reply;
 }
 
 function withEventScript(connection: Redis): Redis & EventAppender<Promise<number>> {
-  if (!('floorEvent' in connection)) connection.defineCommand('floorEvent', { numberOfKeys: 2, lua: eventScript });
+  if (!('floorEvent' in connection)) connection.defineCommand('floorEvent', { numberOfKeys: 3, lua: eventScript });
   return connection as Redis & EventAppender<Promise<number>>;
 }
 
@@ -112,17 +128,16 @@ class EventLogFloor implements Baseline {
     return id;
   }
 
-  /** The records with their first events, then the jobs, in one transaction (as Conveyor writes a batch, and `addBulk` its jobs). */
+  /** The records with their first events, then the jobs, in one pipeline (as BullMQ's `addBulk` sends its jobs). */
   async addBulk(queue: Queue, jobs: { name: string; data: unknown }[]): Promise<string[]> {
     const ids = jobs.map(() => randomUUID());
-    // BullMQ's transaction on an ioredis connection is ioredis's own (as Conveyor's batches use it).
     const client = await queue.getBackend().client;
     withEventScript(client as unknown as Redis);
-    const transaction = client.multi();
-    const commands = transaction as unknown as ChainableCommander & EventAppender<unknown>;
+    const pipeline = client.pipeline();
+    const commands = pipeline as unknown as ChainableCommander & EventAppender<unknown>;
     jobs.forEach(({ name }, i) => this.appendEvent(commands, queue.name, name, ids[i], 'queued'));
-    await Promise.all(jobs.map(({ name, data }, i) => new Job(queue, name, data, { jobId: ids[i] }, ids[i]).addJob(transaction)));
-    await commands.exec();
+    await Promise.all(jobs.map(({ name, data }, i) => new Job(queue, name, data, { jobId: ids[i] }, ids[i]).addJob(pipeline)));
+    await execOrThrow(commands);
     return ids;
   }
 
@@ -139,6 +154,10 @@ class EventLogFloor implements Baseline {
     );
   }
 
+  checkEvents(queue: Queue, expected: number): Promise<void> {
+    return checkWritten(this.redis, `{${queue.name}}:events-written`, expected);
+  }
+
   close(): void {
     this.redis.disconnect();
   }
@@ -147,6 +166,6 @@ class EventLogFloor implements Baseline {
   private appendEvent<Reply>(to: EventAppender<Reply>, queue: string, task: string, id: string, status: string): Reply {
     const type = `execution.${status}`;
     const entry = JSON.stringify({ v: 1, type, executionId: id, queue, task, tenant: 'default', ts: new Date().toISOString(), data: { status } });
-    return to.floorEvent(`{${queue}}:record:${id}`, `{${queue}}:log:${id}`, status, entry, `{${queue}}:events`);
+    return to.floorEvent(`{${queue}}:record:${id}`, `{${queue}}:log:${id}`, `{${queue}}:events-written`, status, entry, `{${queue}}:events`);
   }
 }

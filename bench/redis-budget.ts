@@ -136,6 +136,7 @@ async function baselineBudget(redis: RedisServer, total: number, measure: Measur
   await worker.waitUntilReady();
   const processing = await measure(() => resumeUntilCompleted(queue, total));
   await worker.close();
+  await jobs.checkEvents(queue, 3 * total);
   jobs.close();
   workerConnection.disconnect();
   await queue.obliterate({ force: true });

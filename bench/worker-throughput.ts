@@ -17,7 +17,7 @@ const concurrency = 10;
 const payload = { payload: { text: 'x'.repeat(64) } };
 
 export async function workerThroughput(redis: RedisServer): Promise<void> {
-  const { plain, floor, fork } = await alternated((kind) => baselineRate(redis, kind), meanRate);
+  const { plain, floor, fork } = await alternated((kind, run) => baselineRate(redis, kind, run), meanRate);
   const conveyor = await conveyorWorker(redis, 'info', { LOG_LEVEL: 'info' });
   // Metrics on, off, off, on: the machine's drift over the run weighs on both sides alike.
   const quiet = await conveyorWorker(redis, 'warn', { LOG_LEVEL: 'warn' });
@@ -50,13 +50,13 @@ async function untilCompleted(queue: Queue): Promise<void> {
 }
 
 /** A plain BullMQ worker's rate, or a floor's (each run recording its start and end the least costly way). */
-async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<number> {
-  const name = `${kind}-worker`;
+async function baselineRate(redis: RedisServer, kind: BaselineKind, run: number): Promise<number> {
+  const name = `${kind}-worker-${run}`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
   const queue = new Queue(name, { connection, prefix: name });
   const jobs = baseline(kind, connection);
   for (let i = 0; i < total; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: 'demo.noop', data: payload })));
+    await jobs.addBulk(queue, Array.from({ length: Math.min(1000, total - i) }, () => ({ name: 'demo.noop', data: payload })));
   }
   const workerConnection = connection.duplicate();
   const started = performance.now();
@@ -64,6 +64,8 @@ async function baselineRate(redis: RedisServer, kind: BaselineKind): Promise<num
   await untilCompleted(queue);
   const rate = total / ((performance.now() - started) / 1000);
   await worker.close();
+  // Each job's queued, running and completed events.
+  await jobs.checkEvents(queue, 3 * total);
   jobs.close();
   await queue.obliterate({ force: true });
   await queue.close();
