@@ -99,20 +99,12 @@ async function budget(redis: RedisServer, total: number, counter?: InstructionCo
     console.log(`   BullMQ's      process ${line(fork.process)}`);
     console.log(`  Conveyor       submit ${line(conveyor.submit)}`);
     console.log(`                 process ${line(conveyor.process)}`);
-    if (counter) {
-      figure('redis-instructions-submit', conveyor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(conveyor.submit), instructions(plain.submit));
-      figure('redis-instructions-process', conveyor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(conveyor.process), instructions(plain.process));
-      figure('redis-instructions-submit-floor', floor.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(floor.submit), instructions(plain.submit));
-      figure('redis-instructions-process-floor', floor.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(floor.process), instructions(plain.process));
-      figure('redis-instructions-submit-fork', fork.submit.instructions! / plain.submit.instructions!, 'plain BullMQ add', instructions(fork.submit), instructions(plain.submit));
-      figure('redis-instructions-process-fork', fork.process.instructions! / plain.process.instructions!, 'plain BullMQ worker', instructions(fork.process), instructions(plain.process));
-    } else {
-      figure('redis-submit', conveyor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(conveyor.submit)}`, `${us(plain.submit)}`);
-      figure('redis-process', conveyor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(conveyor.process)}`, `${us(plain.process)}`);
-      figure('redis-submit-floor', floor.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(floor.submit)}`, `${us(plain.submit)}`);
-      figure('redis-process-floor', floor.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(floor.process)}`, `${us(plain.process)}`);
-      figure('redis-submit-fork', fork.submit.cpuUs / plain.submit.cpuUs, 'plain BullMQ add', `${us(fork.submit)}`, `${us(plain.submit)}`);
-      figure('redis-process-fork', fork.process.cpuUs / plain.process.cpuUs, 'plain BullMQ worker', `${us(fork.process)}`, `${us(plain.process)}`);
+    // Each side against plain, per step: Redis's instructions when counted, else its CPU time.
+    const [prefix, value, show] = counter ? ['redis-instructions', (cost: Cost) => cost.instructions!, instructions] : ['redis', (cost: Cost) => cost.cpuUs, us];
+    for (const [suffix, side] of [['', conveyor], ['-floor', floor], ['-fork', fork]] as const) {
+      for (const [step, against] of [['submit', 'plain BullMQ add'], ['process', 'plain BullMQ worker']] as const) {
+        figure(`${prefix}-${step}${suffix}`, value(side[step]) / value(plain[step]), against, show(side[step]), show(plain[step]));
+      }
     }
   } finally {
     admin.disconnect();
