@@ -12,15 +12,8 @@
 // commands. Each event also counts itself, so that a benchmark checks its events were all written.
 import { randomUUID } from 'node:crypto';
 import { Job, Worker, type Queue, type WorkerOptions } from 'bullmq';
-import { createRequire } from 'node:module';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { execOrThrow } from '@conveyor/redis';
-
-// BullMQ's Lua scripts and the version that names them on a connection (not exported by its entry point).
-const require = createRequire(import.meta.url);
-type BullmqScript = { name: string; keys: number; content: string };
-const bullmqScripts = require('bullmq/dist/cjs/scripts/index.js') as Record<'addStandardJob' | 'moveToActive' | 'moveToFinished', BullmqScript>;
-const bullmqVersion = (require('bullmq/package.json') as { version: string }).version;
+import { bullmqCommandName, bullmqScript, execOrThrow } from '@conveyor/redis';
 
 export type BaselineKind = 'plain' | 'floor' | 'fork';
 
@@ -75,10 +68,10 @@ end
 
 /** BullMQ's scripts, each followed by the event of its job; a job's id is a string, a failure a number. */
 const forkedScripts = [
-  { script: bullmqScripts.addStandardJob, event: `if type(result) == 'string' then floorEvent(cmsgpack.unpack(ARGV[1])[1], result, 'queued') end` },
-  { script: bullmqScripts.moveToActive, event: `if type(result[2]) == 'string' then floorEvent(ARGV[1], result[2], 'running') end` },
+  { script: bullmqScript('addStandardJob'), event: `if type(result) == 'string' then floorEvent(cmsgpack.unpack(ARGV[1])[1], result, 'queued') end` },
+  { script: bullmqScript('moveToActive'), event: `if type(result[2]) == 'string' then floorEvent(ARGV[1], result[2], 'running') end` },
   {
-    script: bullmqScripts.moveToFinished,
+    script: bullmqScript('moveToFinished'),
     event: `if result == 0 or type(result) == 'table' then
   floorEvent(ARGV[7], ARGV[1], ARGV[5])
   if type(result) == 'table' and type(result[2]) == 'string' then floorEvent(ARGV[7], result[2], 'running') end
@@ -90,7 +83,7 @@ end`,
 function withForkedScripts(connection: Redis): Redis {
   for (const { script, event } of forkedScripts) {
     const lua = `${forkEvent}\nlocal function bullmq()\n${script.content}\nend\nlocal result = bullmq()\n${event}\nreturn result`;
-    connection.defineCommand(`${script.name}:${bullmqVersion}`, { numberOfKeys: script.keys, lua });
+    connection.defineCommand(bullmqCommandName(script), { numberOfKeys: script.keys, lua });
   }
   return connection;
 }

@@ -137,7 +137,7 @@ export class ExecutionStore {
     for (const { record, queued } of entries) {
       // Event 1 is published, not logged: the record holds it (see `firstEventData`), so it is dated as the record.
       const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
-      transaction.conveyorAppendEvent(...this.appendArgs('create', record, 'execution.queued', queued, fields, [], firstEventTs(record)));
+      transaction.conveyorAppendEvent(...this.appendCommand('create', record, 'execution.queued', queued, fields, [], firstEventTs(record)));
       for (const index of this.listIndexes(record)) transaction.zadd(index, 0, record.id);
     }
   }
@@ -156,10 +156,14 @@ export class ExecutionStore {
     onlyFrom?: readonly ExecutionStatus[],
     ts?: string,
   ): Promise<number | null> {
-    const seq = await this.redis.conveyorAppendEvent(...this.appendArgs('update', ref, type, data, fields, onlyFrom, ts));
-    if (seq < 0) return null;
+    return this.appended(ref, type, await this.redis.conveyorAppendEvent(...this.appendCommand('update', ref, type, data, fields, onlyFrom, ts)));
+  }
+
+  /** The seq of an event `appendCommand` made, from the append's reply; `null` when it was not written. */
+  appended(ref: ExecutionRef, type: ExecutionEventType, reply: number): number | null {
+    if (reply < 0) return null;
     countExecutionEvent(type, ref);
-    return seq;
+    return reply;
   }
 
   /** Stores a log line (cut to the contract's limit) and publishes it live, without a seq. */
@@ -274,7 +278,7 @@ export class ExecutionStore {
    * when the execution does not exist or had another status than `onlyFrom`.
    */
   async update(ref: ExecutionRef, fields: Partial<ExecutionRecord>, onlyFrom?: readonly ExecutionStatus[]): Promise<boolean> {
-    return (await this.redis.conveyorAppendEvent(...this.appendArgs('fields', ref, 'execution.queued', null as never, fields, onlyFrom))) >= 0;
+    return (await this.redis.conveyorAppendEvent(...this.appendCommand('fields', ref, 'execution.queued', null as never, fields, onlyFrom))) >= 0;
   }
 
   /** Where an execution lives; `null` for an unknown id. */
@@ -371,7 +375,12 @@ export class ExecutionStore {
     return shared;
   }
 
-  private appendArgs<T extends ExecutionEventType>(
+  /**
+   * What the event script is sent (its keys, then its arguments): by `append`, `create` and `update`,
+   * and by a script that runs the append after work of its own (`conveyorFinish`), whose reply then
+   * goes to `appended`.
+   */
+  appendCommand<T extends ExecutionEventType>(
     mode: 'create' | 'update' | 'fields',
     ref: ExecutionRef,
     type: T,

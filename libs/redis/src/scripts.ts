@@ -1,5 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import { executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
+import { bullmqScript, type BullmqScript } from './bullmq-scripts.js';
 
 /*
  * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), all
@@ -120,6 +121,26 @@ end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 -- A record's first event is its own, not its log's (see readEventLog).
 ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', storedTail: 'ARGV[11]' })}return seq
+`;
+
+// BullMQ's \`moveToFinished\` (which ends a job, completed or failed, and may fetch the next) as it
+// is, then, when it ended the job and was handed an execution's event, that event's append in the same
+// step: a job's completion and its execution's record and event are one write, in one round trip.
+// KEYS: BullMQ's, then the event's (as conveyorAppendEvent's) when there is one.
+// ARGV: BullMQ's, then the event's (as conveyorAppendEvent's), then how many of them are BullMQ's.
+// Returns { BullMQ's reply, then when an event was handed: its seq, or why it was not written (-1, -2) }.
+const finishWithEvent = ({ content, keys }: BullmqScript) => `
+local function bullmq()
+${content}
+end
+local function appendEvent(KEYS, ARGV)
+${appendEvent}
+end
+local reply = bullmq()
+-- BullMQ refuses with a negative number (the job gone, its lock lost): nothing ended, nothing to record.
+if #KEYS == ${keys} or (reply ~= 0 and type(reply) ~= 'table') then return { reply } end
+local bullmqArgs = tonumber(ARGV[#ARGV])
+return { reply, appendEvent({ unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, #ARGV - 1) }) }
 `;
 
 const startAttempt = `
@@ -447,7 +468,8 @@ if tonumber(ARGV[2]) > 0 then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('DEL', KEYS[1])
 `;
 
-const executionEventKeyCount = 9 + executionStatuses.length;
+/** How many keys an execution's event scripts take (`ExecutionEventKeys`). */
+export const executionEventKeyCount = 9 + executionStatuses.length;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -488,6 +510,8 @@ declare module 'ioredis' {
         id: string,
       ]
     ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
+    /** BullMQ's `moveToFinished`, and then an execution's event when one is handed (see finishWithEvent). */
+    conveyorFinish(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<[reply: unknown, seq?: number], Context>;
     conveyorAppendScheduleEvent(
       record: string,
       eventLog: string,
@@ -545,6 +569,7 @@ declare module 'ioredis' {
 }
 
 const withScripts = new WeakSet<Redis>();
+const withFinishScript = new WeakSet<Redis>();
 const withRecordScript = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
@@ -579,4 +604,17 @@ export function defineRecordScript(redis: Redis): void {
   if (withScripts.has(redis) || withRecordScript.has(redis)) return;
   redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
   withRecordScript.add(redis);
+}
+
+/**
+ * Registers `conveyorFinish` (once), BullMQ's `moveToFinished` with an execution's event after it, on
+ * a connection of a worker that ends its jobs with their events.
+ */
+export function defineFinishScript(redis: Redis): BullmqScript {
+  const moveToFinished = bullmqScript('moveToFinished');
+  if (!withFinishScript.has(redis)) {
+    redis.defineCommand('conveyorFinish', { lua: finishWithEvent(moveToFinished) });
+    withFinishScript.add(redis);
+  }
+  return moveToFinished;
 }

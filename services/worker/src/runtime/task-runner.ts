@@ -32,6 +32,7 @@ import { tracing } from '@conveyor/tracing';
 import { taskHandlers } from '../tasks/task-handlers.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from '../tasks/task-handler.js';
+import { endingOf, EndingsWithEvents, type Ending } from './endings-with-events.js';
 import { AttemptContext } from './execution-context.js';
 import { ExecutionEvents } from './execution-events.js';
 import { describeFailure, type AbortReason } from './failure.js';
@@ -74,6 +75,7 @@ export class TaskRunner {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly schedules: ScheduleService,
     private readonly concurrency: TenantConcurrency,
+    private readonly endings: EndingsWithEvents,
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
@@ -116,6 +118,7 @@ export class TaskRunner {
       const result = await untilAborted(run, control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
+      this.endings.expect(job, ref, 'completed', (finishedAt) => endingOf.completed(result, finishedAt));
       return result;
     } catch (error) {
       throw await this.failAttempt(job, data, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
@@ -146,8 +149,7 @@ export class TaskRunner {
     if (isJobRefusal(checked)) return;
     try {
       const events = new ExecutionEvents(this.store, checked.ref, this.logger);
-      // A handler that returns nothing completes with `null`, as its replay reads it (see `decodeStored`).
-      const seq = await events.state('execution.completed', { result: result ?? null }, { status: 'completed', finishedAt: job.finishedOn ?? Date.now() }, activeStatuses);
+      const seq = await this.recordEnding(queue, job, events, endingOf.completed(result, job.finishedOn ?? Date.now()));
       if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
     } finally {
       await this.concurrency.release(checked.ref);
@@ -175,23 +177,24 @@ export class TaskRunner {
     };
     const { ref } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
-    const finishedAt = job.finishedOn ?? Date.now();
-    if (outcome.cancelled) {
-      const reason = (await this.store.read(queue, ref.id))?.cancelReason ?? null;
-      await events.state('execution.cancelled', { reason }, { status: 'cancelled', pendingAction: null, finishedAt });
-      return;
-    }
-    if (!outcome.error) return;
-    const seq = await events.state(
-      'execution.failed',
-      { error: outcome.error, attempt: outcome.attempt, willRetry: false },
-      { status: 'failed', error: outcome.error, finishedAt },
-      activeStatuses,
-    );
-    if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
+    // A cancellation is recorded by BullMQ's end of its job only (see `failAttempt`).
+    const failure = outcome.error ? endingOf.failed(outcome.error, outcome.attempt, job.finishedOn ?? Date.now()) : null;
+    const seq = await this.recordEnding(queue, job, events, failure);
+    if (seq !== null && !outcome.cancelled && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
   }
 
-  /** A job that cannot be run fails at once, with the reason as BullMQ's `failedReason` (shown in Bull Board). */
+  /**
+   * The seq of the ending BullMQ's end of the job recorded (see EndingsWithEvents); else (the job ended
+   * without it: a repair of an earlier version's worker that died at the end) of `ending`, recorded now.
+   * `null` when none was written: the record was no longer active.
+   */
+  private async recordEnding(queue: string, job: ExecutionJob, events: ExecutionEvents, ending: Ending | null): Promise<number | null> {
+    const recorded = this.endings.recordedBy(queue, job);
+    if (recorded === undefined) return ending && events.state(ending.type, ending.data, ending.fields, activeStatuses, ending.ts);
+    if (recorded.seq !== null) events.debug({ event: recorded.type, seq: recorded.seq }, recorded.type);
+    return recorded.seq;
+  }
+
   /**
    * A refused job that Conveyor itself created (a newer gateway's task or format, a task since
    * removed) ends its record `failed`, saying why. A job added by hand has no record, and none is
@@ -203,11 +206,12 @@ export class TaskRunner {
     const { id, task, tenant, scheduleId } = record;
     const error: ExecutionError = { message: refusal.message, name: 'JobRefusedError', code: refusal.code, retryable: false };
     const events = new ExecutionEvents(this.store, { id, queue, task, tenant, scheduleId }, this.logger);
-    const failed = { status: 'failed' as const, error, finishedAt: job.finishedOn ?? Date.now() };
-    const seq = await events.state('execution.failed', { error, attempt: job.attemptsMade, willRetry: false }, failed, activeStatuses);
+    const { type, data, fields, ts } = endingOf.failed(error, job.attemptsMade, job.finishedOn ?? Date.now());
+    const seq = await events.state(type, data, fields, activeStatuses, ts);
     if (seq !== null && scheduleId) await this.schedules.recordOutcome(scheduleId, tenant, 'failed');
   }
 
+  /** A job that cannot be run fails at once, with the reason as BullMQ's `failedReason` (shown in Bull Board). */
   private refuse(queue: string, job: ExecutionJob, refusal: JobRefusal): UnrecoverableError {
     // A job added by hand has an id of its own, not an execution's.
     const id = isId('execution', job.id) ? { executionId: job.id } : { jobId: job.id };
@@ -331,16 +335,15 @@ export class TaskRunner {
     }
     if (abortReason === 'cancel') {
       await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
-      // Readers see `cancelled` as soon as BullMQ ends the job, before `execution.cancelled` is written.
-      await this.store.update(events.ref, { status: 'cancelled' });
+      const reason = (await this.store.readFields(events.ref.queue, events.ref.id, ['cancelReason']))?.cancelReason ?? null;
+      this.endings.expect(job, events.ref, 'failed', (finishedAt) => endingOf.cancelled(reason, finishedAt));
       return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: true } });
     }
     await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, data.timeoutMs);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {
-      // Readers see the reason as soon as BullMQ reports the job failed, before `execution.failed` is written.
-      await this.store.update(events.ref, { error });
+      this.endings.expect(job, events.ref, 'failed', (finishedAt) => endingOf.failed(error, attempt, finishedAt));
       return finalFailure(error, attempt);
     }
     const retryDelayMs = retryDelay(data.backoff, attempt);

@@ -8,6 +8,7 @@ import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
+import { EndingsWithEvents } from './endings-with-events.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
 
 /**
@@ -20,7 +21,7 @@ export const lockDurationMs = 5_000;
 export const stalledIntervalMs = 4_000;
 export const maxStalledCount = 5;
 
-/** Test hook only: dies between BullMQ's end of a job and Conveyor's record of it, as a crash there would. */
+/** Test hook only: dies as BullMQ reports the end of a job, before the worker's own work after it (a crash there). */
 const crashForTest = (after: 'complete' | 'fail') => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
 
 /** One BullMQ worker per consumed queue, all running jobs through the TaskRunner. */
@@ -34,6 +35,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
     private readonly runner: TaskRunner,
+    private readonly endings: EndingsWithEvents,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,6 +64,8 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
 
   private startWorker(queue: string): { worker: Worker; connection: Redis } {
     const connection = createRedis(this.config.redis, 'worker');
+    // Before the worker defines BullMQ's scripts on it, so that its ends of jobs record their executions' endings.
+    this.endings.install(connection, queue);
     const worker = new Worker(
       this.keys.bullQueueName(queue),
       // Three parameters: BullMQ only passes an AbortSignal to processors that declare it.

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { activeStatuses, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
+import { ExecutionStore, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
+import { bullmqCommandName, defineFinishScript, executionEventKeyCount } from '@conveyor/redis';
+import type { ExecutionJob } from './task-runner.js';
+
+type EndingType = 'execution.completed' | 'execution.failed' | 'execution.cancelled';
+/** An execution's last event, with what it writes on the record, dated when its job ended. */
+export type Ending = { [T in EndingType]: { type: T; data: EventDataMap[T]; fields: Partial<ExecutionRecord>; ts: string } }[EndingType];
+
+/** The endings of an execution, each dated by when its job ended. */
+export const endingOf = {
+  /** A handler that returns nothing completes with `null`, as its replay reads it (see `decodeStored`). */
+  completed: (result: unknown, finishedAt: number): Ending => ({
+    type: 'execution.completed',
+    data: { result: result ?? null },
+    fields: { status: 'completed', finishedAt },
+    ts: new Date(finishedAt).toISOString(),
+  }),
+  failed: (error: ExecutionError, attempt: number, finishedAt: number): Ending => ({
+    type: 'execution.failed',
+    data: { error, attempt, willRetry: false },
+    fields: { status: 'failed', error, finishedAt },
+    ts: new Date(finishedAt).toISOString(),
+  }),
+  cancelled: (reason: string | null, finishedAt: number): Ending => ({
+    type: 'execution.cancelled',
+    data: { reason },
+    fields: { status: 'cancelled', pendingAction: null, finishedAt },
+    ts: new Date(finishedAt).toISOString(),
+  }),
+};
+
+type ScriptArg = string | number | Buffer;
+
+interface Recorded {
+  type: EndingType;
+  /** `null`: not written, the record being no longer active. */
+  seq: number | null;
+}
+
+interface Expected {
+  job: ExecutionJob;
+  ref: ExecutionRef;
+  /** How BullMQ is to end the job: its `moveToFinished` target. */
+  target: 'completed' | 'failed';
+  ending: (finishedAt: number) => Ending;
+}
+
+/**
+ * Ends an execution's job and records its ending in one step: a worker's connection runs BullMQ's own
+ * end of a job (its `moveToFinished` script) with the ending's event after it, in one script call. No
+ * crash can fall between BullMQ's end of the job and Conveyor's record of it, and readers, lists and
+ * totals agree with BullMQ at once.
+ * BullMQ calls its scripts by name on the connection and defines only the names not taken, so the
+ * name of its `moveToFinished` is taken first, by a function that hands the script the ending this
+ * worker expects for the job (`expect`); ends it did not expect go through as BullMQ sent them.
+ */
+@Injectable()
+export class EndingsWithEvents {
+  /** By queue and job id, the ending to record, from its attempt's end until BullMQ ends the job. */
+  private readonly expected = new Map<string, Expected>();
+  /** By job, what its end recorded: the ending's type and seq (`null`: not written, the record being no longer active). */
+  private readonly recorded = new WeakMap<ExecutionJob, Recorded>();
+
+  constructor(private readonly store: ExecutionStore) {}
+
+  /** Makes BullMQ's ends of jobs on `connection`, a worker's of `queue`, carry the endings expected. */
+  install(connection: Redis, queue: string): void {
+    const moveToFinished = defineFinishScript(connection);
+    const keyCount = moveToFinished.keys;
+    const finish = async (bullmqArgs: (ScriptArg | undefined)[]): Promise<unknown> => {
+      // BullMQ leaves its last argument (the fields a failure updates) undefined when there are none.
+      const args = bullmqArgs.map((arg) => arg ?? '');
+      const [id, finishedOn, , , target] = args.slice(keyCount);
+      const key = `${queue}/${String(id)}`;
+      const expected = this.expected.get(key);
+      this.expected.delete(key);
+      if (expected?.target !== target) return (await connection.conveyorFinish(keyCount, ...args))[0];
+      const { job, ref } = expected;
+      const { type, data, fields, ts } = expected.ending(Number(finishedOn));
+      const event = this.store.appendCommand('update', ref, type, data, fields, activeStatuses, ts);
+      const [reply, seq] = await connection.conveyorFinish(
+        keyCount + executionEventKeyCount,
+        ...args.slice(0, keyCount),
+        ...event.slice(0, executionEventKeyCount),
+        ...args.slice(keyCount),
+        ...event.slice(executionEventKeyCount),
+        args.length - keyCount,
+      );
+      if (seq !== undefined) this.recorded.set(job, { type, seq: this.store.appended(ref, type, seq) });
+      return reply;
+    };
+    Object.assign(connection, { [bullmqCommandName(moveToFinished)]: finish });
+  }
+
+  /** The attempt of `job` is over: when BullMQ ends the job as `target`, it is to record `ending`. */
+  expect(job: ExecutionJob, ref: ExecutionRef, target: Expected['target'], ending: Expected['ending']): void {
+    this.expected.set(`${ref.queue}/${job.id}`, { job, ref, target, ending });
+  }
+
+  /** Once BullMQ has ended `job`: the ending its end recorded, `undefined` when it carried none. */
+  recordedBy(queue: string, job: ExecutionJob): Recorded | undefined {
+    this.expected.delete(`${queue}/${job.id}`);
+    return this.recorded.get(job);
+  }
+}
