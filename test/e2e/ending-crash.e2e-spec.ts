@@ -8,7 +8,7 @@ import { poll, stackPerSuite } from '@conveyor/testing';
 describe('a worker dying as its execution ends', () => {
   const suite = stackPerSuite({ workers: 0 });
 
-  type Ending = 'completed' | 'failed';
+  type Ending = 'completed' | 'failed' | 'cancelled';
   const totals = async () => (await suite.client.list({ queue: ['demo'] })).totals;
   const listed = async (id: string, status: ExecutionStatus) => (await suite.client.list({ queue: ['demo'], status: [status] })).items.some((item) => item.id === id);
 
@@ -50,13 +50,25 @@ describe('a worker dying as its execution ends', () => {
     assert.deepEqual(end.data, { error: execution.error, attempt: 1, willRetry: false });
   });
 
+  it('records a cancellation in the same step, with its reason', async () => {
+    const before = await totals();
+    const doomed = await suite.stack.startWorker({ CONVEYOR_TEST_CRASH_AFTER: 'fail' });
+    const { id } = await suite.client.submit('demo.steps', { steps: 1, stepMs: 600_000 }, { attempts: 1 });
+    await poll(() => listed(id, 'running'), { until: Boolean, timeoutMs: 30_000, label: `${id} running` });
+    await suite.client.cancel(id, 'changed my mind');
+    await poll(async () => doomed.process.running, { until: (running) => !running, timeoutMs: 30_000, label: 'the worker dying at the crash point' });
+    const { execution, end } = await assertRecorded(id, 'cancelled', before);
+    assert.equal(execution.cancelReason, 'changed my mind');
+    assert.deepEqual(end.data, { reason: 'changed my mind' });
+  });
+
   /**
    * A running execution whose worker (of an earlier version, which recorded an ending after BullMQ
    * stored it) was killed right after BullMQ ended its job: `end` makes BullMQ's end alone, as that
    * worker did (token "0": without its lock). Another worker, started afterwards, brings the record,
    * lists, totals and events in line.
    */
-  async function repairEnd(ending: Ending, end: (job: Job) => Promise<unknown>) {
+  async function repairEnd(ending: 'completed' | 'failed', end: (job: Job) => Promise<unknown>) {
     const before = await totals();
     const doomed = await suite.stack.startWorker();
     const { id } = await suite.client.submit('demo.steps', { steps: 1, stepMs: 600_000 }, { attempts: 1 });

@@ -81,6 +81,12 @@ describe('execution records and views', () => {
     });
   }
 
+  it('reads a failed job whose running record was asked to cancel as cancelled (read as the cancellation is recorded)', () => {
+    assert.equal(deriveStatus('failed', { ...record, status: 'running', pendingAction: 'cancel' }), 'cancelled');
+    // A record that ended failed keeps its status, whatever was asked of it before.
+    assert.equal(deriveStatus('failed', { ...record, status: 'failed', pendingAction: 'cancel' }), 'failed');
+  });
+
   it('reads a job parked for its tenant’s maxRunning as queued, waiting for tenant_concurrency', () => {
     const held: ExecutionRecord = { ...record, status: 'queued', waitingFor: 'tenant_concurrency' };
     assert.equal(deriveStatus('delayed', held), 'queued');

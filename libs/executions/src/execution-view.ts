@@ -3,7 +3,7 @@ import { isTerminal, type ExecutionError, type ExecutionStatus, type ExecutionVi
 import type { ExecutionRecord } from './execution-record.js';
 
 /** The record's fields a status is derived from: `statusOf` reads these alone. */
-export const statusFields = ['status', 'waitingFor'] as const;
+export const statusFields = ['status', 'waitingFor', 'pendingAction'] as const;
 export type StatusFields = Pick<ExecutionRecord, (typeof statusFields)[number]>;
 
 /**
@@ -15,7 +15,8 @@ export function deriveStatus(state: JobState | 'unknown', record: StatusFields):
     case 'completed':
       return 'completed';
     case 'failed':
-      return record.status === 'cancelled' ? 'cancelled' : 'failed';
+      // A cancellation's record turns `cancelled` in the same step as its job fails: a record read just before says it was asked.
+      return record.status === 'cancelled' || (record.status === 'running' && record.pendingAction === 'cancel') ? 'cancelled' : 'failed';
     case 'active':
       // Held by a worker that has not reported yet (it reports before the job moves on: a retry
       // announced, a pause or cancel being carried out); an ended record means a retry from outside.

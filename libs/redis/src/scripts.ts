@@ -128,7 +128,9 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 // step: a job's completion and its execution's record and event are one write, in one round trip.
 // KEYS: BullMQ's, then the event's (as conveyorAppendEvent's) when there is one.
 // ARGV: BullMQ's, then the event's (as conveyorAppendEvent's), then how many of them are BullMQ's.
-// Returns { BullMQ's reply, then when an event was handed: its seq, or why it was not written (-1, -2) }.
+// Returns { BullMQ's reply, then when an event was handed: its seq, or why it was not written (-1, -2) };
+// an append that fails (BullMQ's end stands: a script's writes are not undone) returns no seq, and the
+// worker records the ending as it would without this step.
 const finishWithEvent = ({ content, keys }: BullmqScript) => `
 local function bullmq()
 ${content}
@@ -140,7 +142,9 @@ local reply = bullmq()
 -- BullMQ refuses with a negative number (the job gone, its lock lost): nothing ended, nothing to record.
 if #KEYS == ${keys} or (reply ~= 0 and type(reply) ~= 'table') then return { reply } end
 local bullmqArgs = tonumber(ARGV[#ARGV])
-return { reply, appendEvent({ unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, #ARGV - 1) }) }
+local appended, seq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, #ARGV - 1) })
+if not appended then return { reply } end
+return { reply, seq }
 `;
 
 const startAttempt = `

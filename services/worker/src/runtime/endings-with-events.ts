@@ -76,11 +76,14 @@ export class EndingsWithEvents {
       const [id, finishedOn, , , target] = args.slice(keyCount);
       const key = `${queue}/${String(id)}`;
       const expected = this.expected.get(key);
-      this.expected.delete(key);
-      if (expected?.target !== target) return (await connection.conveyorFinish(keyCount, ...args))[0];
+      if (expected?.target !== target) {
+        this.expected.delete(key);
+        return (await connection.conveyorFinish(keyCount, ...args))[0];
+      }
       const { job, ref } = expected;
       const { type, data, fields, ts } = expected.ending(Number(finishedOn));
       const event = this.store.appendCommand('update', ref, type, data, fields, activeStatuses, ts);
+      // Kept until Redis answers: BullMQ sends an end again after a connection error.
       const [reply, seq] = await connection.conveyorFinish(
         keyCount + executionEventKeyCount,
         ...args.slice(0, keyCount),
@@ -89,6 +92,7 @@ export class EndingsWithEvents {
         ...event.slice(executionEventKeyCount),
         args.length - keyCount,
       );
+      this.expected.delete(key);
       if (seq !== undefined) this.recorded.set(job, { type, seq: this.store.appended(ref, type, seq) });
       return reply;
     };

@@ -43,7 +43,7 @@ export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
 
 /** What the runner attaches to the error it hands BullMQ, so that retry and reporting agree. */
 interface AttemptOutcome {
-  conveyor: { error: ExecutionError | null; attempt: number; retryDelayMs: number | null; cancelled?: true };
+  conveyor: { error: ExecutionError | null; attempt: number; retryDelayMs: number | null; cancelled?: { reason: string | null } };
 }
 
 /** The delay BullMQ should wait before the next attempt, as decided (and announced) by the runner. */
@@ -177,9 +177,10 @@ export class TaskRunner {
     };
     const { ref } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
-    // A cancellation is recorded by BullMQ's end of its job only (see `failAttempt`).
-    const failure = outcome.error ? endingOf.failed(outcome.error, outcome.attempt, job.finishedOn ?? Date.now()) : null;
-    const seq = await this.recordEnding(queue, job, events, failure);
+    const finishedAt = job.finishedOn ?? Date.now();
+    const { cancelled } = outcome;
+    const ending = cancelled ? endingOf.cancelled(cancelled.reason, finishedAt) : outcome.error && endingOf.failed(outcome.error, outcome.attempt, finishedAt);
+    const seq = await this.recordEnding(queue, job, events, ending);
     if (seq !== null && !outcome.cancelled && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
   }
 
@@ -337,7 +338,7 @@ export class TaskRunner {
       await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
       const reason = (await this.store.readFields(events.ref.queue, events.ref.id, ['cancelReason']))?.cancelReason ?? null;
       this.endings.expect(job, events.ref, 'failed', (finishedAt) => endingOf.cancelled(reason, finishedAt));
-      return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: true } });
+      return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: { reason } } });
     }
     await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, data.timeoutMs);
