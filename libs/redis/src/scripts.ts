@@ -125,7 +125,7 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 
 // BullMQ's \`moveToFinished\` (which ends a job, completed or failed, and may fetch the next) as it
 // is, then, when it ended the job and was handed an execution's event, that event's append in the same
-// step: a job's completion and its execution's record and event are one write, in one round trip.
+// step: a job's end and its execution's ending are one write, in one round trip.
 // KEYS: BullMQ's, then the event's (as conveyorAppendEvent's) when there is one.
 // ARGV: BullMQ's, then the event's (as conveyorAppendEvent's), then how many of them are BullMQ's.
 // Returns { BullMQ's reply, then when an event was handed: its seq, or why it was not written (-1, -2) };
