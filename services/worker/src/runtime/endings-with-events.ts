@@ -6,31 +6,25 @@ import { bullmqCommandName, defineFinishScript, executionEventKeyCount } from '@
 import type { ExecutionJob } from './task-runner.js';
 
 type EndingType = 'execution.completed' | 'execution.failed' | 'execution.cancelled';
-/** An execution's last event, with what it writes on the record, dated when its job ended. */
-export type Ending = { [T in EndingType]: { type: T; data: EventDataMap[T]; fields: Partial<ExecutionRecord>; ts: string } }[EndingType];
+/** An execution's last event, with what it writes on the record (besides when it ended: see `dated`). */
+export type Ending = { [T in EndingType]: { type: T; data: EventDataMap[T]; fields: Partial<ExecutionRecord> } }[EndingType];
 
-/** The endings of an execution, each dated by when its job ended. */
+/** The endings of an execution. */
 export const endingOf = {
   /** A handler that returns nothing completes with `null`, as its replay reads it (see `decodeStored`). */
-  completed: (result: unknown, finishedAt: number): Ending => ({
-    type: 'execution.completed',
-    data: { result: result ?? null },
-    fields: { status: 'completed', finishedAt },
-    ts: new Date(finishedAt).toISOString(),
-  }),
-  failed: (error: ExecutionError, attempt: number, finishedAt: number): Ending => ({
+  completed: (result: unknown): Ending => ({ type: 'execution.completed', data: { result: result ?? null }, fields: { status: 'completed' } }),
+  failed: (error: ExecutionError, attempt: number): Ending => ({
     type: 'execution.failed',
     data: { error, attempt, willRetry: false },
-    fields: { status: 'failed', error, finishedAt },
-    ts: new Date(finishedAt).toISOString(),
+    fields: { status: 'failed', error },
   }),
-  cancelled: (reason: string | null, finishedAt: number): Ending => ({
-    type: 'execution.cancelled',
-    data: { reason },
-    fields: { status: 'cancelled', pendingAction: null, finishedAt },
-    ts: new Date(finishedAt).toISOString(),
-  }),
+  cancelled: (reason: string | null): Ending => ({ type: 'execution.cancelled', data: { reason }, fields: { status: 'cancelled', pendingAction: null } }),
 };
+
+/** The ending as written: the record's `finishedAt` and the event's `ts` are when its job ended. */
+export function dated(ending: Ending, finishedAt: number): Ending & { ts: string } {
+  return { ...ending, fields: { ...ending.fields, finishedAt }, ts: new Date(finishedAt).toISOString() };
+}
 
 type ScriptArg = string | number | Buffer;
 
@@ -43,9 +37,7 @@ interface Recorded {
 interface Expected {
   job: ExecutionJob;
   ref: ExecutionRef;
-  /** How BullMQ is to end the job: its `moveToFinished` target. */
-  target: 'completed' | 'failed';
-  ending: (finishedAt: number) => Ending;
+  ending: Ending;
 }
 
 /**
@@ -76,12 +68,13 @@ export class EndingsWithEvents {
       const [id, finishedOn, , , target] = args.slice(keyCount);
       const key = `${queue}/${String(id)}`;
       const expected = this.expected.get(key);
-      if (expected?.target !== target) {
+      // BullMQ completes the job of a completion and fails the others'.
+      if (!expected || (expected.ending.type === 'execution.completed' ? 'completed' : 'failed') !== target) {
         this.expected.delete(key);
         return (await connection.conveyorFinish(keyCount, ...args))[0];
       }
       const { job, ref } = expected;
-      const { type, data, fields, ts } = expected.ending(Number(finishedOn));
+      const { type, data, fields, ts } = dated(expected.ending, Number(finishedOn));
       const event = this.store.appendCommand('update', ref, type, data, fields, activeStatuses, ts);
       // Kept until Redis answers: BullMQ sends an end again after a connection error.
       const [reply, seq] = await connection.conveyorFinish(
@@ -99,9 +92,9 @@ export class EndingsWithEvents {
     Object.assign(connection, { [bullmqCommandName(moveToFinished)]: finish });
   }
 
-  /** The attempt of `job` is over: when BullMQ ends the job as `target`, it is to record `ending`. */
-  expect(job: ExecutionJob, ref: ExecutionRef, target: Expected['target'], ending: Expected['ending']): void {
-    this.expected.set(`${ref.queue}/${job.id}`, { job, ref, target, ending });
+  /** The attempt of `job` is over: BullMQ's end of the job is to record `ending`. */
+  expect(job: ExecutionJob, ref: ExecutionRef, ending: Ending): void {
+    this.expected.set(`${ref.queue}/${job.id}`, { job, ref, ending });
   }
 
   /** Once BullMQ has ended `job`: the ending its end recorded, `undefined` when it carried none. */

@@ -32,7 +32,7 @@ import { tracing } from '@conveyor/tracing';
 import { taskHandlers } from '../tasks/task-handlers.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from '../tasks/task-handler.js';
-import { endingOf, EndingsWithEvents, type Ending } from './endings-with-events.js';
+import { dated, endingOf, EndingsWithEvents, type Ending } from './endings-with-events.js';
 import { AttemptContext } from './execution-context.js';
 import { ExecutionEvents } from './execution-events.js';
 import { describeFailure, type AbortReason } from './failure.js';
@@ -118,7 +118,7 @@ export class TaskRunner {
       const result = await untilAborted(run, control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
-      this.endings.expect(job, ref, 'completed', (finishedAt) => endingOf.completed(result, finishedAt));
+      this.endings.expect(job, ref, endingOf.completed(result));
       return result;
     } catch (error) {
       throw await this.failAttempt(job, data, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
@@ -149,7 +149,7 @@ export class TaskRunner {
     if (isJobRefusal(checked)) return;
     try {
       const events = new ExecutionEvents(this.store, checked.ref, this.logger);
-      const seq = await this.recordEnding(queue, job, events, endingOf.completed(result, job.finishedOn ?? Date.now()));
+      const seq = await this.recordEnding(queue, job, events, endingOf.completed(result));
       if (seq !== null && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, checked.ref.tenant, 'completed');
     } finally {
       await this.concurrency.release(checked.ref);
@@ -177,21 +177,24 @@ export class TaskRunner {
     };
     const { ref } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
-    const finishedAt = job.finishedOn ?? Date.now();
     const { cancelled } = outcome;
-    const ending = cancelled ? endingOf.cancelled(cancelled.reason, finishedAt) : outcome.error && endingOf.failed(outcome.error, outcome.attempt, finishedAt);
+    const ending = cancelled ? endingOf.cancelled(cancelled.reason) : outcome.error && endingOf.failed(outcome.error, outcome.attempt);
     const seq = await this.recordEnding(queue, job, events, ending);
-    if (seq !== null && !outcome.cancelled && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
+    if (seq !== null && !cancelled && checked.data.scheduleId) await this.schedules.recordOutcome(checked.data.scheduleId, ref.tenant, 'failed');
   }
 
   /**
    * The seq of the ending BullMQ's end of the job recorded (see EndingsWithEvents); else (the job ended
-   * without it: a repair of an earlier version's worker that died at the end) of `ending`, recorded now.
-   * `null` when none was written: the record was no longer active.
+   * without it: a repair of an earlier version's worker that died at the end, a refused job) of
+   * `ending`, recorded now. `null` when none was written: the record was no longer active.
    */
   private async recordEnding(queue: string, job: ExecutionJob, events: ExecutionEvents, ending: Ending | null): Promise<number | null> {
     const recorded = this.endings.recordedBy(queue, job);
-    if (recorded === undefined) return ending && events.state(ending.type, ending.data, ending.fields, activeStatuses, ending.ts);
+    if (recorded === undefined) {
+      if (!ending) return null;
+      const { type, data, fields, ts } = dated(ending, job.finishedOn ?? Date.now());
+      return events.state(type, data, fields, activeStatuses, ts);
+    }
     if (recorded.seq !== null) events.debug({ event: recorded.type, seq: recorded.seq }, recorded.type);
     return recorded.seq;
   }
@@ -207,8 +210,7 @@ export class TaskRunner {
     const { id, task, tenant, scheduleId } = record;
     const error: ExecutionError = { message: refusal.message, name: 'JobRefusedError', code: refusal.code, retryable: false };
     const events = new ExecutionEvents(this.store, { id, queue, task, tenant, scheduleId }, this.logger);
-    const { type, data, fields, ts } = endingOf.failed(error, job.attemptsMade, job.finishedOn ?? Date.now());
-    const seq = await events.state(type, data, fields, activeStatuses, ts);
+    const seq = await this.recordEnding(queue, job, events, endingOf.failed(error, job.attemptsMade));
     if (seq !== null && scheduleId) await this.schedules.recordOutcome(scheduleId, tenant, 'failed');
   }
 
@@ -337,14 +339,14 @@ export class TaskRunner {
     if (abortReason === 'cancel') {
       await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
       const reason = (await this.store.readFields(events.ref.queue, events.ref.id, ['cancelReason']))?.cancelReason ?? null;
-      this.endings.expect(job, events.ref, 'failed', (finishedAt) => endingOf.cancelled(reason, finishedAt));
+      this.endings.expect(job, events.ref, endingOf.cancelled(reason));
       return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: { reason } } });
     }
     await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, data.timeoutMs);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {
-      this.endings.expect(job, events.ref, 'failed', (finishedAt) => endingOf.failed(error, attempt, finishedAt));
+      this.endings.expect(job, events.ref, endingOf.failed(error, attempt));
       return finalFailure(error, attempt);
     }
     const retryDelayMs = retryDelay(data.backoff, attempt);
