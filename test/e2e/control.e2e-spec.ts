@@ -105,6 +105,19 @@ describe('cancel, retry and delete', () => {
     ]);
   });
 
+  it('announces each retry once, however soon its run ends (BullMQ reports the retry after it)', async () => {
+    // A listener that hears BullMQ's report of the retry late must not take the run's end for a retry from outside.
+    for (let round = 0; round < 10; round++) {
+      const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, failTimes: 1 }, { attempts: 1 });
+      await run.done;
+      await client.retry(run.executionId);
+      const final = await client.watch(run.executionId).done;
+      assert.deepEqual([final.status, final.attempts.made], ['failed', 1], `round ${round}`);
+      const types = (await client.events(run.executionId)).items.filter((e) => e.type !== 'execution.progress').map((e) => e.type);
+      assert.deepEqual(types.slice(3), ['execution.retried', 'execution.started', 'execution.failed'], `round ${round}`);
+    }
+  });
+
   it('retries a cancelled queued execution from the job it kept', async () => {
     const execution = await client.submit('demo.noop', { payload: 'again' }, { delayMs: 60_000 });
     await client.cancel(execution.id);

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import type { ConveyorClient } from '@conveyor/client';
 import { demoSteps, httpRequest, terminalEventTypes, type ConveyorEvent, type DemoStepsInput, type Priority } from '@conveyor/contracts';
 import { createExecutionsCore, type ExecutionsCore } from '@conveyor/executions';
-import { ExecutionWatcher, Stack } from '@conveyor/testing';
+import { RedisKeys } from '@conveyor/redis';
+import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
 
 describe('tenant concurrency (maxRunning)', () => {
   let stack: Stack;
@@ -18,7 +19,8 @@ describe('tenant concurrency (maxRunning)', () => {
   let hanging: Server;
   let hangingPort: number;
 
-  const limitOf: Record<string, number | undefined> = { default: 2, crash: 1, lifted: 1, other: undefined };
+  /** `legacy`'s limit is written as an earlier gateway wrote it, in its test. */
+  const limitOf: Record<string, number | undefined> = { default: 2, crash: 1, lifted: 1, other: undefined, legacy: 1 };
   const short: DemoStepsInput = { steps: 1, stepMs: 50 };
   /** Runs until cancelled. */
   const long: DemoStepsInput = { steps: 600, stepMs: 100 };
@@ -32,7 +34,7 @@ describe('tenant concurrency (maxRunning)', () => {
     client = stack.client();
     redis = stack.redis.connect();
     core = createExecutionsCore(redis, stack.prefix);
-    for (const [tenant, maxRunning] of Object.entries(limitOf)) if (maxRunning) await setMaxRunning(tenant, maxRunning);
+    for (const [tenant, maxRunning] of Object.entries(limitOf)) if (maxRunning && tenant !== 'legacy') await setMaxRunning(tenant, maxRunning);
     watcher = await ExecutionWatcher.connect(stack.monitorUrl);
     for (const tenant of Object.keys(limitOf)) assert.equal((await watcher.subscribeRoom({ tenant })).ok, true);
   });
@@ -180,6 +182,18 @@ describe('tenant concurrency (maxRunning)', () => {
     await Promise.all(waiting.map(({ id }) => watcher.waitForEnd(id)));
     assert.ok(!watcher.of(blocker).some((e) => terminalEventTypes.has(e.type)), 'the blocker still runs');
     await cancelAndWait('lifted', blocker);
+  });
+
+  it('holds the executions of a limit written without its queues’ sets of limited tenants (by an earlier gateway)', async () => {
+    // A worker's fetch records the start of an execution of a tenant not in its queue's set, without a slot.
+    const keys = new RedisKeys(stack.prefix);
+    await redis.hset(keys.tenantLimits(), 'legacy', JSON.stringify({ maxRunning: limitOf.legacy }));
+    await poll(() => redis.sismember(keys.limitedTenants('demo'), 'legacy'), { until: (member) => member === 1, timeoutMs: 30_000, label: 'the workers bringing the sets in line' });
+    const [blocker] = await occupy('legacy');
+    const waiting = await submitHeld('legacy', short);
+    await cancelAndWait('legacy', blocker);
+    assert.equal((await watcher.waitForEnd(waiting.id)).type, 'execution.completed');
+    assert.equal(peakRunning('legacy'), 1);
   });
 
   it('frees the slot of a SIGKILLed worker within 15 s', async () => {

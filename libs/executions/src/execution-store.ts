@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, execOrThrow, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, eventLogCap, execOrThrow, loggedEventsCap, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -33,10 +33,7 @@ import {
 } from './execution-record.js';
 import { foldMinute, lastHour, minuteOf } from './queue-stats.js';
 
-/** How many events an execution keeps (older ones are trimmed; replay then says `truncated`). */
-export const eventLogCap = 1000;
-/** Its log's entries: one fewer, as its record holds event 1 (gone too once the log is trimmed past event 2). */
-const loggedEventsCap = eventLogCap - 1;
+export { eventLogCap };
 /** How many log lines an execution keeps. */
 export const logLinesCap = 1000;
 
@@ -159,6 +156,19 @@ export class ExecutionStore {
     return this.appended(ref, type, await this.redis.conveyorAppendEvent(...this.appendCommand('update', ref, type, data, fields, onlyFrom, ts)));
   }
 
+  /**
+   * As `append`, only while the record is as it was read (no event since: its `seq` unchanged), for a
+   * change decided from what was read. Returns the event's seq, or `null` when it was not written.
+   */
+  async appendUnlessChanged<T extends ExecutionEventType>(
+    record: ExecutionRecord,
+    type: T,
+    data: EventDataMap[T],
+    fields: Partial<ExecutionRecord>,
+  ): Promise<number | null> {
+    return this.appended(record, type, await this.redis.conveyorAppendEvent(...this.appendCommand(`update@${record.seq}`, record, type, data, fields)));
+  }
+
   /** The seq of an event `appendCommand` made, from the append's reply; `null` when it was not written. */
   appended(ref: ExecutionRef, type: ExecutionEventType, reply: number): number | null {
     if (reply < 0) return null;
@@ -243,32 +253,17 @@ export class ExecutionStore {
    * Reads the start state and, in the same step, records the attempt's start — unless a pause is
    * pending: `execution.recovered` when the record still says `running` (its worker vanished), else
    * `execution.started` — after `execution.retried` when the record had ended (its job was run again
-   * outside Conveyor). A status `null` says there is no record (nothing was written).
+   * outside Conveyor). A status `null` says there is no record (nothing was written). A worker's
+   * fetch of a job records it so too, in BullMQ's own step (see `started`).
    */
   async startAttempt(ref: ExecutionRef, attempt: number): Promise<StartState> {
-    const ts = new Date().toISOString();
-    const started = encodeNumbered(newEvent(ref, 'execution.started', { attempt }), ts);
-    const recovered = encodeNumbered(newEvent(ref, 'execution.recovered', { attempt }), ts);
-    const retried = encodeNumbered(newEvent(ref, 'execution.retried', {}), ts);
     const now = Date.now();
-    const [seq, status, pendingAction, startedAt, waitingFor, checkpoint] = await this.redis.conveyorStartAttempt(
-      ...this.eventKeys(ref, now),
-      this.keys.executionCheckpoint(ref.queue, ref.id),
-      started.route,
-      started.head,
-      started.tail,
-      loggedEventsCap,
-      recovered.route,
-      recovered.head,
-      now,
-      attempt,
-      retried.route,
-      retried.head,
-      retried.tail,
-      loggedEventsCap,
-      ref.tenant,
-      ref.id,
-    );
+    const record = this.keys.execution(ref.queue, ref.id);
+    return this.started(ref, await this.redis.conveyorStartAttempt(record, this.keys.prefix, ref.queue, ref.id, now, new Date(now).toISOString(), attempt));
+  }
+
+  /** The start state from a start's reply (`startAttempt`'s, or a fetch's), the start counted when it was written. */
+  started(ref: ExecutionRef, [seq, status, pendingAction, startedAt, waitingFor, checkpoint]: StartReply): StartState {
     if (seq > 0) countExecutionEvent('execution.started', ref);
     return toStartState(status, pendingAction, startedAt, waitingFor, checkpoint);
   }
@@ -365,10 +360,8 @@ export class ExecutionStore {
     const id = `${queue}/${tenant}`;
     let shared = this.eventKeysByTenant.get(id);
     if (!shared) {
-      shared = {
-        beforeStats: [this.keys.eventsChannel(queue), this.keys.statusCounts(queue, tenant), this.keys.statusCounts(queue, null), this.keys.finished(queue)],
-        afterStats: [this.keys.hookedTenants(queue), this.keys.outbox(queue), ...this.keys.statusIndexes(queue, tenant)],
-      };
+      const [, , channel, statusCounts, queueStatusCounts, finished, , ...afterStats] = this.keys.executionEventKeys(queue, '', tenant, 0);
+      shared = { beforeStats: [channel, statusCounts, queueStatusCounts, finished], afterStats: afterStats as SharedEventKeys['afterStats'] };
       if (this.eventKeysByTenant.size >= sharedEventKeysKept) this.eventKeysByTenant.delete(this.eventKeysByTenant.keys().next().value!);
       this.eventKeysByTenant.set(id, shared);
     }
@@ -381,7 +374,7 @@ export class ExecutionStore {
    * goes to `appended`.
    */
   appendCommand<T extends ExecutionEventType>(
-    mode: 'create' | 'update' | 'fields',
+    mode: 'create' | 'update' | `update@${number}` | 'fields',
     ref: ExecutionRef,
     type: T,
     data: EventDataMap[T],

@@ -7,7 +7,7 @@
  * These names are persisted: changing one strands existing data.
  */
 import { executionStatuses } from '@conveyor/contracts/core';
-import type { StatusIndexKeys } from './scripts.js';
+import type { ExecutionEventKeys, StatusIndexKeys } from './scripts.js';
 
 export type IndexDimension = 'all' | 'status' | 'task' | 'tag' | 'schedule';
 
@@ -75,8 +75,24 @@ export class RedisKeys {
    * `completed`, `failed`, and their waits to start as a histogram, `w<bucket>` → count (see
    * `waitBucketsPerOctave`). Written by the scripts that record starts and endings; expires after 2 h.
    */
-  queueStats(queue: string, tenant: string, minute: number): string {
+  queueStats(queue: string, tenant: string, minute: number | string): string {
     return this.tagged(queue, 'stats', tenant, String(minute));
+  }
+
+  /** The keys of an execution's event scripts, in their order; `minute` names the minute whose stats its start or ending counts in. */
+  executionEventKeys(queue: string, id: string, tenant: string, minute: number | string): ExecutionEventKeys {
+    return [
+      this.execution(queue, id),
+      this.executionEvents(queue, id),
+      this.eventsChannel(queue),
+      this.statusCounts(queue, tenant),
+      this.statusCounts(queue, null),
+      this.finished(queue),
+      this.queueStats(queue, tenant, minute),
+      this.hookedTenants(queue),
+      this.outbox(queue),
+      ...this.statusIndexes(queue, tenant),
+    ];
   }
 
   /** Sorted set: the queue's terminal executions, scored by when they ended (for cleaning and retention). */
@@ -97,6 +113,14 @@ export class RedisKeys {
   /** Set: the tenants with at least one webhook endpoint (the event scripts put only their state events in the outbox). */
   hookedTenants(queue: string): string {
     return this.tagged(queue, 'hooked');
+  }
+
+  /**
+   * Set: the tenants with `maxRunning` (kept beside their limits): a worker fetching one of their
+   * executions takes a slot before it records the start, so the fetch does not record it.
+   */
+  limitedTenants(queue: string): string {
+    return this.tagged(queue, 'limited');
   }
 
   /** Stream: the queue's state events of hooked tenants, written by the event scripts, read by the webhook relay. */

@@ -1,6 +1,7 @@
 import type { Redis, Result } from 'ioredis';
-import { executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
+import { defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
 import { bullmqScript, type BullmqScript } from './bullmq-scripts.js';
+import { RedisKeys } from './keys.js';
 
 /*
  * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), all
@@ -52,6 +53,11 @@ if ARGV[${tenant}] ~= '' and redis.call('SISMEMBER', KEYS[${hooked}], ARGV[${ten
 end
 `;
 
+/** How many events an execution keeps (older ones are trimmed; replay then says `truncated`). */
+export const eventLogCap = 1000;
+/** Its log's entries: one fewer, as its record holds event 1 (gone too once the log is trimmed past event 2). */
+export const loggedEventsCap = eventLogCap - 1;
+
 /** A stored event's head as a Lua string literal: the types a script writes make its heads constants. */
 const storedHeadLiteral = (type: EventType) => `'${storedEventHead(type)}'`;
 
@@ -101,7 +107,8 @@ const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended), the minute's stats, the queue's hooked
 --       tenants, its outbox, the tenant's status indexes in the queue…
--- ARGV: mode (create | update | fields: no event), route line, envelope head (up to "seq":),
+-- ARGV: mode (create | update | update@<seq>: only while the record's seq is that, no event written
+--       since its writer read it | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
 --       tenant for the outbox ("" = none), stored head, the execution's id, stored tail, field/value pairs…
@@ -112,6 +119,7 @@ if ARGV[1] ~= 'create' and not before then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
 if ARGV[1] == 'create' and before then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
+if string.sub(ARGV[1], 1, 7) == 'update@' and redis.call('HGET', KEYS[1], 'seq') ~= string.sub(ARGV[1], 8) then return -2 end
 if #ARGV > 11 then
   redis.call('HSET', KEYS[1], unpack(ARGV, 12))
   for i = 12, #ARGV - 1, 2 do
@@ -123,73 +131,146 @@ ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
 ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', storedTail: 'ARGV[11]' })}return seq
 `;
 
-// BullMQ's \`moveToFinished\` (which ends a job, completed or failed, and may fetch the next) as it
-// is, then, when it ended the job and was handed an execution's event, that event's append in the same
-// step: a job's end and its execution's ending are one write, in one round trip.
-// KEYS: BullMQ's, then the event's (as conveyorAppendEvent's) when there is one.
-// ARGV: BullMQ's, then the event's (as conveyorAppendEvent's), then how many of them are BullMQ's.
-// Returns { BullMQ's reply, then when an event was handed: its seq, or why it was not written (-1, -2) };
-// an append that fails (BullMQ's end stands: a script's writes are not undone) returns no seq, and the
-// worker records the ending as it would without this step.
-const finishWithEvent = ({ content, keys }: BullmqScript) => `
+// One of BullMQ's scripts that move a job (`moveToActive`, which picks the next job, and
+// `moveToFinished`, which ends one and may pick the next) as it is, then, in the same step, the
+// events of the executions it moved: the ending of the execution it ended (`moveToFinished`, when it
+// was handed one), and the start of the execution it picked. A job's end and its execution's ending,
+// and its start and its execution's, are one write each, and need no round trip of their own.
+// KEYS: BullMQ's, then the ending's (as conveyorAppendEvent's) when there is one.
+// ARGV: BullMQ's, then the ending's (as conveyorAppendEvent's), then the keys' prefix, the queue,
+//       now (ISO: BullMQ's timestamp), how many of them are BullMQ's.
+// Returns { BullMQ's reply, the ending's seq, or why it was not written (-1, -2), the start's reply
+// (as startAttempt's) }; false for an ending not handed or not written and a start not recorded
+// (no job picked, no record, a tenant with maxRunning) or failed. What fails after BullMQ's move
+// leaves it standing, as any script's writes: the worker then records the event as it would without
+// this step.
+const withEvents = ({ content, keys }: BullmqScript) => `
 local function bullmq()
 ${content}
 end
 local function appendEvent(KEYS, ARGV)
 ${appendEvent}
 end
+${startAttemptFunction}
 local reply = bullmq()
--- BullMQ refuses with a negative number (the job gone, its lock lost): nothing ended, nothing to record.
-if #KEYS == ${keys} or (reply ~= 0 and type(reply) ~= 'table') then return { reply } end
-local bullmqArgs = tonumber(ARGV[#ARGV])
-local appended, seq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, #ARGV - 1) })
-if not appended then return { reply } end
-return { reply, seq }
+local last = #ARGV
+local bullmqArgs = tonumber(ARGV[last])
+local seq, start = false, false
+-- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
+if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
+  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, last - 4) })
+  if appended then seq = appendedSeq end
+end
+-- A picked job comes as { its fields, its id, … }; its attempt is the one after those made.
+if type(reply) == 'table' and type(reply[2]) == 'string' then
+  local attemptsMade = 0
+  for i = 1, #reply[1], 2 do
+    if reply[1][i] == 'atm' then attemptsMade = tonumber(reply[1][i + 1]) or 0 end
+  end
+  local names = { prefix = ARGV[last - 3], queue = ARGV[last - 2], id = reply[2] }
+  local started, state = pcall(startAttempt, names, tonumber(ARGV[2]), ARGV[last - 1], attemptsMade + 1, true)
+  if started then start = state end
+end
+return { reply, seq, start }
+`;
+
+// Placeholders in the templates the start builds its keys and event envelopes from (see startTemplates).
+const placeholder = (name: string) => `@${name}@`;
+
+/**
+ * The start's keys and envelopes as templates, made once by the key builder and the one encoder
+ * from placeholders, so that the script fills in the execution it finds (a fetched job's id names it
+ * only once BullMQ has picked it) and writes exactly what they would. A Lua table literal.
+ */
+function startTemplates(): string {
+  const keys = new RedisKeys(placeholder('prefix'));
+  const [queue, id, tenant, minute] = ['queue', 'id', 'tenant', 'minute'].map(placeholder);
+  const literal = (text: string) => {
+    if (/[\\'\x00-\x1f]/.test(text)) throw new Error(`A start template needs escaping: ${text}`);
+    return `'${text}'`;
+  };
+  const envelopes = (scheduleId: string | undefined) => {
+    const subject = { executionId: id, scheduleId, queue, task: placeholder('task'), tenant };
+    // The attempt is a number: its placeholder, a string here, is filled in with its quotes.
+    const started = encodeNumbered({ ...subject, type: 'execution.started', data: { attempt: placeholder('attempt') as never } }, placeholder('ts'));
+    const recovered = encodeNumbered({ ...subject, type: 'execution.recovered', data: { attempt: placeholder('attempt') as never } }, placeholder('ts'));
+    const retried = encodeNumbered({ ...subject, type: 'execution.retried', data: {} }, placeholder('ts'));
+    return `{ ${[started.route, started.head, started.tail, recovered.route, recovered.head, retried.route, retried.head, retried.tail].map(literal).join(', ')} }`;
+  };
+  return `{
+  keys = { ${[...keys.executionEventKeys(queue, id, tenant, minute), keys.executionCheckpoint(queue, id)].map(literal).join(', ')} },
+  limited = ${literal(keys.limitedTenants(queue))},
+  unscheduled = ${envelopes(undefined)},
+  scheduled = ${envelopes(placeholder('schedule'))},
+}`;
+}
+
+// What a worker needs as it picks an execution up, read as it records the start in the same step:
+// `execution.recovered` when the record still says running (its worker vanished), else
+// `execution.started`, after `execution.retried` when the record had ended (its job was run
+// again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
+// Nothing is written while a pause is pending (the worker parks the job), nor, when asked
+// (`unlessLimited`), for a tenant with `maxRunning` (its worker takes a slot first). The first
+// start counts its wait in the minute's stats: from when it was due (its runAt, when later than its
+// submission). The execution is named by `names` (prefix, queue, id); the record says the rest
+// (tenant, task, schedule), and the script builds the keys and envelopes from the templates.
+// Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
+// false when there is no record, or nothing was written for a limited tenant.
+const startAttemptFunction = `
+local startTemplates = ${startTemplates()}
+local function startAttempt(names, now, ts, attempt, unlessLimited)
+  local function named(template) return (string.gsub(template, '@(%a+)@', names)) end
+  local state = redis.call('HMGET', named(startTemplates.keys[1]), 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt', 'tenant', 'task', 'scheduleId')
+  local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], names.id
+  if not before then return false end
+  -- A record leaves out the default tenant (see encodeRecordFields).
+  names.tenant, names.minute = state[7] or '${defaultTenant}', math.floor(now / 60000)
+  if unlessLimited and redis.call('SISMEMBER', named(startTemplates.limited), names.tenant) == 1 then return false end
+  local KEYS = {}
+  for i, template in ipairs(startTemplates.keys) do KEYS[i] = named(template) end
+  local checkpoint = redis.call('GET', KEYS[#KEYS])
+  if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
+  local function quoted(text)
+    return '"' .. string.gsub(text, '[%c"\\\\]', function(c) return string.format('\\\\u%04x', string.byte(c)) end) .. '"'
+  end
+  local scheduleId = state[9] or ''
+  local values = { queue = quoted(names.queue), id = quoted(id), tenant = quoted(names.tenant), task = quoted(state[8] or ''),
+    schedule = quoted(scheduleId), ts = quoted(ts), attempt = attempt }
+  local function filled(template) return (string.gsub(template, '"@(%a+)@"', values)) end
+  local envelopes = startTemplates.unscheduled
+  if scheduleId ~= '' then envelopes = startTemplates.scheduled end
+  local ARGV = { filled(envelopes[1]), filled(envelopes[2]), filled(envelopes[3]), ${loggedEventsCap}, filled(envelopes[4]), filled(envelopes[5]),
+    now, attempt, filled(envelopes[6]), filled(envelopes[7]), filled(envelopes[8]), ${loggedEventsCap}, names.tenant, id }
+  -- The record's changes, written by one HSET.
+  local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
+  local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
+  if before == 'completed' or before == 'failed' or before == 'cancelled' then
+    for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
+    ${numberAndPublish(9, 13, 8, { stored: storedHeadLiteral('execution.retried') })}
+  end
+  if not startedAt or startedAt == '' then
+    set('startedAt', ARGV[7])
+    local due = math.max(tonumber(state[5]) or now, tonumber(state[6]) or 0)
+    local wait, bucket = now - due, 0
+    if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
+    ${countInMinute("'w' .. bucket")}
+  end
+  if waitingFor and waitingFor ~= '' then set('waitingFor', '') end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  local after = 'running'
+  ${followStatus(10, 7)}
+  -- A recovery is announced in place of the start.
+  local storedHead = ${storedHeadLiteral('execution.started')}
+  if before == 'running' then ARGV[1], ARGV[2], storedHead = ARGV[5], ARGV[6], ${storedHeadLiteral('execution.recovered')} end
+  ${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+end
 `;
 
 const startAttempt = `
--- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
---       queue's finished executions, the minute's stats, the queue's hooked tenants, its outbox,
---       the tenant's status indexes in the queue…, checkpoint
--- ARGV: route line, envelope head, envelope tail, log cap (of execution.started), route line and
---       envelope head of execution.recovered, now (ms), attempt, route line, envelope head and
---       tail, log cap of execution.retried, tenant for the outbox, the execution's id
--- What a worker needs as it picks an execution up, read as it records the start in the same step:
--- \`execution.recovered\` when the record still says running (its worker vanished), else
--- \`execution.started\`, after \`execution.retried\` when the record had ended (its job was run
--- again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
--- Nothing is written while a pause is pending (the worker parks the job). The first start counts
--- its wait in the minute's stats: from when it was due (its runAt, when later than its submission).
--- Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
--- { 0 } when there is no record.
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt')
-local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], ARGV[14]
-if not before then return { 0 } end
-local checkpoint = redis.call('GET', KEYS[${10 + executionStatuses.length}])
-if pending == 'pause' then return { 0, before, pending, startedAt, waitingFor, checkpoint } end
--- The record's changes, written by one HSET.
-local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
-local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
-if before == 'completed' or before == 'failed' or before == 'cancelled' then
-  for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
-  ${numberAndPublish(9, 13, 8, { stored: storedHeadLiteral('execution.retried') })}
-end
-if not startedAt or startedAt == '' then
-  set('startedAt', ARGV[7])
-  local now = tonumber(ARGV[7])
-  local due = math.max(tonumber(state[5]) or now, tonumber(state[6]) or 0)
-  local wait, bucket = now - due, 0
-  if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
-  ${countInMinute("'w' .. bucket")}
-end
-if waitingFor and waitingFor ~= '' then set('waitingFor', '') end
-redis.call('HSET', KEYS[1], unpack(fields))
-local after = 'running'
-${followStatus(10, 7)}
--- A recovery is announced in place of the start.
-local storedHead = ${storedHeadLiteral('execution.started')}
-if before == 'running' then ARGV[1], ARGV[2], storedHead = ARGV[5], ARGV[6], ${storedHeadLiteral('execution.recovered')} end
-${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+-- KEYS: the record (the script names the execution's keys itself; this one routes the call on a cluster)
+-- ARGV: the keys' prefix, the queue, the execution's id, now (ms), now (ISO), the attempt
+${startAttemptFunction}
+return startAttempt({ prefix = ARGV[1], queue = ARGV[2], id = ARGV[3] }, tonumber(ARGV[4]), ARGV[5], ARGV[6], false) or { 0 }
 `;
 
 /**
@@ -475,12 +556,17 @@ return redis.call('DEL', KEYS[1])
 /** How many keys an execution's event scripts take (`ExecutionEventKeys`). */
 export const executionEventKeyCount = 9 + executionStatuses.length;
 
+/** A start's reply: its seq (0: nothing written), then what the worker needs (see startAttemptFunction); `[0]` without a record. */
+export type StartReply = [seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null];
+/** BullMQ's reply, the ending's seq and the picked job's start, each `null` when there is none (see withEvents). */
+export type JobMoveReply = [reply: unknown, seq: number | null, start: StartReply | null];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     conveyorAppendEvent(
       ...args: [
         ...ExecutionEventKeys,
-        mode: 'create' | 'update' | 'fields',
+        mode: 'create' | 'update' | `update@${number}` | 'fields',
         route: string,
         head: string,
         tail: string,
@@ -494,28 +580,10 @@ declare module 'ioredis' {
         ...fields: string[],
       ]
     ): Result<number, Context>;
-    conveyorStartAttempt(
-      ...args: [
-        ...ExecutionEventKeys,
-        checkpoint: string,
-        route: string,
-        head: string,
-        tail: string,
-        cap: number,
-        recoveredRoute: string,
-        recoveredHead: string,
-        now: number,
-        attempt: number,
-        retriedRoute: string,
-        retriedHead: string,
-        retriedTail: string,
-        retriedCap: number,
-        outboxTenant: string,
-        id: string,
-      ]
-    ): Result<[seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null], Context>;
-    /** BullMQ's `moveToFinished`, and then an execution's event when one is handed (see finishWithEvent). */
-    conveyorFinish(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<[reply: unknown, seq?: number], Context>;
+    conveyorStartAttempt(record: string, prefix: string, queue: string, id: string, now: number, ts: string, attempt: number): Result<StartReply, Context>;
+    /** BullMQ's `moveToActive` or `moveToFinished`, with the events of the executions it moved (see withEvents). */
+    conveyorFetch(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<JobMoveReply, Context>;
+    conveyorFinish(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<JobMoveReply, Context>;
     conveyorAppendScheduleEvent(
       record: string,
       eventLog: string,
@@ -573,14 +641,14 @@ declare module 'ioredis' {
 }
 
 const withScripts = new WeakSet<Redis>();
-const withFinishScript = new WeakSet<Redis>();
+const withJobMoveScripts = new WeakSet<Redis>();
 const withRecordScript = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
-    redis.defineCommand('conveyorStartAttempt', { numberOfKeys: executionEventKeyCount + 1, lua: startAttempt });
+    redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 1, lua: startAttempt });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
@@ -610,15 +678,22 @@ export function defineRecordScript(redis: Redis): void {
   withRecordScript.add(redis);
 }
 
+/** BullMQ's scripts that move jobs, as a worker's connection runs them with their executions' events. */
+export interface JobMoveScripts {
+  moveToActive: BullmqScript;
+  moveToFinished: BullmqScript;
+}
+
 /**
- * Registers `conveyorFinish` (once), BullMQ's `moveToFinished` with an execution's event after it, on
- * a connection of a worker that ends its jobs with their events.
+ * Registers (once) `conveyorFetch` and `conveyorFinish`, BullMQ's `moveToActive` and `moveToFinished`
+ * with the events of the executions they move, on a connection of a worker that records them so.
  */
-export function defineFinishScript(redis: Redis): BullmqScript {
-  const moveToFinished = bullmqScript('moveToFinished');
-  if (!withFinishScript.has(redis)) {
-    redis.defineCommand('conveyorFinish', { lua: finishWithEvent(moveToFinished) });
-    withFinishScript.add(redis);
+export function defineJobMoveScripts(redis: Redis): JobMoveScripts {
+  const scripts = { moveToActive: bullmqScript('moveToActive'), moveToFinished: bullmqScript('moveToFinished') };
+  if (!withJobMoveScripts.has(redis)) {
+    redis.defineCommand('conveyorFetch', { lua: withEvents(scripts.moveToActive) });
+    redis.defineCommand('conveyorFinish', { lua: withEvents(scripts.moveToFinished) });
+    withJobMoveScripts.add(redis);
   }
-  return moveToFinished;
+  return scripts;
 }

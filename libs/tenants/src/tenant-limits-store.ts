@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { tenantLimitNames, type TenantLimits } from '@conveyor/contracts/core';
+import { catalogQueues } from '@conveyor/contracts';
 import { FreshCache, type RedisKeys } from '@conveyor/redis';
 
 /** How long a tenant's limits are trusted once read: a change applies everywhere within a second. */
@@ -27,8 +28,29 @@ export class TenantLimitsStore {
       else if (value !== undefined) limits[name] = value;
     }
     await this.redis.hset(this.keys.tenantLimits(), tenant, JSON.stringify(limits));
+    await Promise.all(catalogQueues.map((queue) => this.markLimited(queue, limits.maxRunning === undefined ? [] : [tenant], [tenant])));
     this.cache.forget(tenant);
     return limits;
+  }
+
+  /**
+   * Brings each queue's set of tenants with `maxRunning` (see `RedisKeys.limitedTenants`) in line with
+   * the limits: the sets are written after them, so a crash in between, or a gateway of an earlier
+   * version, leaves them behind until this runs.
+   */
+  async syncLimitedTenants(): Promise<void> {
+    const all = await this.redis.hgetall(this.keys.tenantLimits());
+    const limited = Object.keys(all).filter((tenant) => (JSON.parse(all[tenant]) as TenantLimits).maxRunning !== undefined);
+    await Promise.all(
+      catalogQueues.map(async (queue) => this.markLimited(queue, limited, await this.redis.smembers(this.keys.limitedTenants(queue)))),
+    );
+  }
+
+  /** Of `tenants`, those in `limited` are in the queue's set of limited tenants, the rest not. */
+  private async markLimited(queue: string, limited: readonly string[], tenants: readonly string[]): Promise<void> {
+    const key = this.keys.limitedTenants(queue);
+    const unlimited = tenants.filter((tenant) => !limited.includes(tenant));
+    await Promise.all([limited.length > 0 && this.redis.sadd(key, ...limited), unlimited.length > 0 && this.redis.srem(key, ...unlimited)]);
   }
 
   private async read(tenant: string): Promise<TenantLimits> {

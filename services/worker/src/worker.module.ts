@@ -5,7 +5,7 @@ import { LOGGER, type Logger } from '@conveyor/service';
 import { WorkerHealth } from './health/worker-health.js';
 import { SchedulesModule } from '@conveyor/schedules';
 import { TenantsModule } from '@conveyor/tenants';
-import { EndingsWithEvents } from './runtime/endings-with-events.js';
+import { JobMovesWithEvents } from './runtime/job-moves-with-events.js';
 import { OutsideChanges } from './runtime/outside-changes.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { TaskRunner } from './runtime/task-runner.js';
@@ -28,7 +28,7 @@ export class WorkerModule {
         { provide: LOGGER, useValue: logger },
         ...Object.values(taskHandlers),
         TaskRunner,
-        EndingsWithEvents,
+        JobMovesWithEvents,
         TenantConcurrency,
         WorkerPool,
         RetentionSweeper,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { activeStatuses, isId, type ExecutionError } from '@conveyor/contracts';
+import { activeStatuses, isId, isTerminal, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionQueues, ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
 import { createRedis, RedisKeys } from '@conveyor/redis';
@@ -47,8 +47,9 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
         if (!isId('execution', jobId)) return;
         work().catch((err) => this.logger.warn({ err, executionId: jobId, queue }, `could not record ${what} done outside Conveyor`));
       };
-      events.on('waiting', ({ jobId, prev }) => {
-        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev));
+      // The event's id is its stream entry's: it starts with when BullMQ moved the job (Redis's clock, ms).
+      events.on('waiting', ({ jobId, prev }, eventId) => {
+        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev, parseInt(eventId, 10)));
       });
       events.on('removed', ({ jobId }) => handle('a removal', jobId, () => this.removed(queue, jobId)));
       events.on('failed', ({ jobId, failedReason }) => handle('a failure', jobId, () => this.failed(queue, jobId, failedReason)));
@@ -64,16 +65,20 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     }));
   }
 
-  /** A delayed job came due (not an event), or an ended one was retried in Bull Board. */
-  private async waiting(queue: string, id: string, prev: string): Promise<void> {
+  /** A delayed job came due (not an event), or an ended one was retried (in Bull Board) at `movedAt`. */
+  private async waiting(queue: string, id: string, prev: string, movedAt: number): Promise<void> {
     const record = await this.store.read(queue, id);
     if (!record) return;
     if (prev === 'delayed') {
       await this.store.update(record, { status: 'queued' }, ['scheduled']);
       return;
     }
+    // Conveyor's own retry announced it before its job moved, and a worker that picked the job up
+    // announced it as it started; heard late, after the retried run ended too, its start announced it.
+    if (!isTerminal(record.status) || (record.finishedAt !== null && record.finishedAt > movedAt)) return;
     const fields = { status: 'queued' as const, attemptsMade: 0, error: null, finishedAt: null, pendingAction: null, cancelReason: null };
-    await this.store.append(record, 'execution.retried', {}, fields, ['completed', 'failed', 'cancelled']);
+    // Unless a worker picked the job up meanwhile.
+    await this.store.appendUnlessChanged(record, 'execution.retried', {}, fields);
   }
 
   private async removed(queue: string, id: string): Promise<void> {

@@ -32,7 +32,7 @@ import { tracing } from '@conveyor/tracing';
 import { taskHandlers } from '../tasks/task-handlers.js';
 import { WORKER_CONFIG } from '../worker-config.js';
 import type { TaskHandler } from '../tasks/task-handler.js';
-import { dated, endingOf, EndingsWithEvents, type Ending } from './endings-with-events.js';
+import { dated, endingOf, JobMovesWithEvents, type Ending } from './job-moves-with-events.js';
 import { AttemptContext } from './execution-context.js';
 import { ExecutionEvents } from './execution-events.js';
 import { describeFailure, type AbortReason } from './failure.js';
@@ -75,21 +75,18 @@ export class TaskRunner {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly schedules: ScheduleService,
     private readonly concurrency: TenantConcurrency,
-    private readonly endings: EndingsWithEvents,
+    private readonly moves: JobMovesWithEvents,
   ) {}
 
   async process(queue: string, job: ExecutionJob, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    const picked = this.moves.startOf(queue, job);
     const checked = this.check(queue, job);
     if (isJobRefusal(checked)) throw this.refuse(queue, job, checked);
     const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
-    if (await this.concurrency.isLimited(ref.tenant)) {
-      // The tenant's slot is taken after the check for a pending pause, before the start is recorded.
-      await this.parkIfPauseRequested(job, token, events, await this.store.readStartState(ref));
-      if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
-    }
-    const start = await this.startAttempt(job, events, attempt);
+    const start = picked ? this.store.started(ref, picked) : await this.startAttempt(job, token, events, attempt);
+    this.noteStart(job, events, attempt, start);
     await this.parkIfPauseRequested(job, token, events, start);
 
     const { timeoutMs } = data;
@@ -118,7 +115,7 @@ export class TaskRunner {
       const result = await untilAborted(run, control.signal, graceMs);
       assertWithinLimit(result);
       await events.flush();
-      this.endings.expect(job, ref, endingOf.completed(result));
+      this.moves.expect(job, ref, endingOf.completed(result));
       return result;
     } catch (error) {
       throw await this.failAttempt(job, data, token, events, attempt, error, control.signal.aborted ? (control.signal.reason as AbortReason) : null);
@@ -184,12 +181,12 @@ export class TaskRunner {
   }
 
   /**
-   * The seq of the ending BullMQ's end of the job recorded (see EndingsWithEvents); else (the job ended
+   * The seq of the ending BullMQ's end of the job recorded (see JobMovesWithEvents); else (the job ended
    * without it: a repair of an earlier version's worker that died at the end, a refused job) of
    * `ending`, recorded now. `null` when none was written: the record was no longer active.
    */
   private async recordEnding(queue: string, job: ExecutionJob, events: ExecutionEvents, ending: Ending | null): Promise<number | null> {
-    const recorded = this.endings.recordedBy(queue, job);
+    const recorded = this.moves.recordedBy(queue, job);
     if (recorded === undefined) {
       if (!ending) return null;
       const { type, data, fields, ts } = dated(ending, job.finishedOn ?? Date.now());
@@ -223,23 +220,31 @@ export class TaskRunner {
   }
 
   /**
-   * Reads the start state as it records the start (see `ExecutionStore.startAttempt`); a job without
-   * a record (added outside Conveyor) is adopted first.
+   * Reads the start state as it records the start (see `ExecutionStore.startAttempt`), when the job's
+   * fetch did not: a job without a record (added outside Conveyor) is adopted first, and a tenant with
+   * `maxRunning` takes a slot first — after the check for a pending pause — or its execution is held.
    */
-  private async startAttempt(job: ExecutionJob, events: ExecutionEvents, attempt: number): Promise<StartState> {
+  private async startAttempt(job: ExecutionJob, token: string | undefined, events: ExecutionEvents, attempt: number): Promise<StartState> {
     const { ref } = events;
+    if (await this.concurrency.isLimited(ref.tenant)) {
+      await this.parkIfPauseRequested(job, token, events, await this.store.readStartState(ref));
+      if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
+    }
     let start = await this.store.startAttempt(ref, attempt);
     if (start.status === null) {
       await this.adopt(job, ref);
       start = await this.store.startAttempt(ref, attempt);
     }
+    return start;
+  }
+
+  private noteStart(job: ExecutionJob, events: ExecutionEvents, attempt: number, start: StartState): void {
     if (start.status === 'running' && start.pendingAction !== 'pause') {
       events.logger.warn({ attempt }, 'recovering an execution whose worker vanished');
     }
     // Its first start: waited since it was due (submitted, or its run-at).
-    if (start.startedAt === null && start.pendingAction !== 'pause') observeQueueWait(ref, (Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+    if (start.startedAt === null && start.pendingAction !== 'pause') observeQueueWait(events.ref, (Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     events.debug({ attempt }, 'attempt started');
-    return start;
   }
 
   /** A pause requested before the attempt began parks the job instead (announced unless it reads `paused` already). */
@@ -339,14 +344,14 @@ export class TaskRunner {
     if (abortReason === 'cancel') {
       await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
       const reason = (await this.store.readFields(events.ref.queue, events.ref.id, ['cancelReason']))?.cancelReason ?? null;
-      this.endings.expect(job, events.ref, endingOf.cancelled(reason));
+      this.moves.expect(job, events.ref, endingOf.cancelled(reason));
       return Object.assign(new UnrecoverableError('Cancelled'), { conveyor: { error: null, attempt, retryDelayMs: null, cancelled: { reason } } });
     }
     await events.flush().catch((err) => events.logger.warn({ err }, 'progress not published'));
     const error = describeFailure(thrown, abortReason, data.timeoutMs);
     const willRetry = error.retryable && attempt < (job.opts.attempts ?? 1);
     if (!willRetry) {
-      this.endings.expect(job, events.ref, endingOf.failed(error, attempt));
+      this.moves.expect(job, events.ref, endingOf.failed(error, attempt));
       return finalFailure(error, attempt);
     }
     const retryDelayMs = retryDelay(data.backoff, attempt);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { JobState } from 'bullmq';
 import { ExecutionQueues, ExecutionStore, heldFor, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
 import { LOGGER, type Logger } from '@conveyor/service';
@@ -7,6 +7,8 @@ import { repeat } from './periodic.js';
 
 /** How often every worker repairs what a crash or a race left in the tenants' slots. */
 const reconcileIntervalMs = 1_000;
+/** How often every worker brings the queues' sets of limited tenants in line with the limits. */
+const limitedSyncIntervalMs = 10_000;
 
 /** What becomes of a slot given to an execution that has not started on it yet. */
 export type Settlement = 'promote' | 'keep' | 'release';
@@ -27,7 +29,7 @@ export function settlement(state: JobState | 'unknown', record: ExecutionRecord 
  * tenant's slots, which repairs what a crash or a race left; it never moves a job otherwise.
  */
 @Injectable()
-export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TenantConcurrency implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   /** The executions running here on a slot, by id: their leases are renewed. */
   private readonly leased = new Map<string, ExecutionRef>();
   /** The tenants this process has registered for the reconciliation. */
@@ -42,8 +44,14 @@ export class TenantConcurrency implements OnApplicationBootstrap, OnApplicationS
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Before the worker pool fetches jobs: a fetch records the start of an execution of a tenant not in its queue's limited set. */
+  async onModuleInit(): Promise<void> {
+    await this.limits.syncLimitedTenants();
+  }
+
   onApplicationBootstrap(): void {
     this.timers = [
+      repeat(limitedSyncIntervalMs, () => this.limits.syncLimitedTenants(), (err) => this.logger.warn({ err }, 'limited tenants not brought in line')),
       repeat(slotRenewalMs, () => this.renew(), (err) => this.logger.warn({ err }, 'slot leases not renewed')),
       repeat(reconcileIntervalMs, () => this.reconcile(), (err) => this.logger.warn({ err }, 'tenant slots not reconciled')),
     ];

@@ -21,7 +21,7 @@ const jobOnItsWayMs = 5_000;
 /**
  * Records the endings that BullMQ stored but Conveyor did not: a worker of an earlier version, which
  * recorded an ending just after BullMQ stored it (this one records it in the same step, see
- * EndingsWithEvents), leaves the record `running` if it dies in between; a job removed in Bull Board while no
+ * JobMovesWithEvents), leaves the record `running` if it dies in between; a job removed in Bull Board while no
  * worker's QueueEvents heard of it (a reconnect, a cluster's failover) leaves it `queued`. BullMQ's
  * completed and failed sets, and the job's absence, are the durable trace; every interval one worker
  * per queue finds such records and records the ending the way it would have been. The event is

@@ -8,7 +8,7 @@ import { createRedis, listenSharded, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
-import { EndingsWithEvents } from './endings-with-events.js';
+import { JobMovesWithEvents } from './job-moves-with-events.js';
 import { plannedRetryDelay, TaskRunner, type ExecutionJob } from './task-runner.js';
 
 /**
@@ -21,21 +21,26 @@ export const lockDurationMs = 5_000;
 export const stalledIntervalMs = 4_000;
 export const maxStalledCount = 5;
 
-/** Test hook only: dies as BullMQ reports the end of a job, before the worker's own work after it (a crash there). */
-const crashForTest = (after: 'complete' | 'fail') => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
+/**
+ * Test hook only: dies as BullMQ reports the end of a job (`complete`, `fail`), or hands the worker
+ * its n-th job (`pick:<n>`), before the worker's own work after it (a crash there).
+ */
+const crashForTest = (after: 'complete' | 'fail' | `pick:${number}`) => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
 
 /** One BullMQ worker per consumed queue, all running jobs through the TaskRunner. */
 @Injectable()
 export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown {
   private workers = new Map<string, { worker: Worker; connection: Redis }>();
   private control: Redis | null = null;
+  /** How many jobs BullMQ has handed this worker (for the test hook). */
+  private picked = 0;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
     private readonly runner: TaskRunner,
-    private readonly endings: EndingsWithEvents,
+    private readonly moves: JobMovesWithEvents,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -65,11 +70,14 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
   private startWorker(queue: string): { worker: Worker; connection: Redis } {
     const connection = createRedis(this.config.redis, 'worker');
     // Before the worker defines BullMQ's scripts on it, so that its ends of jobs record their executions' endings.
-    this.endings.install(connection, queue);
+    this.moves.install(connection, queue);
     const worker = new Worker(
       this.keys.bullQueueName(queue),
       // Three parameters: BullMQ only passes an AbortSignal to processors that declare it.
-      (job: ExecutionJob, token?: string, signal?: AbortSignal) => this.runner.process(queue, job, token, signal),
+      (job: ExecutionJob, token?: string, signal?: AbortSignal) => {
+        crashForTest(`pick:${++this.picked}`);
+        return this.runner.process(queue, job, token, signal);
+      },
       {
         connection,
         prefix: this.keys.prefix,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { activeStatuses, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
 import { ExecutionStore, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
-import { bullmqCommandName, defineFinishScript, executionEventKeyCount } from '@conveyor/redis';
+import { bullmqCommandName, defineJobMoveScripts, executionEventKeyCount, RedisKeys, type JobMoveReply, type StartReply } from '@conveyor/redis';
 import type { ExecutionJob } from './task-runner.js';
 
 type EndingType = 'execution.completed' | 'execution.failed' | 'execution.cancelled';
@@ -41,28 +41,45 @@ interface Expected {
 }
 
 /**
- * Ends an execution's job and records its ending in one step: a worker's connection runs BullMQ's own
- * end of a job (its `moveToFinished` script) with the ending's event after it, in one script call. No
- * crash can fall between BullMQ's end of the job and Conveyor's record of it, and readers, lists and
- * totals agree with BullMQ at once.
- * BullMQ calls its scripts by name on the connection and defines only the names not taken, so the
- * name of its `moveToFinished` is taken first, by a function that hands the script the ending this
- * worker expects for the job (`expect`); ends it did not expect go through as BullMQ sent them.
+ * Moves an execution's job and records what the move means for the execution in one step: a
+ * worker's connection runs BullMQ's own scripts that pick a job (`moveToActive`) and end one
+ * (`moveToFinished`, which may pick the next) with the executions' events after them, in one script
+ * call each. The start of the execution a job picked is recorded as it is picked, and the ending
+ * this worker expects (`expect`) as its job ends: no crash can fall between BullMQ's move and
+ * Conveyor's record of it, readers, lists and totals agree with BullMQ at once, and neither costs a
+ * round trip of its own.
+ * BullMQ calls its scripts by name on the connection and defines only the names not taken, so their
+ * names are taken first, by functions that hand the scripts what they record.
  */
 @Injectable()
-export class EndingsWithEvents {
+export class JobMovesWithEvents {
   /** By queue and job id, the ending to record, from its attempt's end until BullMQ ends the job. */
   private readonly expected = new Map<string, Expected>();
   /** By job, what its end recorded: the ending's type and seq (`null`: not written, the record being no longer active). */
   private readonly recorded = new WeakMap<ExecutionJob, Recorded>();
+  /** By queue and job id, the start recorded as the job was picked, until its attempt begins. */
+  private readonly starts = new Map<string, StartReply>();
 
-  constructor(private readonly store: ExecutionStore) {}
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly keys: RedisKeys,
+  ) {}
 
-  /** Makes BullMQ's ends of jobs on `connection`, a worker's of `queue`, carry the endings expected. */
+  /** Makes BullMQ's moves of jobs on `connection`, a worker's of `queue`, record their executions' starts and expected endings. */
   install(connection: Redis, queue: string): void {
-    const moveToFinished = defineFinishScript(connection);
-    const keyCount = moveToFinished.keys;
+    const { moveToActive, moveToFinished } = defineJobMoveScripts(connection);
+    // After BullMQ's arguments: where the picked job's execution lives, and when it is picked.
+    const startArgs = (args: ScriptArg[], keyCount: number) => [this.keys.prefix, queue, new Date(Number(args[keyCount + 1])).toISOString(), args.length - keyCount];
+    const picked = ([reply, seq, start]: JobMoveReply): [unknown, number | null] => {
+      if (start) this.starts.set(`${queue}/${String((reply as unknown[])[1])}`, start);
+      return [reply, seq];
+    };
+    const fetch = async (bullmqArgs: ScriptArg[]): Promise<unknown> => {
+      const keyCount = moveToActive.keys;
+      return picked(await connection.conveyorFetch(keyCount, ...bullmqArgs, ...startArgs(bullmqArgs, keyCount)))[0];
+    };
     const finish = async (bullmqArgs: (ScriptArg | undefined)[]): Promise<unknown> => {
+      const keyCount = moveToFinished.keys;
       // BullMQ leaves its last argument (the fields a failure updates) undefined when there are none.
       const args = bullmqArgs.map((arg) => arg ?? '');
       const [id, finishedOn, , , target] = args.slice(keyCount);
@@ -71,25 +88,35 @@ export class EndingsWithEvents {
       // BullMQ completes the job of a completion and fails the others'.
       if (!expected || (expected.ending.type === 'execution.completed' ? 'completed' : 'failed') !== target) {
         this.expected.delete(key);
-        return (await connection.conveyorFinish(keyCount, ...args))[0];
+        return picked(await connection.conveyorFinish(keyCount, ...args, ...startArgs(args, keyCount)))[0];
       }
       const { job, ref } = expected;
       const { type, data, fields, ts } = dated(expected.ending, Number(finishedOn));
       const event = this.store.appendCommand('update', ref, type, data, fields, activeStatuses, ts);
       // Kept until Redis answers: BullMQ sends an end again after a connection error.
-      const [reply, seq] = await connection.conveyorFinish(
-        keyCount + executionEventKeyCount,
-        ...args.slice(0, keyCount),
-        ...event.slice(0, executionEventKeyCount),
-        ...args.slice(keyCount),
-        ...event.slice(executionEventKeyCount),
-        args.length - keyCount,
+      const [reply, seq] = picked(
+        await connection.conveyorFinish(
+          keyCount + executionEventKeyCount,
+          ...args.slice(0, keyCount),
+          ...event.slice(0, executionEventKeyCount),
+          ...args.slice(keyCount),
+          ...event.slice(executionEventKeyCount),
+          ...startArgs(args, keyCount),
+        ),
       );
       this.expected.delete(key);
-      if (seq !== undefined) this.recorded.set(job, { type, seq: this.store.appended(ref, type, seq) });
+      if (seq !== null) this.recorded.set(job, { type, seq: this.store.appended(ref, type, seq) });
       return reply;
     };
-    Object.assign(connection, { [bullmqCommandName(moveToFinished)]: finish });
+    Object.assign(connection, { [bullmqCommandName(moveToActive)]: fetch, [bullmqCommandName(moveToFinished)]: finish });
+  }
+
+  /** The start recorded as `job` was picked (taken: an attempt begins once), `undefined` when none was. */
+  startOf(queue: string, job: ExecutionJob): StartReply | undefined {
+    const key = `${queue}/${job.id}`;
+    const start = this.starts.get(key);
+    this.starts.delete(key);
+    return start;
   }
 
   /** The attempt of `job` is over: BullMQ's end of the job is to record `ending`. */
