@@ -121,6 +121,22 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     }
   });
 
+  it('ends the record of an execution whose task this worker does not run failed, announcing no start', async () => {
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
+    try {
+      const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
+      // As a gateway whose catalogue still had the task would have written it.
+      await redis.hset(keys.job('demo', id), 'name', 'demo.retired');
+      await redis.hset(keys.execution('demo', id), 'task', 'demo.retired');
+      await (await demo.getJob(id))!.promote();
+      await poll(() => client.list({ status: ['failed'] }), { until: (page) => page.items.some((item) => item.id === id), label: 'the record to end failed' });
+      assert.equal((await client.get(id)).error?.code, 'unknown_task');
+      assert.deepEqual((await client.events(id)).items.map((e) => e.type), ['execution.queued', 'execution.failed']);
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('fails a schedule tick added by hand that names no schedule id', async () => {
     const ticks = new Queue(keys.bullQueueName(scheduleQueue), { connection: redis, prefix: stack.prefix });
     try {

@@ -137,8 +137,8 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 // was handed one), and the start of the execution it picked. A job's end and its execution's ending,
 // and its start and its execution's, are one write each, and need no round trip of their own.
 // KEYS: BullMQ's, then the ending's (as conveyorAppendEvent's) when there is one.
-// ARGV: BullMQ's, then the ending's (as conveyorAppendEvent's), then the keys' prefix, the queue,
-//       now (ISO: BullMQ's timestamp), how many of them are BullMQ's.
+// ARGV: BullMQ's, then the ending's (as conveyorAppendEvent's), then the keys' prefix, the queue, the
+//       tasks the worker runs (",a,b,"), now (ISO: BullMQ's timestamp), how many of them are BullMQ's.
 // Returns { BullMQ's reply, the ending's seq, or why it was not written (-1, -2), the start's reply
 // (as startAttempt's) }; false for an ending not handed or not written and a start not recorded
 // (no job picked, no record, a tenant with maxRunning) or failed. What fails after BullMQ's move
@@ -158,7 +158,7 @@ local bullmqArgs = tonumber(ARGV[last])
 local seq, start = false, false
 -- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
 if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
-  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, last - 4) })
+  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, last - 5) })
   if appended then seq = appendedSeq end
 end
 -- A picked job comes as { its fields, its id, … }; its attempt is the one after those made.
@@ -167,8 +167,8 @@ if type(reply) == 'table' and type(reply[2]) == 'string' then
   for i = 1, #reply[1], 2 do
     if reply[1][i] == 'atm' then attemptsMade = tonumber(reply[1][i + 1]) or 0 end
   end
-  local names = { prefix = ARGV[last - 3], queue = ARGV[last - 2], id = reply[2] }
-  local started, state = pcall(startAttempt, names, tonumber(ARGV[2]), ARGV[last - 1], attemptsMade + 1, true)
+  local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = reply[2] }
+  local started, state = pcall(startAttempt, names, tonumber(ARGV[2]), ARGV[last - 1], attemptsMade + 1, true, ARGV[last - 2])
   if started then start = state end
 end
 return { reply, seq, start }
@@ -210,19 +210,20 @@ function startTemplates(): string {
 // `execution.started`, after `execution.retried` when the record had ended (its job was run
 // again outside Conveyor: retried in Bull Board before the worker that reports it heard of it).
 // Nothing is written while a pause is pending (the worker parks the job), nor, when asked
-// (`unlessLimited`), for a tenant with `maxRunning` (its worker takes a slot first). The first
+// (`unlessLimited`), for a tenant with `maxRunning` (its worker takes a slot first), nor, when
+// `tasks` (",a,b,") is given, for a task not among them (its worker refuses the job). The first
 // start counts its wait in the minute's stats: from when it was due (its runAt, when later than its
 // submission). The execution is named by `names` (prefix, queue, id); the record says the rest
 // (tenant, task, schedule), and the script builds the keys and envelopes from the templates.
 // Returns { seq (0: nothing written), status, pendingAction, startedAt, waitingFor, checkpoint };
-// false when there is no record, or nothing was written for a limited tenant.
+// false when there is no record, or nothing was written for a limited tenant or another task.
 const startAttemptFunction = `
 local startTemplates = ${startTemplates()}
-local function startAttempt(names, now, ts, attempt, unlessLimited)
+local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
   local function named(template) return (string.gsub(template, '@(%a+)@', names)) end
   local state = redis.call('HMGET', named(startTemplates.keys[1]), 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt', 'tenant', 'task', 'scheduleId')
   local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], names.id
-  if not before then return false end
+  if not before or (tasks and not string.find(tasks, ',' .. (state[8] or '') .. ',', 1, true)) then return false end
   -- A record leaves out the default tenant (see encodeRecordFields).
   names.tenant, names.minute = state[7] or '${defaultTenant}', math.floor(now / 60000)
   if unlessLimited and redis.call('SISMEMBER', named(startTemplates.limited), names.tenant) == 1 then return false end

@@ -39,11 +39,11 @@ export class TenantLimitsStore {
    * version, leaves them behind until this runs.
    */
   async syncLimitedTenants(): Promise<void> {
+    // The sets first: a tenant added to them after this read has its limit written already, and stays.
+    const members = await Promise.all(catalogQueues.map((queue) => this.redis.smembers(this.keys.limitedTenants(queue))));
     const all = await this.redis.hgetall(this.keys.tenantLimits());
     const limited = Object.keys(all).filter((tenant) => (JSON.parse(all[tenant]) as TenantLimits).maxRunning !== undefined);
-    await Promise.all(
-      catalogQueues.map(async (queue) => this.markLimited(queue, limited, await this.redis.smembers(this.keys.limitedTenants(queue)))),
-    );
+    await Promise.all(catalogQueues.map((queue, i) => this.markLimited(queue, limited, members[i])));
   }
 
   /** Of `tenants`, those in `limited` are in the queue's set of limited tenants, the rest not. */

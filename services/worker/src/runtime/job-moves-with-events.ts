@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { activeStatuses, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
+import { activeStatuses, taskCatalog, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
 import { ExecutionStore, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
 import { bullmqCommandName, defineJobMoveScripts, executionEventKeyCount, RedisKeys, type JobMoveReply, type StartReply } from '@conveyor/redis';
 import type { ExecutionJob } from './task-runner.js';
@@ -68,10 +68,16 @@ export class JobMovesWithEvents {
   /** Makes BullMQ's moves of jobs on `connection`, a worker's of `queue`, record their executions' starts and expected endings. */
   install(connection: Redis, queue: string): void {
     const { moveToActive, moveToFinished } = defineJobMoveScripts(connection);
+    // The tasks it runs: a job of another is refused, and its start is not recorded.
+    const tasks = `,${taskCatalog.filter((task) => task.queue === queue).map((task) => task.name).join(',')},`;
     // After BullMQ's arguments: where the picked job's execution lives, and when it is picked.
-    const startArgs = (args: ScriptArg[], keyCount: number) => [this.keys.prefix, queue, new Date(Number(args[keyCount + 1])).toISOString(), args.length - keyCount];
+    const startArgs = (args: ScriptArg[], keyCount: number) => [this.keys.prefix, queue, tasks, new Date(Number(args[keyCount + 1])).toISOString(), args.length - keyCount];
     const picked = ([reply, seq, start]: JobMoveReply): [unknown, number | null] => {
-      if (start) this.starts.set(`${queue}/${String((reply as unknown[])[1])}`, start);
+      const [, id] = Array.isArray(reply) ? reply : [];
+      if (typeof id !== 'string') return [reply, seq];
+      // A job picked again whose start was not recorded this time must not take an earlier pick's.
+      if (start) this.starts.set(`${queue}/${id}`, start);
+      else this.starts.delete(`${queue}/${id}`);
       return [reply, seq];
     };
     const fetch = async (bullmqArgs: ScriptArg[]): Promise<unknown> => {

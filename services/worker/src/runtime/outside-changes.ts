@@ -20,6 +20,9 @@ const ownReportGraceMs = 1_000;
 
 export const removedOutsideReason = 'removed outside Conveyor';
 
+/** Where a retried job waits for a worker. */
+const waitingStates = new Set<string>(['waiting', 'prioritized']);
+
 /**
  * Turns what happens to jobs outside Conveyor (Bull Board, BullMQ's stall handling, a runAt reached)
  * into Conveyor's record and events. Every worker listens; each change is guarded by the status it
@@ -47,9 +50,8 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
         if (!isId('execution', jobId)) return;
         work().catch((err) => this.logger.warn({ err, executionId: jobId, queue }, `could not record ${what} done outside Conveyor`));
       };
-      // The event's id is its stream entry's: it starts with when BullMQ moved the job (Redis's clock, ms).
-      events.on('waiting', ({ jobId, prev }, eventId) => {
-        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev, parseInt(eventId, 10)));
+      events.on('waiting', ({ jobId, prev }) => {
+        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev));
       });
       events.on('removed', ({ jobId }) => handle('a removal', jobId, () => this.removed(queue, jobId)));
       events.on('failed', ({ jobId, failedReason }) => handle('a failure', jobId, () => this.failed(queue, jobId, failedReason)));
@@ -65,8 +67,8 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     }));
   }
 
-  /** A delayed job came due (not an event), or an ended one was retried (in Bull Board) at `movedAt`. */
-  private async waiting(queue: string, id: string, prev: string, movedAt: number): Promise<void> {
+  /** A delayed job came due (not an event), or an ended one was retried in Bull Board. */
+  private async waiting(queue: string, id: string, prev: string): Promise<void> {
     const record = await this.store.read(queue, id);
     if (!record) return;
     if (prev === 'delayed') {
@@ -74,10 +76,10 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     // Conveyor's own retry announced it before its job moved, and a worker that picked the job up
-    // announced it as it started; heard late, after the retried run ended too, its start announced it.
-    if (!isTerminal(record.status) || (record.finishedAt !== null && record.finishedAt > movedAt)) return;
+    // announced it as it started (heard late, the retried run may even have ended): only a job still
+    // waiting for a worker is left to announce, unless one picks it up meanwhile (its record changes).
+    if (!isTerminal(record.status) || !waitingStates.has(await this.queues.get(queue).getJobState(id))) return;
     const fields = { status: 'queued' as const, attemptsMade: 0, error: null, finishedAt: null, pendingAction: null, cancelReason: null };
-    // Unless a worker picked the job up meanwhile.
     await this.store.appendUnlessChanged(record, 'execution.retried', {}, fields);
   }
 

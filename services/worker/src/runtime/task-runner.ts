@@ -25,7 +25,7 @@ import {
   type JobRefusal,
 } from '@conveyor/executions';
 import { observeQueueWait, observeRun } from '@conveyor/metrics';
-import { isRedisUnavailableError } from '@conveyor/redis';
+import { isRedisUnavailableError, type StartReply } from '@conveyor/redis';
 import { ScheduleService } from '@conveyor/schedules';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { tracing } from '@conveyor/tracing';
@@ -85,7 +85,7 @@ export class TaskRunner {
     const { ref, task, data } = checked;
     const events = new ExecutionEvents(this.store, ref, this.logger);
     const attempt = job.attemptsMade + 1;
-    const start = picked ? this.store.started(ref, picked) : await this.startAttempt(job, token, events, attempt);
+    const start = picked ? await this.pickedStart(job, token, events, picked) : await this.startAttempt(job, token, events, attempt);
     this.noteStart(job, events, attempt, start);
     await this.parkIfPauseRequested(job, token, events, start);
 
@@ -235,6 +235,18 @@ export class TaskRunner {
       await this.adopt(job, ref);
       start = await this.store.startAttempt(ref, attempt);
     }
+    return start;
+  }
+
+  /**
+   * The start recorded as BullMQ picked the job. Its tenant was not limited then, as its queue's set
+   * of limited tenants said; a limit set meanwhile (the set follows the limits) takes a slot now.
+   */
+  private async pickedStart(job: ExecutionJob, token: string | undefined, events: ExecutionEvents, picked: StartReply): Promise<StartState> {
+    const { ref } = events;
+    const start = this.store.started(ref, picked);
+    if (start.pendingAction === 'pause' || !(await this.concurrency.isLimited(ref.tenant))) return start;
+    if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
     return start;
   }
 
