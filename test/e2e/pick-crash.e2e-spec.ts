@@ -59,3 +59,19 @@ describe('a worker dying as it picks an execution up', () => {
     await assertRecovered(id);
   });
 });
+
+describe('requests made as a worker picks an execution up', () => {
+  const suite = stackPerSuite({ workers: 0 });
+
+  it('cancels an execution whose cancel came after its start was recorded, before its handler ran', async () => {
+    // The start is recorded as BullMQ picks the job; the handler runs a moment later.
+    await suite.stack.startWorker({ CONVEYOR_TEST_PICK_DELAY_MS: '1500' });
+    // One long step: its handler reaches no checkpoint, where it would see the request too.
+    const { id } = await suite.client.submit('demo.steps', { steps: 1, stepMs: 600_000 }, { attempts: 1 });
+    const listed = async (status: ExecutionStatus) => (await suite.client.list({ queue: ['demo'], status: [status] })).items.some((item) => item.id === id);
+    await poll(() => listed('running'), { until: Boolean, timeoutMs: 30_000, label: `${id} running` });
+    await suite.client.cancel(id, 'before it ran');
+    await poll(() => listed('cancelled'), { until: Boolean, timeoutMs: 30_000, label: `${id} cancelled` });
+    assert.equal((await suite.client.get(id)).cancelReason, 'before it ran');
+  });
+});

@@ -41,6 +41,9 @@ import { TenantConcurrency } from './tenant-concurrency.js';
 
 export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
 
+/** How long a request heard for a job not running here is kept for the job's pick (every worker hears every request). */
+const heardAheadKeptMs = 10_000;
+
 /** What the runner attaches to the error it hands BullMQ, so that retry and reporting agree. */
 interface AttemptOutcome {
   conveyor: { error: ExecutionError | null; attempt: number; retryDelayMs: number | null; cancelled?: { reason: string | null } };
@@ -65,6 +68,8 @@ export function finalFailure(error: ExecutionError, attempt: number): Unrecovera
 export class TaskRunner {
   /** The contexts of the attempts running here, by execution id. */
   private readonly running = new Map<string, AttemptContext>();
+  /** Executions a cancel or pause was requested of while their job was not running here, by id → when heard (oldest first). */
+  private readonly heardAhead = new Map<string, number>();
   /** Each job's check, made once: BullMQ hands the completion and failure events the job it processed. */
   private readonly checks = new WeakMap<ExecutionJob, CheckedJob | JobRefusal>();
 
@@ -94,6 +99,8 @@ export class TaskRunner {
     const abort = (reason: AbortReason) => control.signal.aborted || control.abort(reason);
     const forward = () => abort(signal?.reason as AbortReason);
     signal?.addEventListener('abort', forward, { once: true });
+    // A cancel heard while the start was still being read (BullMQ aborted its signal before this listened).
+    if (signal?.aborted) forward();
     const timer = timeoutMs === null ? null : setTimeout(() => abort('timeout'), timeoutMs);
     const runStarted = performance.now();
     let ctx: AttemptContext | undefined;
@@ -138,6 +145,25 @@ export class TaskRunner {
   notePauseRequested(executionId: string): void {
     const ctx = this.running.get(executionId);
     if (ctx) ctx.pauseRequested = true;
+    else this.noteHeardAhead(executionId);
+  }
+
+  /**
+   * A cancel was requested for an execution whose job BullMQ was not running here: it may have been
+   * picked here already, its start read before the request was made (see `pickedStart`).
+   */
+  noteCancelRequested(executionId: string): void {
+    this.noteHeardAhead(executionId);
+  }
+
+  private noteHeardAhead(executionId: string): void {
+    const now = Date.now();
+    for (const [id, heardAt] of this.heardAhead) {
+      if (heardAt > now - heardAheadKeptMs) break;
+      this.heardAhead.delete(id);
+    }
+    this.heardAhead.delete(executionId);
+    this.heardAhead.set(executionId, now);
   }
 
   /** After BullMQ has stored the result; the tenant's slot is given back once the execution reads `completed`. */
@@ -244,12 +270,15 @@ export class TaskRunner {
    */
   private async pickedStart(job: ExecutionJob, token: string | undefined, events: ExecutionEvents, picked: StartReply): Promise<StartState> {
     const { ref } = events;
-    const start = this.store.started(ref, picked);
+    let start = this.store.started(ref, picked);
+    // A request heard before BullMQ handed the job over reached no handler: the record says it.
+    if (this.heardAhead.delete(ref.id)) start = { ...start, pendingAction: (await this.store.readFields(ref.queue, ref.id, ['pendingAction']))?.pendingAction ?? null };
     if (start.pendingAction === 'pause' || !(await this.concurrency.isLimited(ref.tenant))) return start;
     if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
     return start;
   }
 
+  /** What a start tells beside its event: a recovery's warning, and the first start's wait in the metrics. */
   private noteStart(job: ExecutionJob, events: ExecutionEvents, attempt: number, start: StartState): void {
     if (start.status === 'running' && start.pendingAction !== 'pause') {
       events.logger.warn({ attempt }, 'recovering an execution whose worker vanished');

@@ -26,6 +26,8 @@ export const maxStalledCount = 5;
  * its n-th job (`pick:<n>`), before the worker's own work after it (a crash there).
  */
 const crashForTest = (after: 'complete' | 'fail' | `pick:${number}`) => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
+/** Test hook only: how long a job BullMQ hands the worker waits before it runs (requests made meanwhile). */
+const pickDelayForTest = Number(process.env.CONVEYOR_TEST_PICK_DELAY_MS ?? 0);
 
 /** One BullMQ worker per consumed queue, all running jobs through the TaskRunner. */
 @Injectable()
@@ -76,6 +78,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
       // Three parameters: BullMQ only passes an AbortSignal to processors that declare it.
       (job: ExecutionJob, token?: string, signal?: AbortSignal) => {
         crashForTest(`pick:${++this.picked}`);
+        if (pickDelayForTest > 0) return delay(pickDelayForTest).then(() => this.runner.process(queue, job, token, signal));
         return this.runner.process(queue, job, token, signal);
       },
       {
@@ -116,7 +119,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
       const queue = [...this.workers.keys()].find((q) => this.keys.controlChannel(q) === channel);
       const { action, executionId } = parseControl(message) ?? {};
       if (!queue || !executionId) return;
-      if (action === 'cancel') this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel');
+      if (action === 'cancel' && !this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel')) this.runner.noteCancelRequested(executionId);
       if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
   }
