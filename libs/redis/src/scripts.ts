@@ -144,23 +144,15 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 // (no job picked, no record, a tenant with maxRunning) or failed. What fails after BullMQ's move
 // leaves it standing, as any script's writes: the worker then records the event as it would without
 // this step.
-const withEvents = ({ content, keys }: BullmqScript) => `
+const withEvents = ({ content, keys }: BullmqScript, { ending }: { ending: boolean }) => `
 local function bullmq()
 ${content}
-end
-local function appendEvent(KEYS, ARGV)
-${appendEvent}
 end
 ${startAttemptFunction}
 local reply = bullmq()
 local last = #ARGV
-local bullmqArgs = tonumber(ARGV[last])
 local seq, start = false, false
--- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
-if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
-  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, bullmqArgs + 1, last - 5) })
-  if appended then seq = appendedSeq end
-end
+${ending ? endingAfterBullmq(keys) : ''}
 -- A picked job comes as { its fields, its id, … }; its attempt is the one after those made.
 if type(reply) == 'table' and type(reply[2]) == 'string' then
   local attemptsMade = 0
@@ -173,6 +165,17 @@ if type(reply) == 'table' and type(reply[2]) == 'string' then
 end
 return { reply, seq, start }
 `;
+
+// The ending's append, after BullMQ's end of its job (see withEvents).
+const endingAfterBullmq = (keys: number) => `
+local function appendEvent(KEYS, ARGV)
+${appendEvent}
+end
+-- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
+if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
+  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 5) })
+  if appended then seq = appendedSeq end
+end`;
 
 // Placeholders in the templates the start builds its keys and event envelopes from (see startTemplates).
 const placeholder = (name: string) => `@${name}@`;
@@ -692,8 +695,8 @@ export interface JobMoveScripts {
 export function defineJobMoveScripts(redis: Redis): JobMoveScripts {
   const scripts = { moveToActive: bullmqScript('moveToActive'), moveToFinished: bullmqScript('moveToFinished') };
   if (!withJobMoveScripts.has(redis)) {
-    redis.defineCommand('conveyorFetch', { lua: withEvents(scripts.moveToActive) });
-    redis.defineCommand('conveyorFinish', { lua: withEvents(scripts.moveToFinished) });
+    redis.defineCommand('conveyorFetch', { lua: withEvents(scripts.moveToActive, { ending: false }) });
+    redis.defineCommand('conveyorFinish', { lua: withEvents(scripts.moveToFinished, { ending: true }) });
     withJobMoveScripts.add(redis);
   }
   return scripts;

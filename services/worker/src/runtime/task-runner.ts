@@ -145,18 +145,14 @@ export class TaskRunner {
   notePauseRequested(executionId: string): void {
     const ctx = this.running.get(executionId);
     if (ctx) ctx.pauseRequested = true;
-    else this.noteHeardAhead(executionId);
+    else this.noteRequestedAhead(executionId);
   }
 
   /**
-   * A cancel was requested for an execution whose job BullMQ was not running here: it may have been
-   * picked here already, its start read before the request was made (see `pickedStart`).
+   * A cancel or pause was requested of an execution whose job BullMQ was not running here: it may have
+   * been picked here already, its start read before the request was made (see `pickedStart`).
    */
-  noteCancelRequested(executionId: string): void {
-    this.noteHeardAhead(executionId);
-  }
-
-  private noteHeardAhead(executionId: string): void {
+  noteRequestedAhead(executionId: string): void {
     const now = Date.now();
     for (const [id, heardAt] of this.heardAhead) {
       if (heardAt > now - heardAheadKeptMs) break;

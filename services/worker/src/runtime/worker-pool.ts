@@ -119,7 +119,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
       const queue = [...this.workers.keys()].find((q) => this.keys.controlChannel(q) === channel);
       const { action, executionId } = parseControl(message) ?? {};
       if (!queue || !executionId) return;
-      if (action === 'cancel' && !this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel')) this.runner.noteCancelRequested(executionId);
+      if (action === 'cancel' && !this.workers.get(queue)?.worker.cancelJob(executionId, 'cancel')) this.runner.noteRequestedAhead(executionId);
       if (action === 'pause') this.runner.notePauseRequested(executionId);
     });
   }
