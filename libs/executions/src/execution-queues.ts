@@ -1,9 +1,10 @@
 import { Job, Queue, SpanKind, TelemetryAttributes, type JobsOptions } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { catalogQueues } from '@conveyor/contracts';
-import { defineRecordScript, execOrThrow, type RedisKeys } from '@conveyor/redis';
+import { defineJobAddScripts, execOrThrow, type JobAddCommand, type RedisKeys } from '@conveyor/redis';
 import { tracing } from '@conveyor/tracing';
 import type { ExecutionJobData } from './execution-record.js';
+import type { RecordCreation } from './execution-store.js';
 
 export type ExecutionQueue = Queue<ExecutionJobData, unknown, string>;
 
@@ -23,14 +24,15 @@ export interface NewJob {
  */
 export class ExecutionQueues {
   private readonly queues: ReadonlyMap<string, ExecutionQueue>;
+  /** By the name BullMQ calls its scripts that add a job, Conveyor's that run each with the job's record (see `addCreating`). */
+  private readonly jobAdds: ReadonlyMap<string, JobAddCommand>;
 
   constructor(
     /** The connection BullMQ's queues share. */
     readonly connection: Redis,
     keys: RedisKeys,
   ) {
-    // `addAfter` writes records in BullMQ's transaction.
-    defineRecordScript(connection);
+    this.jobAdds = defineJobAddScripts(connection);
     this.queues = new Map(
       catalogQueues.map((name) => [
         name,
@@ -54,22 +56,36 @@ export class ExecutionQueues {
   }
 
   /**
-   * Adds jobs to the queue in one transaction (`MULTI`/`EXEC`), after the writes that `first` queues on
-   * it (keys of the queue's hash tag only): all of it appears at once, or none of it when Redis refuses
-   * the transaction. A command that fails inside it leaves the others applied (a transaction does not
-   * roll back): its error is thrown, for the caller to undo.
+   * Adds jobs with their executions' records: BullMQ's own script that adds a job runs after its
+   * record's `creation`, in one script call (see `withRecord` of the Redis scripts). More than one go
+   * in one transaction (`MULTI`/`EXEC`): all of them appear at once, or none when Redis refuses it. A
+   * script that fails inside it leaves the others applied (a transaction does not roll back): its
+   * error is thrown, for the caller to undo.
    */
-  async addAfter(name: string, jobs: NewJob[], first: (transaction: ChainableCommander) => void): Promise<void> {
+  async addCreating(name: string, jobs: { job: NewJob; creation: RecordCreation }[]): Promise<void> {
     const queue = this.get(name);
-    await this.traced(queue, jobs, async (traced) => {
-      // BullMQ's transaction on an ioredis connection is ioredis's own, with BullMQ's script runner added.
-      const transaction = (await queue.getBackend().client).multi();
-      const commands = transaction as unknown as ChainableCommander;
-      first(commands);
-      // Each job's script is queued at once; the promises only say whether BullMQ could encode it.
-      await Promise.all(traced.map((job) => job.addJob(transaction)));
-      await execOrThrow(commands);
-    });
+    await this.traced(
+      queue,
+      jobs.map(({ job }) => job),
+      async (traced) => {
+        if (traced.length === 1) return void (await traced[0].addJob(this.creating(this.connection, jobs[0].creation)));
+        const transaction = this.connection.multi();
+        // Each job's script is queued at once; the promises only say whether BullMQ could encode it.
+        await Promise.all(traced.map((job, i) => job.addJob(this.creating(transaction, jobs[i].creation))));
+        await execOrThrow(transaction);
+      },
+    );
+  }
+
+  /** A client for BullMQ's add of a job, running its script by name with its keys then its arguments, on `commands`, after the record's `creation`. */
+  private creating(commands: Redis | ChainableCommander, creation: RecordCreation): never {
+    const runCommand = (command: string, bullmq: (string | number | Buffer)[]) => {
+      const add = this.jobAdds.get(command);
+      if (!add) throw new Error(`BullMQ added a job with ${command}, which Conveyor does not run with a record`);
+      const [keys, args] = [bullmq.slice(0, add.keys), bullmq.slice(add.keys)];
+      return commands[add.command](keys.length + creation.keys.length, ...keys, ...creation.keys, ...args, ...creation.args, args.length);
+    };
+    return { runCommand } as never;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   decodeStored,
   defaultTenant,
@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, eventLogCap, execOrThrow, loggedEventsCap, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, eventLogCap, executionEventKeyCount, execOrThrow, loggedEventsCap, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -64,8 +64,15 @@ export interface NewEntry {
   queued: EventDataMap['execution.queued'];
 }
 
-/** Writes one queue's new records: makes a transaction, has `createIn` queue the records on it first, runs it. */
-export type CreateWriter<E extends NewEntry> = (queue: string, inQueue: E[], createIn: (transaction: ChainableCommander) => void) => Promise<unknown>;
+/**
+ * What makes a record exist, for a script that writes it in the same step as its job: the keys and
+ * arguments of the record's append with event 1 (as `conveyorAppendEvent`'s), then the queue's tenants
+ * and the execution's list indexes (keys), and its tenant (an argument).
+ */
+export interface RecordCreation {
+  keys: string[];
+  args: (string | number)[];
+}
 
 export type EventPage = EventLogPage<ConveyorEvent>;
 
@@ -96,47 +103,45 @@ export class ExecutionStore {
     return [...new Set([defaultTenant, ...(await this.redis.smembers(this.keys.tenants(queue)))])];
   }
 
-  /** Creates the record and index entry, with `execution.queued` as event 1. */
+  /** Creates the record and index entry, with `execution.queued` as event 1, without a job. */
   async create(record: NewRecord, queued: EventDataMap['execution.queued']): Promise<void> {
-    await this.createMany([{ record, queued }]);
+    await this.createWith([{ record, queued }], async (_queue, [{ creation }]) => {
+      await this.redis.conveyorCreateExecution(creation.keys.length, ...creation.keys, ...creation.args, 0);
+    });
   }
 
   /**
-   * Creates many records at once, in one round trip: per queue (one hash tag, so one node of a cluster)
-   * one pipeline, or the transaction that `write` makes, has `createIn` queue the records on and runs —
-   * after which it may queue what must appear together with them (their jobs) — and the id lookups beside them
-   * (each under its id's own tag). Throws once all of it has settled, so that an undo comes after
-   * every write.
+   * Creates records in the writes that `write` makes of their creations, per queue (one hash tag, so
+   * one node of a cluster): scripts that write each with its job (see `RecordCreation`). The id
+   * lookups go beside them (each under its id's own tag). Throws once all of it has settled, so that
+   * an undo comes after every write.
    */
-  async createMany<E extends NewEntry>(entries: E[], write: CreateWriter<E> = (_queue, _inQueue, createIn) => this.inPipeline(createIn)): Promise<void> {
+  async createWith<E extends NewEntry>(entries: E[], write: (queue: string, inQueue: (E & { creation: RecordCreation })[]) => Promise<unknown>): Promise<void> {
     const byQueue = Map.groupBy(entries, ({ record }) => record.queue);
     const outcomes = await Promise.allSettled([
-      ...[...byQueue].map(([queue, inQueue]) => write(queue, inQueue, (transaction) => this.queueCreates(transaction, queue, inQueue))),
-      ...entries.map(({ record }) => this.redis.hset(this.keys.executionIndex(record.id), record.id, `${record.queue}/${record.tenant}`)),
+      ...[...byQueue].map(([queue, inQueue]) => write(queue, inQueue.map((entry) => ({ ...entry, creation: this.creation(entry.record, entry.queued) })))),
+      ...this.lookUpById(entries.map(({ record }) => record)),
     ]);
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     for (const { record } of entries) countSubmitted(record);
   }
 
-  /** Records alone need no transaction (their job, added after them, finds them whole): a pipeline costs ioredis less. */
-  private inPipeline(fill: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
-    const pipeline = this.redis.pipeline();
-    fill(pipeline);
-    return execOrThrow(pipeline);
+  /** Writes where each execution lives under its id: one command per lookup hash (of 32) however many executions. */
+  private lookUpById(records: NewRecord[]): Promise<unknown>[] {
+    const byKey = Map.groupBy(records, ({ id }) => this.keys.executionIndex(id));
+    return [...byKey].map(([key, inKey]) => this.redis.hset(key, Object.fromEntries(inKey.map(({ id, queue, tenant }) => [id, `${queue}/${tenant}`]))));
   }
 
-  /** Queues the writes that make these records of `queue` exist: its tenants, each record with event 1, their list indexes. */
-  private queueCreates(transaction: ChainableCommander, queue: string, entries: NewEntry[]): void {
-    // Every time, not once per process: after Redis lost data (a restart without persistence) a
-    // process's memory of it would hide the tenant's new executions from an admin's lists.
-    for (const tenant of new Set(entries.map(({ record }) => record.tenant))) transaction.sadd(this.keys.tenants(queue), tenant);
-    for (const { record, queued } of entries) {
-      // Event 1 is published, not logged: the record holds it (see `firstEventData`), so it is dated as the record.
-      const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
-      transaction.conveyorAppendEvent(...this.appendCommand('create', record, 'execution.queued', queued, fields, [], firstEventTs(record)));
-      for (const index of this.listIndexes(record)) transaction.zadd(index, 0, record.id);
-    }
+  /** The writes that make a record exist, as the script that makes it (with its job, or alone) takes them. */
+  private creation(record: NewRecord, queued: EventDataMap['execution.queued']): RecordCreation {
+    // Event 1 is published, not logged: the record holds it (see `firstEventData`), so it is dated as the record.
+    const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
+    const create = this.appendCommand('create', record, 'execution.queued', queued, fields, [], firstEventTs(record));
+    return {
+      keys: [...(create.slice(0, executionEventKeyCount) as string[]), this.keys.tenants(record.queue), ...this.listIndexes(record)],
+      args: [...create.slice(executionEventKeyCount), record.tenant],
+    };
   }
 
   /**

@@ -81,13 +81,7 @@ export class ExecutionSubmitter {
 
   async submit<T extends AnyTask>(submission: Submission<T>, tenant: string, id = newExecutionId()): Promise<ExecutionView> {
     const prepared = prepare(submission, tenant, id);
-    // The record (with event 1) before the job, so that a worker never meets a job without one. Two
-    // round trips cost a gateway less than one transaction for a single execution (whose replies
-    // ioredis handles one by one, each command queued twice over).
-    await this.undoneOnFailure([prepared], async () => {
-      await this.store.create(prepared.record, prepared.queued);
-      await this.queues.add(prepared.record.queue, prepared.job);
-    });
+    await this.undoneOnFailure([prepared], () => this.write([prepared]));
     await this.replicated([prepared.record]);
     return prepared.view;
   }
@@ -118,11 +112,12 @@ export class ExecutionSubmitter {
   }
 
   /**
-   * One round trip: per queue, one transaction with the records (each with event 1) and then their jobs,
-   * so that a worker never meets a job without its record; the id lookups beside it.
+   * One round trip: per queue, each record (with event 1) and its job in one script call, so that a
+   * worker never meets a job without its record, in one transaction when there are several; the id
+   * lookups beside it.
    */
   private write(prepared: Prepared[]): Promise<void> {
-    return this.store.createMany(prepared, (queue, inQueue, createIn) => this.queues.addAfter(queue, inQueue.map((p) => p.job), createIn));
+    return this.store.createWith(prepared, (queue, inQueue) => this.queues.addCreating(queue, inQueue));
   }
 
   private async undo(record: NewRecord): Promise<void> {
@@ -140,9 +135,9 @@ export class ExecutionSubmitter {
   private async replicated(records: Pick<NewRecord, 'id' | 'queue'>[]): Promise<void> {
     const { replicas, timeoutMs } = this.options.durability;
     if (replicas === 0) return;
-    // WAIT covers only the writes of the connection it runs on: Conveyor's wrote records and id lookups,
-    // BullMQ's the jobs (and a batch's records) in their queues' shards. WAIT names no key: beside a key
-    // in one pipeline, it goes to that key's shard. A single Redis is one shard.
+    // WAIT covers only the writes of the connection it runs on: Conveyor's wrote id lookups (and a record
+    // made without a job), BullMQ's the records with their jobs, in their queues' shards. WAIT names no
+    // key: beside a key in one pipeline, it goes to that key's shard. A single Redis is one shard.
     const queueKeys = new Set(records.map(({ queue }) => this.keys.tenants(queue)));
     const idKeys = new Set(records.map(({ id }) => this.keys.executionIndex(id)));
     // With one connection for both (a benchmark's core), the later entry, every key, is the one kept.

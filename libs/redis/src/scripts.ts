@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import { defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
-import { bullmqScript, type BullmqScript } from './bullmq-scripts.js';
+import { bullmqCommandName, bullmqScript, type BullmqScript } from './bullmq-scripts.js';
 import { RedisKeys } from './keys.js';
 
 /*
@@ -176,6 +176,34 @@ if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
   local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 5) })
   if appended then seq = appendedSeq end
 end`;
+
+// The creation of an execution: its record with event 1 (as conveyorAppendEvent's create), the
+// queue's tenants (every time, not once per process: after Redis lost data, a process's memory of it
+// would hide the tenant's new executions from an admin's lists) and the execution's list indexes;
+// then, in the same step, one of BullMQ's scripts
+// that add a job (`addPrioritizedJob`, `addDelayedJob`, `addStandardJob`) as it is, adding its job when
+// one is given. A worker never meets the job without its record, and a submission costs one script
+// call, as a plain `add` does. A record that exists already is left as it is, as a create refuses it.
+// KEYS: BullMQ's, the create's (as conveyorAppendEvent's), the queue's tenants, the list indexes.
+// ARGV: BullMQ's, the create's (as conveyorAppendEvent's), the tenant, how many of them are BullMQ's.
+// Returns BullMQ's reply (0 without a job).
+const withRecord = (job?: BullmqScript) => {
+  const keys = job?.keys ?? 0;
+  return `
+${job ? `local function bullmq()
+${job.content}
+end` : ''}
+local function appendEvent(KEYS, ARGV)
+${appendEvent}
+end
+local last = #ARGV
+local id = ARGV[tonumber(ARGV[last]) + 10]
+appendEvent({ unpack(KEYS, ${keys + 1}, ${keys + executionEventKeyCount}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 2) })
+redis.call('SADD', KEYS[${keys + executionEventKeyCount + 1}], ARGV[last - 1])
+for i = ${keys + executionEventKeyCount + 2}, #KEYS do redis.call('ZADD', KEYS[i], 0, id) end
+return ${job ? 'bullmq()' : '0'}
+`;
+};
 
 // Placeholders in the templates the start builds its keys and event envelopes from (see startTemplates).
 const placeholder = (name: string) => `@${name}@`;
@@ -588,6 +616,11 @@ declare module 'ioredis' {
     /** BullMQ's `moveToActive` or `moveToFinished`, with the events of the executions it moved (see withEvents). */
     conveyorFetch(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<JobMoveReply, Context>;
     conveyorFinish(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<JobMoveReply, Context>;
+    /** An execution's creation without its job, then with it by BullMQ's `addPrioritizedJob`, `addDelayedJob` or `addStandardJob` (see withRecord). */
+    conveyorCreateExecution(numberOfKeys: number, ...args: (string | number)[]): Result<0, Context>;
+    conveyorAddPrioritizedJob(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<unknown, Context>;
+    conveyorAddDelayedJob(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<unknown, Context>;
+    conveyorAddStandardJob(numberOfKeys: number, ...args: (string | number | Buffer)[]): Result<unknown, Context>;
     conveyorAppendScheduleEvent(
       record: string,
       eventLog: string,
@@ -646,12 +679,13 @@ declare module 'ioredis' {
 
 const withScripts = new WeakSet<Redis>();
 const withJobMoveScripts = new WeakSet<Redis>();
-const withRecordScript = new WeakSet<Redis>();
+const withJobAddScripts = new WeakSet<Redis>();
 
 /** Registers the scripts on a connection (once); ioredis then calls them by SHA. */
 export function defineConveyorScripts(redis: Redis): Redis {
   if (!withScripts.has(redis)) {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
+    redis.defineCommand('conveyorCreateExecution', { lua: withRecord() });
     redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 1, lua: startAttempt });
     redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
@@ -671,15 +705,28 @@ export function defineConveyorScripts(redis: Redis): Redis {
   return redis;
 }
 
+/** Conveyor's commands that run BullMQ's scripts adding a job after its execution's creation (see withRecord), by BullMQ's name of each. */
+const jobAddCommands = { addPrioritizedJob: 'conveyorAddPrioritizedJob', addDelayedJob: 'conveyorAddDelayedJob', addStandardJob: 'conveyorAddStandardJob' } as const;
+
+/** A command that runs one of BullMQ's scripts adding a job, after its execution's creation; BullMQ's script takes `keys` keys. */
+export interface JobAddCommand {
+  command: (typeof jobAddCommands)[keyof typeof jobAddCommands];
+  keys: number;
+}
+
 /**
- * Registers only the script that creates records (`conveyorAppendEvent`), on a connection whose own
- * transactions write records beside other writes (BullMQ's, whose jobs go in with their records): each
- * pipeline and transaction of a connection copies every script defined on it.
+ * Registers (once) the commands that add a job with its execution's creation on a connection of
+ * BullMQ's queues, and returns them by the name BullMQ calls each of its scripts (`addPrioritizedJob:<ver>`).
  */
-export function defineRecordScript(redis: Redis): void {
-  if (withScripts.has(redis) || withRecordScript.has(redis)) return;
-  redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
-  withRecordScript.add(redis);
+export function defineJobAddScripts(redis: Redis): ReadonlyMap<string, JobAddCommand> {
+  const commands = new Map<string, JobAddCommand>();
+  for (const [name, command] of Object.entries(jobAddCommands)) {
+    const script = bullmqScript(name);
+    if (!withJobAddScripts.has(redis)) redis.defineCommand(command, { lua: withRecord(script) });
+    commands.set(bullmqCommandName(script), { command, keys: script.keys });
+  }
+  withJobAddScripts.add(redis);
+  return commands;
 }
 
 /** BullMQ's scripts that move jobs, as a worker's connection runs them with their executions' events. */
