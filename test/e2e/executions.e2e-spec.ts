@@ -247,6 +247,33 @@ describe('executions end to end', () => {
     }
   });
 
+  it('adds no job for a submission whose id lookup could not be written, so that every job is found by its id', async () => {
+    const redis = stack.redis.connect();
+    const keys = new RedisKeys(stack.prefix);
+    // Every lookup hash (one per last character of an id) is of the wrong type while the test runs.
+    const lookups = [...'0123456789ABCDEFGHJKMNPQRSTVWXYZ'].map((last) => keys.executionIndex(`exec_${last}`));
+    const saved = (key: string) => `${key}:saved`;
+    // BullMQ's own stream of the queue's job events: a job added, even if undone at once, is there.
+    const jobEvents = `${stack.prefix}:${keys.bullQueueName('demo')}:events`;
+    try {
+      for (const key of lookups) {
+        if (await redis.exists(key)) await redis.rename(key, saved(key));
+        await redis.set(key, 'not a hash');
+      }
+      const [[lastEvent] = ['0-0']] = await redis.xrevrange(jobEvents, '+', '-', 'COUNT', 1);
+      assert.equal((await stack.api.post('/v1/executions', { task: 'demo.noop' })).status, 500);
+      assert.equal((await stack.api.post('/v1/executions/batch', { executions: [{ task: 'demo.noop' }, { task: 'demo.noop' }] })).status, 500);
+      const added = (await redis.xrange(jobEvents, `(${lastEvent}`, '+')).filter(([, fields]) => fields[1] === 'added');
+      assert.deepEqual(added, [], 'no job was added');
+    } finally {
+      for (const key of lookups) {
+        await redis.del(key);
+        if (await redis.exists(saved(key))) await redis.rename(saved(key), key);
+      }
+      redis.disconnect();
+    }
+  });
+
   it("answers an execution it made even when counting it in the tenant's usage failed, and keeps its idempotency key", async () => {
     const redis = stack.redis.connect();
     const today = new RedisKeys(stack.prefix).tenantExecutionsOn('default', new Date().toISOString().slice(0, 10));

@@ -113,17 +113,14 @@ export class ExecutionStore {
   /**
    * Creates records in the writes that `write` makes of their creations, per queue (one hash tag, so
    * one node of a cluster): scripts that write each with its job (see `RecordCreation`). The id
-   * lookups go beside them (each under its id's own tag). Throws once all of it has settled, so that
-   * an undo comes after every write.
+   * lookups (each under its id's own tag) are written first: a job a worker may run at once is always
+   * found by its id, and a lookup that fails leaves no job to undo. Throws once all of it has settled,
+   * so that an undo comes after every write.
    */
   async createWith<E extends NewEntry>(entries: E[], write: (queue: string, inQueue: (E & { creation: RecordCreation })[]) => Promise<unknown>): Promise<void> {
+    await allWritten(this.lookUpById(entries.map(({ record }) => record)));
     const byQueue = Map.groupBy(entries, ({ record }) => record.queue);
-    const outcomes = await Promise.allSettled([
-      ...[...byQueue].map(([queue, inQueue]) => write(queue, inQueue.map((entry) => ({ ...entry, creation: this.creation(entry.record, entry.queued) })))),
-      ...this.lookUpById(entries.map(({ record }) => record)),
-    ]);
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allWritten([...byQueue].map(([queue, inQueue]) => write(queue, inQueue.map((entry) => ({ ...entry, creation: this.creation(entry.record, entry.queued) })))));
     for (const { record } of entries) countSubmitted(record);
   }
 
@@ -405,6 +402,12 @@ export class ExecutionStore {
       ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
   }
+}
+
+/** Waits for every write to settle, then throws the first failure, if any. */
+async function allWritten(writes: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** A record from some of its fields' values, as HMGET returns them (`null`: absent). */

@@ -112,9 +112,8 @@ export class ExecutionSubmitter {
   }
 
   /**
-   * One round trip: per queue, each record (with event 1) and its job in one script call, so that a
-   * worker never meets a job without its record, in one transaction when there are several; the id
-   * lookups beside it.
+   * The id lookups, then per queue each record (with event 1) and its job in one script call, so that a
+   * worker never meets a job without its record, in one transaction when there are several.
    */
   private write(prepared: Prepared[]): Promise<void> {
     return this.store.createWith(prepared, (queue, inQueue) => this.queues.addCreating(queue, inQueue));
