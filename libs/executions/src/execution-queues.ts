@@ -64,6 +64,8 @@ export class ExecutionQueues {
    */
   async addCreating(name: string, jobs: { job: NewJob; creation: RecordCreation }[]): Promise<void> {
     const queue = this.get(name);
+    // The queue writes its meta (BullMQ's version, its events' cap) as it gets ready, before its first job.
+    await queue.waitUntilReady();
     await this.traced(
       queue,
       jobs.map(({ job }) => job),
