@@ -288,18 +288,18 @@ local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
     schedule = quoted(scheduleId), ts = quoted(ts), attempt = attempt }
   local envelopes = startTemplates.unscheduled
   if scheduleId ~= '' then envelopes = startTemplates.scheduled end
-  -- The start's envelope at 1–3 and the retry's at 9–11, each filled in as it is written (5 and 6 unused).
-  local ARGV = { false, false, false, ${loggedEventsCap}, false, false, now, attempt, false, false, false, ${loggedEventsCap}, names.tenant, id }
+  -- The start's envelope at 1–3 and the retry's at 7–9, each filled in as it is written.
+  local ARGV = { false, false, false, ${loggedEventsCap}, now, attempt, false, false, false, ${loggedEventsCap}, names.tenant }
   -- The record's changes, written by one HSET.
-  local fields = { 'status', 'running', 'attemptsMade', ARGV[8] }
+  local fields = { 'status', 'running', 'attemptsMade', ARGV[6] }
   local function set(field, value) fields[#fields + 1] = field; fields[#fields + 1] = value end
   if before == 'completed' or before == 'failed' or before == 'cancelled' then
     for _, field in ipairs({ 'error', 'finishedAt', 'pendingAction', 'cancelReason' }) do set(field, '') end
-    ARGV[9], ARGV[10], ARGV[11] = envelopes.retried(values)
-    ${numberAndPublish(9, 13, 8, { stored: storedHeadLiteral('execution.retried') })}
+    ARGV[7], ARGV[8], ARGV[9] = envelopes.retried(values)
+    ${numberAndPublish(7, 11, 8, { stored: storedHeadLiteral('execution.retried') })}
   end
   if not startedAt or startedAt == '' then
-    set('startedAt', ARGV[7])
+    set('startedAt', ARGV[5])
     local due = math.max(tonumber(state[5]) or now, tonumber(state[6]) or 0)
     local wait, bucket = now - due, 0
     if wait >= 1 then bucket = math.floor(math.log(wait) / math.log(2) * ${waitBucketsPerOctave}) + 1 end
@@ -308,7 +308,7 @@ local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
   if waitingFor and waitingFor ~= '' then set('waitingFor', '') end
   redis.call('HSET', KEYS[1], unpack(fields))
   local after = 'running'
-  ${followStatus(10, 7)}
+  ${followStatus(10, 5)}
   -- A recovery is announced in place of the start.
   local storedHead = ${storedHeadLiteral('execution.started')}
   if before == 'running' then
@@ -317,7 +317,7 @@ local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
   else
     ARGV[1], ARGV[2], ARGV[3] = envelopes.started(values)
   end
-  ${numberAndPublish(1, 13, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
+  ${numberAndPublish(1, 11, 8, { stored: 'storedHead' })}return { seq, before, pending, startedAt, waitingFor, checkpoint }
 end
 `;
 
