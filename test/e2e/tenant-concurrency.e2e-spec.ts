@@ -181,6 +181,8 @@ describe('tenant concurrency (maxRunning)', () => {
     await setMaxRunning('lifted', null);
     await Promise.all(waiting.map(({ id }) => watcher.waitForEnd(id)));
     assert.ok(!watcher.of(blocker).some((e) => terminalEventTypes.has(e.type)), 'the blocker still runs');
+    // A worker whose cache still had the limit did not hold them again once promoted.
+    for (const { id } of waiting) assert.equal(watcher.of(id).filter(isHold).length, 1, `${id} held once`);
     await cancelAndWait('lifted', blocker);
   });
 

@@ -15,7 +15,9 @@ export class TenantLimitsStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  get(tenant: string): Promise<TenantLimits> {
+  /** From the cache, unless `fresh`: then read now (and cached again). */
+  get(tenant: string, { fresh = false } = {}): Promise<TenantLimits> {
+    if (fresh) this.cache.forget(tenant);
     return this.cache.get(tenant, () => this.read(tenant));
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
@@ -43,6 +44,8 @@ export type ExecutionJob = Job<ExecutionJobData, unknown, string>;
 
 /** How long a request heard for a job not running here is kept for the job's pick (every worker hears every request). */
 const heardAheadKeptMs = 10_000;
+/** Test hook only: how long an execution refused a slot waits before it is parked (a limit removed meanwhile). */
+const holdDelayForTest = Number(process.env.CONVEYOR_TEST_HOLD_DELAY_MS ?? 0);
 
 /** What the runner attaches to the error it hands BullMQ, so that retry and reporting agree. */
 interface AttemptOutcome {
@@ -269,7 +272,7 @@ export class TaskRunner {
     let start = this.store.started(ref, picked);
     // A request heard before BullMQ handed the job over reached no handler: the record says it.
     if (this.heardAhead.delete(ref.id)) start = { ...start, pendingAction: (await this.store.readFields(ref.queue, ref.id, ['pendingAction']))?.pendingAction ?? null };
-    if (start.pendingAction === 'pause' || !(await this.concurrency.isLimited(ref.tenant))) return start;
+    if (start.pendingAction === 'pause' || !(await this.concurrency.isLimited(ref.tenant, { confirm: true }))) return start;
     if (!(await this.concurrency.admit(ref, job.opts.priority ?? 0))) throw await this.hold(job, token, events);
     return start;
   }
@@ -313,6 +316,7 @@ export class TaskRunner {
    * reserved for it and its job promoted. Its place among the held was taken when it was refused.
    */
   private async hold(job: ExecutionJob, token: string | undefined, events: ExecutionEvents): Promise<DelayedError> {
+    if (holdDelayForTest > 0) await sleep(holdDelayForTest);
     const now = Date.now();
     const waitingFor: WaitingFor = 'tenant_concurrency';
     // Written before the job is parked, so that whoever finds it parked knows why; announced once

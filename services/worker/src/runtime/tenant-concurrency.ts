@@ -62,9 +62,14 @@ export class TenantConcurrency implements OnModuleInit, OnApplicationBootstrap, 
     this.timers.forEach((timer) => clearInterval(timer));
   }
 
-  /** Whether the tenant has `maxRunning` (its limits are cached): only then does `admit` take a slot. */
-  async isLimited(tenant: string): Promise<boolean> {
-    return (await this.limits.get(tenant)).maxRunning !== undefined;
+  /**
+   * Whether the tenant has `maxRunning` (its limits are cached): only then does `admit` take a slot.
+   * `confirm` reads a cached limit again, for a start that its queue's set of limited tenants let
+   * through: a removal reaches that set at once, and a stale limit would hold the execution again.
+   */
+  async isLimited(tenant: string, { confirm = false } = {}): Promise<boolean> {
+    if ((await this.limits.get(tenant)).maxRunning === undefined) return false;
+    return !confirm || (await this.limits.get(tenant, { fresh: true })).maxRunning !== undefined;
   }
 
   /**
@@ -102,15 +107,17 @@ export class TenantConcurrency implements OnModuleInit, OnApplicationBootstrap, 
 
   /**
    * Promotes the jobs given slots; a slot whose execution will not start on it goes on to the next.
-   * Without a limit any more, each is let go once its job is settled. Never throws: what fails here
-   * (the execution it runs for is not concerned) stays reserved or held, and the reconciliation retries.
+   * Without a limit any more, each is let go once its job is settled, but for one whose job is
+   * active: refused a slot before the limit went, it may be about to be parked, and must stay held
+   * until the reconciliation finds it parked and promotes it. Never throws: what fails here (the
+   * execution it runs for is not concerned) stays reserved or held, and the reconciliation retries.
    */
   private async settle(tenant: string, members: string[]): Promise<void> {
     try {
       for (let pending = members; pending.length > 0; ) {
-        const outcomes = await Promise.all(pending.map((member) => this.settleOne(member)));
+        const settled = await Promise.all(pending.map((member) => this.settleOne(member)));
         const { maxRunning } = await this.limits.get(tenant);
-        const unused = maxRunning === undefined ? pending : pending.filter((_, i) => outcomes[i] === 'release');
+        const unused = pending.filter((_, i) => (maxRunning === undefined ? settled[i].state !== 'active' : settled[i].outcome === 'release'));
         pending = (await Promise.all(unused.map((member) => this.slots.release(tenant, member, maxRunning)))).flat();
       }
     } catch (err) {
@@ -118,19 +125,20 @@ export class TenantConcurrency implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
-  private async settleOne(member: string): Promise<Settlement> {
+  /** Promotes the member's job if it is held; tells what became of its slot, and the state its job was found in. */
+  private async settleOne(member: string): Promise<{ outcome: Settlement; state: JobState | 'unknown' }> {
     const { id, queue: queueName } = parseSlotMember(member);
     const queue = this.queues.get(queueName);
     const [record, state] = await Promise.all([this.store.read(queueName, id), queue.getJobState(id)]);
     const outcome = settlement(state, record);
-    if (outcome !== 'promote') return outcome;
+    if (outcome !== 'promote') return { outcome, state };
     const job = await queue.getJob(id);
     this.logger.info({ executionId: id, queue: queueName, task: record?.task, tenant: record?.tenant }, 'a tenant slot is free: promoting a held execution');
     // Refused when another worker promoted it first: as good. Any other failure is retried later.
     await job?.promote().catch(async (error: unknown) => {
       if ((await queue.getJobState(id)) === 'delayed') throw error;
     });
-    return 'keep';
+    return { outcome: 'keep', state };
   }
 
   private async renew(): Promise<void> {
