@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConveyorEvent, TenantLimits, TenantView } from '@conveyor/contracts';
-import { secondsToNextUtcDay } from '@conveyor/tenants';
+import { RedisKeys } from '@conveyor/redis';
+import { secondsToNextUtcDay, utcDay } from '@conveyor/tenants';
 import { ApiClient, EventLog, stackPerSuite, submitAndWatch, type ApiReply } from '@conveyor/testing';
 
 /** The `RateLimit-*` headers of an answer, as numbers (`null` when absent). */
@@ -59,6 +60,25 @@ describe('tenant limits', () => {
     await suite.client.cancel(long.executionId);
     await long.done;
     assert.deepEqual(await usage(), { today: 3, queued: 0, running: 0 });
+  });
+
+  it('keeps the day’s count for two days, whether a limit on submissions checks it or not', async () => {
+    const redis = suite.stack.redis.connect();
+    try {
+      const keys = new RedisKeys(suite.stack.prefix);
+      const limited = tenant('counted-limited');
+      await limited.setLimits({ executionsPerDay: 100 });
+      for (const [name, { submit, batch, usage }] of [['counted', tenant('counted')], ['counted-limited', limited]] as const) {
+        const day = keys.tenantExecutionsOn(name, utcDay(Date.now()));
+        assert.equal((await submit()).status, 202);
+        assert.equal((await batch(2)).status, 202);
+        assert.equal((await usage()).today, 3, name);
+        const ttl = await redis.ttl(day);
+        assert.ok(ttl > 2 * 24 * 60 * 60 - 60 && ttl <= 2 * 24 * 60 * 60, `${name}: the day’s count lives ${ttl} s`);
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('admits exactly submitsPerSecond in a second, then answers 429 rate_limited; null clears the limit and its headers', async () => {

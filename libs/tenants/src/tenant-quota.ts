@@ -95,20 +95,34 @@ export class TenantQuota {
     const queued = limits.maxQueued === undefined ? null : useOf('maxQueued', limits, waiting(await this.statusCounts(tenant)), shortResetSeconds);
     if (queued && count > 0 && queued.used + count > queued.limit) return { uses: [queued], refusedBy: queued };
     const now = Date.now();
-    const [refused, recent, today] = await this.redis.conveyorAdmitExecutions(
-      this.keys.tenantRecentSubmissions(tenant),
-      this.keys.tenantExecutionsOn(tenant, utcDay(now)),
-      count,
-      limits.submitsPerSecond ?? '',
-      limits.executionsPerDay ?? '',
-      dayCounterTtlSeconds,
-      randomUUID(),
-    );
+    const day = this.keys.tenantExecutionsOn(tenant, utcDay(now));
+    const [refused, recent, today] =
+      limits.submitsPerSecond === undefined && limits.executionsPerDay === undefined
+        ? await this.countToday(day, count)
+        : await this.redis.conveyorAdmitExecutions(
+            this.keys.tenantRecentSubmissions(tenant),
+            day,
+            count,
+            limits.submitsPerSecond ?? '',
+            limits.executionsPerDay ?? '',
+            dayCounterTtlSeconds,
+            randomUUID(),
+          );
     const perSecond = useOf('submitsPerSecond', limits, recent, shortResetSeconds);
     const perDay = useOf('executionsPerDay', limits, today, secondsToNextUtcDay(now));
     const queuedAfter = queued && refused === 0 ? { ...queued, used: queued.used + count } : queued;
     const uses = [perSecond, perDay, queuedAfter].filter((use): use is LimitUse => use !== null);
     return { uses, refusedBy: refused === 1 ? perSecond : refused === 2 ? perDay : null };
+  }
+
+  /**
+   * Counts the new executions of a tenant without a limit on submissions: with nothing to check, two
+   * commands do what the script would, for less of Redis's time. As the script's reply: { 0, 0, today }.
+   */
+  private async countToday(day: string, count: number): Promise<[number, number, number]> {
+    if (count === 0) return [0, 0, 0];
+    const [today] = await Promise.all([this.redis.incrby(day, count), this.redis.expire(day, dayCounterTtlSeconds, 'NX')]);
+    return [0, 0, today];
   }
 
   private statusCounts(tenant: string): Promise<Record<ExecutionStatus, number>> {
