@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
-import type { ConveyorEvent } from '@conveyor/contracts';
+import { ulidAlphabet, type ConveyorEvent } from '@conveyor/contracts';
 import { eventLogCap, ExecutionStore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
 import { ExecutionWatcher, poll, Stack, watchFromStart } from '@conveyor/testing';
@@ -251,7 +251,7 @@ describe('executions end to end', () => {
     const redis = stack.redis.connect();
     const keys = new RedisKeys(stack.prefix);
     // Every lookup hash (one per last character of an id) is of the wrong type while the test runs.
-    const lookups = [...'0123456789ABCDEFGHJKMNPQRSTVWXYZ'].map((last) => keys.executionIndex(`exec_${last}`));
+    const lookups = [...ulidAlphabet].map((last) => keys.executionIndex(`exec_${last}`));
     const saved = (key: string) => `${key}:saved`;
     // BullMQ's own stream of the queue's job events: a job added, even if undone at once, is there.
     const jobEvents = `${stack.prefix}:${keys.bullQueueName('demo')}:events`;

@@ -1,5 +1,7 @@
-/** Crockford base 32, as a ULID writes it: 26 characters, no I, L, O or U. */
-const ulid = '[0-9A-HJKMNP-TV-Z]{26}';
+/** Crockford base 32, as a ULID writes it: no I, L, O or U. */
+export const ulidAlphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** A ULID: 26 of those characters. */
+const ulid = `[${ulidAlphabet}]{26}`;
 
 /** Each kind of id Conveyor hands out: a prefix, then a ULID. */
 export const idPrefixes = { execution: 'exec_', schedule: 'sch_', apiKey: 'key_', hook: 'hook_', webhook: 'whk_' } as const;
