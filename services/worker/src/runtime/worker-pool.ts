@@ -23,9 +23,11 @@ export const maxStalledCount = 5;
 
 /**
  * Test hook only: dies as BullMQ reports the end of a job (`complete`, `fail`), or hands the worker
- * its n-th job (`pick:<n>`), before the worker's own work after it (a crash there).
+ * its n-th job (`pick:<n>`), before the worker's own work after it (a crash there). Its setting is
+ * read once: each read of `process.env` asks the process's environment again.
  */
-const crashForTest = (after: 'complete' | 'fail' | `pick:${number}`) => process.env.CONVEYOR_TEST_CRASH_AFTER === after && process.kill(process.pid, 'SIGKILL');
+const crashPointForTest = process.env.CONVEYOR_TEST_CRASH_AFTER;
+const crashForTest = (after: 'complete' | 'fail' | `pick:${number}`) => crashPointForTest === after && process.kill(process.pid, 'SIGKILL');
 /** Test hook only: how long a job BullMQ hands the worker waits before it runs (requests made meanwhile). */
 const pickDelayForTest = Number(process.env.CONVEYOR_TEST_PICK_DELAY_MS ?? 0);
 
