@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { terminalEventTypes, type ConveyorEvent } from '@conveyor/contracts';
+import { createExecutionsCore, type ExecutionsCore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
 import { slotMember } from '@conveyor/tenants';
 import { ExecutionWatcher, poll, stackPerSuite } from '@conveyor/testing';
@@ -11,15 +12,18 @@ describe('a tenant limit removed while an execution is being held', () => {
   // its reconciliation (every second) to see the tenant without a limit before the job is parked.
   const suite = stackPerSuite({ workers: 1, env: { WORKER_QUEUES: 'demo', CONVEYOR_TEST_HOLD_DELAY_MS: '3000' } });
   let redis: Redis;
+  let core: ExecutionsCore;
   let watcher: ExecutionWatcher;
 
   before(async () => {
     redis = suite.stack.redis.connect();
+    core = createExecutionsCore(redis, suite.stack.prefix);
     watcher = await ExecutionWatcher.connect(suite.stack.monitorUrl);
     assert.equal((await watcher.subscribeRoom({ tenant: 'default' })).ok, true);
   });
-  after(() => {
+  after(async () => {
     watcher?.close();
+    await core?.queues.close();
     redis?.disconnect();
   });
 
@@ -36,11 +40,13 @@ describe('a tenant limit removed while an execution is being held', () => {
     const refused = await suite.client.submit('demo.steps', { steps: 1, stepMs: 50 });
     const held = new RedisKeys(suite.stack.prefix).tenantHeld('default');
     await poll(() => redis.zscore(held, slotMember({ id: refused.id, queue: 'demo' })), { until: (score) => score !== null, label: 'the execution among the held' });
+    assert.equal(await core.queues.get('demo').getJobState(refused.id), 'active', 'its job is not parked yet');
 
     await setMaxRunning(null);
     // Submitted at once: the worker's cached limit may still say 1, but the queue's set no longer does.
     const after = await Promise.all([1, 2, 3].map(() => suite.client.submit('demo.steps', { steps: 1, stepMs: 50 })));
     for (const { id } of [refused, ...after]) assert.equal((await watcher.waitForEnd(id)).type, 'execution.completed');
+    assert.equal(watcher.of(refused.id).filter(isHold).length, 1, 'held once, then run');
     for (const { id } of after) assert.ok(!watcher.of(id).some(isHold), `${id} was not held`);
     assert.ok(!watcher.of(blocker.id).some((e) => terminalEventTypes.has(e.type)), 'the blocker still runs');
     assert.equal(await redis.zcard(held), 0, 'no execution left among the held');

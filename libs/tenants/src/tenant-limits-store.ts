@@ -43,9 +43,18 @@ export class TenantLimitsStore {
   async syncLimitedTenants(): Promise<void> {
     // The sets first: a tenant added to them after this read has its limit written already, and stays.
     const members = await Promise.all(catalogQueues.map((queue) => this.redis.smembers(this.keys.limitedTenants(queue))));
-    const all = await this.redis.hgetall(this.keys.tenantLimits());
-    const limited = Object.keys(all).filter((tenant) => (JSON.parse(all[tenant]) as TenantLimits).maxRunning !== undefined);
+    const limited = await this.limitedTenants();
     await Promise.all(catalogQueues.map((queue, i) => this.markLimited(queue, limited, members[i])));
+    // A limit removed since the read above had its tenant taken out of the sets, maybe before this put it back.
+    const still = new Set(await this.limitedTenants());
+    const lifted = limited.filter((tenant) => !still.has(tenant));
+    if (lifted.length > 0) await Promise.all(catalogQueues.map((queue) => this.markLimited(queue, [], lifted)));
+  }
+
+  /** The tenants with `maxRunning`. */
+  private async limitedTenants(): Promise<string[]> {
+    const all = await this.redis.hgetall(this.keys.tenantLimits());
+    return Object.keys(all).filter((tenant) => (JSON.parse(all[tenant]) as TenantLimits).maxRunning !== undefined);
   }
 
   /** Of `tenants`, those in `limited` are in the queue's set of limited tenants, the rest not. */
