@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ConveyorClient } from '@conveyor/client';
-import { demoSteps, httpRequest, terminalEventTypes, type ConveyorEvent, type DemoStepsInput, type Priority } from '@conveyor/contracts';
+import { demoSteps, httpRequest, terminalEventTypes, type DemoStepsInput, type Priority } from '@conveyor/contracts';
 import { createExecutionsCore, type ExecutionsCore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
-import { ExecutionWatcher, poll, Stack } from '@conveyor/testing';
+import { ExecutionWatcher, isTenantHold, poll, Stack } from '@conveyor/testing';
 
 describe('tenant concurrency (maxRunning)', () => {
   let stack: Stack;
@@ -59,8 +59,7 @@ describe('tenant concurrency (maxRunning)', () => {
       : core.submitter.submit({ task: demoSteps, input, options: { priority } }, tenant);
   const cancel = (id: string, tenant: string) => core.actions.cancel(id, tenant, null);
   const started = (id: string, timeoutMs?: number) => watcher.waitFor('execution.started', (e) => e.executionId === id, timeoutMs);
-  const isHold = (event: ConveyorEvent) => event.type === 'execution.queued' && event.data.waitingFor === 'tenant_concurrency';
-  const held = (id: string) => watcher.waitFor('execution.queued', (e) => e.executionId === id && isHold(e));
+  const held = (id: string) => watcher.waitFor('execution.queued', (e) => e.executionId === id && isTenantHold(e));
   /** Submits an execution that the tenant's limit holds back, once held. */
   const submitHeld = async (tenant: string, input: DemoStepsInput, priority?: Priority) => {
     const { id } = await submit(tenant, input, priority);
@@ -95,7 +94,7 @@ describe('tenant concurrency (maxRunning)', () => {
     const ends = await Promise.all(items.map(({ id }) => watcher.waitForEnd(id)));
     assert.deepEqual(new Set(ends.map((e) => e.type)), new Set(['execution.completed']));
     assert.equal(peakRunning('default'), 2);
-    assert.ok(items.some(({ id }) => watcher.of(id).some(isHold)), 'some executions were held');
+    assert.ok(items.some(({ id }) => watcher.of(id).some(isTenantHold)), 'some executions were held');
     const final = await Promise.all(items.map(({ id }) => client.get(id)));
     assert.ok(final.every((e) => e.status === 'completed' && e.waitingFor === null));
   });
@@ -151,7 +150,7 @@ describe('tenant concurrency (maxRunning)', () => {
     await started(next.id);
     assert.equal((await client.get(paused.id)).status, 'paused');
     await client.resume(paused.id);
-    await watcher.waitFor('execution.queued', (e) => e.executionId === paused.id && isHold(e) && e.seq! > paused.hold.seq!);
+    await watcher.waitFor('execution.queued', (e) => e.executionId === paused.id && isTenantHold(e) && e.seq! > paused.hold.seq!);
     assert.equal((await client.get(paused.id)).waitingFor, 'tenant_concurrency');
 
     await cancel(next.id, 'default');
@@ -167,7 +166,7 @@ describe('tenant concurrency (maxRunning)', () => {
     const others = await Promise.all([1, 2, 3].map(() => submit('other', { steps: 2, stepMs: 50 })));
     const ends = await Promise.all(others.map(({ id }) => watcher.waitForEnd(id)));
     assert.deepEqual(new Set(ends.map((e) => e.type)), new Set(['execution.completed']));
-    assert.ok(!others.some(({ id }) => watcher.of(id).some(isHold)));
+    assert.ok(!others.some(({ id }) => watcher.of(id).some(isTenantHold)));
     assert.equal((await client.get(waiting.id)).waitingFor, 'tenant_concurrency');
 
     await cancelAndWait('default', ...blockers);
@@ -182,7 +181,7 @@ describe('tenant concurrency (maxRunning)', () => {
     await Promise.all(waiting.map(({ id }) => watcher.waitForEnd(id)));
     assert.ok(!watcher.of(blocker).some((e) => terminalEventTypes.has(e.type)), 'the blocker still runs');
     // A worker whose cache still had the limit did not hold them again once promoted.
-    for (const { id } of waiting) assert.equal(watcher.of(id).filter(isHold).length, 1, `${id} held once`);
+    for (const { id } of waiting) assert.equal(watcher.of(id).filter(isTenantHold).length, 1, `${id} held once`);
     await cancelAndWait('lifted', blocker);
   });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { terminalEventTypes, type ConveyorEvent } from '@conveyor/contracts';
+import { terminalEventTypes } from '@conveyor/contracts';
 import { createExecutionsCore, type ExecutionsCore } from '@conveyor/executions';
 import { RedisKeys } from '@conveyor/redis';
 import { slotMember } from '@conveyor/tenants';
-import { ExecutionWatcher, poll, stackPerSuite } from '@conveyor/testing';
+import { ExecutionWatcher, isTenantHold, poll, stackPerSuite } from '@conveyor/testing';
 
 describe('a tenant limit removed while an execution is being held', () => {
   // The worker waits 3 s between refusing an execution a slot and parking its job: long enough for
@@ -27,7 +27,6 @@ describe('a tenant limit removed while an execution is being held', () => {
     redis?.disconnect();
   });
 
-  const isHold = (event: ConveyorEvent) => event.type === 'execution.queued' && event.data.waitingFor === 'tenant_concurrency';
   const setMaxRunning = async (maxRunning: number | null) => {
     const reply = await suite.stack.api.put('/v1/tenants/default/limits', { maxRunning });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
@@ -46,8 +45,8 @@ describe('a tenant limit removed while an execution is being held', () => {
     // Submitted at once: the worker's cached limit may still say 1, but the queue's set no longer does.
     const after = await Promise.all([1, 2, 3].map(() => suite.client.submit('demo.steps', { steps: 1, stepMs: 50 })));
     for (const { id } of [refused, ...after]) assert.equal((await watcher.waitForEnd(id)).type, 'execution.completed');
-    assert.equal(watcher.of(refused.id).filter(isHold).length, 1, 'held once, then run');
-    for (const { id } of after) assert.ok(!watcher.of(id).some(isHold), `${id} was not held`);
+    assert.equal(watcher.of(refused.id).filter(isTenantHold).length, 1, 'held once, then run');
+    for (const { id } of after) assert.ok(!watcher.of(id).some(isTenantHold), `${id} was not held`);
     assert.ok(!watcher.of(blocker.id).some((e) => terminalEventTypes.has(e.type)), 'the blocker still runs');
     assert.equal(await redis.zcard(held), 0, 'no execution left among the held');
     await suite.client.cancel(blocker.id);

@@ -17,7 +17,7 @@ import { limitTooSmallFor, nearestExhaustion, secondsToNextUtcDay, stateOf, utcD
 import type { TenantLimitsStore } from './tenant-limits-store.js';
 
 /** A day's count outlives its day, so that it is still there for a read near midnight. */
-const dayCounterTtlSeconds = 2 * 24 * 60 * 60;
+export const dayCounterTtlSeconds = 2 * 24 * 60 * 60;
 
 /** A sliding second is whole again within a second; `maxQueued` frees as executions start, at no known time: look again in a second. */
 const shortResetSeconds = 1;

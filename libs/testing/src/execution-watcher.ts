@@ -4,6 +4,11 @@ import { eventTypes, terminalEventTypes, type ConveyorEvent, type ExecutionView,
 import { connectSocket, type SocketOptions } from './monitor-socket.js';
 import { EventLog } from './event-log.js';
 
+/** Whether the event announces an execution held back by its tenant's `maxRunning`. */
+export function isTenantHold(event: ConveyorEvent): boolean {
+  return event.type === 'execution.queued' && event.data.waitingFor === 'tenant_concurrency';
+}
+
 /** The events a watcher records: an execution's and a schedule's (rooms' queue events are not its subject). */
 const recorded = eventTypes.filter((type) => !type.startsWith('queue.'));
 
