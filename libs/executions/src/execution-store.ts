@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, eventLogCap, executionEventKeyCount, execOrThrow, loggedEventsCap, firstEventFields, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, eventLogCap, executionEventKeyCount, execOrThrow, loggedEventsCap, firstEventFields, onlyWhile, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -372,8 +372,7 @@ export class ExecutionStore {
 
   /**
    * What the event script is sent (its keys, then its arguments): by `append`, `create` and `update`,
-   * and by a script that runs the append after work of its own (`conveyorFinish`), whose reply then
-   * goes to `appended`.
+   * and by a script that runs the append after work of its own (`conveyorCreateExecution`).
    */
   appendCommand<T extends ExecutionEventType>(
     mode: 'create' | 'update' | `update@${number}` | 'fields',
@@ -394,13 +393,23 @@ export class ExecutionStore {
       tail,
       loggedEventsCap,
       now,
-      onlyFrom.length > 0 ? `,${onlyFrom.join(',')},` : '',
+      onlyWhile(onlyFrom),
       isWebhookEventType(type) ? ref.tenant : '',
       storedHead,
       ref.id,
       storedTail,
       ...encodeRecordFields(fields, { lean: mode === 'create' }),
     ];
+  }
+
+  /**
+   * What BullMQ's end of a job sends for its execution's ending (`conveyorFinish`, which builds the
+   * execution's keys itself and appends only while the record is active; its reply goes to
+   * `appended`): the tenant, the event's encoding and the record's fields.
+   */
+  endingArgs<T extends ExecutionEventType>(ref: ExecutionRef, type: T, data: EventDataMap[T], fields: Partial<ExecutionRecord>, ts: string): string[] {
+    const { route, head, tail, storedHead, storedTail } = encodeNumbered(newEvent(ref, type, data), ts);
+    return [ref.tenant, route, head, tail, storedHead, storedTail, ...encodeRecordFields(fields)];
   }
 }
 

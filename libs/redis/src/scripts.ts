@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import { defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType } from '@conveyor/contracts/core';
+import { activeStatuses, defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType, type ExecutionStatus } from '@conveyor/contracts/core';
 import { bullmqCommandName, bullmqScript, type BullmqScript } from './bullmq-scripts.js';
 import { RedisKeys } from './keys.js';
 
@@ -103,6 +103,9 @@ if after and before ~= after then
 end
 `;
 
+/** The statuses an append applies in, as the event script reads them (",a,b,"; "": in any). */
+export const onlyWhile = (statuses: readonly ExecutionStatus[]): string => (statuses.length > 0 ? `,${statuses.join(',')},` : '');
+
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended), the minute's stats, the queue's hooked
@@ -136,15 +139,17 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 // events of the executions it moved: the ending of the execution it ended (`moveToFinished`, when it
 // was handed one), and the start of the execution it picked. A job's end and its execution's ending,
 // and its start and its execution's, are one write each, and need no round trip of their own.
-// KEYS: BullMQ's, then the ending's (as conveyorAppendEvent's) when there is one.
-// ARGV: BullMQ's, then the ending's (as conveyorAppendEvent's), then the keys' prefix, the queue, the
-//       tasks the worker runs (",a,b,"), now (ISO: BullMQ's timestamp), how many of them are BullMQ's.
+// Both build their execution's keys from the templates (see startTemplates): the job's id names it.
+// KEYS: BullMQ's.
+// ARGV: BullMQ's, then the ending's when there is one (see endingAfterBullmq), then the keys'
+//       prefix, the queue, the tasks the worker runs (",a,b,"), now (ISO: BullMQ's timestamp), how
+//       many of them are BullMQ's.
 // Returns { BullMQ's reply, the ending's seq, or why it was not written (-1, -2), the start's reply
 // (as startAttempt's) }; false for an ending not handed or not written and a start not recorded
 // (no job picked, no record, a tenant with maxRunning) or failed. What fails after BullMQ's move
 // leaves it standing, as any script's writes: the worker then records the event as it would without
 // this step.
-const withEvents = ({ content, keys }: BullmqScript, { ending }: { ending: boolean }) => `
+const withEvents = ({ content }: BullmqScript, { ending }: { ending: boolean }) => `
 local function bullmq()
 ${content}
 end
@@ -152,7 +157,7 @@ ${startAttemptFunction}
 local reply = bullmq()
 local last = #ARGV
 local seq, start = false, false
-${ending ? endingAfterBullmq(keys) : ''}
+${ending ? endingAfterBullmq : ''}
 -- A picked job comes as { its fields, its id, … }; its attempt is the one after those made.
 if type(reply) == 'table' and type(reply[2]) == 'string' then
   local attemptsMade = 0
@@ -166,14 +171,23 @@ end
 return { reply, seq, start }
 `;
 
-// The ending's append, after BullMQ's end of its job (see withEvents).
-const endingAfterBullmq = (keys: number) => `
+// The ending's append (as conveyorAppendEvent's update, only while the record is active), after
+// BullMQ's end of its job (see withEvents), for the execution that the job's id (ARGV[1]) names, as
+// it ended (ARGV[2], BullMQ's timestamp).
+// ARGV after BullMQ's: the tenant, route line, envelope head, envelope tail, stored head, stored
+// tail, field/value pairs… (see ExecutionStore.endingArgs)
+const endingAfterBullmq = `
 local function appendEvent(KEYS, ARGV)
 ${appendEvent}
 end
+local ending = tonumber(ARGV[last])
 -- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
-if #KEYS > ${keys} and (reply == 0 or type(reply) == 'table') then
-  local appended, appendedSeq = pcall(appendEvent, { unpack(KEYS, ${keys + 1}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 5) })
+if last - 5 > ending and (reply == 0 or type(reply) == 'table') then
+  local now, tenant = tonumber(ARGV[2]), ARGV[ending + 1]
+  local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = ARGV[1], tenant = tenant, minute = math.floor(now / 60000) }
+  local appended, appendedSeq = pcall(appendEvent, startTemplates.keys(names), {
+    'update', ARGV[ending + 2], ARGV[ending + 3], ARGV[ending + 4], ${loggedEventsCap}, now, '${onlyWhile(activeStatuses)}',
+    tenant, ARGV[ending + 5], ARGV[1], ARGV[ending + 6], unpack(ARGV, ending + 7, last - 5) })
   if appended then seq = appendedSeq end
 end`;
 

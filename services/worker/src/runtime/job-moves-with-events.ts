@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { activeStatuses, taskCatalog, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
+import { taskCatalog, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
 import { ExecutionStore, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
-import { bullmqCommandName, defineJobMoveScripts, executionEventKeyCount, RedisKeys, type JobMoveReply, type StartReply } from '@conveyor/redis';
+import { bullmqCommandName, defineJobMoveScripts, RedisKeys, type JobMoveReply, type StartReply } from '@conveyor/redis';
 import type { ExecutionJob } from './task-runner.js';
 
 type EndingType = 'execution.completed' | 'execution.failed' | 'execution.cancelled';
@@ -98,18 +98,9 @@ export class JobMovesWithEvents {
       }
       const { job, ref } = expected;
       const { type, data, fields, ts } = dated(expected.ending, Number(finishedOn));
-      const event = this.store.appendCommand('update', ref, type, data, fields, activeStatuses, ts);
+      const ending = this.store.endingArgs(ref, type, data, fields, ts);
       // Kept until Redis answers: BullMQ sends an end again after a connection error.
-      const [reply, seq] = picked(
-        await connection.conveyorFinish(
-          keyCount + executionEventKeyCount,
-          ...args.slice(0, keyCount),
-          ...event.slice(0, executionEventKeyCount),
-          ...args.slice(keyCount),
-          ...event.slice(executionEventKeyCount),
-          ...startArgs(args, keyCount),
-        ),
-      );
+      const [reply, seq] = picked(await connection.conveyorFinish(keyCount, ...args, ...ending, ...startArgs(args, keyCount)));
       this.expected.delete(key);
       if (seq !== null) this.recorded.set(job, { type, seq: this.store.appended(ref, type, seq) });
       return reply;
