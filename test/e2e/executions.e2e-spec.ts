@@ -219,30 +219,59 @@ describe('executions end to end', () => {
     }
   });
 
+  /** How many records, jobs and id lookups the queues hold. */
+  const written = (redis: ReturnType<Stack['redis']['connect']>, queues = ['demo']) =>
+    Promise.all(
+      [...queues.flatMap((queue) => [`${stack.prefix}:{${queue}}:execution:*`, `${stack.prefix}:{${queue}}:exec_*`]), `${stack.prefix}:{ids:*}:execution-index`].map(async (pattern) => {
+        const keys = await stack.redis.keys(redis, pattern);
+        return pattern.endsWith('index') ? (await Promise.all(keys.map((key) => redis.hlen(key)))).reduce((a, b) => a + b, 0) : keys.length;
+      }),
+    );
+
   it('keeps nothing of a submission whose transaction failed in part: no record, no job, no id lookup', async () => {
     const redis = stack.redis.connect();
     const tenants = new RedisKeys(stack.prefix).tenants('demo');
-    const written = async () =>
-      Promise.all(
-        [`${stack.prefix}:{demo}:execution:*`, `${stack.prefix}:{demo}:exec_*`, `${stack.prefix}:{ids:*}:execution-index`].map(async (pattern) => {
-          const keys = await stack.redis.keys(redis, pattern);
-          return pattern.endsWith('index') ? (await Promise.all(keys.map((key) => redis.hlen(key)))).reduce((a, b) => a + b, 0) : keys.length;
-        }),
-      );
     // Paused, so that no worker takes a job before the gateway undoes it.
     assert.equal((await stack.api.post('/v1/queues/demo/pause', {})).status, 200);
     const members = await redis.smembers(tenants);
     try {
-      const before = await written();
+      const before = await written(redis);
       // The transaction's SADD fails (a set of the wrong type): the record and job after it are written all the same.
       await redis.set(tenants, 'not a set');
       assert.equal((await stack.api.post('/v1/executions', { task: 'demo.noop' })).status, 500);
       assert.equal((await stack.api.post('/v1/executions/batch', { executions: [{ task: 'demo.noop' }, { task: 'demo.noop' }] })).status, 500);
-      assert.deepEqual(await written(), before);
+      assert.deepEqual(await written(redis), before);
     } finally {
       await redis.del(tenants);
       if (members.length > 0) await redis.sadd(tenants, ...members);
       await stack.api.post('/v1/queues/demo/resume', {});
+      redis.disconnect();
+    }
+  });
+
+  it('keeps nothing of a batch whose middle chunk failed: neither the chunks before it nor those after', async () => {
+    const redis = stack.redis.connect();
+    const keys = new RedisKeys(stack.prefix);
+    const tenants = keys.tenants('http');
+    const jobEvents = `${stack.prefix}:${keys.bullQueueName('demo')}:events`;
+    const queues = ['demo', 'http'];
+    for (const queue of queues) assert.equal((await stack.api.post(`/v1/queues/${queue}/pause`, {})).status, 200);
+    const members = await redis.smembers(tenants);
+    try {
+      const before = await written(redis, queues);
+      const [[lastEvent] = ['0-0']] = await redis.xrevrange(jobEvents, '+', '-', 'COUNT', 1);
+      // Batches are written 100 executions a chunk: only the second chunk holds the one of the http
+      // queue, whose transaction fails (its tenants are a set of the wrong type).
+      await redis.set(tenants, 'not a set');
+      const executions = Array.from({ length: 250 }, (_, i) => (i === 150 ? { task: 'http.request', input: { url: 'http://127.0.0.1:9/' } } : { task: 'demo.noop' }));
+      assert.equal((await stack.api.post('/v1/executions/batch', { executions })).status, 500);
+      assert.deepEqual(await written(redis, queues), before);
+      const added = (await redis.xrange(jobEvents, `(${lastEvent}`, '+')).filter(([, fields]) => fields[1] === 'added');
+      assert.ok(added.length >= 100, `the first chunk's jobs were added, then undone (${added.length} added)`);
+    } finally {
+      await redis.del(tenants);
+      if (members.length > 0) await redis.sadd(tenants, ...members);
+      for (const queue of queues) await stack.api.post(`/v1/queues/${queue}/resume`, {});
       redis.disconnect();
     }
   });

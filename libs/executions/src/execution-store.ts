@@ -414,7 +414,7 @@ export class ExecutionStore {
 }
 
 /** Waits for every write to settle, then throws the first failure, if any. */
-async function allWritten(writes: Promise<unknown>[]): Promise<void> {
+export async function allWritten(writes: Promise<unknown>[]): Promise<void> {
   const failed = (await Promise.allSettled(writes)).find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
 }

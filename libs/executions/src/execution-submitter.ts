@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import {
   defaultTenant,
@@ -18,7 +19,7 @@ import { keptAside, storedFormatVersion, type ExecutionJobData } from './executi
 import { inputCheckMark } from './execution-job.js';
 import type { ExecutionQueues, NewJob } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
-import type { ExecutionStore, NewRecord } from './execution-store.js';
+import { allWritten, type ExecutionStore, type NewRecord } from './execution-store.js';
 import { toExecutionView } from './execution-view.js';
 
 /** Per-submission choices; whatever is unset comes from the task's defaults. */
@@ -47,8 +48,10 @@ export type SubmittedOnce<A> = { execution: ExecutionView; created: true; admitt
 /** The BullMQ backoff type whose delay the worker computes (and announces in `execution.retrying`). */
 export const conveyorBackoffType = 'conveyor';
 
-/** Executions a batch writes per round trip (one chunk's encoding never holds the event loop long, nor its transaction Redis). */
+/** Executions a batch writes per chunk (one chunk's encoding never holds the event loop long, nor its transaction Redis). */
 const writeChunkSize = 100;
+/** A batch's chunks written at once: Redis runs one while the gateway encodes the next, and other clients wait behind one chunk at most. */
+const chunksInFlight = 2;
 
 export function newExecutionId(): string {
   return newId('execution');
@@ -87,14 +90,23 @@ export class ExecutionSubmitter {
   }
 
   /**
-   * Many submissions, written in chunks (see `write`). The round trips between chunks let a gateway
-   * answer other requests meanwhile; if any write fails, none of the batch is kept (before, the jobs
-   * of the chunks written already stayed, and ran).
+   * Many submissions, written in chunks (see `write`), `chunksInFlight` at a time: the gateway
+   * encodes and sends a chunk while Redis runs the one before, and the turns of the event loop
+   * between chunks let it answer other requests meanwhile. If any write fails, no more are sent, and
+   * none of the batch is kept once every write has settled.
    */
   async submitMany(submissions: Submission[], tenant: string): Promise<ExecutionView[]> {
     const prepared = submissions.map((submission) => prepare(submission, tenant, newExecutionId()));
     await this.undoneOnFailure(prepared, async () => {
-      for (let start = 0; start < prepared.length; start += writeChunkSize) await this.write(prepared.slice(start, start + writeChunkSize));
+      const writes: Promise<void>[] = [];
+      for (let start = 0; start < prepared.length; start += writeChunkSize) {
+        if (writes.length >= chunksInFlight) {
+          const [oldest] = await Promise.allSettled([writes[writes.length - chunksInFlight]]);
+          if (oldest.status === 'rejected') break;
+        } else if (writes.length > 0) await setImmediate();
+        writes.push(this.write(prepared.slice(start, start + writeChunkSize)));
+      }
+      await allWritten(writes);
     });
     await this.replicated(prepared.map((p) => p.record));
     return prepared.map((p) => p.view);
