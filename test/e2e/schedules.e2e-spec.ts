@@ -206,7 +206,7 @@ describe('schedules', () => {
       for (const { id } of [stray, deleted]) await schedules.ticks.upsertJobScheduler(id, { every: 1000 }, { name: 'tick', data: { v: 1, scheduleId: id } });
       // A change is written only to the record as read: one read before another change is refused.
       const stored = (await scheduleStore.read(ending.id))!;
-      assert.equal(await scheduleStore.append(stored, 'schedule.updated', { schedule: ending }, { state: 'finished' }, { unchangedSince: stored.updatedAt - 1 }), null);
+      assert.equal(await scheduleStore.append(stored, 'schedule.updated', { schedule: ending }, { state: 'finished' }, { mode: { unchangedSince: stored.updatedAt - 1 } }), null);
       for (const { id } of [lost, broken, stray, ending]) await scheduleStore.update(id, { updatedAt: Date.now() - 60_000 });
       const lostRuns = (await runsOf(lost.id)).length;
       const registered = await poll(() => Promise.all([lost, stray, deleted].map(({ id }) => schedules.ticks.getJobScheduler(id))), {

@@ -399,16 +399,18 @@ return page
 `;
 
 const appendScheduleEvent = `
--- KEYS: schedule record, event log, events channel, the queue's hooked tenants, its outbox
+-- KEYS: schedule record, event log, events channel, the queue's hooked tenants, its outbox, its open claims
 -- ARGV: mode (create | update | update@<updatedAt>: only while the record's is that), route line,
---       envelope head (up to "seq":), envelope tail, log cap, tenant for the outbox, field/value pairs…
+--       envelope head (up to "seq":), envelope tail, log cap, tenant for the outbox, the tick whose
+--       claim the event settles ("" = none: see claimScheduleRun), field/value pairs…
 if ARGV[1] ~= 'create' then
   if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
   if string.sub(ARGV[1], 1, 7) == 'update@' and redis.call('HGET', KEYS[1], 'updatedAt') ~= string.match(ARGV[1], '^update@(%d+)$') then
     return -1
   end
 end
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+if ARGV[7] ~= '' then redis.call('ZREM', KEYS[6], ARGV[7]) end
 ${numberAndPublish(2, 6, 4)}return seq
 `;
 
@@ -664,12 +666,14 @@ declare module 'ioredis' {
       channel: string,
       hooked: string,
       outbox: string,
+      claims: string,
       mode: 'create' | 'update' | `update@${number}`,
       route: string,
       head: string,
       tail: string,
       cap: number,
       outboxTenant: string,
+      settledClaim: number | '',
       ...fields: string[]
     ): Result<number, Context>;
     conveyorClaimScheduleRun(record: string, claims: string, action: 'claim' | 'release', tickMs: number, limit: number | '', now: number): Result<[number, number], Context>;
@@ -724,7 +728,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendEvent', { numberOfKeys: executionEventKeyCount, lua: appendEvent });
     redis.defineCommand('conveyorCreateExecution', { lua: withRecord() });
     redis.defineCommand('conveyorStartAttempt', { numberOfKeys: 1, lua: startAttempt });
-    redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 5, lua: appendScheduleEvent });
+    redis.defineCommand('conveyorAppendScheduleEvent', { numberOfKeys: 6, lua: appendScheduleEvent });
     redis.defineCommand('conveyorClaimScheduleRun', { numberOfKeys: 2, lua: claimScheduleRun });
     redis.defineCommand('conveyorReadEventLog', { numberOfKeys: 1, lua: readEventLog });
     redis.defineCommand('conveyorReadExecutionEvents', { numberOfKeys: 3, lua: readEventLog });

@@ -275,7 +275,7 @@ export class ScheduleService {
     const view = await this.view({ ...updated, seq: record.seq + 1 }, plannedNextRunAt);
     const stored = mode === 'create' ? updated : { ...fields, updatedAt: updated.updatedAt };
     const { input: _input, ...schedule } = view;
-    const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, mode === 'unchanged' ? { unchangedSince: record.updatedAt } : mode);
+    const seq = await this.store.append(record, 'schedule.updated', { schedule }, stored, { mode: mode === 'unchanged' ? { unchangedSince: record.updatedAt } : mode });
     return { view: { ...view, seq: seq ?? view.seq }, written: seq !== null };
   }
 

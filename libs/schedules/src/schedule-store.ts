@@ -49,30 +49,32 @@ export class ScheduleStore {
 
   /**
    * Appends a numbered event of the schedule and applies `fields`, atomically. `mode: 'create'` writes
-   * a new record; `unchangedSince` updates only a record whose `updatedAt` is still that one. `null`:
-   * nothing written (the record is gone, or changed since).
+   * a new record; `unchangedSince` updates only a record whose `updatedAt` is still that one.
+   * `settlesClaimOf`: the event records the run of this tick, whose claim (see `claimRun`) it ends in
+   * the same step. `null`: nothing written (the record is gone, or changed since).
    */
   async append<T extends ScheduleEventType>(
     record: Pick<ScheduleRecord, 'id' | 'tenant'>,
     type: T,
     data: EventDataMap[T],
     fields: Partial<ScheduleRecord>,
-    mode: 'create' | 'update' | { unchangedSince: number } = 'update',
+    { mode = 'update', settlesClaimOf }: { mode?: 'create' | 'update' | { unchangedSince: number }; settlesClaimOf?: number } = {},
   ): Promise<number | null> {
-    const recordKey = this.keys.schedule(scheduleQueue, record.id);
     const { route, head, tail } = encodeNumbered({ type, scheduleId: record.id, queue: scheduleQueue, tenant: record.tenant, data });
     const seq = await this.redis.conveyorAppendScheduleEvent(
-      recordKey,
+      this.keys.schedule(scheduleQueue, record.id),
       this.keys.scheduleEvents(scheduleQueue, record.id),
       this.keys.eventsChannel(scheduleQueue),
       this.keys.hookedTenants(scheduleQueue),
       this.keys.outbox(scheduleQueue),
+      this.keys.scheduleClaims(scheduleQueue, record.id),
       typeof mode === 'string' ? mode : `update@${mode.unchangedSince}`,
       route,
       head,
       tail,
       scheduleEventCap,
       record.tenant,
+      settlesClaimOf ?? '',
       ...encodeSchedule(fields),
     );
     return seq < 0 ? null : seq;
@@ -100,14 +102,6 @@ export class ScheduleStore {
   /** Gives back the run a tick claimed but did not fire after all. */
   async releaseRun(id: string, tickMs: number): Promise<void> {
     await this.claim(id, 'release', tickMs, null);
-  }
-
-  /**
-   * The tick's run is recorded (`schedule.fired`): its claim is done with. A command, not the claim
-   * script: removing the claim is all there is to it (a deleted schedule's claims went with it).
-   */
-  async settleRun(id: string, tickMs: number): Promise<void> {
-    await this.redis.zrem(this.keys.scheduleClaims(scheduleQueue, id), tickMs);
   }
 
   /**

@@ -175,11 +175,11 @@ export class ScheduleTicks {
     manual: boolean,
     runCount: number,
   ): Promise<void> {
-    // The claim ends only once the run is recorded: a worker that dies, or an event that fails, before
-    // that leaves the claim open, and the tick's retry records the run without counting it again.
+    // The claim ends as the run is recorded, in the same step: a worker that dies, or an event that
+    // fails, before that leaves the claim open, and the tick's retry records the run without counting it again.
     const fired = { lastRunAt: Date.now(), lastExecutionId: execution.id, ...(manual || record.anchor !== null ? {} : { anchor: tickMs }) };
-    await this.store.append(record, 'schedule.fired', { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual }, fired);
-    if (!manual) await this.store.settleRun(record.id, tickMs);
+    const data = { executionId: execution.id, scheduledFor: new Date(tickMs).toISOString(), manual };
+    await this.store.append(record, 'schedule.fired', data, fired, { settlesClaimOf: manual ? undefined : tickMs });
     countTickFired(manual, manual ? null : Date.now() - tickMs);
     // The record as it now reads (`schedule.fired` moves no `updatedAt`, so the finish's guard still holds).
     if (!manual && runsSpent(definition, runCount)) await this.schedules.finish({ ...record, ...fired, runCount });
