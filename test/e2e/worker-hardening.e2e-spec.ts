@@ -103,7 +103,7 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     }
   });
 
-  it("ends the record of an execution Conveyor made but this worker refuses (a newer job format) failed, saying why", async () => {
+  it("ends the record of an execution Conveyor made but this worker refuses (a newer job format) failed, saying why, announcing no start", async () => {
     const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
     try {
       const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
@@ -116,6 +116,7 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
       await poll(() => client.list({ status: ['failed'] }), { until: (page) => page.items.some((item) => item.id === id), label: 'the record to end failed' });
       const failed = await client.get(id);
       assert.deepEqual([failed.status, failed.error?.code, failed.error?.retryable], ['failed', 'unsupported_format', false]);
+      assert.deepEqual((await client.events(id)).items.map((e) => e.type), ['execution.queued', 'execution.failed']);
     } finally {
       await demo.close();
     }

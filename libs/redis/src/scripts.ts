@@ -149,7 +149,7 @@ ${numberAndPublish(2, 8, 8, { logged: "ARGV[1] ~= 'create'", stored: 'ARGV[9]', 
 // (no job picked, no record, a tenant with maxRunning) or failed. What fails after BullMQ's move
 // leaves it standing, as any script's writes: the worker then records the event as it would without
 // this step.
-const withEvents = ({ content }: BullmqScript, { ending }: { ending: boolean }) => `
+const withEvents = ({ content }: BullmqScript, { ending, jobFormat }: { ending: boolean; jobFormat: number }) => `
 local function bullmq()
 ${content}
 end
@@ -158,15 +158,21 @@ local reply = bullmq()
 local last = #ARGV
 local seq, start = false, false
 ${ending ? endingAfterBullmq : ''}
--- A picked job comes as { its fields, its id, … }; its attempt is the one after those made.
+-- A picked job comes as { its fields, its id, … }; its attempt is the one after those made. A job
+-- whose data is of a newer format than the worker reads (Conveyor writes its version first) is
+-- refused by the worker: its start is not recorded.
 if type(reply) == 'table' and type(reply[2]) == 'string' then
-  local attemptsMade = 0
+  local attemptsMade, newer = 0, false
   for i = 1, #reply[1], 2 do
-    if reply[1][i] == 'atm' then attemptsMade = tonumber(reply[1][i + 1]) or 0 end
+    local field, value = reply[1][i], reply[1][i + 1]
+    if field == 'atm' then attemptsMade = tonumber(value) or 0 end
+    if field == 'data' then newer = (tonumber(string.match(value, '^{"v":(%d+)[,}]')) or 0) > ${jobFormat} end
   end
-  local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = reply[2] }
-  local started, state = pcall(startAttempt, names, tonumber(ARGV[2]), ARGV[last - 1], attemptsMade + 1, true, ARGV[last - 2])
-  if started then start = state end
+  if not newer then
+    local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = reply[2] }
+    local started, state = pcall(startAttempt, names, tonumber(ARGV[2]), ARGV[last - 1], attemptsMade + 1, true, ARGV[last - 2])
+    if started then start = state end
+  end
 end
 return { reply, seq, start }
 `;
@@ -778,13 +784,14 @@ export interface JobMoveScripts {
 
 /**
  * Registers (once) `conveyorFetch` and `conveyorFinish`, BullMQ's `moveToActive` and `moveToFinished`
- * with the events of the executions they move, on a connection of a worker that records them so.
+ * with the events of the executions they move, on a connection of a worker that records them so and
+ * reads job data up to format `jobFormat`.
  */
-export function defineJobMoveScripts(redis: Redis): JobMoveScripts {
+export function defineJobMoveScripts(redis: Redis, { jobFormat }: { jobFormat: number }): JobMoveScripts {
   const scripts = { moveToActive: bullmqScript('moveToActive'), moveToFinished: bullmqScript('moveToFinished') };
   if (!withJobMoveScripts.has(redis)) {
-    redis.defineCommand('conveyorFetch', { lua: withEvents(scripts.moveToActive, { ending: false }) });
-    redis.defineCommand('conveyorFinish', { lua: withEvents(scripts.moveToFinished, { ending: true }) });
+    redis.defineCommand('conveyorFetch', { lua: withEvents(scripts.moveToActive, { ending: false, jobFormat }) });
+    redis.defineCommand('conveyorFinish', { lua: withEvents(scripts.moveToFinished, { ending: true, jobFormat }) });
     withJobMoveScripts.add(redis);
   }
   return scripts;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { taskCatalog, type EventDataMap, type ExecutionError } from '@conveyor/contracts';
-import { ExecutionStore, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
+import { ExecutionStore, storedFormatVersion, type ExecutionRecord, type ExecutionRef } from '@conveyor/executions';
 import { bullmqCommandName, defineJobMoveScripts, RedisKeys, type JobMoveReply, type StartReply } from '@conveyor/redis';
 import type { ExecutionJob } from './task-runner.js';
 
@@ -67,7 +67,7 @@ export class JobMovesWithEvents {
 
   /** Makes BullMQ's moves of jobs on `connection`, a worker's of `queue`, record their executions' starts and expected endings. */
   install(connection: Redis, queue: string): void {
-    const { moveToActive, moveToFinished } = defineJobMoveScripts(connection);
+    const { moveToActive, moveToFinished } = defineJobMoveScripts(connection, { jobFormat: storedFormatVersion });
     // The tasks it runs: a job of another is refused, and its start is not recorded.
     const tasks = `,${taskCatalog.filter((task) => task.queue === queue).map((task) => task.name).join(',')},`;
     // After BullMQ's arguments: where the picked job's execution lives, and when it is picked.
