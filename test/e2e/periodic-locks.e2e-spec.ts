@@ -14,8 +14,9 @@ describe('a periodic turn’s lock', () => {
   /** Two processes' connections. */
   let mine: Redis;
   let theirs: Redis;
-  // Long enough that a busy machine's late timer does not let the lock lapse between renewals (every third of it).
-  const holdMs = 1_000;
+  // Long enough that a busy machine's late timer does not let the lock lapse between renewals (every
+  // third of it): with a hold of 1 s, a timer 0.7 s late under a full CI run did.
+  const holdMs = 3_000;
   let locks = 0;
   const newLock = () => `lock-${++locks}`;
 
