@@ -372,7 +372,7 @@ export class ExecutionStore {
 
   /**
    * What the event script is sent (its keys, then its arguments): by `append`, `create` and `update`,
-   * and by a script that runs the append after work of its own (`conveyorCreateExecution`).
+   * and by the scripts that create an execution, with its job or alone (see `creation`).
    */
   appendCommand<T extends ExecutionEventType>(
     mode: 'create' | 'update' | `update@${number}` | 'fields',

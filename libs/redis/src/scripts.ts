@@ -186,14 +186,15 @@ const endingAfterBullmq = `
 local function appendEvent(KEYS, ARGV)
 ${appendEvent}
 end
-local ending = tonumber(ARGV[last])
+local bullmqArgs = tonumber(ARGV[last])
 -- BullMQ refuses with a negative number (the job gone, its lock lost): nothing moved, nothing to record.
-if last - 5 > ending and (reply == 0 or type(reply) == 'table') then
-  local now, tenant = tonumber(ARGV[2]), ARGV[ending + 1]
-  local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = ARGV[1], tenant = tenant, minute = math.floor(now / 60000) }
+if last - 5 > bullmqArgs and (reply == 0 or type(reply) == 'table') then
+  -- The ending's arguments follow BullMQ's.
+  local e, now = bullmqArgs, tonumber(ARGV[2])
+  local names = { prefix = ARGV[last - 4], queue = ARGV[last - 3], id = ARGV[1], tenant = ARGV[e + 1], minute = math.floor(now / 60000) }
   local appended, appendedSeq = pcall(appendEvent, startTemplates.keys(names), {
-    'update', ARGV[ending + 2], ARGV[ending + 3], ARGV[ending + 4], ${loggedEventsCap}, now, '${onlyWhile(activeStatuses)}',
-    tenant, ARGV[ending + 5], ARGV[1], ARGV[ending + 6], unpack(ARGV, ending + 7, last - 5) })
+    'update', ARGV[e + 2], ARGV[e + 3], ARGV[e + 4], ${loggedEventsCap}, now, '${onlyWhile(activeStatuses)}',
+    names.tenant, ARGV[e + 5], ARGV[1], ARGV[e + 6], unpack(ARGV, e + 7, last - 5) })
   if appended then seq = appendedSeq end
 end`;
 
