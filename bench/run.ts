@@ -9,6 +9,7 @@ import { listExecutions } from './list-executions.js';
 import { monitorFanout } from './monitor-fanout.js';
 import { monitorSockets } from './monitor-sockets.js';
 import { redisBudget, redisInstructions } from './redis-budget.js';
+import { serviceCpu } from './service-cpu.js';
 import { submit } from './submit.js';
 import { tickLateness } from './tick-lateness.js';
 import { workerThroughput } from './worker-throughput.js';
@@ -25,6 +26,7 @@ const benchmarks: Record<string, (redis: RedisServer) => Promise<void>> = {
   footprint,
   'redis-budget': redisBudget,
   'redis-instructions': redisInstructions,
+  'service-cpu': serviceCpu,
 };
 
 const only = process.env.BENCH_ONLY;

@@ -11,7 +11,9 @@ import { startPlainGateway } from './plain-gateway.js';
 
 const connections = 50;
 const warmup = 2_000;
-const total = 20_000;
+/** Requests timed per load, after the warm-up. */
+export const loadRequests = 20_000;
+const total = loadRequests;
 const body = JSON.stringify({ task: 'demo.noop', input: { payload: { text: 'x'.repeat(64) } } });
 
 export async function submit(redis: RedisServer): Promise<void> {
@@ -96,8 +98,8 @@ function line({ perSecond, p50, p99 }: Loaded): string {
   return `${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50.toFixed(1).padStart(5)} ms   p99 ${p99.toFixed(1).padStart(5)} ms`;
 }
 
-/** Sends `warmup` then `total` submissions over `connections` kept-alive connections, each waiting for its reply. */
-async function load(url: string, path: string, headers: Record<string, string> = {}): Promise<Loaded> {
+/** Sends `warmup` then `total` submissions over `connections` kept-alive connections, each waiting for its reply; `around` runs the timed part. */
+export async function load(url: string, path: string, headers: Record<string, string> = {}, around: (timed: () => Promise<unknown>) => Promise<unknown> = (timed) => timed()): Promise<Loaded> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const send = (count: number, latencies: number[]) => {
     let left = count;
@@ -114,7 +116,7 @@ async function load(url: string, path: string, headers: Record<string, string> =
   await send(warmup, []);
   const latencies: number[] = [];
   const started = performance.now();
-  await send(total, latencies);
+  await around(() => send(total, latencies));
   const perSecond = total / ((performance.now() - started) / 1000);
   agent.destroy();
   return { perSecond, ...percentiles(latencies) };

@@ -1,0 +1,133 @@
+// The services' own CPU per execution, the figure their throughput follows when a machine is busy:
+// the gateway's per `POST /v1/executions` (the single submissions' load: 20,000 from 50 connections,
+// after a warm-up) beside the plain node:http + `add` server's per request, each a process of its own
+// whose CPU time (user and system, from /proc) is read before and after; and the worker process's
+// per `demo.noop` executed (20,000 from a paused queue's resume, concurrency 10) beside a plain BullMQ
+// `Worker`'s per job, run alone in this process (its CPU time then also holds this process's polling
+// for the count, a few µs a job). Each side twice, in the order plain, Conveyor, Conveyor, plain, on
+// the same Redis.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Queue, Worker } from 'bullmq';
+import { demoNoop } from '@conveyor/contracts';
+import { createExecutionsCore } from '@conveyor/executions';
+import { startService, type RedisServer } from '@conveyor/launcher';
+import { createRedis } from '@conveyor/redis';
+import { poll } from '@conveyor/testing';
+import { figure } from './common.js';
+import { startPlainGateway } from './plain-gateway.js';
+import { load, loadRequests } from './submit.js';
+
+const total = 20_000;
+const concurrency = 10;
+const input = { payload: { text: 'x'.repeat(64) } };
+
+export async function serviceCpu(redis: RedisServer): Promise<void> {
+  const submit = await inTurn((run) => plainGatewayCpu(redis, run), (run) => gatewayCpu(redis, run));
+  const worker = await inTurn((run) => plainWorkerCpu(redis, run), (run) => workerCpu(redis, run));
+  console.log(`\nservices' CPU: ${total} demo.noop each, same Redis (µs of the process's CPU time, user and system)`);
+  console.log(`  submit   plain node:http + add ${us(submit.plain)} a request   Conveyor's gateway ${us(submit.conveyor)} a submit`);
+  console.log(`  process  plain BullMQ Worker   ${us(worker.plain)} a job       Conveyor's worker  ${us(worker.conveyor)} an execution`);
+  figure('gateway-cpu', submit.conveyor / submit.plain, 'node:http + add', us(submit.conveyor), us(submit.plain));
+  figure('worker-cpu', worker.conveyor / worker.plain, 'plain BullMQ Worker', us(worker.conveyor), us(worker.plain));
+}
+
+/** Each side's mean of two runs, in the order plain, Conveyor, Conveyor, plain. */
+async function inTurn(plain: (run: number) => Promise<number>, conveyor: (run: number) => Promise<number>): Promise<{ plain: number; conveyor: number }> {
+  const first = { plain: await plain(1), conveyor: await conveyor(1) };
+  const second = { conveyor: await conveyor(2), plain: await plain(2) };
+  return { plain: (first.plain + second.plain) / 2, conveyor: (first.conveyor + second.conveyor) / 2 };
+}
+
+async function plainGatewayCpu(redis: RedisServer, run: number): Promise<number> {
+  const server = await startPlainGateway(redis.url, `plain-cpu-${run}`);
+  try {
+    return await perRequest(server.process.child.pid!, server.url, '/add');
+  } finally {
+    await server.process.stop();
+  }
+}
+
+async function gatewayCpu(redis: RedisServer, run: number): Promise<number> {
+  const gateway = await startService('gateway', { REDIS_URL: redis.url, CONVEYOR_PREFIX: `conveyor-cpu-${run}`, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' });
+  try {
+    return await perRequest(gateway.process.child.pid!, gateway.url!, '/v1/executions');
+  } finally {
+    await gateway.process.stop();
+  }
+}
+
+/** The server process's CPU time per request of the timed part of the single submissions' load (after its warm-up). */
+async function perRequest(pid: number, url: string, path: string): Promise<number> {
+  let spent = 0;
+  await load(url, path, {}, async (timed) => {
+    const before = processCpuUs(pid);
+    await timed();
+    spent = processCpuUs(pid) - before;
+  });
+  return spent / loadRequests;
+}
+
+async function plainWorkerCpu(redis: RedisServer, run: number): Promise<number> {
+  const name = `plain-worker-cpu-${run}`;
+  const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
+  const queue = new Queue(name, { connection, prefix: name });
+  for (let i = 0; i < total; i += 1000) await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: demoNoop.name, data: input })));
+  await queue.pause();
+  const workerConnection = connection.duplicate();
+  const worker = new Worker(name, async (job) => job.data, { connection: workerConnection, prefix: name, concurrency });
+  await worker.waitUntilReady();
+  try {
+    const before = process.cpuUsage();
+    await resumeUntilCompleted(queue);
+    const { user, system } = process.cpuUsage(before);
+    return (user + system) / total;
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    workerConnection.disconnect();
+    connection.disconnect();
+  }
+}
+
+async function workerCpu(redis: RedisServer, run: number): Promise<number> {
+  const config = { url: redis.url, prefix: `conveyor-worker-cpu-${run}` };
+  const connection = createRedis(config, 'worker');
+  const { queues, submitter } = createExecutionsCore(connection, config.prefix);
+  const queue = queues.get(demoNoop.queue);
+  await queue.pause();
+  let next = 0;
+  await Promise.all(Array.from({ length: 100 }, async () => {
+    while (next++ < total) await submitter.submit({ task: demoNoop, input, options: {} }, 'default');
+  }));
+  const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: config.prefix, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' };
+  const worker = await startService('worker', env);
+  try {
+    const before = processCpuUs(worker.process.child.pid!);
+    await resumeUntilCompleted(queue);
+    return (processCpuUs(worker.process.child.pid!) - before) / total;
+  } finally {
+    await worker.process.stop();
+    await queues.close();
+    connection.disconnect();
+  }
+}
+
+async function resumeUntilCompleted(queue: Queue): Promise<void> {
+  await queue.resume();
+  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** A process's CPU time so far, user and system, in µs (Linux: /proc/<pid>/stat, fields 14 and 15). */
+function processCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1e6;
+}
+
+function us(value: number): string {
+  return `${Math.round(value)} µs`;
+}
