@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConveyorClient } from '@conveyor/client';
+import { RedisKeys } from '@conveyor/redis';
 import { poll, Stack } from '@conveyor/testing';
 
 describe('Redis outage', () => {
@@ -43,5 +44,23 @@ describe('Redis outage', () => {
     });
     const done = await poll(() => client.get(accepted!.id), { until: (e) => e.status === 'completed', label: 'the worker to run it', timeoutMs: 30_000 });
     assert.deepEqual(done.result, { payload: 1 });
+  });
+
+  it('answers 503 to a batch whose Redis goes down while its chunks are written, and lives on', async () => {
+    const redis = stack.redis.connect();
+    // BullMQ's own stream of the queue's job events: the first chunk's jobs show there once it is written.
+    const jobEvents = `${stack.prefix}:${new RedisKeys(stack.prefix).bullQueueName('demo')}:events`;
+    const before = await redis.xlen(jobEvents);
+    const answer = stack.api.post('/v1/executions/batch', { executions: Array.from({ length: 1000 }, () => ({ task: 'demo.noop' })) });
+    // Down once the first chunk is written, with the next in flight or still to be sent: each write
+    // that fails then is the batch's failure, answered, not the process's end.
+    await poll(() => redis.xlen(jobEvents), { until: (length) => length > before, label: 'the first chunk written', intervalMs: 1 });
+    redis.disconnect();
+    await stack.redis.single.kill();
+    const reply = await answer;
+    assert.deepEqual([reply.status, reply.body.code], [503, 'redis_unavailable']);
+    assert.equal((await stack.api.get('/health')).status, 200, 'still alive');
+    await stack.redis.single.restart();
+    await poll(() => stack.api.get('/health/ready'), { until: (r) => r.status === 200, label: 'ready again' });
   });
 });

@@ -99,12 +99,15 @@ export class ExecutionSubmitter {
     const prepared = submissions.map((submission) => prepare(submission, tenant, newExecutionId()));
     await this.undoneOnFailure(prepared, async () => {
       const writes: Promise<void>[] = [];
+      let failed = false;
       for (let start = 0; start < prepared.length; start += writeChunkSize) {
-        if (writes.length >= chunksInFlight) {
-          const [oldest] = await Promise.allSettled([writes[writes.length - chunksInFlight]]);
-          if (oldest.status === 'rejected') break;
-        } else if (writes.length > 0) await setImmediate();
-        writes.push(this.write(prepared.slice(start, start + writeChunkSize)));
+        if (writes.length >= chunksInFlight) await writes[writes.length - chunksInFlight].catch(() => undefined);
+        else if (writes.length > 0) await setImmediate();
+        if (failed) break;
+        const write = this.write(prepared.slice(start, start + writeChunkSize));
+        // Heard at once: a write that fails while the loop waits is the batch's failure, never an unhandled rejection.
+        write.catch(() => (failed = true));
+        writes.push(write);
       }
       await allWritten(writes);
     });
