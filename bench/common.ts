@@ -1,8 +1,33 @@
-// Small helpers shared by the benchmarks: percentiles, pacing, and many socket.io clients at once.
+// Small helpers shared by the benchmarks: percentiles, pacing, many socket.io clients at once, and
+// queues filled and drained.
+import type { Queue } from 'bullmq';
 import { io, type Socket } from 'socket.io-client';
+import { demoNoop, type TaskInput } from '@conveyor/contracts';
+import type { ExecutionSubmitter } from '@conveyor/executions';
 import { spawnManaged, type ManagedProcess } from '@conveyor/launcher';
 import { poll } from '@conveyor/testing';
 import type { BaselineKind } from './event-log-floor.js';
+
+/** Submits `total` demo.noop executions with `input` through the submitter, 100 at a time. */
+export async function submitNoops(submitter: ExecutionSubmitter, total: number, input: TaskInput<typeof demoNoop>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      while (next++ < total) await submitter.submit({ task: demoNoop, input, options: {} }, 'default');
+    }),
+  );
+}
+
+/** Resolves once the queue has completed `total` jobs, looking every `intervalMs`. */
+export async function untilCompleted(queue: Queue, total: number, intervalMs = 20): Promise<void> {
+  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs });
+}
+
+/** Resumes the paused queue, then waits for `total` completed jobs. */
+export async function resumeUntilCompleted(queue: Queue, total: number, intervalMs?: number): Promise<void> {
+  await queue.resume();
+  await untilCompleted(queue, total, intervalMs);
+}
 
 /** p50 and p99 of the samples (nearest rank). */
 export function percentiles(samples: number[]): { p50: number; p99: number } {

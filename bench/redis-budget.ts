@@ -18,8 +18,8 @@ import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { RedisServer, startService } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
-import { ApiClient, poll } from '@conveyor/testing';
-import { figure } from './common.js';
+import { ApiClient } from '@conveyor/testing';
+import { figure, resumeUntilCompleted } from './common.js';
 import { baseline, type BaselineKind } from './event-log-floor.js';
 
 const inFlight = 20;
@@ -126,7 +126,7 @@ async function baselineBudget(redis: RedisServer, total: number, measure: Measur
   await queue.pause();
   const worker = jobs.worker(name, async () => null, { connection: workerConnection, prefix: name, concurrency: 10 });
   await worker.waitUntilReady();
-  const processing = await measure(() => resumeUntilCompleted(queue, total));
+  const processing = await measure(() => resumeUntilCompleted(queue, total, 50));
   await worker.close();
   await jobs.checkEvents(queue, 3 * total);
   jobs.close();
@@ -148,7 +148,7 @@ async function conveyorBudget(redis: RedisServer, total: number, measure: Measur
     const submit = await measure(() => inParallel(total, () => api.post('/v1/executions', { task: demoNoop.name, input })));
     await queues.get(demoNoop.queue).pause();
     const worker = await startService('worker', { ...env, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: '10' });
-    const processing = await measure(() => resumeUntilCompleted(queues.get(demoNoop.queue), total));
+    const processing = await measure(() => resumeUntilCompleted(queues.get(demoNoop.queue), total, 50));
     await worker.process.stop();
     return { submit, process: processing };
   } finally {
@@ -164,11 +164,6 @@ async function inParallel(total: number, step: () => Promise<unknown>): Promise<
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (started++ < total) await step();
   }));
-}
-
-async function resumeUntilCompleted(queue: Queue, total: number): Promise<void> {
-  await queue.resume();
-  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 300_000, intervalMs: 50 });
 }
 
 /** Redis's cost of `step`, per execution (what else runs meanwhile, a service's timers, counts too). */

@@ -13,8 +13,7 @@ import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
-import { poll } from '@conveyor/testing';
-import { figure } from './common.js';
+import { figure, resumeUntilCompleted, submitNoops } from './common.js';
 import { startPlainGateway } from './plain-gateway.js';
 import { load, loadRequests } from './submit.js';
 
@@ -79,7 +78,7 @@ async function plainWorkerCpu(redis: RedisServer, run: number): Promise<number> 
   await worker.waitUntilReady();
   try {
     const before = process.cpuUsage();
-    await resumeUntilCompleted(queue);
+    await resumeUntilCompleted(queue, total);
     const { user, system } = process.cpuUsage(before);
     return (user + system) / total;
   } finally {
@@ -97,26 +96,18 @@ async function workerCpu(redis: RedisServer, run: number): Promise<number> {
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   const queue = queues.get(demoNoop.queue);
   await queue.pause();
-  let next = 0;
-  await Promise.all(Array.from({ length: 100 }, async () => {
-    while (next++ < total) await submitter.submit({ task: demoNoop, input, options: {} }, 'default');
-  }));
+  await submitNoops(submitter, total, input);
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: config.prefix, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' };
   const worker = await startService('worker', env);
   try {
     const before = processCpuUs(worker.process.child.pid!);
-    await resumeUntilCompleted(queue);
+    await resumeUntilCompleted(queue, total);
     return (processCpuUs(worker.process.child.pid!) - before) / total;
   } finally {
     await worker.process.stop();
     await queues.close();
     connection.disconnect();
   }
-}
-
-async function resumeUntilCompleted(queue: Queue): Promise<void> {
-  await queue.resume();
-  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
 }
 
 /** Clock ticks per second of /proc's CPU times. */

@@ -7,8 +7,7 @@ import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
 import { startService, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
-import { poll } from '@conveyor/testing';
-import { alternated, figure, meanRate } from './common.js';
+import { alternated, figure, meanRate, submitNoops, untilCompleted } from './common.js';
 import { baseline, type BaselineKind } from './event-log-floor.js';
 import { metricsCallCost } from './metrics-calls.js';
 
@@ -45,10 +44,6 @@ function costPerRun(faster: number, slower: number): string {
   return `≈ ${Math.round((1 / slower - 1 / faster) * 1e6)} µs`;
 }
 
-async function untilCompleted(queue: Queue): Promise<void> {
-  await poll(() => queue.getCompletedCount(), { until: (n) => n >= total, label: `${total} completed`, timeoutMs: 600_000, intervalMs: 20 });
-}
-
 /** A plain BullMQ worker's rate, or a floor's (each run recording its start and end the least costly way). */
 async function baselineRate(redis: RedisServer, kind: BaselineKind, run: number): Promise<number> {
   const name = `${kind}-worker-${run}`;
@@ -61,7 +56,7 @@ async function baselineRate(redis: RedisServer, kind: BaselineKind, run: number)
   const workerConnection = connection.duplicate();
   const started = performance.now();
   const worker = jobs.worker(name, async (job) => job.data, { connection: workerConnection, prefix: name, concurrency });
-  await untilCompleted(queue);
+  await untilCompleted(queue, total);
   const rate = total / ((performance.now() - started) / 1000);
   await worker.close();
   // Each job's queued, running and completed events.
@@ -79,12 +74,7 @@ async function conveyorWorker(redis: RedisServer, name: string, env: Record<stri
   const config = { url: redis.url, prefix: `conveyor-bench-${name}` };
   const connection = createRedis(config, 'worker');
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 100 }, async () => {
-      while (next++ < total) await submitter.submit({ task: demoNoop, input: payload, options: {} }, 'default');
-    }),
-  );
+  await submitNoops(submitter, total, payload);
   const worker = await startService('worker', {
     REDIS_URL: redis.url,
     CONVEYOR_PREFIX: config.prefix,
@@ -93,7 +83,7 @@ async function conveyorWorker(redis: RedisServer, name: string, env: Record<stri
     ...env,
   });
   const started = performance.now();
-  await untilCompleted(queues.get(demoNoop.queue));
+  await untilCompleted(queues.get(demoNoop.queue), total);
   const rate = total / ((performance.now() - started) / 1000);
   await worker.process.stop();
   await queues.close();
