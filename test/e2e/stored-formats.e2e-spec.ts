@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { ConveyorClient } from '@conveyor/client';
+import type { ConveyorClient, ListFilters } from '@conveyor/client';
 import { RedisKeys } from '@conveyor/redis';
 import { EventLog, poll, Stack } from '@conveyor/testing';
 
@@ -74,6 +74,30 @@ describe('stored formats of earlier versions', () => {
     assert.equal(await redis.zscore(all, id), null);
   });
 
+  it("lists an execution from the indexes of its status and of its task that earlier versions kept, until it moves out of them", async () => {
+    const { id, queue, tenant } = await later();
+    const listed = async (filters: ListFilters) => (await client.list({ ...filters, limit: 100 })).items.some((item) => item.id === id);
+    const byStatus = keys.index(queue, tenant, 'status', 'scheduled');
+    const byTask = keys.index(queue, tenant, 'task', 'demo.noop');
+    // This version keeps it in one index of its status and task; an earlier one kept it in two.
+    assert.equal(await redis.zrem(keys.statusIndex(queue, tenant, 'scheduled', 'demo.noop'), id), 1);
+    await redis.zadd(byStatus, 0, id);
+    await redis.zadd(byTask, 0, id);
+
+    assert.deepEqual(
+      await Promise.all(([{}, { status: ['scheduled'] }, { task: ['demo.noop'] }, { status: ['scheduled'], task: ['demo.noop'] }] as ListFilters[]).map(listed)),
+      [true, true, true, true],
+    );
+    assert.deepEqual(await Promise.all(([{ status: ['queued'] }, { task: ['demo.steps'] }, { status: ['queued'], task: ['demo.noop'] }] as ListFilters[]).map(listed)), [false, false, false]);
+
+    await client.cancel(id);
+    assert.equal(await redis.zscore(byStatus, id), null, 'out of the index of the status it left');
+    assert.deepEqual(await Promise.all(([{ status: ['scheduled'] }, { status: ['cancelled'], task: ['demo.noop'] }] as ListFilters[]).map(listed)), [false, true]);
+    assert.equal((await client.list({ limit: 100 })).items.filter((item) => item.id === id).length, 1);
+    await client.delete(id);
+    assert.equal(await redis.zscore(byTask, id), null, 'out of the index of its task once deleted');
+  });
+
   it('writes no field that its absence implies (in records, jobs, events), and reads records and jobs of earlier versions that spell them out', async () => {
     // One attempt, which fails: its job needs no backoff, and it can be retried. A priority other than
     // the normal one is kept.
@@ -84,6 +108,7 @@ describe('stored formats of earlier versions', () => {
     const [opts, data] = (await redis.hmget(job, 'opts', 'data')).map((json) => JSON.parse(json!));
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
     assert.equal('backoff' in data, false);
+    assert.equal('v' in data, false, 'the first version is not spelled out');
     assert.equal((await ended(id)).status, 'failed');
     const read = await client.get(id);
     // Its log's entries leave out whom they are about: its record says it, and reads put it back.

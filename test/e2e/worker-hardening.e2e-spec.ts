@@ -107,10 +107,10 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
     const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
     try {
       const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
-      // As a newer gateway would have written it.
+      // As a newer gateway would have written it: its version first.
       const jobKey = keys.job('demo', id);
       const data = JSON.parse((await redis.hget(jobKey, 'data'))!);
-      await redis.hset(jobKey, 'data', JSON.stringify({ ...data, v: 2 }));
+      await redis.hset(jobKey, 'data', JSON.stringify({ v: 2, ...data }));
       await (await demo.getJob(id))!.promote();
       // Lists follow Conveyor's record (a read alone would derive `failed` from the job).
       await poll(() => client.list({ status: ['failed'] }), { until: (page) => page.items.some((item) => item.id === id), label: 'the record to end failed' });
@@ -125,10 +125,13 @@ describe('the worker against oversize output, hand-made jobs and corrupted sched
   it('ends the record of an execution whose task this worker does not run failed, announcing no start', async () => {
     const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
     try {
-      const { id } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
-      // As a gateway whose catalogue still had the task would have written it.
+      const { id, tenant } = await client.submit('demo.noop', {}, { delayMs: 60_000 });
+      // As a gateway whose catalogue still had the task would have written it (its task names its status index).
       await redis.hset(keys.job('demo', id), 'name', 'demo.retired');
       await redis.hset(keys.execution('demo', id), 'task', 'demo.retired');
+      await redis.zrem(keys.statusIndex('demo', tenant, 'scheduled', 'demo.noop'), id);
+      await redis.zadd(keys.statusIndex('demo', tenant, 'scheduled', 'demo.retired'), 0, id);
+      await redis.sadd(keys.indexedTasks('demo', tenant), 'demo.retired');
       await (await demo.getJob(id))!.promote();
       await poll(() => client.list({ status: ['failed'] }), { until: (page) => page.items.some((item) => item.id === id), label: 'the record to end failed' });
       assert.equal((await client.get(id)).error?.code, 'unknown_task');

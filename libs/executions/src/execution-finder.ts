@@ -35,12 +35,8 @@ export interface ExecutionPage {
 /** Ids are read from the indexes in chunks of this many while filters drop some. */
 const chunkSize = 200;
 
-const dimensionOf: Record<Exclude<keyof ExecutionFilters, 'queue'>, IndexDimension> = {
-  status: 'status',
-  task: 'task',
-  tag: 'tag',
-  scheduleId: 'schedule',
-};
+/** Filters read from list indexes of their own (status and task are one index: see `RedisKeys.statusIndex`). */
+const dimensionOf: Record<'tag' | 'scheduleId', IndexDimension> = { tag: 'tag', scheduleId: 'schedule' };
 
 /**
  * Lists executions newest first from per-queue sorted sets of ids (ULIDs sort by age). The cursor is
@@ -98,21 +94,37 @@ export class ExecutionFinder {
 
   /** Up to `wanted` ids of the queue matching the filters, newest first, older than `after`. */
   private async idsIn(queue: string, tenant: string, filters: ExecutionFilters, wanted: number, after: string | null): Promise<string[]> {
-    const dimensions = (Object.keys(dimensionOf) as (keyof typeof dimensionOf)[])
-      .filter((name) => filters[name] !== undefined)
-      .map((name) => filters[name]!.map((value) => this.keys.index(queue, tenant, dimensionOf[name], value)));
-    // Every execution is in exactly one status index: together they are all of them.
-    if (dimensions.length === 0) dimensions.push(executionStatuses.map((status) => this.keys.index(queue, tenant, 'status', status)));
-    const sizes = await Promise.all(dimensions.map(async (keys) => (await Promise.all(keys.map((key) => this.redis.zcard(key)))).reduce((a, b) => a + b, 0)));
-    const driver = dimensions[sizes.indexOf(Math.min(...sizes))];
+    const statuses = filters.status ?? executionStatuses;
+    const tasks = filters.task ?? (await this.store.tasksIn(queue, tenant));
+    // Every execution is in exactly one index of a status and task; an earlier version's, in one of its
+    // status (whatever its task) and one of its task. Those only drain: one found empty stays so.
+    const earlierByStatus = statuses.map((status) => this.keys.index(queue, tenant, 'status', status));
+    const earlierByTask = (filters.task ?? []).map((task) => this.keys.index(queue, tenant, 'task', task));
+    const dimensions = [
+      [...statuses.flatMap((status) => tasks.map((task) => this.keys.statusIndex(queue, tenant, status, task))), ...earlierByStatus],
+      ...(Object.keys(dimensionOf) as (keyof typeof dimensionOf)[])
+        .filter((name) => filters[name] !== undefined)
+        .map((name) => filters[name]!.map((value) => this.keys.index(queue, tenant, dimensionOf[name], value))),
+    ];
+    const sizes = new Map(await Promise.all([...new Set([...dimensions.flat(), ...earlierByTask])].map(async (key) => [key, await this.redis.zcard(key)] as const)));
+    const drained = (key: string) => (earlierByStatus.includes(key) || earlierByTask.includes(key)) && sizes.get(key) === 0;
+    dimensions[0] = dimensions[0].filter((key) => !drained(key));
+    // An earlier version's execution left in an index of its status is of any task: the index of its task says which.
+    if (filters.task && earlierByStatus.some((key) => !drained(key))) {
+      dimensions.push([...dimensions[0].filter((key) => !earlierByStatus.includes(key)), ...earlierByTask.filter((key) => !drained(key))]);
+    }
+    const total = (keys: string[]) => keys.reduce((sum, key) => sum + sizes.get(key)!, 0);
+    const driver = dimensions.reduce((smallest, keys) => (total(keys) < total(smallest) ? keys : smallest));
     const checks = dimensions.filter((keys) => keys !== driver);
 
     const found: string[] = [];
     let from = after;
+    // Without checks every id read is found: read no more than wanted.
+    const count = checks.length === 0 ? wanted : chunkSize;
     while (found.length < wanted) {
-      const chunk = await this.newestIn(driver, from, chunkSize);
+      const chunk = await this.newestIn(driver, from, count);
       found.push(...(await this.matching(checks, chunk)));
-      if (chunk.length < chunkSize) break;
+      if (chunk.length < count) break;
       from = chunk[chunk.length - 1];
     }
     return found.slice(0, wanted);

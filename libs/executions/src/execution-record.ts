@@ -88,9 +88,16 @@ export function keptAside(job: { name: string; data: ExecutionJobData; opts: Job
 /** Current version of stored payloads (record, job data). */
 export const storedFormatVersion = 1;
 
+/**
+ * The version as a job's data spells it, first: left out while it is 1, which its absence reads as
+ * (a later version is written, so that a worker that cannot read it refuses it).
+ */
+export const jobDataVersion: Pick<ExecutionJobData, 'v'> = storedFormatVersion === 1 ? {} : { v: storedFormatVersion };
+
 /** BullMQ job data of an execution. Persisted: add fields, never rename them. */
 export interface ExecutionJobData {
-  v: typeof storedFormatVersion;
+  /** Absent: 1, the first version (left out while it is the current one; a later format writes its own first). */
+  v?: typeof storedFormatVersion;
   /** Absent: the default tenant. */
   tenant?: string;
   input: unknown;

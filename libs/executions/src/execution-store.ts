@@ -19,7 +19,7 @@ import {
   type QueueStatsMinute,
 } from '@conveyor/contracts';
 import { countExecutionEvent, countSubmitted } from '@conveyor/metrics';
-import { defineConveyorScripts, eventLogCap, executionEventKeyCount, execOrThrow, loggedEventsCap, firstEventFields, onlyWhile, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply, type StatusIndexKeys } from '@conveyor/redis';
+import { defineConveyorScripts, eventLogCap, executionEventKeyCount, execOrThrow, loggedEventsCap, firstEventFields, onlyWhile, type EventLogPage, type ExecutionEventKeys, type RedisKeys, type StartReply } from '@conveyor/redis';
 import {
   decodeRecord,
   encodeRecordFields,
@@ -53,7 +53,7 @@ export type NewRecord = Omit<ExecutionRecord, 'seq'>;
 /** The keys of `ExecutionEventKeys` that are a tenant's in a queue, not an execution's nor a minute's. */
 interface SharedEventKeys {
   beforeStats: [channel: string, statusCounts: string, queueStatusCounts: string, finished: string];
-  afterStats: [hooked: string, outbox: string, ...StatusIndexKeys];
+  afterStats: [hooked: string, outbox: string, statusIndexPrefix: string];
 }
 
 const sharedEventKeysKept = 1000;
@@ -66,8 +66,9 @@ export interface NewEntry {
 
 /**
  * What makes a record exist, for a script that writes it in the same step as its job: the keys and
- * arguments of the record's append with event 1 (as `conveyorAppendEvent`'s), then the queue's tenants
- * and the execution's list indexes (keys), and its tenant (an argument).
+ * arguments of the record's append with event 1 (as `conveyorAppendEvent`'s), then the queue's tenants,
+ * the tenant's tasks in the queue and the execution's list indexes (keys), and its tenant and task
+ * (arguments).
  */
 export interface RecordCreation {
   keys: string[];
@@ -103,6 +104,17 @@ export class ExecutionStore {
     return [...new Set([defaultTenant, ...(await this.redis.smembers(this.keys.tenants(queue)))])];
   }
 
+  /** The tasks of the tenant's executions in the queue: those of its status indexes. */
+  tasksIn(queue: string, tenant: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.indexedTasks(queue, tenant));
+  }
+
+  /** The indexes holding the tenant's executions in the queue of `status`: one per task, and the earlier versions' one. */
+  async statusIndexesIn(queue: string, tenant: string, status: ExecutionStatus): Promise<string[]> {
+    const tasks = await this.tasksIn(queue, tenant);
+    return [...tasks.map((task) => this.keys.statusIndex(queue, tenant, status, task)), this.keys.index(queue, tenant, 'status', status)];
+  }
+
   /** Creates the record and index entry, with `execution.queued` as event 1, without a job. */
   async create(record: NewRecord, queued: EventDataMap['execution.queued']): Promise<void> {
     await this.createWith([{ record, queued }], async (_queue, [{ creation }]) => {
@@ -136,8 +148,13 @@ export class ExecutionStore {
     const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
     const create = this.appendCommand('create', record, 'execution.queued', queued, fields, [], firstEventTs(record));
     return {
-      keys: [...(create.slice(0, executionEventKeyCount) as string[]), this.keys.tenants(record.queue), ...this.listIndexes(record)],
-      args: [...create.slice(executionEventKeyCount), record.tenant],
+      keys: [
+        ...(create.slice(0, executionEventKeyCount) as string[]),
+        this.keys.tenants(record.queue),
+        this.keys.indexedTasks(record.queue, record.tenant),
+        ...this.listIndexes(record),
+      ],
+      args: [...create.slice(executionEventKeyCount), record.tenant, record.task],
     };
   }
 
@@ -206,23 +223,24 @@ export class ExecutionStore {
       this.keys.statusCounts(queue, tenant),
       this.keys.statusCounts(queue, null),
       this.keys.finished(queue),
-      ...this.keys.statusIndexes(queue, tenant),
+      this.keys.statusIndexPrefix(queue, tenant),
       id,
     );
+    // Earlier versions also kept an index of all of a tenant's executions, one of each task, and one
+    // id lookup for all: they drain as executions go.
+    const earlierIndexes = [this.keys.index(queue, tenant, 'task', record.task), this.keys.index(queue, tenant, 'all')];
     await Promise.all([
-      // Earlier versions also kept an index of all of a tenant's executions, and one id lookup for all: they drain as executions go.
-      ...[...this.listIndexes(record), this.keys.index(queue, tenant, 'all')].map((index) => this.redis.zrem(index, id)),
+      ...[...this.listIndexes(record), ...earlierIndexes].map((index) => this.redis.zrem(index, id)),
       this.redis.hdel(this.keys.executionIndex(id), id),
       this.redis.hdel(this.keys.legacyExecutionIndex(), id),
     ]);
     return removed === 1;
   }
 
-  /** The list indexes an execution is in besides its status's (which the scripts keep). */
-  private listIndexes(record: Pick<ExecutionRecord, 'queue' | 'tenant' | 'task' | 'tags' | 'scheduleId'>): string[] {
+  /** The list indexes an execution is in besides its status and task's (which the scripts keep). */
+  private listIndexes(record: Pick<ExecutionRecord, 'queue' | 'tenant' | 'tags' | 'scheduleId'>): string[] {
     const { queue, tenant } = record;
     return [
-      this.keys.index(queue, tenant, 'task', record.task),
       ...(record.tags ?? []).map((tag) => this.keys.index(queue, tenant, 'tag', tag)),
       ...(record.scheduleId ? [this.keys.index(queue, tenant, 'schedule', record.scheduleId)] : []),
     ];

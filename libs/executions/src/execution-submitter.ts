@@ -15,7 +15,7 @@ import {
   type TaskInput,
 } from '@conveyor/contracts';
 import { execOrThrow, type RedisKeys } from '@conveyor/redis';
-import { keptAside, storedFormatVersion, type ExecutionJobData } from './execution-record.js';
+import { jobDataVersion, keptAside, type ExecutionJobData } from './execution-record.js';
 import { inputCheckMark } from './execution-job.js';
 import type { ExecutionQueues, NewJob } from './execution-queues.js';
 import type { ExecutionReader } from './execution-reader.js';
@@ -282,9 +282,10 @@ function prepare({ task, input, options }: Submission, tenant: string, id: strin
     cancelReason: null,
   };
   // A job costs Redis about a byte per character of its data and options: what reads as absent is
-  // left out (the default tenant; the backoff, which a single attempt never asks for; no delay).
+  // left out (the format's version while it is the first; the default tenant; the backoff, which a
+  // single attempt never asks for; no delay).
   const data: ExecutionJobData = {
-    v: storedFormatVersion,
+    ...jobDataVersion,
     ...(tenant === defaultTenant ? {} : { tenant }),
     input,
     timeoutMs: options.timeoutMs === undefined ? task.defaults.timeoutMs : options.timeoutMs,

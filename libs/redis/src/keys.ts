@@ -6,8 +6,8 @@
  * tag, `{tenant:<name>}`, and no script or transaction ever mixes them with a queue's keys.
  * These names are persisted: changing one strands existing data.
  */
-import { executionStatuses } from '@conveyor/contracts/core';
-import type { ExecutionEventKeys, StatusIndexKeys } from './scripts.js';
+import type { ExecutionStatus } from '@conveyor/contracts/core';
+import type { ExecutionEventKeys } from './scripts.js';
 
 export type IndexDimension = 'all' | 'status' | 'task' | 'tag' | 'schedule';
 
@@ -47,17 +47,35 @@ export class RedisKeys {
 
   /**
    * A tenant's list index in a queue: a sorted set of execution ids (ULIDs, so their lexical order is
-   * their age), one per dimension and value — `status:<s>`, `task:<t>`, `tag:<t>`, `schedule:<id>`
-   * (the status indexes together hold them all; `all`, one more copy, is of earlier versions and
-   * only drained).
+   * their age), one per dimension and value — `tag:<t>`, `schedule:<id>`. Earlier versions also kept
+   * `status:<s>` and `task:<t>` (and `all`, of yet earlier ones) beside them: those are read by lists
+   * and drained as their executions move or go; an execution's status and task are now one index
+   * (`statusIndex`).
    */
   index(queue: string, tenant: string, dimension: IndexDimension, value = ''): string {
     return this.tagged(queue, 'index', tenant, ...(dimension === 'all' ? ['all'] : [dimension, value]));
   }
 
-  /** The tenant's status indexes in the queue, in `executionStatuses` order (the event scripts move ids between them). */
-  statusIndexes(queue: string, tenant: string): StatusIndexKeys {
-    return executionStatuses.map((status) => this.index(queue, tenant, 'status', status)) as StatusIndexKeys;
+  /**
+   * Sorted set: the tenant's executions in the queue of one status and task, by id (see `index`): one
+   * entry an execution, which the event scripts move as its status changes; `indexedTasks` says which
+   * tasks have them.
+   */
+  statusIndex(queue: string, tenant: string, status: ExecutionStatus, task: string): string {
+    return `${this.statusIndexPrefix(queue, tenant)}${status}:task:${task}`;
+  }
+
+  /**
+   * What the event scripts build the tenant's status indexes in the queue from: `<prefix><status>:task:<task>`
+   * (`statusIndex`), and `<prefix><status>`, the earlier versions' index of a status, which they drain.
+   */
+  statusIndexPrefix(queue: string, tenant: string): string {
+    return this.index(queue, tenant, 'status');
+  }
+
+  /** Set: the tasks of the tenant's executions in the queue (whose status indexes a list reads). */
+  indexedTasks(queue: string, tenant: string): string {
+    return this.tagged(queue, 'tasks', tenant);
   }
 
   /** Hash: status → how many of the tenant's executions in the queue have it (all tenants': `tenant` null). */
@@ -91,7 +109,7 @@ export class RedisKeys {
       this.queueStats(queue, tenant, minute),
       this.hookedTenants(queue),
       this.outbox(queue),
-      ...this.statusIndexes(queue, tenant),
+      this.statusIndexPrefix(queue, tenant),
     ];
   }
 

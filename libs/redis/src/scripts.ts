@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import { activeStatuses, defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType, type ExecutionStatus } from '@conveyor/contracts/core';
+import { activeStatuses, defaultTenant, encodeNumbered, storedEventHead, type EventType, type ExecutionStatus } from '@conveyor/contracts/core';
 import { bullmqCommandName, bullmqScript, type BullmqScript } from './bullmq-scripts.js';
 import { RedisKeys } from './keys.js';
 
@@ -64,10 +64,6 @@ const storedHeadLiteral = (type: EventType) => `'${storedEventHead(type)}'`;
 /** About how many unrelayed events a queue's outbox holds (the relay keeps it near empty). */
 export const outboxCap = 100_000;
 
-// The tenant's status indexes in the queue, passed as KEYS from FIRST on in `executionStatuses` order.
-const statusIndexes = (first: number) =>
-  `local statusIndex = { ${executionStatuses.map((status, i) => `${status} = KEYS[${first + i}]`).join(', ')} }`;
-
 /** A minute's stats hash lives this long: the last hour is read, the rest is margin. */
 export const queueStatsTtlSeconds = 2 * 60 * 60;
 /** Waits to start are counted in buckets a quarter of an octave wide: bucket `b ≥ 1` holds [2^((b-1)/4), 2^(b/4)) ms, bucket 0 under 1 ms. */
@@ -77,21 +73,22 @@ export const waitBucketsPerOctave = 4;
 const countInMinute = (field: string) =>
   `if redis.call('HINCRBY', KEYS[7], ${field}, 1) == 1 then redis.call('EXPIRE', KEYS[7], ${queueStatsTtlSeconds}) end`;
 
-// Moves the record (id in the Lua variable `id`) from status `before` to `after` in the status index
-// and counters, and counts an ending (completed, failed) in the minute's stats. The caller knows both
-// statuses (it read one and wrote the other), so this reads nothing.
+// Moves the record (id in the Lua variable `id`, task in `task`) from status `before` to `after` in
+// the status indexes and counters, and counts an ending (completed, failed) in the minute's stats. The
+// caller knows both statuses (it read one and wrote the other), so this reads nothing. An earlier
+// version's index of the status (`<prefix><status>`, see RedisKeys.statusIndex) loses the id as it moves.
 // Expects: tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished executions
-// KEYS[6], the minute's stats KEYS[7], status indexes from KEYS[INDEXES]; now (ms) at ARGV[NOW].
+// KEYS[6], the minute's stats KEYS[7], the tenant's status indexes' prefix KEYS[INDEXES]; now (ms) at ARGV[NOW].
 const followStatus = (indexes: number, now: number) => `
 if after and before ~= after then
-  ${statusIndexes(indexes)}
   local ended = { completed = true, failed = true, cancelled = true }
   if before then
-    redis.call('ZREM', statusIndex[before], id)
+    redis.call('ZREM', KEYS[${indexes}] .. before .. ':task:' .. task, id)
+    redis.call('ZREM', KEYS[${indexes}] .. before, id)
     redis.call('HINCRBY', KEYS[4], before, -1)
     redis.call('HINCRBY', KEYS[5], before, -1)
   end
-  redis.call('ZADD', statusIndex[after], 0, id)
+  redis.call('ZADD', KEYS[${indexes}] .. after .. ':task:' .. task, 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
   redis.call('HINCRBY', KEYS[5], after, 1)
   if ended[after] then
@@ -109,24 +106,26 @@ export const onlyWhile = (statuses: readonly ExecutionStatus[]): string => (stat
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended), the minute's stats, the queue's hooked
---       tenants, its outbox, the tenant's status indexes in the queue…
+--       tenants, its outbox, the tenant's status indexes' prefix in the queue
 -- ARGV: mode (create | update | update@<seq>: only while the record's seq is that, no event written
 --       since its writer read it | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
 --       only-from statuses (",a,b,": apply only while the status is one of them; "" = always),
 --       tenant for the outbox ("" = none), stored head, the execution's id, stored tail, field/value pairs…
--- A record always holds its status: without one there is no record.
-local before = redis.call('HGET', KEYS[1], 'status')
+-- A record always holds its status and task (a create's fields give them): without one there is no record.
+local record = redis.call('HMGET', KEYS[1], 'status', 'task', 'seq')
+local before, task = record[1], record[2]
 local id, after = ARGV[10], before
 if ARGV[1] ~= 'create' and not before then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
 if ARGV[1] == 'create' and before then return -1 end
 if ARGV[7] ~= '' and not string.find(ARGV[7], ',' .. (before or '') .. ',', 1, true) then return -2 end
-if string.sub(ARGV[1], 1, 7) == 'update@' and redis.call('HGET', KEYS[1], 'seq') ~= string.sub(ARGV[1], 8) then return -2 end
+if string.sub(ARGV[1], 1, 7) == 'update@' and record[3] ~= string.sub(ARGV[1], 8) then return -2 end
 if #ARGV > 11 then
   redis.call('HSET', KEYS[1], unpack(ARGV, 12))
   for i = 12, #ARGV - 1, 2 do
     if ARGV[i] == 'status' then after = ARGV[i + 1] end
+    if ARGV[i] == 'task' then task = ARGV[i + 1] end
   end
 end
 ${followStatus(10, 6)}if ARGV[1] == 'fields' then return 0 end
@@ -200,13 +199,14 @@ end`;
 
 // The creation of an execution: its record with event 1 (as conveyorAppendEvent's create), the
 // queue's tenants (every time, not once per process: after Redis lost data, a process's memory of it
-// would hide the tenant's new executions from an admin's lists) and the execution's list indexes;
-// then, in the same step, one of BullMQ's scripts
+// would hide the tenant's new executions from an admin's lists), the tenant's tasks in the queue
+// (likewise, for its lists by status) and the execution's list indexes; then, in the same step, one of BullMQ's scripts
 // that add a job (`addPrioritizedJob`, `addDelayedJob`, `addStandardJob`) as it is, adding its job when
 // one is given. A worker never meets the job without its record, and a submission costs one script
 // call, as a plain `add` does. A record that exists already is left as it is, as a create refuses it.
-// KEYS: BullMQ's, the create's (as conveyorAppendEvent's), the queue's tenants, the list indexes.
-// ARGV: BullMQ's, the create's (as conveyorAppendEvent's), the tenant, how many of them are BullMQ's.
+// KEYS: BullMQ's, the create's (as conveyorAppendEvent's), the queue's tenants, the tenant's tasks in
+//       the queue, the list indexes.
+// ARGV: BullMQ's, the create's (as conveyorAppendEvent's), the tenant, the task, how many of them are BullMQ's.
 // Returns BullMQ's reply (0 without a job).
 const withRecord = (job?: BullmqScript) => {
   const keys = job?.keys ?? 0;
@@ -219,9 +219,10 @@ ${appendEvent}
 end
 local last = #ARGV
 local id = ARGV[tonumber(ARGV[last]) + 10]
-appendEvent({ unpack(KEYS, ${keys + 1}, ${keys + executionEventKeyCount}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 2) })
-redis.call('SADD', KEYS[${keys + executionEventKeyCount + 1}], ARGV[last - 1])
-for i = ${keys + executionEventKeyCount + 2}, #KEYS do redis.call('ZADD', KEYS[i], 0, id) end
+appendEvent({ unpack(KEYS, ${keys + 1}, ${keys + executionEventKeyCount}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 3) })
+redis.call('SADD', KEYS[${keys + executionEventKeyCount + 1}], ARGV[last - 2])
+redis.call('SADD', KEYS[${keys + executionEventKeyCount + 2}], ARGV[last - 1])
+for i = ${keys + executionEventKeyCount + 3}, #KEYS do redis.call('ZADD', KEYS[i], 0, id) end
 return ${job ? 'bullmq()' : '0'}
 `;
 };
@@ -292,8 +293,8 @@ const startAttemptFunction = `
 local startTemplates = ${startTemplates()}
 local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
   local state = redis.call('HMGET', startTemplates.record(names), 'status', 'pendingAction', 'startedAt', 'waitingFor', 'createdAt', 'runAt', 'tenant', 'task', 'scheduleId')
-  local before, pending, startedAt, waitingFor, id = state[1], state[2], state[3], state[4], names.id
-  if not before or (tasks and not string.find(tasks, ',' .. (state[8] or '') .. ',', 1, true)) then return false end
+  local before, pending, startedAt, waitingFor, id, task = state[1], state[2], state[3], state[4], names.id, state[8] or ''
+  if not before or (tasks and not string.find(tasks, ',' .. task .. ',', 1, true)) then return false end
   -- A record leaves out the default tenant (see encodeRecordFields).
   names.tenant, names.minute = state[7] or '${defaultTenant}', math.floor(now / 60000)
   if unlessLimited and redis.call('SISMEMBER', startTemplates.limited(names), names.tenant) == 1 then return false end
@@ -305,7 +306,7 @@ local function startAttempt(names, now, ts, attempt, unlessLimited, tasks)
     return '"' .. string.gsub(text, '[%c"\\\\]', function(c) return string.format('\\\\u%04x', string.byte(c)) end) .. '"'
   end
   local scheduleId = state[9] or ''
-  local values = { queue = quoted(names.queue), id = quoted(id), tenant = quoted(names.tenant), task = quoted(state[8] or ''),
+  local values = { queue = quoted(names.queue), id = quoted(id), tenant = quoted(names.tenant), task = quoted(task),
     schedule = quoted(scheduleId), ts = quoted(ts), attempt = attempt }
   local envelopes = startTemplates.unscheduled
   if scheduleId ~= '' then envelopes = startTemplates.scheduled end
@@ -444,14 +445,16 @@ return { redis.call('HINCRBY', KEYS[1], 'runCount', 1), 0 }
 
 const forgetExecution = `
 -- KEYS: record, event log, log lines, checkpoint, tenant's status counters, queue's status counters,
---       queue's finished executions, the tenant's status indexes in the queue…
+--       queue's finished executions, the tenant's status indexes' prefix in the queue
 -- ARGV: the execution's id
 -- Only the call that deletes the record takes it out of the counters: removing twice counts once.
-local status, id = redis.call('HGET', KEYS[1], 'status'), ARGV[1]
+local record, id = redis.call('HMGET', KEYS[1], 'status', 'task'), ARGV[1]
+local status = record[1]
 if not status then return 0 end
-${statusIndexes(8)}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-if statusIndex[status] then redis.call('ZREM', statusIndex[status], id) end
+redis.call('ZREM', KEYS[8] .. status .. ':task:' .. (record[2] or ''), id)
+-- An earlier version's index of the status (see followStatus).
+redis.call('ZREM', KEYS[8] .. status, id)
 redis.call('HINCRBY', KEYS[5], status, -1)
 redis.call('HINCRBY', KEYS[6], status, -1)
 redis.call('ZREM', KEYS[7], id)
@@ -601,14 +604,10 @@ for _, member in ipairs(due) do members[#members + 1] = member end
 return members
 `;
 
-/** The tenant's status indexes in a queue, in `executionStatuses` order. */
-export type StatusIndexKeys = KeyPer<typeof executionStatuses>;
-type KeyPer<T extends readonly unknown[]> = { -readonly [K in keyof T]: string };
-
 /**
  * The keys of an execution's event scripts, in order: record, event log, events channel, tenant's
  * and queue's status counters, queue's finished executions, the tenant's stats of this minute, the
- * queue's hooked tenants and outbox, the tenant's status indexes.
+ * queue's hooked tenants and outbox, the prefix of the tenant's status indexes (see RedisKeys.statusIndex).
  */
 export type ExecutionEventKeys = [
   record: string,
@@ -620,7 +619,7 @@ export type ExecutionEventKeys = [
   minuteStats: string,
   hooked: string,
   outbox: string,
-  ...StatusIndexKeys,
+  statusIndexPrefix: string,
 ];
 
 const holdLock = `
@@ -632,7 +631,7 @@ return redis.call('DEL', KEYS[1])
 `;
 
 /** How many keys an execution's event scripts take (`ExecutionEventKeys`). */
-export const executionEventKeyCount = 9 + executionStatuses.length;
+export const executionEventKeyCount = 10;
 
 /** A start's reply: its seq (0: nothing written), then what the worker needs (see startAttemptFunction); `[0]` without a record. */
 export type StartReply = [seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null];
@@ -720,7 +719,7 @@ declare module 'ioredis' {
     conveyorReleaseSlot(slots: string, reserved: string, held: string, member: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorReconcileSlots(slots: string, reserved: string, held: string, max: number | '', now: number, checkAt: number, batch: number): Result<string[], Context>;
     conveyorForgetExecution(
-      ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, ...StatusIndexKeys, id: string]
+      ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, statusIndexPrefix: string, id: string]
     ): Result<number, Context>;
   }
 }
@@ -743,7 +742,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAddWebhookDelivery', { numberOfKeys: 3, lua: addWebhookDelivery });
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorHoldLock', { numberOfKeys: 1, lua: holdLock });
-    redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 7 + executionStatuses.length, lua: forgetExecution });
+    redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 8, lua: forgetExecution });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
     redis.defineCommand('conveyorAdmitToSlot', { numberOfKeys: 3, lua: admitToSlot });
     redis.defineCommand('conveyorReleaseSlot', { numberOfKeys: 3, lua: releaseSlot });

@@ -60,7 +60,8 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
   private async repair(queue: string): Promise<void> {
     const jobs = this.queues.get(queue);
     for (const tenant of await this.store.tenantsIn(queue)) {
-      for (const id of await this.redis.zrange(this.keys.index(queue, tenant, 'status', 'running'), '0', '-1')) {
+      const running = await Promise.all((await this.store.statusIndexesIn(queue, tenant, 'running')).map((index) => this.redis.zrange(index, '0', '-1')));
+      for (const id of running.flat()) {
         const state = await jobs.getJobState(id);
         if (state !== 'completed' && state !== 'failed') continue;
         const job = await jobs.getJob(id);
@@ -69,7 +70,9 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
         if (state === 'completed') await this.runner.completed(queue, job, job.returnvalue);
         else await this.runner.failed(queue, job, finalFailure(await this.failure(queue, job), job.attemptsMade));
       }
-      for (const status of ['queued', 'scheduled'] as const) await this.endRemoved(queue, this.keys.index(queue, tenant, 'status', status));
+      for (const status of ['queued', 'scheduled'] as const) {
+        for (const index of await this.store.statusIndexesIn(queue, tenant, status)) await this.endRemoved(queue, index);
+      }
     }
   }
 
