@@ -79,10 +79,12 @@ describe('stored formats of earlier versions', () => {
     const listed = async (filters: ListFilters) => (await client.list({ ...filters, limit: 100 })).items.some((item) => item.id === id);
     const byStatus = keys.index(queue, tenant, 'status', 'scheduled');
     const byTask = keys.index(queue, tenant, 'task', 'demo.noop');
-    // This version keeps it in one index of its status and task; an earlier one kept it in two.
+    // This version keeps it in one index of its status and task, and the task among the tenant's that
+    // have them; an earlier one kept it in two, and knew no such tasks.
     assert.equal(await redis.zrem(keys.statusIndex(queue, tenant, 'scheduled', 'demo.noop'), id), 1);
     await redis.zadd(byStatus, 0, id);
     await redis.zadd(byTask, 0, id);
+    await redis.srem(keys.indexedTasks(queue, tenant), 'demo.noop');
 
     assert.deepEqual(
       await Promise.all(([{}, { status: ['scheduled'] }, { task: ['demo.noop'] }, { status: ['scheduled'], task: ['demo.noop'] }] as ListFilters[]).map(listed)),
@@ -109,6 +111,7 @@ describe('stored formats of earlier versions', () => {
     assert.deepEqual(Object.keys(opts).filter((name) => ['jobId', 'delay', 'backoff'].includes(name)), []);
     assert.equal('backoff' in data, false);
     assert.equal('v' in data, false, 'the first version is not spelled out');
+    assert.equal(await redis.hget(keys.executionIndex(id), id), queue, 'the id lookup names the queue alone for the default tenant');
     assert.equal((await ended(id)).status, 'failed');
     const read = await client.get(id);
     // Its log's entries leave out whom they are about: its record says it, and reads put it back.
@@ -120,6 +123,7 @@ describe('stored formats of earlier versions', () => {
     assert.deepEqual(events.map((event) => [event.executionId, event.queue, event.task, event.tenant]), events.map(() => [id, queue, 'demo.steps', read.tenant]));
 
     await redis.hset(record, 'id', id, 'queue', queue, 'tenant', read.tenant, 'priority', String(read.priority));
+    await redis.hset(keys.executionIndex(id), id, `${queue}/${read.tenant}`);
     await redis.hset(job, 'opts', JSON.stringify({ ...opts, jobId: id, delay: 0 }), 'data', JSON.stringify({ ...data, backoff: { type: 'fixed', delayMs: 0 } }));
     assert.deepEqual(await client.get(id), read);
     assert.equal(read.priority, 10);

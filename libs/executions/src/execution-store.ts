@@ -53,7 +53,7 @@ export type NewRecord = Omit<ExecutionRecord, 'seq'>;
 /** The keys of `ExecutionEventKeys` that are a tenant's in a queue, not an execution's nor a minute's. */
 interface SharedEventKeys {
   beforeStats: [channel: string, statusCounts: string, queueStatusCounts: string, finished: string];
-  afterStats: [hooked: string, outbox: string, statusIndexPrefix: string];
+  afterStats: [hooked: string, outbox: string, statusIndexPrefix: string, indexedTasks: string];
 }
 
 const sharedEventKeysKept = 1000;
@@ -66,9 +66,8 @@ export interface NewEntry {
 
 /**
  * What makes a record exist, for a script that writes it in the same step as its job: the keys and
- * arguments of the record's append with event 1 (as `conveyorAppendEvent`'s), then the queue's tenants,
- * the tenant's tasks in the queue and the execution's list indexes (keys), and its tenant and task
- * (arguments).
+ * arguments of the record's append with event 1 (as `conveyorAppendEvent`'s), then the queue's tenants
+ * and the execution's list indexes (keys), and its tenant (an argument).
  */
 export interface RecordCreation {
   keys: string[];
@@ -136,10 +135,14 @@ export class ExecutionStore {
     for (const { record } of entries) countSubmitted(record);
   }
 
-  /** Writes where each execution lives under its id: one command per lookup hash (of 32) however many executions. */
+  /**
+   * Writes where each execution lives under its id (`<queue>/<tenant>`, or its queue alone for the
+   * default tenant: see `locate`): one command per lookup hash (of 32) however many executions.
+   */
   private lookUpById(records: NewRecord[]): Promise<unknown>[] {
     const byKey = Map.groupBy(records, ({ id }) => this.keys.executionIndex(id));
-    return [...byKey].map(([key, inKey]) => this.redis.hset(key, Object.fromEntries(inKey.map(({ id, queue, tenant }) => [id, `${queue}/${tenant}`]))));
+    const entry = ({ queue, tenant }: NewRecord) => (tenant === defaultTenant ? queue : `${queue}/${tenant}`);
+    return [...byKey].map(([key, inKey]) => this.redis.hset(key, Object.fromEntries(inKey.map((record) => [record.id, entry(record)]))));
   }
 
   /** The writes that make a record exist, as the script that makes it (with its job, or alone) takes them. */
@@ -148,13 +151,8 @@ export class ExecutionStore {
     const fields = { ...record, firstEvent: keptFirstEvent(record, queued) };
     const create = this.appendCommand('create', record, 'execution.queued', queued, fields, [], firstEventTs(record));
     return {
-      keys: [
-        ...(create.slice(0, executionEventKeyCount) as string[]),
-        this.keys.tenants(record.queue),
-        this.keys.indexedTasks(record.queue, record.tenant),
-        ...this.listIndexes(record),
-      ],
-      args: [...create.slice(executionEventKeyCount), record.tenant, record.task],
+      keys: [...(create.slice(0, executionEventKeyCount) as string[]), this.keys.tenants(record.queue), ...this.listIndexes(record)],
+      args: [...create.slice(executionEventKeyCount), record.tenant],
     };
   }
 
@@ -300,7 +298,8 @@ export class ExecutionStore {
   async locate(id: string): Promise<{ queue: string; tenant: string } | null> {
     const entry = (await this.redis.hget(this.keys.executionIndex(id), id)) ?? (await this.redis.hget(this.keys.legacyExecutionIndex(), id));
     if (!entry) return null;
-    const [queue, tenant] = entry.split('/');
+    // Earlier versions named the default tenant too.
+    const [queue, tenant = defaultTenant] = entry.split('/');
     return { queue, tenant };
   }
 

@@ -110,6 +110,7 @@ export class RedisKeys {
       this.hookedTenants(queue),
       this.outbox(queue),
       this.statusIndexPrefix(queue, tenant),
+      this.indexedTasks(queue, tenant),
     ];
   }
 

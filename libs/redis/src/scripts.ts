@@ -4,9 +4,10 @@ import { bullmqCommandName, bullmqScript, type BullmqScript } from './bullmq-scr
 import { RedisKeys } from './keys.js';
 
 /*
- * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), all
- * passed in KEYS, so each is atomic on a single Redis as on a cluster shard: the event of an execution
- * gets its `seq`, updates the execution's record and its status index and counters, enters the capped
+ * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), passed
+ * in KEYS or built from them in the same slot (status indexes from their prefix, a start's and an
+ * ending's keys from the job's id), so each is atomic on a single Redis as on a cluster shard: the
+ * event of an execution gets its `seq`, updates the execution's record and its status index and counters, enters the capped
  * event log and is published in one step, so events of one execution are never published out of
  * order, whichever process emits them, and lists and totals never disagree with the records.
  * Events go out on sharded pub/sub (SPUBLISH: the channel is a key of the queue's slot), on a single
@@ -75,18 +76,23 @@ const countInMinute = (field: string) =>
 
 // Moves the record (id in the Lua variable `id`, task in `task`) from status `before` to `after` in
 // the status indexes and counters, and counts an ending (completed, failed) in the minute's stats. The
-// caller knows both statuses (it read one and wrote the other), so this reads nothing. An earlier
-// version's index of the status (`<prefix><status>`, see RedisKeys.statusIndex) loses the id as it moves.
+// caller knows both statuses (it read one and wrote the other), so this reads nothing. The indexes are
+// named by the record's status and task (see RedisKeys.statusIndex); lists read those of the tasks in
+// the tenant's set, which a new execution's task joins, and so does an earlier version's as it leaves
+// that version's index of its status (`<prefix><status>`).
 // Expects: tenant's and queue's status counters KEYS[4] and KEYS[5], queue's finished executions
-// KEYS[6], the minute's stats KEYS[7], the tenant's status indexes' prefix KEYS[INDEXES]; now (ms) at ARGV[NOW].
+// KEYS[6], the minute's stats KEYS[7], the tenant's status indexes' prefix KEYS[INDEXES] and its tasks
+// KEYS[INDEXES + 1]; now (ms) at ARGV[NOW].
 const followStatus = (indexes: number, now: number) => `
 if after and before ~= after then
   local ended = { completed = true, failed = true, cancelled = true }
   if before then
     redis.call('ZREM', KEYS[${indexes}] .. before .. ':task:' .. task, id)
-    redis.call('ZREM', KEYS[${indexes}] .. before, id)
+    if redis.call('ZREM', KEYS[${indexes}] .. before, id) == 1 then redis.call('SADD', KEYS[${indexes + 1}], task) end
     redis.call('HINCRBY', KEYS[4], before, -1)
     redis.call('HINCRBY', KEYS[5], before, -1)
+  else
+    redis.call('SADD', KEYS[${indexes + 1}], task)
   end
   redis.call('ZADD', KEYS[${indexes}] .. after .. ':task:' .. task, 0, id)
   redis.call('HINCRBY', KEYS[4], after, 1)
@@ -106,7 +112,7 @@ export const onlyWhile = (statuses: readonly ExecutionStatus[]): string => (stat
 const appendEvent = `
 -- KEYS: record, event log, events channel, tenant's status counters, queue's status counters,
 --       queue's finished executions (id → when it ended), the minute's stats, the queue's hooked
---       tenants, its outbox, the tenant's status indexes' prefix in the queue
+--       tenants, its outbox, the tenant's status indexes' prefix in the queue, the tenant's tasks there
 -- ARGV: mode (create | update | update@<seq>: only while the record's seq is that, no event written
 --       since its writer read it | fields: no event), route line, envelope head (up to "seq":),
 --       envelope tail, log cap, now (ms),
@@ -114,7 +120,7 @@ const appendEvent = `
 --       tenant for the outbox ("" = none), stored head, the execution's id, stored tail, field/value pairs…
 -- A record always holds its status and task (a create's fields give them): without one there is no record.
 local record = redis.call('HMGET', KEYS[1], 'status', 'task', 'seq')
-local before, task = record[1], record[2]
+local before, task = record[1], record[2] or ''
 local id, after = ARGV[10], before
 if ARGV[1] ~= 'create' and not before then return -1 end
 -- A record is created once: another create (two workers adopting one job) writes and publishes nothing.
@@ -199,14 +205,13 @@ end`;
 
 // The creation of an execution: its record with event 1 (as conveyorAppendEvent's create), the
 // queue's tenants (every time, not once per process: after Redis lost data, a process's memory of it
-// would hide the tenant's new executions from an admin's lists), the tenant's tasks in the queue
-// (likewise, for its lists by status) and the execution's list indexes; then, in the same step, one of BullMQ's scripts
+// would hide the tenant's new executions from an admin's lists) and the execution's list indexes;
+// then, in the same step, one of BullMQ's scripts
 // that add a job (`addPrioritizedJob`, `addDelayedJob`, `addStandardJob`) as it is, adding its job when
 // one is given. A worker never meets the job without its record, and a submission costs one script
 // call, as a plain `add` does. A record that exists already is left as it is, as a create refuses it.
-// KEYS: BullMQ's, the create's (as conveyorAppendEvent's), the queue's tenants, the tenant's tasks in
-//       the queue, the list indexes.
-// ARGV: BullMQ's, the create's (as conveyorAppendEvent's), the tenant, the task, how many of them are BullMQ's.
+// KEYS: BullMQ's, the create's (as conveyorAppendEvent's), the queue's tenants, the list indexes.
+// ARGV: BullMQ's, the create's (as conveyorAppendEvent's), the tenant, how many of them are BullMQ's.
 // Returns BullMQ's reply (0 without a job).
 const withRecord = (job?: BullmqScript) => {
   const keys = job?.keys ?? 0;
@@ -219,10 +224,9 @@ ${appendEvent}
 end
 local last = #ARGV
 local id = ARGV[tonumber(ARGV[last]) + 10]
-appendEvent({ unpack(KEYS, ${keys + 1}, ${keys + executionEventKeyCount}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 3) })
-redis.call('SADD', KEYS[${keys + executionEventKeyCount + 1}], ARGV[last - 2])
-redis.call('SADD', KEYS[${keys + executionEventKeyCount + 2}], ARGV[last - 1])
-for i = ${keys + executionEventKeyCount + 3}, #KEYS do redis.call('ZADD', KEYS[i], 0, id) end
+appendEvent({ unpack(KEYS, ${keys + 1}, ${keys + executionEventKeyCount}) }, { unpack(ARGV, tonumber(ARGV[last]) + 1, last - 2) })
+redis.call('SADD', KEYS[${keys + executionEventKeyCount + 1}], ARGV[last - 1])
+for i = ${keys + executionEventKeyCount + 2}, #KEYS do redis.call('ZADD', KEYS[i], 0, id) end
 return ${job ? 'bullmq()' : '0'}
 `;
 };
@@ -607,7 +611,8 @@ return members
 /**
  * The keys of an execution's event scripts, in order: record, event log, events channel, tenant's
  * and queue's status counters, queue's finished executions, the tenant's stats of this minute, the
- * queue's hooked tenants and outbox, the prefix of the tenant's status indexes (see RedisKeys.statusIndex).
+ * queue's hooked tenants and outbox, the prefix of the tenant's status indexes (see RedisKeys.statusIndex)
+ * and the tenant's tasks that have them.
  */
 export type ExecutionEventKeys = [
   record: string,
@@ -620,6 +625,7 @@ export type ExecutionEventKeys = [
   hooked: string,
   outbox: string,
   statusIndexPrefix: string,
+  indexedTasks: string,
 ];
 
 const holdLock = `
@@ -631,7 +637,7 @@ return redis.call('DEL', KEYS[1])
 `;
 
 /** How many keys an execution's event scripts take (`ExecutionEventKeys`). */
-export const executionEventKeyCount = 10;
+export const executionEventKeyCount = 11;
 
 /** A start's reply: its seq (0: nothing written), then what the worker needs (see startAttemptFunction); `[0]` without a record. */
 export type StartReply = [seq: number, status?: string | null, pendingAction?: string | null, startedAt?: string | null, waitingFor?: string | null, checkpoint?: string | null];
