@@ -74,7 +74,7 @@ describe('stored formats of earlier versions', () => {
     assert.equal(await redis.zscore(all, id), null);
   });
 
-  it("lists an execution from the indexes of its status and of its task that earlier versions kept, until it moves out of them", async () => {
+  it('lists an execution from the indexes of its status and of its task that earlier versions kept, until it moves out of them', async () => {
     const { id, queue, tenant } = await later();
     const listed = async (filters: ListFilters) => (await client.list({ ...filters, limit: 100 })).items.some((item) => item.id === id);
     const byStatus = keys.index(queue, tenant, 'status', 'scheduled');

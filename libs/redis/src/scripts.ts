@@ -7,9 +7,10 @@ import { RedisKeys } from './keys.js';
  * Conveyor's Lua scripts. Each touches the keys of one queue or one tenant only (one hash tag), passed
  * in KEYS or built from them in the same slot (status indexes from their prefix, a start's and an
  * ending's keys from the job's id), so each is atomic on a single Redis as on a cluster shard: the
- * event of an execution gets its `seq`, updates the execution's record and its status index and counters, enters the capped
- * event log and is published in one step, so events of one execution are never published out of
- * order, whichever process emits them, and lists and totals never disagree with the records.
+ * event of an execution gets its `seq`, updates the execution's record and its status index and
+ * counters, enters the capped event log and is published in one step, so events of one execution
+ * are never published out of order, whichever process emits them, and lists and totals never
+ * disagree with the records.
  * Events go out on sharded pub/sub (SPUBLISH: the channel is a key of the queue's slot), on a single
  * Redis as on a cluster, so that both run the same path.
  */
