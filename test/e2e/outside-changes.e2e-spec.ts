@@ -107,3 +107,50 @@ describe('changes made outside Conveyor', () => {
     assert.equal((await client.get(execution.id)).status, 'queued');
   });
 });
+
+describe('the reading of outside changes, by one worker of several', () => {
+  let stack: Stack;
+  let client: ConveyorClient;
+
+  before(async () => {
+    stack = await Stack.start({ workers: 2 });
+    client = stack.client();
+  });
+  after(async () => {
+    client?.close();
+    await stack?.stop();
+  });
+
+  const readersOf = (queue: string) =>
+    stack.workers.filter((worker) => worker.process.lines.some((line) => line.includes('"msg":"reading outside changes"') && line.includes(`"queue":"${queue}"`)));
+
+  it('is one worker’s, and the next reader handles from where it left off what happened once it died', async () => {
+    const keys = new RedisKeys(stack.prefix);
+    const redis = stack.redis.connect();
+    const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
+    try {
+      const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, failTimes: 1 }, { attempts: 1 });
+      assert.equal((await run.done).status, 'failed');
+      const [reader] = await poll(async () => readersOf('demo'), { until: (readers) => readers.length > 0, label: 'a reader of the demo queue' });
+      // Its failure is an event the reader handles: once that is stored, the reader has stored how far it got.
+      await poll(() => redis.get(keys.outsideChangesRead('demo')), { until: (read) => read !== null, label: 'how far the reader got, stored' });
+      assert.equal(readersOf('demo').length, 1, 'one reader of the queue');
+
+      // Paused, the queue keeps a retried job waiting: only the reading of outside changes can announce it.
+      assert.equal((await client.queues.pause('demo')).paused, true);
+      await reader.process.stop('SIGKILL');
+      await (await demo.getJob(run.executionId))!.retry('failed');
+
+      // A read derives `queued` from the job at once; the record and its events follow the reader.
+      const announced = async () => (await client.events(run.executionId)).items.map((e) => e.type).filter((type) => type !== 'execution.progress');
+      const types = await poll(announced, { until: (types) => types.includes('execution.retried'), label: 'the retry announced by the next reader', timeoutMs: 30_000 });
+      assert.deepEqual(types, ['execution.queued', 'execution.started', 'execution.failed', 'execution.retried']);
+      const retried = await client.get(run.executionId);
+      assert.deepEqual([retried.status, retried.error], ['queued', null]);
+      assert.equal(readersOf('demo').filter((worker) => worker !== reader).length, 1, 'the other worker reads now');
+    } finally {
+      await demo.close();
+      redis.disconnect();
+    }
+  });
+});

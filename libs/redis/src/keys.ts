@@ -124,6 +124,16 @@ export class RedisKeys {
     return this.tagged(queue, 'retention-lock');
   }
 
+  /** Held by the one worker reading the queue's BullMQ events for changes made outside Conveyor (renewed while it reads). */
+  outsideChangesReader(queue: string): string {
+    return this.tagged(queue, 'outside-changes-reader');
+  }
+
+  /** String: the id of the queue's last BullMQ event whose outside change has been handled (where the next reader starts). */
+  outsideChangesRead(queue: string): string {
+    return this.tagged(queue, 'outside-changes-read');
+  }
+
   /** Held by the one worker repairing the queue's unrecorded endings this interval. */
   endingsRepairLock(queue: string): string {
     return this.tagged(queue, 'endings-repair-lock');

@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import { activeStatuses, isId, isTerminal, type ExecutionError } from '@conveyor/contracts';
 import type { WorkerConfig } from '@conveyor/config';
 import { ExecutionQueues, ExecutionStore, type ExecutionRecord } from '@conveyor/executions';
-import { createRedis, RedisKeys } from '@conveyor/redis';
+import { createRedis, REDIS, RedisKeys } from '@conveyor/redis';
 import { LOGGER, type Logger } from '@conveyor/service';
 import { executionQueuesOf, WORKER_CONFIG } from '../worker-config.js';
+import { whileLeased } from './periodic.js';
 
 /** A job removed outside Conveyor (Bull Board): its waiting execution ends cancelled, once, whoever notices. */
 export async function endRemovedOutside(store: ExecutionStore, record: ExecutionRecord): Promise<void> {
@@ -23,19 +24,28 @@ export const removedOutsideReason = 'removed outside Conveyor';
 /** Where a retried job waits for a worker. */
 const waitingStates = new Set<string>(['waiting', 'prioritized']);
 
+/** How long a worker holds the reading of a queue's outside changes without renewing it (a third of it between renewals). */
+const readerLeaseMs = 10_000;
+/** How often the reader stores how far it has handled the queue's events. */
+const progressSaveMs = 1_000;
+
 /**
  * Turns what happens to jobs outside Conveyor (Bull Board, BullMQ's stall handling, a runAt reached)
- * into Conveyor's record and events. Every worker listens; each change is guarded by the status it
- * expects, so exactly one of them applies it, and Conveyor's own actions (which change the status
+ * into Conveyor's record and events. One worker of those consuming a queue reads its BullMQ events at
+ * a time, under a lease, and stores how far it has handled them: another takes over from there once
+ * the lease lapses (its worker gone), so a change made meanwhile is handled late, not lost. Each
+ * change is guarded by the status it expects, so one handled twice (by two readers for a moment, or
+ * again after a takeover) is applied once, and Conveyor's own actions (which change the status
  * first) are never reported twice.
  */
 @Injectable()
 export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly listeners: { events: QueueEvents; connection: Redis }[] = [];
+  private readonly readers: (() => Promise<void>)[] = [];
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly queues: ExecutionQueues,
     private readonly store: ExecutionStore,
@@ -43,28 +53,53 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     for (const queue of executionQueuesOf(this.config)) {
-      const connection = createRedis(this.config.redis, 'worker');
-      const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix });
-      const handle = (what: string, jobId: string, work: () => Promise<unknown>) => {
-        // A job under another id (added by hand) has no record: no key is built from its id.
-        if (!isId('execution', jobId)) return;
-        work().catch((err) => this.logger.warn({ err, executionId: jobId, queue }, `could not record ${what} done outside Conveyor`));
-      };
-      events.on('waiting', ({ jobId, prev }) => {
-        if (prev === 'delayed' || prev === 'failed' || prev === 'completed') handle('a move to waiting', jobId, () => this.waiting(queue, jobId, prev));
-      });
-      events.on('removed', ({ jobId }) => handle('a removal', jobId, () => this.removed(queue, jobId)));
-      events.on('failed', ({ jobId, failedReason }) => handle('a failure', jobId, () => this.failed(queue, jobId, failedReason)));
-      events.on('error', (err) => this.logger.warn({ err, queue }, 'queue events error'));
-      this.listeners.push({ events, connection });
+      const onError = (err: unknown) => this.logger.warn({ err, queue }, 'could not take or keep the reading of outside changes; trying again');
+      this.readers.push(whileLeased(this.redis, this.keys.outsideChangesReader(queue), readerLeaseMs, () => this.read(queue), onError));
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.listeners.map(async ({ events, connection }) => {
+    await Promise.all(this.readers.map((stop) => stop()));
+  }
+
+  /** Reads the queue's BullMQ events from where the last reader's handling ended (new ones only, the first time); returns what stops it. */
+  private async read(queue: string): Promise<() => Promise<void>> {
+    const progressKey = this.keys.outsideChangesRead(queue);
+    const from = (await this.redis.get(progressKey)) ?? undefined;
+    const connection = createRedis(this.config.redis, 'worker');
+    const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix, lastEventId: from });
+    const progress = new HandledEvents(from);
+    const handle = (what: string, jobId: string, eventId: string, work: (() => Promise<unknown>) | null) => {
+      // A job under another id (added by hand) has no record: no key is built from its id.
+      if (!work || !isId('execution', jobId)) return progress.pass(eventId);
+      progress.begin(eventId);
+      work()
+        .catch((err) => this.logger.warn({ err, executionId: jobId, queue }, `could not record ${what} done outside Conveyor`))
+        .finally(() => progress.end(eventId));
+    };
+    events.on('waiting', ({ jobId, prev }, id) => {
+      const outside = prev === 'delayed' || prev === 'failed' || prev === 'completed';
+      handle('a move to waiting', jobId, id, outside ? () => this.waiting(queue, jobId, prev) : null);
+    });
+    events.on('removed', ({ jobId }, id) => handle('a removal', jobId, id, () => this.removed(queue, jobId)));
+    events.on('failed', ({ jobId, failedReason }, id) => handle('a failure', jobId, id, () => this.failed(queue, jobId, failedReason)));
+    events.on('error', (err) => this.logger.warn({ err, queue }, 'queue events error'));
+    let saved = from;
+    const save = async () => {
+      const upTo = progress.upTo;
+      if (upTo === saved) return;
+      await this.redis.set(progressKey, upTo!);
+      saved = upTo;
+    };
+    const saver = setInterval(() => save().catch((err) => this.logger.warn({ err, queue }, 'could not store how far outside changes are handled')), progressSaveMs);
+    saver.unref();
+    this.logger.info({ queue, from: from ?? 'new events' }, 'reading outside changes');
+    return async () => {
+      clearInterval(saver);
       await events.close();
       connection.disconnect();
-    }));
+      await save().catch(() => undefined);
+    };
   }
 
   /** A delayed job came due (not an event), or an ended one was retried in Bull Board. */
@@ -72,6 +107,8 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     const record = await this.store.read(queue, id);
     if (!record) return;
     if (prev === 'delayed') {
+      // Heard late (a reader taking over), the job may be delayed again since (a retry's backoff).
+      if (record.status !== 'scheduled' || !waitingStates.has(await this.queues.get(queue).getJobState(id))) return;
       await this.store.update(record, { status: 'queued' }, ['scheduled']);
       return;
     }
@@ -97,8 +134,42 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     await new Promise((resolve) => setTimeout(resolve, ownReportGraceMs));
     const record: ExecutionRecord | null = await this.store.read(queue, id);
     if (!record || !activeStatuses.includes(record.status)) return;
+    // Heard late (a reader taking over), the job may have been retried since: its failure is over.
+    if ((await this.queues.get(queue).getJobState(id)) !== 'failed') return;
     const error: ExecutionError = { message: reason, name: 'Error', retryable: false };
     const fields = { status: 'failed' as const, error, finishedAt: Date.now() };
     await this.store.append(record, 'execution.failed', { error, attempt: record.attemptsMade, willRetry: false }, fields, activeStatuses);
+  }
+}
+
+/**
+ * How far a reader has handled a stream's events, which it handles concurrently: up to the last event
+ * before the oldest one still being handled. The next reader starts after that one, so an event whose
+ * handling a dead reader had not finished is handled again.
+ */
+class HandledEvents {
+  /** Ids of the events being handled, in the stream's order. */
+  private readonly handling: string[] = [];
+  /** Those of them handled already, behind one that is not. */
+  private readonly handled = new Set<string>();
+
+  constructor(public upTo: string | undefined) {}
+
+  begin(id: string): void {
+    this.handling.push(id);
+  }
+
+  /** An event with nothing to handle. */
+  pass(id: string): void {
+    if (this.handling.length === 0) this.upTo = id;
+    else {
+      this.handling.push(id);
+      this.handled.add(id);
+    }
+  }
+
+  end(id: string): void {
+    this.handled.add(id);
+    while (this.handling.length > 0 && this.handled.delete(this.handling[0])) this.upTo = this.handling.shift();
   }
 }

@@ -73,3 +73,47 @@ export async function onceAnInterval(redis: Redis, lock: string, holdMs: number,
     await redis.conveyorHoldLock(lock, token, Math.max(0, start + holdMs - Date.now())).catch(() => undefined);
   }
 }
+
+/**
+ * Runs work that one process of many does at a time, for as long as it holds `lock`: every third of
+ * `leaseMs` it takes the lock when it is free, and then `start`s the work, or renews its own. A
+ * renewal that finds the lock gone (a stall or an outage let it lapse, and another may hold it now)
+ * stops the work, until the lock is taken again. Returns what stops it all and lets the lock go.
+ */
+export function whileLeased(redis: Redis, lock: string, leaseMs: number, start: () => Promise<() => Promise<void>>, onError: (err: unknown) => void): () => Promise<void> {
+  const token = randomUUID();
+  let stop: (() => Promise<void>) | null = null;
+  let turning: Promise<void> | null = null;
+  let closed = false;
+  const turn = async () => {
+    if (stop) {
+      if (await redis.conveyorHoldLock(lock, token, leaseMs)) return;
+      const stopping = stop;
+      stop = null;
+      await stopping();
+    } else if (await defineConveyorScripts(redis).set(lock, token, 'PX', leaseMs, 'NX')) {
+      // Work that could not start gives the lock back at once, for another process (or the next turn).
+      stop = await start().catch(async (err: unknown) => {
+        await redis.conveyorHoldLock(lock, token, 0);
+        throw err;
+      });
+    }
+  };
+  const tick = () => {
+    if (turning || closed) return;
+    turning = turn()
+      .catch(onError)
+      .finally(() => (turning = null));
+  };
+  const timer = setInterval(tick, leaseMs / 3);
+  timer.unref();
+  tick();
+  return async () => {
+    closed = true;
+    clearInterval(timer);
+    await turning;
+    if (!stop) return;
+    await stop();
+    await redis.conveyorHoldLock(lock, token, 0).catch(() => undefined);
+  };
+}
