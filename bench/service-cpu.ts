@@ -3,32 +3,39 @@
 // after a warm-up) beside the plain node:http + `add` server's per request, each a process of its own
 // whose CPU time (user and system, from /proc) is read before and after; and the worker process's
 // per `demo.noop` executed (20,000 from a paused queue's resume, concurrency 10) beside a plain BullMQ
-// `Worker`'s per job, run alone in this process (its CPU time then also holds this process's polling
-// for the count, a few µs a job). Each side twice, in the order plain, Conveyor, Conveyor, plain, on
-// the same Redis.
+// `Worker`'s per job, a process of its own too (./plain-worker.ts); then the same with three workers
+// of the queue on each side, their processes' CPU time together, where what every worker does for all
+// the queue's jobs, not only its own, would show. Each side twice, in the order plain, Conveyor,
+// Conveyor, plain, on the same Redis.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { demoNoop } from '@conveyor/contracts';
 import { createExecutionsCore } from '@conveyor/executions';
-import { startService, type RedisServer } from '@conveyor/launcher';
+import { startService, type ManagedProcess, type RedisServer } from '@conveyor/launcher';
 import { createRedis } from '@conveyor/redis';
 import { figure, resumeUntilCompleted, submitNoops } from './common.js';
 import { startPlainGateway } from './plain-gateway.js';
+import { startPlainWorker } from './plain-worker.js';
 import { load, loadRequests } from './submit.js';
 
 const total = 20_000;
 const concurrency = 10;
 const input = { payload: { text: 'x'.repeat(64) } };
+/** Workers of one queue in the scaled-out pair: what each worker spends beside the others' work shows. */
+const scaledOut = 3;
 
 export async function serviceCpu(redis: RedisServer): Promise<void> {
   const submit = await inTurn((run) => plainGatewayCpu(redis, run), (run) => gatewayCpu(redis, run));
   const worker = await inTurn((run) => plainWorkerCpu(redis, run), (run) => workerCpu(redis, run));
+  const workers = await inTurn((run) => plainWorkerCpu(redis, run, scaledOut), (run) => workerCpu(redis, run, scaledOut));
   console.log(`\nservices' CPU: ${total} demo.noop each, same Redis (µs of the process's CPU time, user and system)`);
   console.log(`  submit   plain node:http + add ${us(submit.plain)} a request   Conveyor's gateway ${us(submit.conveyor)} a submit`);
   console.log(`  process  plain BullMQ Worker   ${us(worker.plain)} a job       Conveyor's worker  ${us(worker.conveyor)} an execution`);
+  console.log(`           ${scaledOut} plain Workers     ${us(workers.plain)} a job       ${scaledOut} Conveyor workers  ${us(workers.conveyor)} an execution`);
   figure('gateway-cpu', submit.conveyor / submit.plain, 'node:http + add', us(submit.conveyor), us(submit.plain));
   figure('worker-cpu', worker.conveyor / worker.plain, 'plain BullMQ Worker', us(worker.conveyor), us(worker.plain));
+  figure('workers-cpu', workers.conveyor / workers.plain, `${scaledOut} plain BullMQ Workers`, us(workers.conveyor), us(workers.plain));
 }
 
 /** Each side's mean of two runs, in the order plain, Conveyor, Conveyor, plain. */
@@ -67,47 +74,49 @@ async function perRequest(pid: number, url: string, path: string): Promise<numbe
   return spent / loadRequests;
 }
 
-async function plainWorkerCpu(redis: RedisServer, run: number): Promise<number> {
-  const name = `plain-worker-cpu-${run}`;
+/** `workers` plain BullMQ Workers of one queue, each a process of its own: their CPU time together. */
+async function plainWorkerCpu(redis: RedisServer, run: number, workers = 1): Promise<number> {
+  const name = `plain-worker-cpu-${run}-${workers}`;
   const connection = createRedis({ url: redis.url, prefix: name }, 'worker');
   const queue = new Queue(name, { connection, prefix: name });
   for (let i = 0; i < total; i += 1000) await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: demoNoop.name, data: input })));
   await queue.pause();
-  const workerConnection = connection.duplicate();
-  const worker = new Worker(name, async (job) => job.data, { connection: workerConnection, prefix: name, concurrency });
-  await worker.waitUntilReady();
+  const started = await Promise.all(Array.from({ length: workers }, () => startPlainWorker(redis.url, name, concurrency)));
   try {
-    const before = process.cpuUsage();
-    await resumeUntilCompleted(queue, total);
-    const { user, system } = process.cpuUsage(before);
-    return (user + system) / total;
+    return await cpuPerExecution(started, () => resumeUntilCompleted(queue, total));
   } finally {
-    await worker.close();
+    await Promise.all(started.map((worker) => worker.stop()));
     await queue.obliterate({ force: true });
     await queue.close();
-    workerConnection.disconnect();
     connection.disconnect();
   }
 }
 
-async function workerCpu(redis: RedisServer, run: number): Promise<number> {
-  const config = { url: redis.url, prefix: `conveyor-worker-cpu-${run}` };
+/** `workers` worker processes of the demo queue: their CPU time together. */
+async function workerCpu(redis: RedisServer, run: number, workers = 1): Promise<number> {
+  const config = { url: redis.url, prefix: `conveyor-worker-cpu-${run}-${workers}` };
   const connection = createRedis(config, 'worker');
   const { queues, submitter } = createExecutionsCore(connection, config.prefix);
   const queue = queues.get(demoNoop.queue);
   await queue.pause();
   await submitNoops(submitter, total, input);
   const env = { REDIS_URL: redis.url, CONVEYOR_PREFIX: config.prefix, WORKER_QUEUES: demoNoop.queue, WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn' };
-  const worker = await startService('worker', env);
+  const started = await Promise.all(Array.from({ length: workers }, () => startService('worker', env)));
   try {
-    const before = processCpuUs(worker.process.child.pid!);
-    await resumeUntilCompleted(queue, total);
-    return (processCpuUs(worker.process.child.pid!) - before) / total;
+    return await cpuPerExecution(started.map((worker) => worker.process), () => resumeUntilCompleted(queue, total));
   } finally {
-    await worker.process.stop();
+    await Promise.all(started.map((worker) => worker.process.stop()));
     await queues.close();
     connection.disconnect();
   }
+}
+
+/** The CPU time of `processes` together while `work` runs, per execution. */
+async function cpuPerExecution(processes: ManagedProcess[], work: () => Promise<void>): Promise<number> {
+  const cpu = () => processes.reduce((sum, process) => sum + processCpuUs(process.child.pid!), 0);
+  const before = cpu();
+  await work();
+  return (cpu() - before) / total;
 }
 
 /** Clock ticks per second of /proc's CPU times. */
