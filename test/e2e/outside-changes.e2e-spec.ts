@@ -129,10 +129,10 @@ describe('the reading of outside changes, by one worker of several', () => {
     const redis = stack.redis.connect();
     const demo = new Queue(keys.bullQueueName('demo'), { connection: redis, prefix: stack.prefix });
     try {
+      const [reader] = await poll(async () => readersOf('demo'), { until: (readers) => readers.length > 0, label: 'a reader of the demo queue' });
       const run = await submitAndWatch(client, 'demo.steps', { steps: 1, stepMs: 0, failTimes: 1 }, { attempts: 1 });
       assert.equal((await run.done).status, 'failed');
-      const [reader] = await poll(async () => readersOf('demo'), { until: (readers) => readers.length > 0, label: 'a reader of the demo queue' });
-      // Its failure is an event the reader handles: once that is stored, the reader has stored how far it got.
+      // The run's events reach the reader, which stores how far it got.
       await poll(() => redis.get(keys.outsideChangesRead('demo')), { until: (read) => read !== null, label: 'how far the reader got, stored' });
       assert.equal(readersOf('demo').length, 1, 'one reader of the queue');
 

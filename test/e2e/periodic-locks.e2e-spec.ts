@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisServer } from '@conveyor/launcher';
-import { onceAnInterval } from '../../services/worker/src/runtime/periodic.js';
+import { poll } from '@conveyor/testing';
+import { onceAnInterval, whileLeased } from '../../services/worker/src/runtime/periodic.js';
 
 /**
  * The lock by which one worker of many takes a periodic turn (a sweep, a reconciliation), against a
@@ -88,5 +89,37 @@ describe('a periodic turn’s lock', () => {
     turn.end();
     await turn.done;
     assert.equal(await theirs.get(lock), 'another process', 'the turn’s end let go of the other process’s lock');
+  });
+
+  it('leases work to one process at a time: stopped when its lease is lost, handed over when it ends by itself', async () => {
+    const lock = newLock();
+    // Long, so that only a lock let go (not one lapsed) is taken by the other process within the test's waits.
+    const leaseMs = 30_000;
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const onError = (err: unknown) => void errors.push(err);
+    let mineEnded!: () => void;
+    const work = (who: string) => async (ended: () => void) => {
+      seen.push(`${who} started`);
+      if (who === 'mine') mineEnded = ended;
+      return async () => void seen.push(`${who} stopped`);
+    };
+    const until = (what: string) => poll(async () => seen, { until: (all) => all.includes(what), label: what, timeoutMs: leaseMs / 2 });
+    const stops = [whileLeased(mine, lock, leaseMs, work('mine'), onError)];
+    await until('mine started');
+    const mineToken = await mine.get(lock);
+    stops.push(whileLeased(theirs, lock, leaseMs, work('theirs'), onError));
+    // Mine's work ends by itself: it is stopped and the lock let go, for theirs.
+    mineEnded();
+    await until('theirs started');
+    assert.deepEqual(seen, ['mine started', 'mine stopped', 'theirs started']);
+    assert.notEqual(await mine.get(lock), mineToken);
+    // The lock lapses and is another's: their renewal finds it gone and stops their work.
+    await mine.set(lock, 'another process');
+    await until('theirs stopped');
+    await Promise.all(stops.map((stop) => stop()));
+    assert.deepEqual(seen, ['mine started', 'mine stopped', 'theirs started', 'theirs stopped']);
+    assert.equal(await mine.get(lock), 'another process', 'a lock not theirs is left alone');
+    assert.deepEqual(errors, []);
   });
 });

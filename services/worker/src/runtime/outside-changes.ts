@@ -54,7 +54,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     for (const queue of executionQueuesOf(this.config)) {
       const onError = (err: unknown) => this.logger.warn({ err, queue }, 'could not take or keep the reading of outside changes; trying again');
-      this.readers.push(whileLeased(this.redis, this.keys.outsideChangesReader(queue), readerLeaseMs, () => this.read(queue), onError));
+      this.readers.push(whileLeased(this.redis, this.keys.outsideChangesReader(queue), readerLeaseMs, (ended) => this.read(queue, ended), onError));
     }
   }
 
@@ -62,12 +62,15 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     await Promise.all(this.readers.map((stop) => stop()));
   }
 
-  /** Reads the queue's BullMQ events from where the last reader's handling ended (new ones only, the first time); returns what stops it. */
-  private async read(queue: string): Promise<() => Promise<void>> {
+  /**
+   * Reads the queue's BullMQ events from where the last reader's handling ended (new ones only, the
+   * first time); returns what stops it, and says when its reading `ended` by itself.
+   */
+  private async read(queue: string, ended: () => void): Promise<() => Promise<void>> {
     const progressKey = this.keys.outsideChangesRead(queue);
     const from = (await this.redis.get(progressKey)) ?? undefined;
     const connection = createRedis(this.config.redis, 'worker');
-    const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix, lastEventId: from });
+    const events = new QueueEvents(this.keys.bullQueueName(queue), { connection, prefix: this.keys.prefix, lastEventId: from, autorun: false });
     const progress = new HandledEvents(from);
     const handle = (what: string, jobId: string, eventId: string, work: (() => Promise<unknown>) | null) => {
       // A job under another id (added by hand) has no record: no key is built from its id.
@@ -93,8 +96,16 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     };
     const saver = setInterval(() => save().catch((err) => this.logger.warn({ err, queue }, 'could not store how far outside changes are handled')), progressSaveMs);
     saver.unref();
+    // Its loop ends only as it is closed, or on an error it does not retry: the lease then goes to whoever reads on.
+    let stopping = false;
+    events.run().catch((err: unknown) => {
+      if (stopping) return;
+      this.logger.warn({ err, queue }, 'stopped reading outside changes');
+      ended();
+    });
     this.logger.info({ queue, from: from ?? 'new events' }, 'reading outside changes');
     return async () => {
+      stopping = true;
       clearInterval(saver);
       await events.close();
       connection.disconnect();

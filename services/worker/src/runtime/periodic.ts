@@ -78,23 +78,35 @@ export async function onceAnInterval(redis: Redis, lock: string, holdMs: number,
  * Runs work that one process of many does at a time, for as long as it holds `lock`: every third of
  * `leaseMs` it takes the lock when it is free, and then `start`s the work, or renews its own. A
  * renewal that finds the lock gone (a stall or an outage let it lapse, and another may hold it now)
- * stops the work, until the lock is taken again. Returns what stops it all and lets the lock go.
+ * stops the work, until the lock is taken again; work that ends by itself (it calls `ended`) is
+ * stopped at the next turn and gives the lock back, for another process or a later turn. Returns what
+ * stops it all and lets the lock go.
  */
-export function whileLeased(redis: Redis, lock: string, leaseMs: number, start: () => Promise<() => Promise<void>>, onError: (err: unknown) => void): () => Promise<void> {
+export function whileLeased(
+  redis: Redis,
+  lock: string,
+  leaseMs: number,
+  start: (ended: () => void) => Promise<() => Promise<void>>,
+  onError: (err: unknown) => void,
+): () => Promise<void> {
   const token = randomUUID();
   let stop: (() => Promise<void>) | null = null;
+  let endedItself = false;
   let turning: Promise<void> | null = null;
   let closed = false;
+  const release = () => redis.conveyorHoldLock(lock, token, 0);
   const turn = async () => {
     if (stop) {
-      if (await redis.conveyorHoldLock(lock, token, leaseMs)) return;
+      if (!endedItself && (await redis.conveyorHoldLock(lock, token, leaseMs))) return;
       const stopping = stop;
       stop = null;
       await stopping();
+      if (endedItself) await release();
     } else if (await defineConveyorScripts(redis).set(lock, token, 'PX', leaseMs, 'NX')) {
-      // Work that could not start gives the lock back at once, for another process (or the next turn).
-      stop = await start().catch(async (err: unknown) => {
-        await redis.conveyorHoldLock(lock, token, 0);
+      endedItself = false;
+      // Work that could not start gives the lock back at once.
+      stop = await start(() => (endedItself = true)).catch(async (err: unknown) => {
+        await release();
         throw err;
       });
     }
@@ -114,6 +126,6 @@ export function whileLeased(redis: Redis, lock: string, leaseMs: number, start: 
     await turning;
     if (!stop) return;
     await stop();
-    await redis.conveyorHoldLock(lock, token, 0).catch(() => undefined);
+    await release().catch(() => undefined);
   };
 }
