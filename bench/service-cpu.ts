@@ -22,7 +22,7 @@ import { load, loadRequests } from './submit.js';
 const total = 20_000;
 const concurrency = 10;
 const input = { payload: { text: 'x'.repeat(64) } };
-/** Workers of one queue in the scaled-out pair: what each worker spends beside the others' work shows. */
+/** How many workers of one queue the scaled-out figure runs: what a worker does for jobs not its own shows there. */
 const scaledOut = 3;
 
 export async function serviceCpu(redis: RedisServer): Promise<void> {

@@ -33,7 +33,8 @@ const progressSaveMs = 1_000;
  * Turns what happens to jobs outside Conveyor (Bull Board, BullMQ's stall handling, a runAt reached)
  * into Conveyor's record and events. One worker of those consuming a queue reads its BullMQ events at
  * a time, under a lease, and stores how far it has handled them: another takes over from there once
- * the lease lapses (its worker gone), so a change made meanwhile is handled late, not lost. Each
+ * the lease lapses (its worker gone), so a change made meanwhile is handled late, not lost (unless
+ * BullMQ trimmed its event first: it keeps about a queue's last 10,000). Each
  * change is guarded by the status it expects, so one handled twice (by two readers for a moment, or
  * again after a takeover) is applied once, and Conveyor's own actions (which change the status
  * first) are never reported twice.
