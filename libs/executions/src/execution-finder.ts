@@ -101,7 +101,7 @@ export class ExecutionFinder {
     const earlierByStatus = statuses.map((status) => this.keys.index(queue, tenant, 'status', status));
     const earlierByTask = (filters.task ?? []).map((task) => this.keys.index(queue, tenant, 'task', task));
     const dimensions = [
-      [...statuses.flatMap((status) => tasks.map((task) => this.keys.statusIndex(queue, tenant, status, task))), ...earlierByStatus],
+      statuses.flatMap((status) => this.keys.statusIndexesOf(queue, tenant, status, tasks)),
       ...(Object.keys(dimensionOf) as (keyof typeof dimensionOf)[])
         .filter((name) => filters[name] !== undefined)
         .map((name) => filters[name]!.map((value) => this.keys.index(queue, tenant, dimensionOf[name], value))),

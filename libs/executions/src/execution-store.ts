@@ -108,12 +108,6 @@ export class ExecutionStore {
     return this.redis.smembers(this.keys.indexedTasks(queue, tenant));
   }
 
-  /** The indexes holding the tenant's executions in the queue of `status`: one per task, and the earlier versions' one. */
-  async statusIndexesIn(queue: string, tenant: string, status: ExecutionStatus): Promise<string[]> {
-    const tasks = await this.tasksIn(queue, tenant);
-    return [...tasks.map((task) => this.keys.statusIndex(queue, tenant, status, task)), this.keys.index(queue, tenant, 'status', status)];
-  }
-
   /** Creates the record and index entry, with `execution.queued` as event 1, without a job. */
   async create(record: NewRecord, queued: EventDataMap['execution.queued']): Promise<void> {
     await this.createWith([{ record, queued }], async (_queue, [{ creation }]) => {

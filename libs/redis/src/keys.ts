@@ -65,6 +65,11 @@ export class RedisKeys {
     return `${this.statusIndexPrefix(queue, tenant)}${status}:task:${task}`;
   }
 
+  /** Every index that may hold the tenant's executions in the queue of `status`: one per task, and the earlier versions' one. */
+  statusIndexesOf(queue: string, tenant: string, status: ExecutionStatus, tasks: readonly string[]): string[] {
+    return [...tasks.map((task) => this.statusIndex(queue, tenant, status, task)), this.index(queue, tenant, 'status', status)];
+  }
+
   /**
    * What the event scripts build the tenant's status indexes in the queue from: `<prefix><status>:task:<task>`
    * (`statusIndex`), and `<prefix><status>`, the earlier versions' index of a status, which they drain.

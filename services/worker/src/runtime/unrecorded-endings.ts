@@ -60,7 +60,8 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
   private async repair(queue: string): Promise<void> {
     const jobs = this.queues.get(queue);
     for (const tenant of await this.store.tenantsIn(queue)) {
-      const running = await Promise.all((await this.store.statusIndexesIn(queue, tenant, 'running')).map((index) => this.redis.zrange(index, '0', '-1')));
+      const tasks = await this.store.tasksIn(queue, tenant);
+      const running = await Promise.all(this.keys.statusIndexesOf(queue, tenant, 'running', tasks).map((index) => this.redis.zrange(index, '0', '-1')));
       for (const id of running.flat()) {
         const state = await jobs.getJobState(id);
         if (state !== 'completed' && state !== 'failed') continue;
@@ -71,7 +72,7 @@ export class UnrecordedEndings implements OnApplicationBootstrap, OnApplicationS
         else await this.runner.failed(queue, job, finalFailure(await this.failure(queue, job), job.attemptsMade));
       }
       for (const status of ['queued', 'scheduled'] as const) {
-        for (const index of await this.store.statusIndexesIn(queue, tenant, status)) await this.endRemoved(queue, index);
+        for (const index of this.keys.statusIndexesOf(queue, tenant, status, tasks)) await this.endRemoved(queue, index);
       }
     }
   }
