@@ -106,6 +106,48 @@ describe('changes made outside Conveyor', () => {
     });
     assert.equal((await client.get(execution.id)).status, 'queued');
   });
+
+  it('leaves a retried execution queued when it hears late of its earlier job’s removal, with the new job on its way', async () => {
+    const keys = new RedisKeys(stack.prefix);
+    const redis = stack.redis.connect();
+    const http = new Queue(keys.bullQueueName('http'), { connection: redis, prefix: stack.prefix });
+    const isAfter = (id: string, other: string) => {
+      const [ms, n] = id.split('-').map(Number);
+      const [otherMs, otherN] = other.split('-').map(Number);
+      return ms > otherMs || (ms === otherMs && n >= otherN);
+    };
+    try {
+      // The endings repair, which ends a run whose job never comes, waits: only the reader acts until then.
+      await redis.set(keys.endingsRepairLock('http'), 'held by the test', 'PX', 120_000);
+      await client.submit('http.request', { url: 'http://127.0.0.1:9/' });
+      await poll(() => redis.get(keys.outsideChangesRead('http')), { until: (read) => read !== null, label: 'how far the reader got, stored' });
+      await Promise.all(stack.workers.map((worker) => worker.process.stop()));
+
+      // With no reader, the cancel removes the job; the retry queues the record, then adds the job again.
+      const execution = await client.submit('http.request', { url: 'http://127.0.0.1:9/' });
+      await client.cancel(execution.id);
+      await client.retry(execution.id);
+      // Gone without an event, the new job looks as if it were still on its way.
+      const { keys: jobKeys } = http;
+      await redis.multi().del(http.toKey(execution.id)).zrem(jobKeys.prioritized, execution.id).lrem(jobKeys.wait, 0, execution.id).lrem(jobKeys.paused, 0, execution.id).exec();
+      assert.equal(await http.getJobState(execution.id), 'unknown');
+      const events = await redis.xrange(http.keys.events, '-', '+');
+      const [removal] = events.find(([, fields]) => fields.includes('removed') && fields.includes(execution.id))!;
+
+      await stack.startWorker();
+      await poll(() => redis.get(keys.outsideChangesRead('http')), { until: (read) => isAfter(read!, removal), label: 'the removal handled by the next reader' });
+      const types = (await client.events(execution.id)).items.map((e) => e.type);
+      assert.deepEqual(types, ['execution.queued', 'execution.cancelled', 'execution.retried']);
+
+      // The endings repair then ends the run whose job never came.
+      await redis.del(keys.endingsRepairLock('http'));
+      const ended = await poll(() => client.get(execution.id), { until: (e) => e.status === 'cancelled', label: 'the run ended by the repair', timeoutMs: 30_000 });
+      assert.equal(ended.cancelReason, 'removed outside Conveyor');
+    } finally {
+      await http.close();
+      redis.disconnect();
+    }
+  });
 });
 
 describe('the reading of outside changes, by one worker of several', () => {

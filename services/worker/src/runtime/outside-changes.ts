@@ -85,7 +85,7 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
       const outside = prev === 'delayed' || prev === 'failed' || prev === 'completed';
       handle('a move to waiting', jobId, id, outside ? () => this.waiting(queue, jobId, prev) : null);
     });
-    events.on('removed', ({ jobId }, id) => handle('a removal', jobId, id, () => this.removed(queue, jobId)));
+    events.on('removed', ({ jobId }, id) => handle('a removal', jobId, id, () => this.removed(queue, jobId, id)));
     events.on('failed', ({ jobId, failedReason }, id) => handle('a failure', jobId, id, () => this.failed(queue, jobId, failedReason)));
     events.on('error', (err) => this.logger.warn({ err, queue }, 'queue events error'));
     let saved = from;
@@ -132,13 +132,18 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     await this.store.appendUnlessChanged(record, 'execution.retried', {}, fields);
   }
 
-  private async removed(queue: string, id: string): Promise<void> {
+  /** A job removed, by the stream event `eventId`: a waiting execution's, unless its record was queued again since. */
+  private async removed(queue: string, id: string, eventId: string): Promise<void> {
     // Conveyor's own cancel-then-retry removes the job and adds it again just after the record turns
     // `queued`: the removal it reports late must not end the retried run.
     await new Promise((resolve) => setTimeout(resolve, ownReportGraceMs));
     if (await this.queues.hasJob(queue, id)) return;
     const record = await this.store.read(queue, id);
-    if (record) await endRemovedOutside(this.store, record);
+    // Heard later still (a reader taking over), it may come as the retried run's job is on its way. A
+    // retry dates the record's runAt: a removal before it was of the job before. Should that job never
+    // come, the endings repair ends the run.
+    if (!record || removedBefore(eventId, record.runAt)) return;
+    await endRemovedOutside(this.store, record);
   }
 
   /** A job failed without its worker saying so (e.g. BullMQ gave up on it after too many stalls). */
@@ -152,6 +157,14 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     const fields = { status: 'failed' as const, error, finishedAt: Date.now() };
     await this.store.append(record, 'execution.failed', { error, attempt: record.attemptsMade, willRetry: false }, fields, activeStatuses);
   }
+}
+
+/**
+ * Whether the event `eventId` of a queue's stream (`<ms>-<n>`, Redis's time) came before `runAt`, when
+ * that has passed (a delayed job's runAt ahead is no such mark).
+ */
+function removedBefore(eventId: string, runAt: number): boolean {
+  return runAt <= Date.now() && Number(eventId.split('-')[0]) < runAt;
 }
 
 /**
