@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorApiError, type ConveyorClient } from '@conveyor/client';
+import { RedisKeys } from '@conveyor/redis';
 import { poll, Stack } from '@conveyor/testing';
 
 describe('queue operations and retention', () => {
@@ -128,8 +129,9 @@ describe('queue operations and retention', () => {
     const redis = retained.redis.connect();
     try {
       const ids: string[] = [];
+      // The first is the only one of its task: lists stop reading that task's indexes once it is gone.
       for (let i = 0; i < 5; i++) {
-        const { id } = await retainedClient.submit('demo.noop', {});
+        const { id } = i === 0 ? await retainedClient.submit('demo.steps', { steps: 1, stepMs: 0 }) : await retainedClient.submit('demo.noop', {});
         ids.push(id);
         assert.equal((await ended(id, retainedClient)).status, 'completed');
       }
@@ -142,6 +144,10 @@ describe('queue operations and retention', () => {
         assert.deepEqual(await retained.redis.keys(redis, `*${id}*`), [], `no keys of ${id}`);
         for (const index of await retained.redis.keys(redis, '*:index:*')) assert.equal(await redis.zscore(index, id), null, `${id} not in ${index}`);
       }
+      await poll(() => redis.smembers(new RedisKeys(retained.prefix).indexedTasks('demo', 'default')), {
+        until: (tasks) => tasks.join() === 'demo.noop',
+        label: 'the tasks that lists read, without the one whose executions are gone',
+      });
       const list = await retainedClient.list();
       assert.deepEqual(list.items.map((e) => e.id), ids.slice(3).reverse());
       assert.equal(list.totals.completed, 2);

@@ -35,7 +35,10 @@ export class ExecutionJanitor {
     return removed;
   }
 
-  /** Retention: what ended more than `maxAgeMs` ago, then the oldest beyond `maxCount`. */
+  /**
+   * Retention: what ended more than `maxAgeMs` ago, then the oldest beyond `maxCount`; then the tasks
+   * none of whose executions are left are dropped from the ones lists read (a retired task's, say).
+   */
   async applyRetention(queue: string, policy: RetentionPolicy, now = Date.now()): Promise<number> {
     let removed = await this.removeFinished(queue, { endedBefore: now - policy.maxAgeMs, limit: Number.POSITIVE_INFINITY });
     const excess = (await this.redis.zcard(this.keys.finished(queue))) - policy.maxCount;
@@ -44,6 +47,7 @@ export class ExecutionJanitor {
         if (await this.remove(queue, id)) removed++;
       }
     }
+    for (const tenant of await this.store.tenantsIn(queue)) await this.store.pruneTasks(queue, tenant);
     return removed;
   }
 

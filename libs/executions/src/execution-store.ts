@@ -108,6 +108,11 @@ export class ExecutionStore {
     return this.redis.smembers(this.keys.indexedTasks(queue, tenant));
   }
 
+  /** Drops the tenant's tasks in the queue that no execution has any more (see `tasksIn`); returns how many. */
+  pruneTasks(queue: string, tenant: string): Promise<number> {
+    return this.redis.conveyorPruneIndexedTasks(this.keys.indexedTasks(queue, tenant), this.keys.statusIndexPrefix(queue, tenant));
+  }
+
   /** Creates the record and index entry, with `execution.queued` as event 1, without a job. */
   async create(record: NewRecord, queued: EventDataMap['execution.queued']): Promise<void> {
     await this.createWith([{ record, queued }], async (_queue, [{ creation }]) => {

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import { activeStatuses, defaultTenant, encodeNumbered, storedEventHead, type EventType, type ExecutionStatus } from '@conveyor/contracts/core';
+import { activeStatuses, defaultTenant, encodeNumbered, executionStatuses, storedEventHead, type EventType, type ExecutionStatus } from '@conveyor/contracts/core';
 import { bullmqCommandName, bullmqScript, type BullmqScript } from './bullmq-scripts.js';
 import { RedisKeys } from './keys.js';
 
@@ -466,6 +466,22 @@ redis.call('ZREM', KEYS[7], id)
 return 1
 `;
 
+// Drops from the tenant's tasks in a queue (whose status indexes lists read) each task with no execution
+// left in any status, so that lists stop reading a retired task's indexes. An execution made meanwhile
+// adds its task again in its own step: this one runs before or after it, never between.
+// KEYS: the tenant's tasks in the queue, the prefix of its status indexes. Returns how many it dropped.
+const pruneIndexedTasks = `
+local dropped = 0
+for _, task in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local held = false
+  for _, status in ipairs({ ${executionStatuses.map((status) => `'${status}'`).join(', ')} }) do
+    if redis.call('EXISTS', KEYS[2] .. status .. ':task:' .. task) == 1 then held = true break end
+  end
+  if not held then dropped = dropped + redis.call('SREM', KEYS[1], task) end
+end
+return dropped
+`;
+
 const changeWebhook = `
 -- KEYS: a webhook endpoint. ARGV: new secret ('' = keep), the old secret's overlap end ('' = none),
 -- "not if delivered since" ms ('' = always), then field/value pairs.
@@ -728,6 +744,7 @@ declare module 'ioredis' {
     conveyorForgetExecution(
       ...args: [record: string, events: string, logs: string, checkpoint: string, statusCounts: string, queueStatusCounts: string, finished: string, statusIndexPrefix: string, id: string]
     ): Result<number, Context>;
+    conveyorPruneIndexedTasks(indexedTasks: string, statusIndexPrefix: string): Result<number, Context>;
   }
 }
 
@@ -750,6 +767,7 @@ export function defineConveyorScripts(redis: Redis): Redis {
     redis.defineCommand('conveyorAppendLog', { numberOfKeys: 2, lua: appendLog });
     redis.defineCommand('conveyorHoldLock', { numberOfKeys: 1, lua: holdLock });
     redis.defineCommand('conveyorForgetExecution', { numberOfKeys: 8, lua: forgetExecution });
+    redis.defineCommand('conveyorPruneIndexedTasks', { numberOfKeys: 2, lua: pruneIndexedTasks });
     redis.defineCommand('conveyorAdmitExecutions', { numberOfKeys: 2, lua: admitExecutions });
     redis.defineCommand('conveyorAdmitToSlot', { numberOfKeys: 3, lua: admitToSlot });
     redis.defineCommand('conveyorReleaseSlot', { numberOfKeys: 3, lua: releaseSlot });
