@@ -108,7 +108,7 @@ export class ExecutionStore {
     return this.redis.smembers(this.keys.indexedTasks(queue, tenant));
   }
 
-  /** Drops the tenant's tasks in the queue that no execution has any more (see `tasksIn`); returns how many. */
+  /** Drops the tenant's tasks in the queue with no execution left in their status indexes (see `tasksIn`); returns how many. */
   pruneTasks(queue: string, tenant: string): Promise<number> {
     return this.redis.conveyorPruneIndexedTasks(this.keys.indexedTasks(queue, tenant), this.keys.statusIndexPrefix(queue, tenant));
   }

@@ -139,10 +139,10 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
     await new Promise((resolve) => setTimeout(resolve, ownReportGraceMs));
     if (await this.queues.hasJob(queue, id)) return;
     const record = await this.store.read(queue, id);
-    // Heard later still (a reader taking over), it may come as the retried run's job is on its way. A
-    // retry dates the record's runAt: a removal before it was of the job before. Should that job never
-    // come, the endings repair ends the run.
-    if (!record || removedBefore(eventId, record.runAt)) return;
+    // Heard later still (a reader taking over), it may come as a retried run's job is on its way. A
+    // retry queues the record and dates its runAt: a removal before that was of the job before. Should
+    // that job never come, the endings repair ends the run (it checks queued executions' jobs).
+    if (!record || (record.status === 'queued' && removedBefore(eventId, record.runAt))) return;
     await endRemovedOutside(this.store, record);
   }
 
@@ -160,11 +160,11 @@ export class OutsideChanges implements OnApplicationBootstrap, OnApplicationShut
 }
 
 /**
- * Whether the event `eventId` of a queue's stream (`<ms>-<n>`, Redis's time) came before `runAt`, when
- * that has passed (a delayed job's runAt ahead is no such mark).
+ * Whether the event `eventId` of a queue's stream (`<ms>-<n>`, by Redis's clock) came before `runAt` (by
+ * the clock of the service that set it: a skew between them moves the mark by as much).
  */
 function removedBefore(eventId: string, runAt: number): boolean {
-  return runAt <= Date.now() && Number(eventId.split('-')[0]) < runAt;
+  return Number(eventId.split('-')[0]) < runAt;
 }
 
 /**
