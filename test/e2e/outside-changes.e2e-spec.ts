@@ -128,8 +128,7 @@ describe('changes made outside Conveyor', () => {
       await client.cancel(execution.id);
       await client.retry(execution.id);
       // Gone without an event, the new job looks as if it were still on its way.
-      const { keys: jobKeys } = http;
-      await redis.multi().del(http.toKey(execution.id)).zrem(jobKeys.prioritized, execution.id).lrem(jobKeys.wait, 0, execution.id).lrem(jobKeys.paused, 0, execution.id).exec();
+      await redis.multi().del(http.toKey(execution.id)).zrem(http.keys.prioritized, execution.id).lrem(http.keys.wait, 0, execution.id).lrem(http.keys.paused, 0, execution.id).exec();
       assert.equal(await http.getJobState(execution.id), 'unknown');
       const events = await redis.xrange(http.keys.events, '-', '+');
       const [removal] = events.find(([, fields]) => fields.includes('removed') && fields.includes(execution.id))!;

@@ -37,7 +37,7 @@ export class ExecutionJanitor {
 
   /**
    * Retention: what ended more than `maxAgeMs` ago, then the oldest beyond `maxCount`; then the tasks
-   * none of whose executions are left are dropped from the ones lists read (a retired task's, say).
+   * with no execution left in their status indexes are dropped from the ones lists read (see `pruneTasks`).
    */
   async applyRetention(queue: string, policy: RetentionPolicy, now = Date.now()): Promise<number> {
     let removed = await this.removeFinished(queue, { endedBefore: now - policy.maxAgeMs, limit: Number.POSITIVE_INFINITY });
